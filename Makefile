@@ -1,0 +1,24 @@
+# Two entry points: `make run` and `make test`. Both install librdkafka-dev when it is missing.
+SWIFT ?= swift
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@pkg-config --exists rdkafka || { \
+	  echo "librdkafka-dev is missing: installing it with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq librdkafka-dev pkg-config; }
+
+build: deps
+	$(SWIFT) build
+
+run: deps
+	$(SWIFT) build -c release --product khuyencong
+	.build/release/khuyencong demo
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

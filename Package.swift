@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "khuyencong",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "khuyencong", targets: ["khuyencong"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // The contract's domain: registry, messages, validation, aggregation, alerts. No Kafka.
+        .target(
+            name: "Domain",
+            exclude: ["Resources/SOURCES.md"],
+            resources: [.copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv")]
+        ),
+        .executableTarget(
+            name: "khuyencong",
+            dependencies: [
+                "Domain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["Domain", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+    ]
+)

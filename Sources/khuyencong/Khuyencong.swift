@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Khuyencong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "khuyencong",
+        abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
+        subcommands: []
+    )
+}
