@@ -22,3 +22,12 @@ test: deps
 
 clean:
 	rm -rf .build
+
+# Offline checks of deploy/ (compose, Kubernetes manifests, dashboard). The lead's test passes a
+# captured /metrics and the worker's configuration reference; the defaults are hand-written examples.
+DEPLOY_METRICS ?= deploy/testdata/metrics.example.txt
+DEPLOY_CONFIG_REFERENCE ?= deploy/testdata/config-reference.example.json
+.PHONY: deploy-check
+deploy-check:
+	@python3 -c 'import yaml, kubernetes_validate' 2>/dev/null || python3 -m pip install --quiet PyYAML kubernetes-validate
+	python3 deploy/check.py --metrics $(DEPLOY_METRICS) --config-reference $(DEPLOY_CONFIG_REFERENCE)
