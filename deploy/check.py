@@ -369,7 +369,7 @@ def check_acls_cover_worker(report: Report, objects: list[tuple[Path, dict]], re
                     or not set(acl["operations"]) <= {"Write", "Describe"}:
                 problems.append(f"{user['metadata']['name']} may do more than write {topics['input']}: {acl}")
     report.result("kafka-acls", problems,
-                  "the worker has exactly its needs; provincial producers may only write the input")
+                  "the worker may do what it needs and not read its outputs; provincial producers may only write the input")
 
 
 def check_k8s_against_reference(report: Report, objects: list[tuple[Path, dict]], ref: dict | None) -> None:
@@ -585,6 +585,35 @@ def check_prometheus_targets(report: Report, docs: dict[Path, list], workers: di
     report.result("prometheus-targets", problems, f"scrapes every worker ({', '.join(sorted(targets))})")
 
 
+def check_grafana_provisioning(report: Report, docs: dict[Path, list]) -> None:
+    """The dashboard's datasource is provisioned and the provider reads where compose mounts it."""
+    prov = DEPLOY / "grafana" / "provisioning"
+    uids = {ds.get("uid") for p, d in docs.items() if p.parent == prov / "datasources"
+            for ds in (d[0] if d else {}).get("datasources") or []}
+    paths = {(prov_.get("options") or {}).get("path") for p, d in docs.items() if p.parent == prov / "dashboards"
+             for prov_ in (d[0] if d else {}).get("providers") or []}
+    dashboard = (docs.get(DEPLOY / "grafana" / "dashboards" / "khuyencong.json") or [{}])[0]
+    used = {ds.get("uid") for ds in datasources_in(dashboard)}
+    problems = [f"dashboard uses datasource uid {u!r}, which is not provisioned" for u in sorted(used - uids, key=str)]
+    grafana = ((docs.get(DEPLOY / "compose.yaml") or [{}])[0].get("services") or {}).get("grafana") or {}
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in grafana.get("volumes") or [] if ":" in v}
+    if mounts.get("./grafana/provisioning") != "/etc/grafana/provisioning":
+        problems.append("compose must mount ./grafana/provisioning at /etc/grafana/provisioning")
+    if mounts.get("./grafana/dashboards") not in paths:
+        problems.append(f"the dashboard provider reads {paths}, compose mounts the dashboards at "
+                        f"{mounts.get('./grafana/dashboards')}")
+    report.result("grafana-provisioning", problems, f"datasource {sorted(uids)} provisioned, dashboards mounted")
+
+
+def datasources_in(node: object) -> list[dict]:
+    if isinstance(node, dict):
+        own = [node["datasource"]] if isinstance(node.get("datasource"), dict) else []
+        return own + [d for v in node.values() for d in datasources_in(v)]
+    if isinstance(node, list):
+        return [d for v in node for d in datasources_in(v)]
+    return []
+
+
 # ---------------------------------------------------------------- metrics used by dashboard and rules
 
 def parse_metrics(text: str) -> dict[str, set[str]]:
@@ -690,16 +719,26 @@ def main() -> int:
     if args.config_reference is not None and ref is None:
         return 1
     objects = k8s_objects(docs)
-    check_k8s_schemas(report, objects, args.kubernetes_version)
-    check_strimzi(report, objects)
-    check_kustomization(report, docs)
-    check_k8s_wiring(report, objects, docs)
-    check_acls_cover_worker(report, objects, ref)
-    check_k8s_against_reference(report, objects, ref)
-    workers = check_compose(report, docs, ref)
-    check_prometheus_targets(report, docs, workers)
-    check_dockerfile(report, ref)
-    check_dashboard_and_rules(report, docs, args.metrics)
+
+    def guarded(name: str, check, *check_args):
+        """A malformed file must read as a failed check, not as a traceback."""
+        try:
+            return check(report, *check_args)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError, OSError) as e:
+            report.result(name, [f"cannot check: {type(e).__name__}: {e}"], "")
+            return {}
+
+    guarded("k8s-schema", check_k8s_schemas, objects, args.kubernetes_version)
+    guarded("strimzi-structure", check_strimzi, objects)
+    guarded("kustomization", check_kustomization, docs)
+    guarded("k8s-wiring", check_k8s_wiring, objects, docs)
+    guarded("kafka-acls", check_acls_cover_worker, objects, ref)
+    guarded("k8s-vs-reference", check_k8s_against_reference, objects, ref)
+    workers = guarded("compose", check_compose, docs, ref)
+    guarded("prometheus-targets", check_prometheus_targets, docs, workers)
+    guarded("dockerfile", check_dockerfile, ref)
+    guarded("grafana-provisioning", check_grafana_provisioning, docs)
+    guarded("dashboard", check_dashboard_and_rules, docs, args.metrics)
     print(f"deploy-check: {'FAILED, ' + str(report.failures) + ' check(s)' if report.failures else 'all checks passed'}")
     return 1 if report.failures else 0
 
