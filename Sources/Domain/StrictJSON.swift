@@ -30,6 +30,13 @@ struct JSONTape {
         UnsafeRawBufferPointer(rebasing: bytes[Int(nodes[i].start)..<Int(nodes[i].end)])
     }
 
+    /// A value's JSON text as sent: like `raw`, with the quotes of strings.
+    func text(_ i: Int) -> UnsafeRawBufferPointer {
+        let quoted = nodes[i].kind == .string || nodes[i].kind == .key
+        let start = Int(nodes[i].start) - (quoted ? 1 : 0), end = Int(nodes[i].end) + (quoted ? 1 : 0)
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+
     /// The unescaped UTF-8 of a string or key node.
     func stringBytes(_ i: Int) -> [UInt8] {
         let r = raw(i)
