@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A strict, single-pass RFC 8259 JSON parser over raw bytes, built for the decode hot path.
 ///
 /// It produces a flat tape of nodes (no per-value allocation) and rejects everything a lenient
@@ -71,8 +65,18 @@ struct JSONTape {
 
     static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
-        guard let x = a.baseAddress, let y = b.baseAddress, a.count > 0 else { return true }
-        return x.load(as: UInt8.self) == y.load(as: UInt8.self) && memcmp(x, y, a.count) == 0
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        // Names are short: compare 8 bytes at a time inline rather than calling memcmp.
+        var i = 0
+        while i + 8 <= a.count {
+            if (x + i).loadUnaligned(as: UInt64.self) != (y + i).loadUnaligned(as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < a.count {
+            if x.load(fromByteOffset: i, as: UInt8.self) != y.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Visits an object's members as (key node, value node) or an array's elements as (-1, node).
@@ -281,7 +285,17 @@ struct JSONTape {
                 try digits()
             }
             i = j
-            let value = integer ? JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j])) : 0
+            var value: Int64 = 0
+            if integer {
+                let negative = p[start] == UInt8(ascii: "-")
+                let first = negative ? start + 1 : start
+                if j - first <= 18 { // cannot overflow: add the digits directly
+                    for k in first..<j { value = value &* 10 &+ Int64(p[k] &- 0x30) }
+                    if negative { value = 0 &- value }
+                } else {
+                    value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j]))
+                }
+            }
             nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1), count: 0, value: value))
         }
 
