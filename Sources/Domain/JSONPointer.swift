@@ -5,9 +5,4 @@ public enum JSONPointer {
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
-
-    /// A pointer from reference tokens: ["activities", "2", "executed_vnd"] → /activities/2/executed_vnd.
-    public static func make(_ tokens: [String]) -> String {
-        tokens.map { "/" + escape($0) }.joined()
-    }
 }

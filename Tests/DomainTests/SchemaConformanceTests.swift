@@ -1,4 +1,5 @@
 import Foundation
+import SchemaTestSupport
 import Testing
 @testable import Domain
 

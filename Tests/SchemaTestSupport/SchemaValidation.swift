@@ -2,14 +2,14 @@ import Foundation
 
 /// Validates JSON documents against the JSON Schemas in `Schemas/` with Python's `jsonschema`
 /// (Draft202012Validator, format checking on, so `date-time` is checked). Many documents go
-/// through one `python3` run; reuse it from any test target by copying or symlinking this file.
-enum SchemaValidation {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// through one `python3` run. Any test target can depend on this module (`SchemaTestSupport`).
+public enum SchemaValidation {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    /// The repository root, found from this file's path (Tests/<target>/SchemaValidation.swift).
-    static let repoRoot: URL = {
+    /// The repository root, found from this file's path (Tests/SchemaTestSupport/SchemaValidation.swift).
+    public static let repoRoot: URL = {
         var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         for _ in 0..<4 where !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
             url.deleteLastPathComponent()
@@ -17,13 +17,13 @@ enum SchemaValidation {
         return url
     }()
 
-    static func schemaPath(_ schemaFile: String) -> String {
+    public static func schemaPath(_ schemaFile: String) -> String {
         schemaFile.hasPrefix("/") ? schemaFile : repoRoot.appendingPathComponent("Schemas").appendingPathComponent(schemaFile).path
     }
 
     /// For each (document, schema file) the list of violations; empty when valid. A document
     /// that is not JSON gets one violation starting with "not JSON".
-    static func violations(_ documents: [(json: [UInt8], schemaFile: String)]) throws -> [[String]] {
+    public static func violations(_ documents: [(json: [UInt8], schemaFile: String)]) throws -> [[String]] {
         guard !documents.isEmpty else { return [] }
         let request = documents.map { ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()] }
         let input = try JSONSerialization.data(withJSONObject: request)
@@ -53,7 +53,7 @@ enum SchemaValidation {
     }
 
     /// Throws when `json` does not conform to `schemaFile` (a name in `Schemas/` or a path).
-    static func validate(_ json: [UInt8], against schemaFile: String) throws {
+    public static func validate(_ json: [UInt8], against schemaFile: String) throws {
         let v = try violations([(json, schemaFile)])
         if let first = v.first, !first.isEmpty {
             throw Failure(description: "\(schemaFile): " + first.joined(separator: "; "))
@@ -86,6 +86,6 @@ json.dump(out, sys.stdout)
 }
 
 /// Throws when `json` does not conform to `schemaFile` in `Schemas/`.
-func validate(_ json: [UInt8], against schemaFile: String) throws {
+public func validate(_ json: [UInt8], against schemaFile: String) throws {
     try SchemaValidation.validate(json, against: schemaFile)
 }
