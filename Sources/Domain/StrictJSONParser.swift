@@ -1,0 +1,304 @@
+/// A strict, single-pass RFC 8259 JSON parser over raw bytes, built for the decode hot path.
+///
+/// It produces a flat tape of nodes (no per-value allocation) and rejects everything a lenient
+/// parser lets through: invalid UTF-8 (overlong forms, surrogates, > U+10FFFF), unpaired
+/// `\u` surrogate escapes, leading zeros, a byte-order mark, trailing data and duplicate member
+/// names at any depth (compared after unescaping). It is iterative, so nesting depth cannot
+/// overflow the stack.
+extension JSONTape {
+    struct SyntaxError: Error, Equatable {
+        enum Problem: Equatable {
+            case empty, byteOrderMark, unexpectedEnd, unexpectedByte(UInt8), invalidUTF8, controlCharacter,
+                 badEscape, unpairedSurrogate, badNumber, trailingData
+            case duplicateMember(pointer: String, name: String)
+        }
+        var problem: Problem
+        var offset: Int
+    }
+
+    static func parse(_ p: UnsafeRawBufferPointer) -> Result<JSONTape, SyntaxError> {
+        var parser = Parser(p: p)
+        do {
+            try parser.run()
+        } catch {
+            return .failure(error)
+        }
+        return .success(JSONTape(bytes: p, nodes: parser.nodes))
+    }
+
+    fileprivate struct Parser {
+        let p: UnsafeRawBufferPointer
+        var i = 0
+        var nodes: [Node] = []
+        var open: [Int32] = []
+
+        init(p: UnsafeRawBufferPointer) {
+            self.p = p
+            nodes.reserveCapacity(64)
+            open.reserveCapacity(8)
+        }
+
+        func fail(_ problem: SyntaxError.Problem, at offset: Int? = nil) -> SyntaxError {
+            SyntaxError(problem: problem, offset: offset ?? i)
+        }
+
+        mutating func skipWhitespace() {
+            var j = i // a local index keeps the loop in registers
+            while j < p.count {
+                switch p[j] {
+                case 0x20, 0x0A, 0x0D, 0x09: j += 1
+                default: i = j; return
+                }
+            }
+            i = j
+        }
+
+        mutating func peek() throws(SyntaxError) -> UInt8 {
+            skipWhitespace()
+            guard i < p.count else { throw fail(.unexpectedEnd) }
+            return p[i]
+        }
+
+        mutating func run() throws(SyntaxError) {
+            if p.isEmpty { throw fail(.empty) }
+            if p.count >= 3, p[0] == 0xEF, p[1] == 0xBB, p[2] == 0xBF { throw fail(.byteOrderMark) }
+            var expectValue = true
+            while true {
+                if expectValue {
+                    try parseValueStart()
+                    // An opened container with a first element leaves us expecting a value/key.
+                    if let top = open.last, Int(top) == nodes.count - 1 {
+                        let closer: UInt8 = nodes[Int(top)].kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                        if try peek() == closer {
+                            i += 1
+                            close()
+                            expectValue = false
+                        } else if nodes[Int(top)].kind == .object {
+                            try parseKey()
+                        }
+                        continue
+                    }
+                    expectValue = false
+                    continue
+                }
+                guard let top = open.last else {
+                    skipWhitespace()
+                    if i != p.count { throw fail(.trailingData) }
+                    return
+                }
+                let isObject = nodes[Int(top)].kind == .object
+                let c = try peek()
+                if c == UInt8(ascii: ",") {
+                    i += 1
+                    if isObject { try parseKey() }
+                    expectValue = true
+                } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    if isObject { try checkDuplicates(Int(top)) }
+                    close()
+                } else {
+                    throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+                }
+            }
+        }
+
+        /// Adds one value node (or opens a container) and counts it in its parent array.
+        mutating func parseValueStart() throws(SyntaxError) {
+            let c = try peek()
+            if let top = open.last, nodes[Int(top)].kind == .array { nodes[Int(top)].count += 1 }
+            let start = i
+            switch c {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                i += 1
+                open.append(Int32(nodes.count))
+                nodes.append(Node(kind: c == UInt8(ascii: "{") ? .object : .array, flag: false,
+                                  start: Int32(start), end: 0, next: 0, count: 0))
+            case UInt8(ascii: "\""):
+                try parseString(kind: .string)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                try parseNumber()
+            case UInt8(ascii: "t"): try literal("true", .trueValue)
+            case UInt8(ascii: "f"): try literal("false", .falseValue)
+            case UInt8(ascii: "n"): try literal("null", .null)
+            default:
+                throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+            }
+        }
+
+        mutating func close() {
+            guard let top = open.popLast() else { return }
+            nodes[Int(top)].end = Int32(i)
+            nodes[Int(top)].next = Int32(nodes.count)
+        }
+
+        mutating func parseKey() throws(SyntaxError) {
+            let c = try peek()
+            guard c == UInt8(ascii: "\"") else { throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c)) }
+            if let top = open.last { nodes[Int(top)].count += 1 }
+            try parseString(kind: .key)
+            let colon = try peek()
+            guard colon == UInt8(ascii: ":") else { throw fail(colon >= 0x80 ? .invalidUTF8 : .unexpectedByte(colon)) }
+            i += 1
+        }
+
+        mutating func literal(_ word: StaticString, _ kind: Kind) throws(SyntaxError) {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= p.count else { throw fail(.unexpectedEnd) }
+            let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
+            for k in 0..<n where p[i + k] != w[k] { throw fail(.unexpectedByte(p[i + k]), at: i + k) }
+            nodes.append(Node(kind: kind, flag: false, start: Int32(i), end: Int32(i + n), next: Int32(nodes.count + 1), count: 0))
+            i += n
+        }
+
+        mutating func parseNumber() throws(SyntaxError) {
+            let start = i
+            var j = i
+            var integer = true
+            func digits() throws(SyntaxError) {
+                guard j < p.count, isDigit(p[j]) else { throw fail(.badNumber, at: start) }
+                while j < p.count, isDigit(p[j]) { j += 1 }
+            }
+            if p[j] == UInt8(ascii: "-") { j += 1 }
+            if j < p.count, p[j] == UInt8(ascii: "0") {
+                j += 1
+                if j < p.count, isDigit(p[j]) { throw fail(.badNumber, at: start) }
+            } else {
+                try digits()
+            }
+            if j < p.count, p[j] == UInt8(ascii: ".") {
+                integer = false
+                j += 1
+                try digits()
+            }
+            if j < p.count, p[j] | 0x20 == UInt8(ascii: "e") {
+                integer = false
+                j += 1
+                if j < p.count, p[j] == UInt8(ascii: "+") || p[j] == UInt8(ascii: "-") { j += 1 }
+                try digits()
+            }
+            i = j
+            var value: Int64 = 0
+            if integer {
+                let negative = p[start] == UInt8(ascii: "-")
+                let first = negative ? start + 1 : start
+                if j - first <= 18 { // cannot overflow: add the digits directly
+                    for k in first..<j { value = value &* 10 &+ Int64(p[k] &- 0x30) }
+                    if negative { value = 0 &- value }
+                } else {
+                    value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j]))
+                }
+            }
+            nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1), count: 0, value: value))
+        }
+
+        func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+
+        /// Scans a string from its opening quote; validates escapes and UTF-8.
+        mutating func parseString(kind: Kind) throws(SyntaxError) {
+            i += 1
+            let start = i
+            var escaped = false
+            while true {
+                // Fast run over plain ASCII: 8 bytes at a time (SWAR), then byte by byte.
+                var j = i
+                if let base = p.baseAddress {
+                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                    while j + 8 <= p.count {
+                        let w = (base + j).loadUnaligned(as: UInt64.self)
+                        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+                        // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
+                        let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                            | ((w &- ones &* 0x20) & ~w) | w
+                        if special & highs != 0 { break }
+                        j += 8
+                    }
+                }
+                while j < p.count {
+                    let b = p[j]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                    j += 1
+                }
+                i = j
+                guard i < p.count else { throw fail(.unexpectedEnd) }
+                let b = p[i]
+                if b == UInt8(ascii: "\"") { break }
+                if b == UInt8(ascii: "\\") {
+                    escaped = true
+                    try parseEscape()
+                } else if b < 0x20 {
+                    throw fail(.controlCharacter)
+                } else if b < 0x80 {
+                    i += 1
+                } else {
+                    guard let n = JSONTape.utf8SequenceLength(p, at: i) else { throw fail(.invalidUTF8) }
+                    i += n
+                }
+            }
+            var node = Node(kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
+            if kind == .key {
+                let raw = UnsafeRawBufferPointer(rebasing: p[start..<i])
+                node.count = escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
+            }
+            nodes.append(node)
+            i += 1
+        }
+
+        mutating func parseEscape() throws(SyntaxError) {
+            let at = i
+            guard i + 1 < p.count else { throw fail(.unexpectedEnd) }
+            switch p[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                i += 2
+            case UInt8(ascii: "u"):
+                guard let unit = JSONTape.hex4(p, at: i + 2) else { throw fail(.badEscape, at: at) }
+                i += 6
+                if (0xDC00...0xDFFF).contains(unit) { throw fail(.unpairedSurrogate, at: at) }
+                if (0xD800...0xDBFF).contains(unit) {
+                    guard i + 1 < p.count, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u"),
+                          let low = JSONTape.hex4(p, at: i + 2), (0xDC00...0xDFFF).contains(low)
+                    else { throw fail(.unpairedSurrogate, at: at) }
+                    i += 6
+                }
+            default:
+                throw fail(.badEscape, at: at)
+            }
+        }
+
+        /// Duplicate member names in the object just closed. Small objects compare pairwise
+        /// (no allocation); large ones use a set.
+        func checkDuplicates(_ object: Int) throws(SyntaxError) {
+            let tape = JSONTape(bytes: p, nodes: nodes)
+            let count = Int(nodes[object].count)
+            if count <= 32 {
+                // Hashes side by side in a stack buffer; bytes are compared only on a hash match.
+                let collision: Int? = withUnsafeTemporaryAllocation(of: (hash: Int32, key: Int).self, capacity: max(count, 1)) { buf in
+                    var k = object + 1
+                    for n in 0..<count {
+                        let h = nodes[k].count
+                        for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return k }
+                        buf[n] = (h, k)
+                        k = Int(nodes[k + 1].next)
+                    }
+                    return nil
+                }
+                if let collision { throw duplicate(tape, object: object, key: collision) }
+            } else {
+                var seen = Set<[UInt8]>()
+                var failure: SyntaxError?
+                tape.forEachChild(object) { k, _ in
+                    if failure == nil, !seen.insert(tape.stringBytes(k)).inserted {
+                        failure = duplicate(tape, object: object, key: k)
+                    }
+                }
+                if let failure { throw failure }
+            }
+        }
+
+        func duplicate(_ tape: JSONTape, object: Int, key: Int) -> SyntaxError {
+            let name = tape.string(key)
+            let pointer = tape.pointer(to: object, openContainers: open) + "/" + JSONPointer.escape(name)
+            return SyntaxError(problem: .duplicateMember(pointer: pointer, name: name), offset: Int(nodes[key].start) - 1)
+        }
+    }
+}
