@@ -52,7 +52,7 @@ import Testing
     @Test func endpoints() async throws {
         let worker = FakeWorker()
         let metrics = PrometheusCollectorRegistry()
-        metrics.makeCounter(descriptor: MetricNameDescriptor(metricName: "khuyencong_updates_consumed_total")).increment(by: Int64(3))
+        metrics.makeCounter(descriptor: MetricNameDescriptor(metricName: "khuyencong_updates", unitName: "consumed_total", helpText: "test")).increment(by: Int64(3))
         try await withServer(worker, metrics: metrics) { port in
             #expect(try await get(port, "/healthz").0 == 200)
             #expect(try await get(port, "/readyz").0 == 503)
