@@ -41,15 +41,33 @@ let package = Package(
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/sample-stream.jsonl")]
         ),
+        // librdkafka through pkg-config.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Only what Swift cannot call directly: variadic calls, the rebalance callback, the C bench loops.
+        .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
+        // Swift Kafka layer: producer, consumer, admin, embedded (mock) broker.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CKafkaShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "khuyencong",
             dependencies: [
                 "Domain",
                 "Service",
+                "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
