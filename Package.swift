@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The contract's domain: registry, messages, validation, aggregation, alerts. No Kafka.
@@ -18,6 +20,16 @@ let package = Package(
             name: "Domain",
             exclude: ["Resources/SOURCES.md"],
             resources: [.copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv")]
+        ),
+        // The worker: stage 1 (validate) and stage 2 (aggregate) over Kafka, one transaction per batch.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Domain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "khuyencong",
@@ -31,5 +43,6 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["Domain", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     ]
 )
