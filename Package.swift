@@ -21,11 +21,28 @@ let package = Package(
             exclude: ["Resources/SOURCES.md"],
             resources: [.copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv")]
         ),
+        // librdkafka through pkg-config.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Only what Swift cannot call directly: variadic calls, the rebalance callback, the C bench loops.
+        .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
+        // Swift Kafka layer: producer, consumer, admin, embedded (mock) broker.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CKafkaShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The worker: stage 1 (validate) and stage 2 (aggregate) over Kafka, one transaction per batch.
         .target(
             name: "Pipeline",
             dependencies: [
                 "Domain",
+                "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -35,10 +52,12 @@ let package = Package(
             name: "khuyencong",
             dependencies: [
                 "Domain",
+                "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "DomainTests",
             dependencies: ["Domain", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -1,0 +1,140 @@
+import CKafkaShim
+import Dispatch
+import Logging
+import Synchronization
+
+/// One `rd_kafka_t` and the two threads that serve it, so that no Swift code ever runs on a
+/// librdkafka thread and no blocking call runs on the Swift cooperative pool:
+/// - the event thread polls the main queue (delivery reports, errors, statistics, logs);
+/// - `blocking`, a serial queue, runs every call that can block (consume with timeout, flush,
+///   commits, transactions, close) and resumes the awaiting task through a continuation.
+final class KafkaClient: @unchecked Sendable {
+    let rk: OpaquePointer
+    let logger: Logger
+    let blocking: DispatchQueue
+    private let mainQueue: OpaquePointer
+    private let eventQueue: DispatchQueue
+    private let stopped = Atomic<Bool>(false)
+    private let closing = Atomic<Bool>(false)
+    private let fatal = Mutex<KafkaError?>(nil)
+    /// Runs on the event thread; set before `start`.
+    var onDeliveryEvent: ((OpaquePointer) -> Void)?
+    var onStatistics: ((String) -> Void)?
+
+    /// Creates the handle from `conf` (consumed, also on failure).
+    init(_ type: rd_kafka_type_t, conf: OpaquePointer, logger: Logger, label: String) throws(KafkaError) {
+        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
+            | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
+        }
+        self.rk = rk
+        mainQueue = rd_kafka_queue_get_main(rk)
+        rd_kafka_set_log_queue(rk, mainQueue)
+        self.logger = logger
+        blocking = DispatchQueue(label: "kafka.\(label).blocking")
+        eventQueue = DispatchQueue(label: "kafka.\(label).events")
+    }
+
+    /// Starts the event thread.
+    func start() {
+        eventQueue.async { [self] in
+            while !stopped.load(ordering: .acquiring) {
+                guard let event = rd_kafka_queue_poll(mainQueue, 200) else { continue }
+                handle(event)
+                rd_kafka_event_destroy(event)
+            }
+        }
+    }
+
+    /// The fatal error this instance reported, if any (the instance is then unusable).
+    var fatalError: KafkaError? { fatal.withLock { $0 } }
+
+    private func handle(_ event: OpaquePointer) {
+        switch Int32(rd_kafka_event_type(event)) {
+        case Int32(RD_KAFKA_EVENT_DR):
+            onDeliveryEvent?(event)
+        case Int32(RD_KAFKA_EVENT_LOG):
+            var facility: UnsafePointer<CChar>?
+            var text: UnsafePointer<CChar>?
+            var level: Int32 = 0
+            rd_kafka_event_log(event, &facility, &text, &level)
+            logger.log(level: logLevel(syslog: level), "\(text.map { String(cString: $0) } ?? "")",
+                       metadata: ["facility": .string(facility.map { String(cString: $0) } ?? "")])
+        case Int32(RD_KAFKA_EVENT_ERROR):
+            let err = rd_kafka_event_error(event)
+            if rd_kafka_event_error_is_fatal(event) != 0 {
+                var buf = [CChar](repeating: 0, count: 512)
+                let code = rd_kafka_fatal_error(rk, &buf, buf.count)
+                let error = KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
+                fatal.withLock { if $0 == nil { $0 = error } }
+                logger.error("librdkafka fatal error: \(error)")
+            } else {
+                logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")
+            }
+        case Int32(RD_KAFKA_EVENT_STATS):
+            if let json = rd_kafka_event_stats(event) { onStatistics?(String(cString: json)) }
+        case Int32(RD_KAFKA_EVENT_OFFSET_COMMIT):
+            let err = rd_kafka_event_error(event)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("async offset commit failed: \(KafkaErrorCode(err).name)")
+            }
+        default:
+            logger.debug("ignored librdkafka event \(String(cString: rd_kafka_event_name(event)))")
+        }
+    }
+
+    /// Runs `body` on the blocking queue and awaits its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+            blocking.async {
+                continuation.resume(returning: Result { () throws(KafkaError) -> T in try body() })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs a non-throwing `body` on the blocking queue and awaits its result.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            blocking.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Stops the event thread and destroys the handle; `beforeDestroy` runs on the blocking queue
+    /// first (e.g. consumer close). Idempotent. Blocks the caller until done.
+    func shutdown(beforeDestroy: (() -> Void)? = nil) {
+        guard !closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        blocking.sync { beforeDestroy?() }
+        stopped.store(true, ordering: .releasing)
+        rd_kafka_queue_yield(mainQueue)
+        eventQueue.sync {}
+        rd_kafka_queue_destroy(mainQueue)
+        rd_kafka_destroy(rk)
+    }
+
+    /// `shutdown` awaited from async code, on a thread of its own.
+    func shutdownAsync(beforeDestroy: (@Sendable () -> Void)? = nil) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue(label: "kafka.shutdown").async { [self] in
+                shutdown(beforeDestroy: beforeDestroy)
+                c.resume()
+            }
+        }
+    }
+
+    var isShutDown: Bool { closing.load(ordering: .acquiring) }
+}
+
+private func logLevel(syslog: Int32) -> Logger.Level {
+    switch syslog {
+    case ...2: .critical
+    case 3: .error
+    case 4: .warning
+    case 5: .notice
+    case 6: .info
+    default: .debug
+    }
+}

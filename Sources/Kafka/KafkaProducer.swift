@@ -1,0 +1,214 @@
+import CKafkaShim
+import Logging
+import Synchronization
+
+/// A Kafka producer: idempotent by default, optionally transactional.
+///
+/// `send` only enqueues (librdkafka copies the bytes); delivery is reported asynchronously:
+/// `flush()` awaits every outstanding delivery and throws the first delivery error since the
+/// previous flush; with `perMessageDeliveryReports` each report is also yielded on
+/// `deliveryReports`. Call `shutdown()` when done (it flushes).
+public final class KafkaProducer: Sendable {
+    let client: KafkaClient
+    let state: DeliveryState
+    /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`).
+    public let deliveryReports: AsyncStream<DeliveryReport>
+    /// Whether the producer was configured with a `transactional.id`.
+    public let isTransactional: Bool
+
+    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
+        let conf = try makeConf(configuration.librdkafkaProperties)
+        client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "producer")
+        let (stream, continuation) = AsyncStream.makeStream(of: DeliveryReport.self)
+        deliveryReports = stream
+        state = DeliveryState(reports: configuration.perMessageDeliveryReports ? continuation : nil)
+        if !configuration.perMessageDeliveryReports { continuation.finish() }
+        isTransactional = configuration.transactionalID != nil || configuration.properties["transactional.id"] != nil
+        client.onDeliveryEvent = { [state] event in state.process(event) }
+        client.start()
+    }
+
+    deinit {
+        client.shutdown()
+        state.finish()
+    }
+
+    /// Enqueues a message without waiting. `partition` nil = partitioner picks (by key);
+    /// `value` nil = tombstone. Returns the id its `DeliveryReport` will carry.
+    /// Throws `queueFull` when librdkafka's queue is full (see `send`, which waits instead),
+    /// or the instance's fatal error.
+    @discardableResult
+    public func trySend(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+                        headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+        let id = state.nextID.add(1, ordering: .relaxed).newValue
+        var cHeaders: OpaquePointer?
+        if !headers.isEmpty {
+            cHeaders = rd_kafka_headers_new(headers.count)
+            for header in headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { _ = rd_kafka_header_add(cHeaders, header.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(cHeaders, header.key, -1, nil, 0)
+                }
+            }
+        }
+        let err = withOptionalBytes(key) { k in
+            withOptionalBytes(value) { v in
+                shim_produce(client.rk, topic, partition ?? RD_KAFKA_PARTITION_UA,
+                             k?.baseAddress, k?.count ?? 0, v?.baseAddress, v?.count ?? 0,
+                             cHeaders, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if err == RD_KAFKA_RESP_ERR__FATAL, let fatal = client.fatalError { throw fatal }
+            throw KafkaError(err)
+        }
+        state.accepted.add(1, ordering: .relaxed)
+        return id
+    }
+
+    /// Enqueues a message, waiting (without blocking a thread) while librdkafka's queue is full.
+    @discardableResult
+    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+                     headers: [KafkaHeader] = []) async throws(KafkaError) -> UInt64 {
+        while true {
+            do {
+                return try trySend(topic: topic, partition: partition, key: key, value: value, headers: headers)
+            } catch where error.code == .queueFull {
+                await state.waitForSpace()
+            }
+        }
+    }
+
+    /// Waits until every message sent so far is delivered or failed, then throws the first
+    /// delivery error since the previous flush (and forgets it).
+    public func flush(timeout: Duration = .seconds(60)) async throws(KafkaError) {
+        let target = state.accepted.load(ordering: .relaxed)
+        let ms = timeout.milliseconds
+        let err = await client.perform { [client] in rd_kafka_flush(client.rk, ms) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, message: "flush: \(KafkaErrorCode(err).name)") }
+        await state.waitForCompletion(of: target)
+        if let error = state.takeFirstError() { throw error }
+    }
+
+    /// Number of messages enqueued and not yet reported.
+    public var outstanding: UInt64 { state.accepted.load(ordering: .relaxed) &- state.completedCount }
+
+    /// Flushes (up to `timeout`), then destroys the instance. The producer is unusable afterwards.
+    public func shutdown(timeout: Duration = .seconds(30)) async {
+        if !client.isShutDown {
+            do { try await flush(timeout: timeout) } catch { client.logger.warning("flush on shutdown: \(error)") }
+        }
+        await client.shutdownAsync()
+        state.finish()
+    }
+}
+
+/// Delivery bookkeeping shared by `send` callers and the event thread.
+final class DeliveryState: @unchecked Sendable {
+    let nextID = Atomic<UInt64>(0)
+    let accepted = Atomic<UInt64>(0)
+    private struct Inner {
+        var completed: UInt64 = 0
+        var firstError: KafkaError?
+        var completionWaiters: [(target: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let inner = Mutex(Inner())
+    private let reports: AsyncStream<DeliveryReport>.Continuation?
+    /// Event-thread scratch buffer for rd_kafka_event_message_array.
+    private let buffer = UnsafeMutablePointer<UnsafePointer<rd_kafka_message_t>?>.allocate(capacity: 1024)
+
+    init(reports: AsyncStream<DeliveryReport>.Continuation?) { self.reports = reports }
+    deinit { buffer.deallocate() }
+
+    var completedCount: UInt64 { inner.withLock { $0.completed } }
+
+    /// Event thread: one DR event (a batch of messages).
+    func process(_ event: OpaquePointer) {
+        var done: UInt64 = 0
+        var firstError: KafkaError?
+        while true {
+            let n = rd_kafka_event_message_array(event, buffer, 1024)
+            if n == 0 { break }
+            for i in 0..<n {
+                guard let m = buffer[i]?.pointee else { continue }
+                done += 1
+                var error: KafkaError?
+                if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    error = KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")
+                    if firstError == nil { firstError = error }
+                }
+                if let reports {
+                    reports.yield(DeliveryReport(id: UInt64(UInt(bitPattern: m._private)),
+                                                 topic: m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+                                                 partition: m.partition, offset: m.offset, error: error))
+                }
+            }
+        }
+        let resumed = inner.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.completed &+= done
+            if s.firstError == nil { s.firstError = firstError }
+            var ready = s.spaceWaiters
+            s.spaceWaiters.removeAll()
+            let completed = s.completed
+            ready += s.completionWaiters.filter { $0.target <= completed }.map(\.continuation)
+            s.completionWaiters.removeAll { $0.target <= completed }
+            return ready
+        }
+        for c in resumed { c.resume() }
+    }
+
+    func waitForCompletion(of target: UInt64) async {
+        await withCheckedContinuation { c in
+            let ready = inner.withLock { s -> Bool in
+                if s.completed >= target { return true }
+                s.completionWaiters.append((target, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    func waitForSpace() async {
+        await withCheckedContinuation { c in
+            let ready = inner.withLock { s -> Bool in
+                if s.completed >= accepted.load(ordering: .relaxed) { return true }
+                s.spaceWaiters.append(c)
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    func takeFirstError() -> KafkaError? {
+        inner.withLock { s in
+            defer { s.firstError = nil }
+            return s.firstError
+        }
+    }
+
+    /// Releases every waiter (the instance is gone) and ends the report stream.
+    func finish() {
+        let all = inner.withLock { s in
+            defer { s.spaceWaiters.removeAll(); s.completionWaiters.removeAll() }
+            return s.spaceWaiters + s.completionWaiters.map(\.continuation)
+        }
+        for c in all { c.resume() }
+        reports?.finish()
+    }
+}
+
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to Int32 (librdkafka timeouts).
+    var milliseconds: Int32 {
+        let (s, atto) = components
+        let ms = s * 1000 + atto / 1_000_000_000_000_000
+        return Int32(clamping: ms)
+    }
+}
