@@ -19,7 +19,10 @@ let package = Package(
         .target(
             name: "Domain",
             exclude: ["Resources/SOURCES.md"],
-            resources: [.copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv")]
+            resources: [
+                .copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv"),
+                .copy("Resources/alert-rules.json"),
+            ]
         ),
         // librdkafka through pkg-config.
         .systemLibrary(

@@ -1,0 +1,188 @@
+/// One changelog record for a compacted topic: `value` nil deletes the key.
+public struct ChangelogRecord: Sendable, Hashable {
+    public var key: String
+    public var value: [UInt8]?
+    public init(key: String, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A changelog record that cannot be restored.
+public struct ChangelogError: Error, Sendable, CustomStringConvertible {
+    public let key: String
+    public let problem: String
+    public var description: String { "changelog record \(key): \(problem)" }
+}
+
+/// Keys and compact binary values of the aggregator's changelog:
+/// `rev/{revision key}` → held update + accepted count, `sum/{region}/{year}/{period}` → digest of
+/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved).
+enum ChangelogCodec {
+    static let revisionPrefix = "rev/"
+    static let summaryPrefix = "sum/"
+    static let alertPrefix = "alert/"
+    static let format: UInt8 = 1
+
+    static func encode(_ h: HeldRevision) -> [UInt8] {
+        var w = BinaryWriter()
+        let u = h.update
+        w.byte(format)
+        w.uint(UInt64(clamping: h.accepted))
+        w.string(u.reportID); w.string(u.province)
+        w.int(Int64(u.fiscalYear)); w.int(Int64(u.periodEnd.month))
+        w.byte(u.source == .kcqg ? 0 : 1); w.byte(u.status == .actual ? 1 : 0)
+        w.int(u.planVND); w.int(u.executedVND); w.int(u.revision); w.string(u.reportedAt)
+        if w.flag(u.advancedVND) { w.int(u.advancedVND ?? 0) }
+        if let acts = u.activities, w.flag(acts) {
+            w.uint(UInt64(acts.count))
+            for a in acts {
+                w.string(a.category.rawValue); w.int(a.executedVND)
+                if w.flag(a.projects) { w.int(a.projects ?? 0) }
+                if w.flag(a.beneficiaries) { w.int(a.beneficiaries ?? 0) }
+            }
+        } else {
+            _ = w.flag(Optional<Int>.none)
+        }
+        if let c = u.consulting, w.flag(c) { w.int(c.projects); w.int(c.revenueVND) } else { _ = w.flag(Optional<Int>.none) }
+        return w.bytes
+    }
+
+    static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {
+        var r = BinaryReader(bytes)
+        guard try r.byte() == format else { throw .init("unknown format") }
+        let accepted = Int64(clamping: try r.uint())
+        let reportID = try r.string(), province = try r.string()
+        let year = Int(try r.int()), month = Int(try r.int())
+        guard (1...12).contains(month) else { throw .init("bad month") }
+        let source: FundingSource = try r.byte() == 0 ? .kcqg : .kcdp
+        let status: ReportStatus = try r.byte() == 1 ? .actual : .estimate
+        let plan = try r.int(), executed = try r.int(), revision = try r.int()
+        let reportedAt = try r.string()
+        let advanced = try r.flag() ? try r.int() : nil
+        var activities: [Activity]?
+        if try r.flag() {
+            let n = try r.uint()
+            guard n <= 10_000 else { throw .init("too many activities") }
+            var acts: [Activity] = []
+            for _ in 0..<n {
+                guard let category = ActivityCategory(rawValue: try r.string()) else { throw .init("bad category") }
+                let exec = try r.int()
+                let projects = try r.flag() ? try r.int() : nil
+                let beneficiaries = try r.flag() ? try r.int() : nil
+                acts.append(Activity(category: category, executedVND: exec, projects: projects, beneficiaries: beneficiaries))
+            }
+            activities = acts
+        }
+        let consulting = try r.flag() ? Consulting(projects: try r.int(), revenueVND: try r.int()) : nil
+        guard r.atEnd else { throw .init("trailing bytes") }
+        let u = ExecutionUpdate(
+            reportID: reportID, province: province, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
+            source: source, status: status, planVND: plan, executedVND: executed, revision: revision,
+            reportedAt: reportedAt, advancedVND: advanced, activities: activities, consulting: consulting)
+        return HeldRevision(update: u, accepted: accepted)
+    }
+
+    static func encode(_ a: ActiveAlert) -> [UInt8] {
+        var w = BinaryWriter()
+        w.byte(format)
+        w.byte(a.severity == .critical ? 1 : 0)
+        w.int(Int64(a.month))
+        w.string(a.raisedAt)
+        w.uint(UInt64(a.message.count)); w.bytes.append(contentsOf: a.message)
+        return w.bytes
+    }
+
+    static func decodeAlert(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> ActiveAlert {
+        var r = BinaryReader(bytes)
+        guard try r.byte() == format else { throw .init("unknown format") }
+        let severity: AlertRules.Severity = try r.byte() == 1 ? .critical : .warning
+        let month = Int(try r.int())
+        guard (1...12).contains(month) else { throw .init("bad month") }
+        let raisedAt = try r.string()
+        let message = try r.raw(Int(clamping: try r.uint()))
+        guard r.atEnd else { throw .init("trailing bytes") }
+        return ActiveAlert(severity: severity, raisedAt: raisedAt, month: month, message: message)
+    }
+
+    static func encode(digest: UInt128) -> [UInt8] {
+        (0..<16).map { UInt8(truncatingIfNeeded: digest >> (8 * UInt128($0))) }
+    }
+
+    static func decodeDigest(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> UInt128 {
+        guard bytes.count == 16 else { throw .init("digest must be 16 bytes") }
+        return bytes.enumerated().reduce(UInt128(0)) { $0 | (UInt128($1.element) << (8 * UInt128($1.offset))) }
+    }
+
+    /// FNV-1a, 128 bits: detects content changes between batches.
+    static func digest(_ bytes: [UInt8]) -> UInt128 {
+        var h: UInt128 = 0x6c62272e07bb014262b821756295c58d
+        let prime: UInt128 = 0x0000000001000000000000000000013B
+        for b in bytes { h = (h ^ UInt128(b)) &* prime }
+        return h
+    }
+}
+
+/// Varint-based writer: unsigned LEB128, zigzag for signed, length-prefixed strings.
+struct BinaryWriter {
+    var bytes: [UInt8] = []
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func uint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+    mutating func int(_ v: Int64) { uint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    mutating func string(_ s: String) { uint(UInt64(s.utf8.count)); bytes.append(contentsOf: s.utf8) }
+    /// Writes whether `v` is present and returns it; the caller then writes the value.
+    mutating func flag<T>(_ v: T?) -> Bool {
+        byte(v == nil ? 0 : 1)
+        return v != nil
+    }
+}
+
+struct BinaryReader {
+    struct Failure: Error { let problem: String; init(_ p: String) { problem = p } }
+    private let bytes: [UInt8]
+    private var at = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var atEnd: Bool { at == bytes.count }
+
+    mutating func byte() throws(Failure) -> UInt8 {
+        guard at < bytes.count else { throw Failure("truncated") }
+        defer { at += 1 }
+        return bytes[at]
+    }
+    mutating func uint() throws(Failure) -> UInt64 {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw Failure("varint too long") }
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+    }
+    mutating func int() throws(Failure) -> Int64 {
+        let u = try uint()
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+    mutating func raw(_ n: Int) throws(Failure) -> [UInt8] {
+        guard n >= 0, n <= bytes.count - at else { throw Failure("truncated") }
+        defer { at += n }
+        return Array(bytes[at..<at + n])
+    }
+    mutating func string() throws(Failure) -> String {
+        let b = try raw(Int(clamping: try uint()))
+        guard let s = String(validating: b, as: UTF8.self) else { throw Failure("invalid UTF-8") }
+        return s
+    }
+    /// Reads a presence flag written by `BinaryWriter.flag`.
+    mutating func flag() throws(Failure) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        default: throw Failure("bad presence flag")
+        }
+    }
+}

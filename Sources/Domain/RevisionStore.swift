@@ -1,0 +1,108 @@
+/// A held revision: the update and how many revisions of its key were accepted so far
+/// (summary revisions are derived from these counts).
+struct HeldRevision: Sendable, Equatable {
+    var update: ExecutionUpdate
+    var accepted: Int64
+}
+
+/// One source's figure for a unit at some month: a current report, or the sum of a 2025
+/// unit's predecessors' reports.
+struct SourceFigure: Sendable, Equatable {
+    var plan: Int128
+    var executed: Int128
+    var advanced: Int128?
+    /// period_end month (the latest one for a sum).
+    var month: Int
+    var estimate: Bool
+
+    mutating func add(_ o: SourceFigure) {
+        plan += o.plan
+        executed += o.executed
+        advanced = advanced.map { $0 + (o.advanced ?? 0) } ?? o.advanced
+        month = max(month, o.month)
+        estimate = estimate || o.estimate
+    }
+}
+
+/// Held revisions of one fiscal year in flat arrays indexed by province code (00–99), source,
+/// month and status, so lookups never hash.
+struct YearRevisions: Sendable {
+    static let codes = 100
+    var slots: [HeldRevision?] = Array(repeating: nil, count: codes * 2 * 12 * 2)
+    /// Accepted revisions per code and month (index code*12 + month-1).
+    var accepted: [Int64] = Array(repeating: 0, count: codes * 12)
+    /// Number of held keys per code and month, for existence checks.
+    var heldCount: [Int32] = Array(repeating: 0, count: codes * 12)
+
+    @inline(__always)
+    static func index(code: Int, source: FundingSource, month: Int, status: ReportStatus) -> Int {
+        ((code * 2 + (source == .kcqg ? 0 : 1)) * 12 + (month - 1)) * 2 + (status == .actual ? 1 : 0)
+    }
+
+    /// The report for (code, source, month): actual before estimate (the higher revision is held).
+    @inline(__always)
+    func best(code: Int, source: FundingSource, month: Int) -> ExecutionUpdate? {
+        let i = Self.index(code: code, source: source, month: month, status: .estimate)
+        return (slots[i + 1] ?? slots[i])?.update
+    }
+
+    func current(code: Int, source: FundingSource, upTo m: Int, from minMonth: Int) -> SourceFigure? {
+        guard m >= minMonth else { return nil }
+        for month in stride(from: m, through: minMonth, by: -1) {
+            if let u = best(code: code, source: source, month: month) {
+                return SourceFigure(
+                    plan: Int128(u.planVND), executed: Int128(u.executedVND), advanced: u.advancedVND.map { Int128($0) },
+                    month: month, estimate: u.status == .estimate)
+            }
+        }
+        return nil
+    }
+
+    func acceptedCount(code: Int, months: ClosedRange<Int>) -> Int64 {
+        var n: Int64 = 0
+        for m in months { n &+= accepted[code * 12 + m - 1] }
+        return n
+    }
+
+    func hasReport(code: Int, month: Int) -> Bool { heldCount[code * 12 + month - 1] > 0 }
+
+    func latestMonth(code: Int) -> Int? {
+        for m in stride(from: 12, through: 1, by: -1) where hasReport(code: code, month: m) { return m }
+        return nil
+    }
+}
+
+/// All held revisions, per fiscal year.
+struct RevisionStore: Sendable {
+    private(set) var years: [Int: YearRevisions] = [:]
+    private(set) var count = 0
+
+    subscript(year: Int) -> YearRevisions? { years[year] }
+
+    func held(_ key: RevisionKey, code: Int) -> HeldRevision? {
+        years[key.fiscalYear]?.slots[YearRevisions.index(code: code, source: key.source, month: key.periodEnd.month, status: key.status)]
+    }
+
+    /// Stores `held` for its key (replacing any held revision), keeping the counts in step.
+    mutating func set(_ held: HeldRevision, code: Int) {
+        let u = held.update
+        let i = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
+        let cm = code * 12 + u.periodEnd.month - 1
+        var added = false
+        modifyYear(u.fiscalYear) { y in
+            if let old = y.slots[i] {
+                y.accepted[cm] &-= old.accepted
+            } else {
+                y.heldCount[cm] += 1
+                added = true
+            }
+            y.accepted[cm] &+= held.accepted
+            y.slots[i] = held
+        }
+        if added { count += 1 }
+    }
+
+    private mutating func modifyYear(_ year: Int, _ body: (inout YearRevisions) -> Void) {
+        body(&years[year, default: YearRevisions()])
+    }
+}
