@@ -36,13 +36,15 @@ final class AggregateStage: Sendable {
 
     /// Takes ownership with the state rebuilt from changelog records.
     func restore(_ records: [ChangelogRecord]) throws(ChangelogError) {
-        let aggregator = Aggregator(configuration: configuration)
-        try aggregator.restore(records)
-        var state = Owned(aggregator: aggregator)
-        for alert in aggregator.activeAlerts() { state.alerts[alert.key] = alert.value }
-        metrics.revisionKeys.record(aggregator.revisionKeyCount)
-        updateActiveAlertGauges(aggregator)
-        owned.withLock { $0 = consume state }
+        try owned.withLock { (owned: inout Owned?) throws(ChangelogError) in
+            let aggregator = Aggregator(configuration: configuration)
+            try aggregator.restore(records)
+            var state = Owned(aggregator: aggregator)
+            for alert in aggregator.activeAlerts() { state.alerts[alert.key] = alert.value }
+            metrics.revisionKeys.record(aggregator.revisionKeyCount)
+            updateActiveAlertGauges(aggregator)
+            owned = state
+        }
     }
 
     /// Gives up ownership (revoke, session end): the state is dropped, the open segment too.
