@@ -31,10 +31,9 @@ public func ensureTopics(_ plan: TopicPlan, brokers: String, properties: [String
 /// than about 5 MiB per partition).
 public func ensureTopics(_ plan: TopicPlan, on broker: EmbeddedBroker) throws {
     for topic in plan.topics {
-        do {
+        let result = Result { () throws(KafkaError) in
             try broker.createTopic(topic.name, partitions: topic.partitions, configs: topic.configs)
-        } catch where error.code == .topicAlreadyExists {
-            continue
         }
+        if case .failure(let error) = result, error.code != .topicAlreadyExists { throw error }
     }
 }
