@@ -60,6 +60,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The worker: stage 1 (validate) and stage 2 (aggregate) over Kafka, one transaction per batch.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Domain",
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "khuyencong",
             dependencies: [
@@ -82,5 +93,6 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["Domain", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     ]
 )
