@@ -33,6 +33,8 @@ let package = Package(
             name: "Service",
             dependencies: [
                 "Domain",
+                "Kafka",
+                "Pipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +81,7 @@ let package = Package(
                 "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
@@ -87,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Service",
                 "Domain",
+                "Kafka",
             ]
         ),
         .testTarget(

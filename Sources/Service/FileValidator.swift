@@ -1,9 +1,9 @@
 import Domain
 
 /// Offline check of a JSONL file of execution updates against the contract: each line is
-/// decoded as the worker would (key = the line's `province`), and revision rules are applied
-/// within the file, so a `conflicting_revision` shows up too.
-public struct FileValidator {
+/// decoded as the worker would (key = the line's `province`), and the Aggregator's revision
+/// rules are applied within the file, so a `conflicting_revision` shows up too.
+public final class FileValidator {
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
         public let line: Int
         public let rejection: Rejection
@@ -24,15 +24,16 @@ public struct FileValidator {
 
     public let decoder: ExecutionUpdateDecoder
     public private(set) var counts = Counts()
-    /// The held report per revision key.
-    private var held: [RevisionKey: ExecutionUpdate] = [:]
+    /// Only `apply` is used: it holds the revisions; no batch is ever ended, so nothing is computed.
+    private let aggregator: Aggregator
 
-    public init(decoder: ExecutionUpdateDecoder) {
-        self.decoder = decoder
+    public init(configuration: AggregatorConfiguration) {
+        decoder = ExecutionUpdateDecoder(registries: configuration.registries)
+        aggregator = Aggregator(configuration: configuration)
     }
 
     /// Checks one line; returns its rejection, if any. Blank lines are skipped (nil, not counted).
-    public mutating func check(line number: Int, bytes: [UInt8]) -> Finding? {
+    public func check(line number: Int, bytes: [UInt8]) -> Finding? {
         if InputKey.isBlank(bytes) { return nil }
         counts.lines += 1
         switch decoder.decode(payload: bytes, key: InputKey.of(bytes)) {
@@ -40,24 +41,13 @@ public struct FileValidator {
             counts.rejected += 1
             return Finding(line: number, rejection: rejection)
         case .success(let update):
-            guard let current = held[update.revisionKey] else {
-                held[update.revisionKey] = update
-                counts.accepted += 1
-                return nil
-            }
-            if update.revision > current.revision {
-                held[update.revisionKey] = update
-                counts.accepted += 1
-            } else if update.revision < current.revision {
-                counts.stale += 1
-            } else if update == current {
-                counts.duplicates += 1
-            } else {
+            switch aggregator.apply(update) {
+            case .accepted: counts.accepted += 1
+            case .duplicate: counts.duplicates += 1
+            case .stale: counts.stale += 1
+            case .rejected(let rejection):
                 counts.rejected += 1
-                return Finding(line: number, rejection: Rejection(
-                    reason: .conflictingRevision, field: "/revision",
-                    detail: "revision \(update.revision) of \(update.revisionKey) was already sent with other content; send it as revision \(current.revision + 1)"
-                ))
+                return Finding(line: number, rejection: rejection)
             }
             return nil
         }

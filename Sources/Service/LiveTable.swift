@@ -63,7 +63,8 @@ public struct LiveTable {
         summaries.filter { $0.region == region }.max { ($0.period_end, $0.revision ?? 0) < ($1.period_end, $1.revision ?? 0) }
     }
 
-    public func render(width: Int = 118) -> String {
+    /// `colour`: ANSI colours for severities (terminals only).
+    public func render(width: Int = 118, colour: Bool = false) -> String {
         var out: [String] = []
         out.append("khuyencong — regional execution (amounts in million đồng; each row its latest period)")
         out.append(columns(["region", "period", "executed", "plan", "rate", "KCQG", "KCĐP", "reported", "status"]))
@@ -86,7 +87,8 @@ public struct LiveTable {
         out.append("Active alerts: \(active.count)")
         let shown = 10
         for alert in active.prefix(shown) {
-            let tag = alert.severity == "critical" ? "\u{1B}[31mCRITICAL\u{1B}[0m" : "\u{1B}[33mwarning \u{1B}[0m"
+            let critical = alert.severity == "critical"
+            let tag = !colour ? (critical ? "CRITICAL" : "warning ") : critical ? "\u{1B}[31mCRITICAL\u{1B}[0m" : "\u{1B}[33mwarning \u{1B}[0m"
             out.append("  \(tag) \(alert.message ?? "\(alert.alert_id) \(alert.period_end)")")
         }
         if active.count > shown { out.append("  … and \(active.count - shown) more (GET /v1/alerts)") }
@@ -103,7 +105,7 @@ public struct LiveTable {
 
     /// Redraw in place: cursor home, each line erased to its end, then the rest of the screen.
     public func frame(width: Int = 118) -> String {
-        "\u{1B}[H" + render(width: width).split(separator: "\n", omittingEmptySubsequences: false)
+        "\u{1B}[H" + render(width: width, colour: true).split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\n\u{1B}[J"
     }
 
