@@ -20,6 +20,7 @@ public final class FileValidator {
         public var duplicates = 0
         public var stale = 0
         public var rejected = 0
+        public init() {}
     }
 
     public let decoder: ExecutionUpdateDecoder

@@ -5,6 +5,12 @@ public enum ProduceJob {
         public var sent = 0
         public var withoutKey = 0
         public var blankSkipped = 0
+
+        public init(sent: Int = 0, withoutKey: Int = 0, blankSkipped: Int = 0) {
+            self.sent = sent
+            self.withoutKey = withoutKey
+            self.blankSkipped = blankSkipped
+        }
     }
 
     /// `send` hands one message to the producer; `progress(sent, total)` is called at most once

@@ -99,3 +99,66 @@ import Testing
         return "\(hundredths / 100).\(cents < 10 ? "0" : "")\(cents)"
     }
 }
+
+/// The sample stream through the real decoder and Aggregator: the summaries carry the seeds.
+@Suite struct SampleStreamAggregationTests {
+    let aggregator: Aggregator
+    let counts: FileValidator.Counts
+
+    init() throws {
+        let configuration = try AggregatorConfiguration.bundled()
+        let path = try #require(SampleStream.bundledPath)
+        let decoder = ExecutionUpdateDecoder(registries: configuration.registries)
+        aggregator = Aggregator(configuration: configuration)
+        var counts = FileValidator.Counts()
+        for (_, line) in try LineReader(path: path) {
+            guard case .success(let update) = decoder.decode(payload: line, key: InputKey.of(line)) else { continue }
+            if case .accepted = aggregator.apply(update) { counts.accepted += 1 }
+        }
+        _ = aggregator.endBatch(at: "2026-01-01T00:00:00Z")
+        self.counts = counts
+    }
+
+    func summary(_ scope: SummaryScope, _ year: Int, _ month: Int) throws -> [String: Any] {
+        let bytes = try #require(aggregator.summary(scope, fiscalYear: year, periodEnd: YearMonth(year: year, month: month), computedAt: "2026-01-01T00:00:00Z"))
+        return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    }
+
+    func number(_ object: [String: Any], _ path: String...) -> Double? {
+        var current: Any? = object
+        for key in path { current = (current as? [String: Any])?[key] }
+        return (current as? NSNumber)?.doubleValue
+    }
+
+    @Test func mienTrungTayNguyen2021FullYear() throws {
+        let s = try summary(.region(.mienTrungTayNguyen), 2021, 12)
+        #expect(number(s, "by_source", "KCQG", "executed_vnd") == 11_070_000_000)
+        #expect(number(s, "by_source", "KCQG", "plan_vnd") == 11_140_000_000)
+        #expect(number(s, "by_source", "KCQG", "execution_rate_pct") == 99.37)
+        #expect(number(s, "by_source", "KCDP", "executed_vnd") == 37_730_000_000)
+        #expect(number(s, "by_source", "KCDP", "execution_rate_pct") == 94.11)
+    }
+
+    @Test func mienTrungTayNguyenSevenMonths2022() throws {
+        let s = try summary(.region(.mienTrungTayNguyen), 2022, 7)
+        #expect(s["status"] as? String == "actual")
+        #expect(number(s, "provinces_reported") == 15)
+        #expect(number(s, "totals", "executed_vnd") == 20_700_000_000)
+        #expect(number(s, "totals", "execution_rate_pct") == 28.44)
+        #expect(number(s, "by_source", "KCQG", "execution_rate_pct") == 12.11)
+        #expect(number(s, "by_source", "KCDP", "execution_rate_pct") == 39.38)
+        #expect(number(s, "same_period_last_year", "totals", "execution_rate_pct") == 17.54)
+        let messages = aggregator.activeAlerts().compactMap { try? JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any] }
+            .compactMap { $0["message"] as? String }
+        #expect(messages.contains("Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%"))
+    }
+
+    @Test func northernFirstHalf2024Estimates() throws {
+        let s = try summary(.region(.bac), 2024, 6)
+        #expect(s["status"] as? String == "estimate")
+        #expect(number(s, "provinces_expected") == 28 && number(s, "provinces_reported") == 28)
+        #expect(number(s, "totals", "plan_vnd") == 170_800_000_000)
+        let kcqg = try #require(number(s, "by_source", "KCQG", "plan_vnd"))
+        #expect((kcqg / 170_800_000_000 * 1000).rounded() == 419) // 41.9%
+    }
+}
