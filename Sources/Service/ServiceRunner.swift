@@ -61,6 +61,8 @@ public struct ServiceRunner: Sendable {
         printBootstrap: @Sendable (String) -> Void = { _ in },
         extraServices: @Sendable (Started) -> [any Service] = { _ in [] }
     ) async throws {
+        // Files first, so a bad one fails before anything starts.
+        var settings = try workerSettings(brokers: configuration.brokers ?? "")
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {
@@ -71,7 +73,7 @@ public struct ServiceRunner: Sendable {
             }
         }
         let bootstrap = configuration.brokers ?? broker?.bootstrapServers ?? ""
-        let settings = try workerSettings(brokers: bootstrap)
+        settings.brokers = bootstrap
         if let broker {
             do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
                 throw RunError("cannot create the topics on the embedded broker: \(error)")
@@ -99,7 +101,8 @@ public struct ServiceRunner: Sendable {
         let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
+                  successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         services += extraServices(started).map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -129,6 +132,22 @@ public struct ServiceRunner: Sendable {
         }
         out.append(UInt8(ascii: "]"))
         return out
+    }
+}
+
+/// Runs a service and, when it fails, says which one (e.g. a busy HTTP port).
+struct Explained<Wrapped: Service>: Service {
+    let wrapped: Wrapped
+    let what: String
+    init(_ wrapped: Wrapped, _ what: String) {
+        self.wrapped = wrapped
+        self.what = what
+    }
+
+    func run() async throws {
+        do { try await wrapped.run() } catch is CancellationError { throw CancellationError() } catch {
+            throw RunError("\(what): \(error)")
+        }
     }
 }
 
