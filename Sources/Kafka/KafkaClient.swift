@@ -16,7 +16,6 @@ final class KafkaClient: @unchecked Sendable {
     private let eventQueue: DispatchQueue
     private let stopped = Atomic<Bool>(false)
     private let closing = Atomic<Bool>(false)
-    private let fatal = Mutex<KafkaError?>(nil)
     /// Runs on the event thread; set before `start`.
     var onDeliveryEvent: ((OpaquePointer) -> Void)?
     var onStatistics: ((String) -> Void)?
@@ -49,8 +48,14 @@ final class KafkaClient: @unchecked Sendable {
         }
     }
 
-    /// The fatal error this instance reported, if any (the instance is then unusable).
-    var fatalError: KafkaError? { fatal.withLock { $0 } }
+    /// The fatal error this instance raised, if any (the instance is then unusable); asked
+    /// from librdkafka directly, so it is current even before the error event is polled.
+    var fatalError: KafkaError? {
+        guard rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        var buf = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(rk, &buf, buf.count)
+        return KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
+    }
 
     private func handle(_ event: OpaquePointer) {
         switch Int32(rd_kafka_event_type(event)) {
@@ -66,11 +71,7 @@ final class KafkaClient: @unchecked Sendable {
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             if rd_kafka_event_error_is_fatal(event) != 0 {
-                var buf = [CChar](repeating: 0, count: 512)
-                let code = rd_kafka_fatal_error(rk, &buf, buf.count)
-                let error = KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
-                fatal.withLock { if $0 == nil { $0 = error } }
-                logger.error("librdkafka fatal error: \(error)")
+                logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
             } else {
                 logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")
             }

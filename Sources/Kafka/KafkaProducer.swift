@@ -91,6 +91,10 @@ public final class KafkaProducer: Sendable {
         if let error = state.takeFirstError() { throw error }
     }
 
+    /// The fatal error this producer raised (e.g. fenced), if any: it is then unusable and must
+    /// be recreated.
+    public var fatalError: KafkaError? { client.fatalError }
+
     /// Number of messages enqueued and not yet reported.
     public var outstanding: UInt64 { state.accepted.load(ordering: .relaxed) &- state.completedCount }
 
