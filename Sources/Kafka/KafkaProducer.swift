@@ -21,7 +21,7 @@ public final class KafkaProducer: Sendable {
         client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "producer")
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryReport.self)
         deliveryReports = stream
-        state = DeliveryState(reports: configuration.perMessageDeliveryReports ? continuation : nil)
+        state = DeliveryState(rk: client.rk, reports: configuration.perMessageDeliveryReports ? continuation : nil)
         if !configuration.perMessageDeliveryReports { continuation.finish() }
         isTransactional = configuration.transactionalID != nil || configuration.properties["transactional.id"] != nil
         client.onDeliveryEvent = { [state] event in state.process(event) }
@@ -123,7 +123,12 @@ final class DeliveryState: @unchecked Sendable {
     /// Event-thread scratch buffer for rd_kafka_event_message_array.
     private let buffer = UnsafeMutablePointer<UnsafePointer<rd_kafka_message_t>?>.allocate(capacity: 1024)
 
-    init(reports: AsyncStream<DeliveryReport>.Continuation?) { self.reports = reports }
+    private let rk: OpaquePointer
+
+    init(rk: OpaquePointer, reports: AsyncStream<DeliveryReport>.Continuation?) {
+        self.rk = rk
+        self.reports = reports
+    }
     deinit { buffer.deallocate() }
 
     var completedCount: UInt64 { inner.withLock { $0.completed } }
@@ -140,7 +145,9 @@ final class DeliveryState: @unchecked Sendable {
                 done += 1
                 var error: KafkaError?
                 if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    error = KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")
+                    // Fatal when librdkafka raised a fatal error for the instance (e.g. sequence desync).
+                    error = KafkaError(code: KafkaErrorCode(m.err), message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
+                                       isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     if firstError == nil { firstError = error }
                 }
                 if let reports {
