@@ -22,7 +22,7 @@ public final class EmbeddedBroker: Sendable {
         host = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "embedded-broker")
         host.start()
         guard let mcluster = rd_kafka_mock_cluster_new(host.rk, Int32(brokers)) else {
-            host.shutdown()
+            host.shutdownDetached()
             throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "could not start the embedded broker")
         }
         cluster = MockCluster(mcluster)

@@ -29,7 +29,7 @@ public final class KafkaProducer: Sendable {
     }
 
     deinit {
-        client.shutdown()
+        client.shutdownDetached()
         state.finish()
     }
 
@@ -40,6 +40,7 @@ public final class KafkaProducer: Sendable {
     @discardableResult
     public func trySend(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
                         headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+        try client.checkOpen()
         let id = state.nextID.add(1, ordering: .relaxed).newValue
         var cHeaders: OpaquePointer?
         if !headers.isEmpty {
@@ -83,6 +84,7 @@ public final class KafkaProducer: Sendable {
     /// Waits until every message sent so far is delivered or failed, then throws the first
     /// delivery error since the previous flush (and forgets it).
     public func flush(timeout: Duration = .seconds(60)) async throws(KafkaError) {
+        try client.checkOpen()
         let target = state.accepted.load(ordering: .relaxed)
         let ms = timeout.milliseconds
         let err = await client.perform { [client] in rd_kafka_flush(client.rk, ms) }
