@@ -21,7 +21,7 @@ public final class KafkaProducer: Sendable {
         client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "producer")
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryReport.self)
         deliveryReports = stream
-        state = DeliveryState(reports: configuration.perMessageDeliveryReports ? continuation : nil)
+        state = DeliveryState(rk: client.rk, reports: configuration.perMessageDeliveryReports ? continuation : nil)
         if !configuration.perMessageDeliveryReports { continuation.finish() }
         isTransactional = configuration.transactionalID != nil || configuration.properties["transactional.id"] != nil
         client.onDeliveryEvent = { [state] event in state.process(event) }
@@ -29,7 +29,7 @@ public final class KafkaProducer: Sendable {
     }
 
     deinit {
-        client.shutdown()
+        client.shutdownDetached()
         state.finish()
     }
 
@@ -40,6 +40,7 @@ public final class KafkaProducer: Sendable {
     @discardableResult
     public func trySend(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
                         headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+        try client.checkOpen()
         let id = state.nextID.add(1, ordering: .relaxed).newValue
         var cHeaders: OpaquePointer?
         if !headers.isEmpty {
@@ -83,6 +84,7 @@ public final class KafkaProducer: Sendable {
     /// Waits until every message sent so far is delivered or failed, then throws the first
     /// delivery error since the previous flush (and forgets it).
     public func flush(timeout: Duration = .seconds(60)) async throws(KafkaError) {
+        try client.checkOpen()
         let target = state.accepted.load(ordering: .relaxed)
         let ms = timeout.milliseconds
         let err = await client.perform { [client] in rd_kafka_flush(client.rk, ms) }
@@ -90,6 +92,10 @@ public final class KafkaProducer: Sendable {
         await state.waitForCompletion(of: target)
         if let error = state.takeFirstError() { throw error }
     }
+
+    /// The fatal error this producer raised (e.g. fenced), if any: it is then unusable and must
+    /// be recreated.
+    public var fatalError: KafkaError? { client.fatalError }
 
     /// Number of messages enqueued and not yet reported.
     public var outstanding: UInt64 { state.accepted.load(ordering: .relaxed) &- state.completedCount }
@@ -119,7 +125,12 @@ final class DeliveryState: @unchecked Sendable {
     /// Event-thread scratch buffer for rd_kafka_event_message_array.
     private let buffer = UnsafeMutablePointer<UnsafePointer<rd_kafka_message_t>?>.allocate(capacity: 1024)
 
-    init(reports: AsyncStream<DeliveryReport>.Continuation?) { self.reports = reports }
+    private let rk: OpaquePointer
+
+    init(rk: OpaquePointer, reports: AsyncStream<DeliveryReport>.Continuation?) {
+        self.rk = rk
+        self.reports = reports
+    }
     deinit { buffer.deallocate() }
 
     var completedCount: UInt64 { inner.withLock { $0.completed } }
@@ -136,7 +147,9 @@ final class DeliveryState: @unchecked Sendable {
                 done += 1
                 var error: KafkaError?
                 if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    error = KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")
+                    // Fatal when librdkafka raised a fatal error for the instance (e.g. sequence desync).
+                    error = KafkaError(code: KafkaErrorCode(m.err), message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
+                                       isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     if firstError == nil { firstError = error }
                 }
                 if let reports {
