@@ -1,19 +1,52 @@
-/// Decodes and validates one input message against the contract.
-/// STUB: the interface is fixed; the implementation is being written.
+/// Decodes and validates one input message against the contract ("Input" and "Rejections").
+///
+/// The checks run in the contract's order over the whole message and the first failure is
+/// reported: size, JSON well-formedness (strict parser, duplicate names at any depth), schema,
+/// then every required member's presence, then every member's type and form, then amount
+/// ranges, periods, the message key, the registry and finally the activities' sum. Within one
+/// step members are checked in the contract's table order (nested members after their parent).
+/// `conflicting_revision` needs the held revision and is decided by the aggregation.
 public struct ExecutionUpdateDecoder: Sendable {
     /// Largest accepted payload.
     public static let maxPayloadBytes = 65_536
+    public static let schemaName = "khuyencong.execution-update.v1"
 
     public let registries: Registries
+    /// Province codes "00"…"99" of each registry as a table, so the hot path needs no hashing.
+    let known2004: [Bool]
+    let known2025: [Bool]
 
     public init(registries: Registries) {
         self.registries = registries
+        func table(_ r: Registry) -> [Bool] {
+            var t = [Bool](repeating: false, count: 100)
+            for u in r.units where Array(u.code.utf8).withUnsafeBytes(Forms.isProvinceCode) { t[Forms.number(u.code.utf8)] = true }
+            return t
+        }
+        known2004 = table(registries.r2004)
+        known2025 = table(registries.r2025)
     }
 
     /// `payload` nil is a tombstone; `key` nil is an absent message key. The buffers are only
     /// read during the call (they may point into a Kafka batch).
     public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ExecutionUpdate, Rejection> {
-        .failure(Rejection(reason: .malformedJSON, field: nil, detail: "not implemented"))
+        guard let payload else {
+            return .failure(Rejection(reason: .malformedJSON, field: nil, detail: RejectionText.tombstone))
+        }
+        if payload.count > Self.maxPayloadBytes {
+            return .failure(Rejection(reason: .tooLarge, field: nil, detail: RejectionText.tooLarge(payload.count)))
+        }
+        switch JSONTape.parse(payload) {
+        case .failure(let error):
+            return .failure(RejectionText.malformed(error, payload: payload))
+        case .success(let tape):
+            var validator = UpdateValidator(tape: tape, key: key, decoder: self)
+            do {
+                return .success(try validator.run())
+            } catch {
+                return .failure(error)
+            }
+        }
     }
 
     public func decode(payload: [UInt8]?, key: [UInt8]?) -> Result<ExecutionUpdate, Rejection> {
@@ -24,3 +57,4 @@ public struct ExecutionUpdateDecoder: Sendable {
         return withOptional(payload) { p in withOptional(key) { k in decode(payload: p, key: k) } }
     }
 }
+

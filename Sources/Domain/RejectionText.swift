@@ -1,0 +1,147 @@
+/// The `detail` sentences of rejections, in Vietnamese (what provincial operators read): each
+/// says what is wrong, what was received and what the contract expects.
+enum RejectionText {
+    static let categories = ActivityCategory.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// A received value as JSON text, cut to 60 bytes on a character boundary.
+    static func shown(_ raw: some Collection<UInt8>) -> String {
+        let limit = 60
+        guard raw.count > limit else { return String(decoding: raw, as: UTF8.self) }
+        var cut = Array(raw.prefix(limit))
+        while let last = cut.last, last & 0xC0 == 0x80 { cut.removeLast() } // continuation bytes
+        if let last = cut.last, last >= 0xC0 { cut.removeLast() }           // a lead byte cut short
+        return String(decoding: cut, as: UTF8.self) + "…"
+    }
+
+    static let tombstone =
+        "Bản tin không có nội dung (null/tombstone); cần gửi một đối tượng JSON khuyencong.execution-update.v1."
+
+    static func tooLarge(_ count: Int) -> String {
+        "Bản tin dài \(count) byte, vượt giới hạn 65536 byte; hãy bỏ bớt các trường không thuộc hợp đồng hoặc rút gọn danh sách activities."
+    }
+
+    static func malformed(_ error: JSONTape.SyntaxError, payload: UnsafeRawBufferPointer) -> Rejection {
+        if let bad = JSONTape.firstInvalidUTF8(payload) {
+            return Rejection(reason: .malformedJSON, field: nil,
+                             detail: "Bản tin không phải UTF-8 hợp lệ (byte sai ở vị trí \(bad)); hãy mã hóa bản tin bằng UTF-8.")
+        }
+        let what: String
+        switch error.problem {
+        case .duplicateMember(let pointer, let name):
+            return Rejection(reason: .malformedJSON, field: pointer,
+                             detail: "Tên thành viên \"\(name)\" xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần.")
+        case .empty: what = "bản tin rỗng"
+        case .byteOrderMark: what = "có dấu BOM (EF BB BF) ở đầu, JSON không cho phép"
+        case .unexpectedEnd: what = "bản tin kết thúc giữa chừng"
+        case .unexpectedByte(let b):
+            what = b >= 0x20 && b < 0x7F ? "ký tự '\(Character(Unicode.Scalar(b)))' không hợp lệ" : "byte 0x\(String(b, radix: 16)) không hợp lệ"
+        case .invalidUTF8: what = "byte không hợp lệ"
+        case .controlCharacter: what = "ký tự điều khiển chưa thoát (escape) trong chuỗi"
+        case .badEscape: what = "chuỗi thoát bắt đầu bằng \\ không hợp lệ"
+        case .unpairedSurrogate: what = "\\u surrogate không thành cặp"
+        case .badNumber: what = "số sai cú pháp JSON (ví dụ số 0 ở đầu, thiếu chữ số)"
+        case .trailingData: what = "còn dữ liệu sau giá trị JSON"
+        }
+        return Rejection(reason: .malformedJSON, field: nil,
+                         detail: "Bản tin không phải JSON hợp lệ: \(what) tại byte \(error.offset).")
+    }
+
+    static func notAnObject(_ got: String) -> String {
+        "Bản tin phải là một đối tượng JSON {…} theo khuyencong.execution-update.v1; nhận được \(got)."
+    }
+
+    static func wrongSchema(_ got: String) -> String {
+        "Trường schema phải đúng bằng \"\(ExecutionUpdateDecoder.schemaName)\"; nhận được \(got)."
+    }
+
+    static func missing(_ name: String, in parent: String?) -> String {
+        "Thiếu trường bắt buộc \(name)" + (parent.map { " trong \($0)" } ?? "") + "; hãy bổ sung theo hợp đồng khuyencong.execution-update.v1."
+    }
+
+    static func notInteger(_ name: String, _ got: String) -> String {
+        "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập phân hay số mũ); nhận được \(got)."
+    }
+
+    static func badReportID(_ got: String) -> String {
+        "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -; nhận được \(got)."
+    }
+
+    static func badProvince(_ got: String) -> String {
+        "Trường province phải là chuỗi mã tỉnh gồm đúng 2 chữ số (ví dụ \"01\"); nhận được \(got)."
+    }
+
+    static func badPeriodEnd(_ got: String) -> String {
+        "Trường period_end phải là chuỗi dạng YYYY-MM (ví dụ \"2022-07\"); nhận được \(got)."
+    }
+
+    static func badSource(_ got: String) -> String {
+        "Trường source phải là \"KCQG\" hoặc \"KCDP\"; nhận được \(got)."
+    }
+
+    static func badStatus(_ got: String) -> String {
+        "Trường status phải là \"estimate\" (ước thực hiện) hoặc \"actual\" (thực hiện); nhận được \(got)."
+    }
+
+    static func badRevision(_ got: String) -> String {
+        "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1); nhận được \(got)."
+    }
+
+    static func badReportedAt(_ got: String) -> String {
+        "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc \"2022-08-05T02:30:00Z\"; nhận được \(got)."
+    }
+
+    static func badActivities(_ got: String) -> String {
+        "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận được \(got)."
+    }
+
+    static func badActivityItem(_ index: Int, _ got: String) -> String {
+        "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận được \(got)."
+    }
+
+    static func badCategory(_ got: String) -> String {
+        "Trường category phải là một trong: \(categories); nhận được \(got)."
+    }
+
+    static func badConsulting(_ got: String) -> String {
+        "Trường consulting phải là đối tượng {projects, revenue_vnd}; nhận được \(got)."
+    }
+
+    static func outOfRange(_ name: String, _ got: String, count: Bool) -> String {
+        count
+            ? "Trường \(name) phải là số đếm nguyên không âm, tối đa 10^15; nhận được \(got)."
+            : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(got)."
+    }
+
+    static func fiscalYearRange(_ got: String) -> String {
+        "Trường fiscal_year phải nằm trong khoảng 2000–2100; nhận được \(got)."
+    }
+
+    static func monthRange(_ got: String) -> String {
+        "Tháng trong period_end phải từ 01 đến 12; nhận được \(got)."
+    }
+
+    static func yearMismatch(_ periodYear: Int, _ fiscalYear: Int) -> String {
+        "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế tính từ tháng 1 của năm ngân sách."
+    }
+
+    static func keyAbsent(_ province: String) -> String {
+        "Bản tin không có khóa (message key); khóa phải là mã tỉnh, ở đây là \"\(province)\" như trường province."
+    }
+
+    static func keyDiffers(key: [UInt8], province: String) -> String {
+        var w = JSONWriter()
+        w.string(String(decoding: key, as: UTF8.self))
+        let quoted = shown(w.bytes)
+        return "Khóa bản tin \(quoted) khác trường province \"\(province)\"; khóa phải đúng bằng mã tỉnh của báo cáo."
+    }
+
+    static func unknownProvince(_ code: String, registry: Registry, period: YearMonth) -> String {
+        let rule = registry.version == .v2004 ? "đến kỳ 2025-06" : "từ kỳ 2025-07"
+        return "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) (\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành chính đang có hiệu lực."
+    }
+
+    static func activitiesMismatch(sum: Int64?, executed: Int64) -> String {
+        let total = sum.map { "\($0) đồng" } ?? "vượt giới hạn số học"
+        return "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo (\(executed) đồng)."
+    }
+}
