@@ -5,6 +5,27 @@ struct HeldRevision: Sendable, Equatable {
     var accepted: Int64
 }
 
+/// A held report's amounts as plain values.
+struct HeldFigure: Sendable {
+    var plan: Int64 = 0
+    var executed: Int64 = 0
+    var advanced: Int64 = 0
+    var hasAdvanced = false
+    var estimate = false
+    var present = false
+
+    init() {}
+
+    init(_ u: ExecutionUpdate) {
+        plan = u.planVND
+        executed = u.executedVND
+        advanced = u.advancedVND ?? 0
+        hasAdvanced = u.advancedVND != nil
+        estimate = u.status == .estimate
+        present = true
+    }
+}
+
 /// One source's figure for a unit at some month: a current report, or the sum of a 2025
 /// unit's predecessors' reports.
 struct SourceFigure: Sendable, Equatable {
@@ -29,6 +50,8 @@ struct SourceFigure: Sendable, Equatable {
 struct YearRevisions: Sendable {
     static let codes = 100
     var slots: [HeldRevision?] = Array(repeating: nil, count: codes * 2 * 12 * 2)
+    /// The held figures of each slot as plain values, so summaries read no strings.
+    var figures: [HeldFigure] = Array(repeating: HeldFigure(), count: codes * 2 * 12 * 2)
     /// Accepted revisions per code and month (index code*12 + month-1).
     var accepted: [Int64] = Array(repeating: 0, count: codes * 12)
     /// Number of held keys per code and month, for existence checks.
@@ -39,20 +62,17 @@ struct YearRevisions: Sendable {
         ((code * 2 + (source == .kcqg ? 0 : 1)) * 12 + (month - 1)) * 2 + (status == .actual ? 1 : 0)
     }
 
-    /// The report for (code, source, month): actual before estimate (the higher revision is held).
-    @inline(__always)
-    func best(code: Int, source: FundingSource, month: Int) -> ExecutionUpdate? {
-        let i = Self.index(code: code, source: source, month: month, status: .estimate)
-        return (slots[i + 1] ?? slots[i])?.update
-    }
-
+    /// The unit's current report for `source` at month m: the greatest period_end in
+    /// minMonth…m, actual before estimate (each slot holds its key's highest revision).
     func current(code: Int, source: FundingSource, upTo m: Int, from minMonth: Int) -> SourceFigure? {
         guard m >= minMonth else { return nil }
         for month in stride(from: m, through: minMonth, by: -1) {
-            if let u = best(code: code, source: source, month: month) {
+            let i = Self.index(code: code, source: source, month: month, status: .estimate)
+            let f = figures[i + 1].present ? figures[i + 1] : figures[i]
+            if f.present {
                 return SourceFigure(
-                    plan: Int128(u.planVND), executed: Int128(u.executedVND), advanced: u.advancedVND.map { Int128($0) },
-                    month: month, estimate: u.status == .estimate)
+                    plan: Int128(f.plan), executed: Int128(f.executed), advanced: f.hasAdvanced ? Int128(f.advanced) : nil,
+                    month: month, estimate: f.estimate)
             }
         }
         return nil
@@ -98,6 +118,7 @@ struct RevisionStore: Sendable {
             }
             y.accepted[cm] &+= held.accepted
             y.slots[i] = held
+            y.figures[i] = HeldFigure(u)
         }
         if added { count += 1 }
     }
