@@ -5,6 +5,6 @@ struct Khuyencong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "khuyencong",
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
-        subcommands: []
+        subcommands: [BrokerCommand.self, BenchCommand.self]
     )
 }
