@@ -8,7 +8,7 @@ enum Forms {
     }
 
     /// 1–128 characters of `[A-Za-z0-9._:-]`.
-    static func isReportID(_ s: [UInt8]) -> Bool {
+    static func isReportID(_ s: UnsafeRawBufferPointer) -> Bool {
         guard (1...128).contains(s.count) else { return false }
         return s.allSatisfy { b in
             isDigit(b) || (b | 0x20) &- UInt8(ascii: "a") < 26
@@ -17,12 +17,12 @@ enum Forms {
     }
 
     /// Exactly two ASCII digits.
-    static func isProvinceCode(_ s: [UInt8]) -> Bool {
+    static func isProvinceCode(_ s: UnsafeRawBufferPointer) -> Bool {
         s.count == 2 && isDigit(s[0]) && isDigit(s[1])
     }
 
     /// `DDDD-DD`; the month's range is a separate check (period_out_of_range).
-    static func isYearMonthForm(_ s: [UInt8]) -> Bool {
+    static func isYearMonthForm(_ s: UnsafeRawBufferPointer) -> Bool {
         s.count == 7 && s[4] == UInt8(ascii: "-")
             && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && isDigit(s[5]) && isDigit(s[6])
     }
@@ -31,7 +31,7 @@ enum Forms {
     /// required offset (`Z` or ±hh:mm). `T` and `Z` may be lower case, as RFC 3339 allows.
     /// Calendar dates are checked (leap years); a leap second (:60) is refused, as the schema
     /// checker does.
-    static func isRFC3339DateTime(_ s: [UInt8]) -> Bool {
+    static func isRFC3339DateTime(_ s: UnsafeRawBufferPointer) -> Bool {
         guard s.count >= 20 else { return false }
         func digits(_ at: Int, _ n: Int) -> Int? {
             guard at + n <= s.count, s[at..<at + n].allSatisfy(isDigit) else { return nil }

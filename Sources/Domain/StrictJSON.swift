@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A strict, single-pass RFC 8259 JSON parser over raw bytes, built for the decode hot path.
 ///
 /// It produces a flat tape of nodes (no per-value allocation) and rejects everything a lenient
@@ -18,8 +24,11 @@ struct JSONTape {
         var end: Int32
         /// Index of the first node after this value's subtree (containers) or of the next node.
         var next: Int32
-        /// Containers: number of elements or members.
+        /// Containers: number of elements or members. Keys: a hash of the unescaped name, so
+        /// duplicate and name checks compare bytes only when hashes agree.
         var count: Int32
+        /// Integer numbers: the value, saturated (see `integerValue`).
+        var value: Int64 = 0
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -43,6 +52,11 @@ struct JSONTape {
         return nodes[i].flag ? JSONTape.unescape(r) : Array(r)
     }
 
+    /// Calls `body` with a string/key node's unescaped UTF-8; copies only when it has escapes.
+    func withString<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        nodes[i].flag ? JSONTape.unescape(raw(i)).withUnsafeBytes(body) : body(raw(i))
+    }
+
     func string(_ i: Int) -> String {
         let r = raw(i)
         return nodes[i].flag ? String(decoding: JSONTape.unescape(r), as: UTF8.self) : String(decoding: r, as: UTF8.self)
@@ -52,7 +66,13 @@ struct JSONTape {
     func stringEquals(_ i: Int, _ literal: [UInt8]) -> Bool {
         let r = raw(i)
         if nodes[i].flag { return JSONTape.unescape(r) == literal }
-        return r.elementsEqual(literal)
+        return literal.withUnsafeBytes { JSONTape.bytesEqual(r, $0) }
+    }
+
+    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress, a.count > 0 else { return true }
+        return x.load(as: UInt8.self) == y.load(as: UInt8.self) && memcmp(x, y, a.count) == 0
     }
 
     /// Visits an object's members as (key node, value node) or an array's elements as (-1, node).
@@ -72,8 +92,9 @@ struct JSONTape {
 
     /// An integer node's value, saturated to Int64's range so huge digit strings cannot trap
     /// (every contract range lies far inside Int64).
-    func integerValue(_ i: Int) -> Int64 {
-        let r = raw(i)
+    func integerValue(_ i: Int) -> Int64 { nodes[i].value }
+
+    static func saturatingInteger(_ r: UnsafeRawBufferPointer) -> Int64 {
         var negative = false
         var value: Int64 = 0
         for b in r {
@@ -126,12 +147,14 @@ struct JSONTape {
         }
 
         mutating func skipWhitespace() {
-            while i < p.count {
-                switch p[i] {
-                case 0x20, 0x0A, 0x0D, 0x09: i += 1
-                default: return
+            var j = i // a local index keeps the loop in registers
+            while j < p.count {
+                switch p[j] {
+                case 0x20, 0x0A, 0x0D, 0x09: j += 1
+                default: i = j; return
                 }
             }
+            i = j
         }
 
         mutating func peek() throws(SyntaxError) -> UInt8 {
@@ -233,29 +256,33 @@ struct JSONTape {
 
         mutating func parseNumber() throws(SyntaxError) {
             let start = i
+            var j = i
             var integer = true
-            if p[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < p.count, isDigit(p[i]) else { throw fail(.badNumber, at: start) }
-            if p[i] == UInt8(ascii: "0") {
-                i += 1
-                if i < p.count, isDigit(p[i]) { throw fail(.badNumber, at: start) }
+            func digits() throws(SyntaxError) {
+                guard j < p.count, isDigit(p[j]) else { throw fail(.badNumber, at: start) }
+                while j < p.count, isDigit(p[j]) { j += 1 }
+            }
+            if p[j] == UInt8(ascii: "-") { j += 1 }
+            if j < p.count, p[j] == UInt8(ascii: "0") {
+                j += 1
+                if j < p.count, isDigit(p[j]) { throw fail(.badNumber, at: start) }
             } else {
-                while i < p.count, isDigit(p[i]) { i += 1 }
+                try digits()
             }
-            if i < p.count, p[i] == UInt8(ascii: ".") {
+            if j < p.count, p[j] == UInt8(ascii: ".") {
                 integer = false
-                i += 1
-                guard i < p.count, isDigit(p[i]) else { throw fail(.badNumber, at: start) }
-                while i < p.count, isDigit(p[i]) { i += 1 }
+                j += 1
+                try digits()
             }
-            if i < p.count, p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E") {
+            if j < p.count, p[j] | 0x20 == UInt8(ascii: "e") {
                 integer = false
-                i += 1
-                if i < p.count, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { i += 1 }
-                guard i < p.count, isDigit(p[i]) else { throw fail(.badNumber, at: start) }
-                while i < p.count, isDigit(p[i]) { i += 1 }
+                j += 1
+                if j < p.count, p[j] == UInt8(ascii: "+") || p[j] == UInt8(ascii: "-") { j += 1 }
+                try digits()
             }
-            nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0))
+            i = j
+            let value = integer ? JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j])) : 0
+            nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1), count: 0, value: value))
         }
 
         func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
@@ -266,6 +293,26 @@ struct JSONTape {
             let start = i
             var escaped = false
             while true {
+                // Fast run over plain ASCII: 8 bytes at a time (SWAR), then byte by byte.
+                var j = i
+                if let base = p.baseAddress {
+                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                    while j + 8 <= p.count {
+                        let w = (base + j).loadUnaligned(as: UInt64.self)
+                        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+                        // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
+                        let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                            | ((w &- ones &* 0x20) & ~w) | w
+                        if special & highs != 0 { break }
+                        j += 8
+                    }
+                }
+                while j < p.count {
+                    let b = p[j]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                    j += 1
+                }
+                i = j
                 guard i < p.count else { throw fail(.unexpectedEnd) }
                 let b = p[i]
                 if b == UInt8(ascii: "\"") { break }
@@ -281,7 +328,12 @@ struct JSONTape {
                     i += n
                 }
             }
-            nodes.append(Node(kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0))
+            var node = Node(kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
+            if kind == .key {
+                let raw = UnsafeRawBufferPointer(rebasing: p[start..<i])
+                node.count = escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
+            }
+            nodes.append(node)
             i += 1
         }
 
@@ -312,16 +364,19 @@ struct JSONTape {
         func checkDuplicates(_ object: Int) throws(SyntaxError) {
             let tape = JSONTape(bytes: p, nodes: nodes)
             let count = Int(nodes[object].count)
-            if count <= 24 {
-                var a = object + 1
-                for ai in 0..<count {
-                    var b = object + 1
-                    for _ in 0..<ai {
-                        if tape.keysEqual(a, b) { throw duplicate(tape, object: object, key: a) }
-                        b = Int(nodes[b + 1].next)
+            if count <= 32 {
+                // Hashes side by side in a stack buffer; bytes are compared only on a hash match.
+                let collision: Int? = withUnsafeTemporaryAllocation(of: (hash: Int32, key: Int).self, capacity: max(count, 1)) { buf in
+                    var k = object + 1
+                    for n in 0..<count {
+                        let h = nodes[k].count
+                        for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return k }
+                        buf[n] = (h, k)
+                        k = Int(nodes[k + 1].next)
                     }
-                    a = Int(nodes[a + 1].next)
+                    return nil
                 }
+                if let collision { throw duplicate(tape, object: object, key: collision) }
             } else {
                 var seen = Set<[UInt8]>()
                 var failure: SyntaxError?
@@ -341,8 +396,22 @@ struct JSONTape {
         }
     }
 
+    /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
+    static func nameHash(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var h = UInt64(bytes.count) &* k
+        if bytes.count >= 8, let base = bytes.baseAddress {
+            h = (h ^ base.loadUnaligned(as: UInt64.self)) &* k
+            h = (h ^ (base + bytes.count - 8).loadUnaligned(as: UInt64.self)) &* k
+        } else {
+            for b in bytes { h = (h ^ UInt64(b)) &* k }
+        }
+        return Int32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+
     func keysEqual(_ a: Int, _ b: Int) -> Bool {
-        if !nodes[a].flag && !nodes[b].flag { return raw(a).elementsEqual(raw(b)) }
+        guard nodes[a].count == nodes[b].count else { return false }
+        if !nodes[a].flag && !nodes[b].flag { return JSONTape.bytesEqual(raw(a), raw(b)) }
         return stringBytes(a) == stringBytes(b)
     }
 
