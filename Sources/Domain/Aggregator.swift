@@ -208,6 +208,8 @@ public final class Aggregator {
             }
         }
 
+        out.alerts.sort { $0.key < $1.key }
+
         for packed in touchedRevisions {
             let year = packed >= 0 ? packed / Self.slotCount : (packed - Self.slotCount + 1) / Self.slotCount
             guard let held = store[year]?.slots[packed - year * Self.slotCount] else { continue }
