@@ -196,7 +196,7 @@ final class WorkerSession: @unchecked Sendable {
     private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset]) async throws {
         guard !offsets.isEmpty else { return }
         let transactional = settings.guarantee == .exactlyOnce
-        let crash = context.crashPoint(aggregatedSegments: two.segments)
+        let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
         if transactional { try producer.beginTransaction() }
         do {
             for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }

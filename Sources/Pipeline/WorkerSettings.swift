@@ -79,8 +79,8 @@ public struct BatchReport: Sendable {
     public var committedAtMillis: Int64
 }
 
-/// A test's simulated crash: at `point`, in the first batch that completes a stage-2 segment
-/// once `afterSegments` segments have been aggregated.
+/// A test's simulated crash: at `point`, in the first batch that emits summaries once
+/// `afterSegments` segments have been aggregated.
 struct CrashPlan: Sendable, Hashable {
     var point: CrashPoint
     var afterSegments: Int
