@@ -5,6 +5,6 @@ struct Khuyencong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "khuyencong",
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
-        subcommands: [BrokerCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, BenchCommand.self, BenchPipeline.self]  // BenchPipeline: temporary, the lead wires it under bench
     )
 }
