@@ -79,6 +79,7 @@ let package = Package(
                 "Domain",
                 "Service",
                 "Kafka",
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

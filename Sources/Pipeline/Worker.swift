@@ -154,9 +154,10 @@ final class WorkerContext: Sendable {
         set { segments.store(newValue, ordering: .relaxed) }
     }
 
-    /// The crash the test plan asks for in a batch that aggregated `aggregatedSegments` segments.
-    func crashPoint(aggregatedSegments: Int) -> CrashPoint? {
-        guard let plan = settings.crashPlan, aggregatedSegments > 0,
+    /// The crash the test plan asks for in a batch that aggregated `aggregatedSegments` segments
+    /// and emitted summaries.
+    func crashPoint(aggregatedSegments: Int, emittedSummaries: Bool) -> CrashPoint? {
+        guard let plan = settings.crashPlan, aggregatedSegments > 0, emittedSummaries,
               segments.load(ordering: .relaxed) + aggregatedSegments > plan.afterSegments else { return nil }
         return plan.point
     }

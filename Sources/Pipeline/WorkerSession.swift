@@ -39,7 +39,7 @@ final class WorkerSession: @unchecked Sendable {
         c.clientID = "khuyencong-worker"
         c.isolationLevel = settings.guarantee == .exactlyOnce ? .readCommitted : .readUncommitted
         c.statisticsIntervalMs = 5000
-        c.properties = Self.consumerTuning.merging(settings.kafkaProperties) { _, configured in configured }
+        c.properties = WorkerSettings.consumerTuning.merging(settings.kafkaProperties) { _, configured in configured }
         consumer = try KafkaConsumer(configuration: c, logger: context.logger)
 
         if settings.guarantee == .exactlyOnce {
@@ -50,18 +50,6 @@ final class WorkerSession: @unchecked Sendable {
             afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
         try consumer.subscribe(topics: [settings.inputTopic, settings.sequencedTopic])
     }
-
-    /// Consumer queue sizing. librdkafka 2.0.2 stops fetching a partition for up to 1 s once the
-    /// local queue passes `queued.min.messages` or `queued.max.messages.kbytes` (issue #2879), so
-    /// the limits sit above one full batch plus a fetch round, and the back-off is short.
-    static let consumerTuning: [String: String] = [
-        "queued.min.messages": "50000",
-        "queued.max.messages.kbytes": "32768",
-        "fetch.error.backoff.ms": "10",
-        "fetch.wait.max.ms": "10",
-        "fetch.max.bytes": "16777216",
-        "max.partition.fetch.bytes": "1048576",
-    ]
 
     // MARK: Rebalance hooks
 
@@ -196,7 +184,7 @@ final class WorkerSession: @unchecked Sendable {
     private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset]) async throws {
         guard !offsets.isEmpty else { return }
         let transactional = settings.guarantee == .exactlyOnce
-        let crash = context.crashPoint(aggregatedSegments: two.segments)
+        let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
         if transactional { try producer.beginTransaction() }
         do {
             for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }

@@ -64,6 +64,18 @@ public struct WorkerSettings: Sendable {
     /// `{group-id}.state-changelog`: stage 2's state, compacted.
     public var changelogTopic: String { groupID + ".state-changelog" }
 
+    /// Consumer queue sizing. librdkafka 2.0.2 stops fetching a partition for up to 1 s once the
+    /// local queue passes `queued.min.messages` or `queued.max.messages.kbytes` (issue #2879), so
+    /// the limits sit above one full batch plus a fetch round, and the back-off is short.
+    public static let consumerTuning: [String: String] = [
+        "queued.min.messages": "50000",
+        "queued.max.messages.kbytes": "32768",
+        "fetch.error.backoff.ms": "10",
+        "fetch.wait.max.ms": "10",
+        "fetch.max.bytes": "16777216",
+        "max.partition.fetch.bytes": "1048576",
+    ]
+
     static func hostname() -> String { ProcessInfo.processInfo.hostName }
 }
 
@@ -79,8 +91,8 @@ public struct BatchReport: Sendable {
     public var committedAtMillis: Int64
 }
 
-/// A test's simulated crash: at `point`, in the first batch that completes a stage-2 segment
-/// once `afterSegments` segments have been aggregated.
+/// A test's simulated crash: at `point`, in the first batch that emits summaries once
+/// `afterSegments` segments have been aggregated.
 struct CrashPlan: Sendable, Hashable {
     var point: CrashPoint
     var afterSegments: Int
