@@ -30,7 +30,11 @@ import Testing
                 let body = String(decoding: try await queries.summaries("mien-trung-tay-nguyen", 2022, .init(year: 2022, month: 7)), as: UTF8.self)
                 if body.contains(#""execution_rate_pct":28.44"#) {
                     let ready = await queries.isReady()
-                    seen.value.withLock { $0 = ["summary": body, "ready": "\(ready)", "bootstrap": started.bootstrap] }
+                    // The live table reads the worker's own summaries.
+                    var table = LiveTable(bootstrap: started.bootstrap, inputTopic: started.settings.inputTopic)
+                    table.summaries = try JSONDecoder().decode([LiveTable.Summary].self, from: Data(body.utf8))
+                    let screen = table.render()
+                    seen.value.withLock { $0 = ["summary": body, "ready": "\(ready)", "bootstrap": started.bootstrap, "screen": screen] }
                     return
                 }
                 try await Task.sleep(for: .milliseconds(100))
@@ -53,6 +57,8 @@ import Testing
         let result = seen.value.withLock { $0 }
         #expect(result["summary"]?.contains(#""executed_vnd":20700000000"#) == true)
         #expect(result["ready"] == "true")
+        let row = result["screen"]?.split(separator: "\n").first { $0.hasPrefix("Miền Trung") }
+        #expect(row?.contains("2022-07      20,700     72,773   28.44%   12.11%   39.38% 15/15") == true, "\(row ?? "no row")")
         #expect(seen.printed.withLock { $0 } == result["bootstrap"])
         #expect(result["bootstrap"]?.split(separator: ",").count == 3)
 
