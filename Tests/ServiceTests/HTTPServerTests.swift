@@ -1,8 +1,5 @@
 import Domain
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Prometheus
 import Service
@@ -44,9 +41,7 @@ import Testing
     }
 
     func get(_ port: Int, _ path: String) async throws -> (Int, String) {
-        let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
-        let (data, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
+        try LoopbackHTTP.get(port: port, path: path)
     }
 
     @Test func endpoints() async throws {
