@@ -30,7 +30,7 @@ final class KafkaClient: @unchecked Sendable {
         var rebalance: UnsafeMutablePointer<shim_rebalance_t>?
         if type == RD_KAFKA_CONSUMER {
             let state = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
-            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0))
+            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0, cooperative: 0))
             shim_conf_set_rebalance(conf, state)
             rebalance = state
         }
