@@ -84,8 +84,9 @@ struct BenchKafka: AsyncParsableCommand {
         config.properties = Self.producerTuning
         let producer = try KafkaProducer(configuration: config, logger: logger)
         let payload = (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+        let handle = try producer.topic(topic)
         for i in 0..<messages {
-            try await producer.send(topic: topic, partition: Int32(i % Int(partitions)), key: nil, value: payload)
+            try await producer.send(to: handle, partition: Int32(i % Int(partitions)), key: nil, value: payload)
         }
         try await producer.flush(timeout: .seconds(120))
         await producer.shutdown()

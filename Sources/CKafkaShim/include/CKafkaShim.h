@@ -7,9 +7,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/// rd_kafka_producev without varargs. value NULL = tombstone. On success librdkafka owns
-/// `headers`; on failure the shim destroys them, so the caller never has to.
-rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+/// rd_kafka_producev without varargs (for messages with headers; plain ones go through
+/// rd_kafka_produce). value NULL = tombstone. On success librdkafka owns `headers`; on failure
+/// the shim destroys them, so the caller never has to.
+rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                  const void *key, size_t key_len,
                                  const void *value, size_t value_len,
                                  rd_kafka_headers_t *headers, void *opaque);
