@@ -61,6 +61,16 @@ final class KafkaClient: @unchecked Sendable {
         }
     }
 
+    /// Handles the events already queued, without waiting (any thread; the handlers are thread-safe).
+    func serveEvents(max: Int = 64) {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        for _ in 0..<max {
+            guard let event = rd_kafka_queue_poll(mainQueue, 0) else { return }
+            handle(event)
+            rd_kafka_event_destroy(event)
+        }
+    }
+
     /// The fatal error this instance raised, if any (the instance is then unusable); asked
     /// from librdkafka directly, so it is current even before the error event is polled.
     var fatalError: KafkaError? {

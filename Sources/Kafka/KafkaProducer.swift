@@ -65,6 +65,9 @@ public final class KafkaProducer: Sendable {
                                     v?.baseAddress, v?.count ?? 0, makeCHeaders(headers), opaque)
             }
         }
+        // Now and then the sender serves delivery reports itself (never waiting): messages are
+        // then freed by the thread that allocated them, which spares malloc cross-thread frees.
+        if id & 1023 == 0 { client.serveEvents() }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             state.rejected.add(1, ordering: .relaxed)
             if err == RD_KAFKA_RESP_ERR__FATAL, let fatal = client.fatalError { throw fatal }
@@ -179,8 +182,6 @@ final class DeliveryState: @unchecked Sendable {
     }
     private let inner = Mutex(Inner())
     private let reports: AsyncStream<DeliveryReport>.Continuation?
-    /// Event-thread scratch buffer for rd_kafka_event_message_array.
-    private let buffer = UnsafeMutablePointer<UnsafePointer<rd_kafka_message_t>?>.allocate(capacity: 1024)
 
     private let rk: OpaquePointer
 
@@ -188,16 +189,21 @@ final class DeliveryState: @unchecked Sendable {
         self.rk = rk
         self.reports = reports
     }
-    deinit { buffer.deallocate() }
 
     var completedCount: UInt64 { inner.withLock { $0.completed } }
 
-    /// Event thread: one DR event (a batch of messages).
+    /// One DR event (a batch of messages); the event thread or a sender (see `trySend`).
     func process(_ event: OpaquePointer) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 1024) { buffer in
+            process(event, buffer: buffer)
+        }
+    }
+
+    private func process(_ event: OpaquePointer, buffer: UnsafeMutableBufferPointer<UnsafePointer<rd_kafka_message_t>?>) {
         var done: UInt64 = 0
         var firstError: KafkaError?
         while true {
-            let n = rd_kafka_event_message_array(event, buffer, 1024)
+            let n = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             for i in 0..<n {
                 guard let m = buffer[i]?.pointee else { continue }
