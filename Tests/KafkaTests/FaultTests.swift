@@ -107,4 +107,19 @@ import Testing
         await producer.shutdown(timeout: .seconds(1))
         withExtendedLifetime(broker) {}
     }
+
+    @Test func aRoundTripDelayOnTheLeaderSlowsDelivery() async throws {
+        let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
+        let topic = unique("rtt")
+        try broker.createTopic(topic, partitions: 1)
+        let producer = try producer(broker)
+        try await producer.send(topic: topic, key: nil, value: [0])
+        try await producer.flush()  // connection and metadata in place
+        try broker.setRoundTripTime(broker: 1, milliseconds: 400)
+        let start = ContinuousClock.now
+        try await producer.send(topic: topic, key: nil, value: [1])
+        try await producer.flush()
+        #expect(ContinuousClock.now - start >= .milliseconds(400))
+        await producer.shutdown()
+    }
 }
