@@ -12,7 +12,8 @@ public final class KafkaProducer: Sendable {
     let client: KafkaClient
     let state: DeliveryState
     private let topics = Mutex<[String: KafkaTopic]>([:])
-    /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`).
+    /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`; unbounded:
+    /// consume it when enabled).
     public let deliveryReports: AsyncStream<DeliveryReport>
     /// Whether the producer was configured with a `transactional.id`.
     public let isTransactional: Bool

@@ -82,8 +82,9 @@ struct BenchKafka: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: config, logger: logger)
         let payload = (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) }
         let handle = try producer.topic(topic)
-        for i in 0..<messages {
-            try await producer.send(to: handle, partition: Int32(i % Int(partitions)), key: nil, value: payload)
+        let (count, partitionCount) = (messages, Int(partitions))  // option getters stay out of the loop
+        for i in 0..<count {
+            try await producer.send(to: handle, partition: Int32(i % partitionCount), key: nil, value: payload)
         }
         try await producer.flush(timeout: .seconds(120))
         await producer.shutdown()
@@ -98,7 +99,8 @@ struct BenchKafka: AsyncParsableCommand {
         var consumed = 0
         var sum: UInt64 = 0
         var idle = 0
-        while consumed < messages && idle < 30 {
+        let count = messages
+        while consumed < count && idle < 30 {
             let batch = try await consumer.poll(maxMessages: 10_000, timeout: .seconds(1))
             idle = batch.isEmpty ? idle + 1 : 0
             for message in batch {
