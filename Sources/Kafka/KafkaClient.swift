@@ -30,7 +30,7 @@ final class KafkaClient: @unchecked Sendable {
         var rebalance: UnsafeMutablePointer<shim_rebalance_t>?
         if type == RD_KAFKA_CONSUMER {
             let state = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
-            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0))
+            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0, cooperative: 0))
             shim_conf_set_rebalance(conf, state)
             rebalance = state
         }
@@ -58,6 +58,16 @@ final class KafkaClient: @unchecked Sendable {
                 handle(event)
                 rd_kafka_event_destroy(event)
             }
+        }
+    }
+
+    /// Handles the events already queued, without waiting (any thread; the handlers are thread-safe).
+    func serveEvents(max: Int = 64) {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        for _ in 0..<max {
+            guard let event = rd_kafka_queue_poll(mainQueue, 0) else { return }
+            handle(event)
+            rd_kafka_event_destroy(event)
         }
     }
 

@@ -91,7 +91,7 @@ public final class KafkaConsumer: Sendable {
             await hooks.beforeRevoke(rebalance.partitions, rebalance.lost)
         }
         try await client.run { [client] () throws(KafkaError) in
-            try KafkaError.check(shim_rebalance_apply(client.rk, rebalance.err, rebalance.list))
+            try KafkaError.check(shim_rebalance_apply(client.rk, client.rebalance, rebalance.err, rebalance.list))
         }
         client.logger.debug("rebalance: \(rebalance.isRevoke ? "revoked" : "assigned") \(rebalance.partitions)")
         if !rebalance.isRevoke {
@@ -141,19 +141,20 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching from `partitions` (they stay assigned).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        try client.checkOpen()
-        let list = partitions.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_pause_partitions(client.rk, list))
-        if let error = firstPartitionError(list) { throw error }
+        try apply(rd_kafka_pause_partitions, to: partitions)
     }
 
     /// Resumes fetching from paused `partitions`.
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try apply(rd_kafka_resume_partitions, to: partitions)
+    }
+
+    private func apply(_ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
+                       to partitions: [TopicPartition]) throws(KafkaError) {
         try client.checkOpen()
         let list = partitions.makeCList()
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_resume_partitions(client.rk, list))
+        try KafkaError.check(operation(client.rk, list))
         if let error = firstPartitionError(list) { throw error }
     }
 
@@ -226,7 +227,7 @@ final class ConsumerCore: @unchecked Sendable {
     func closeHandle() {
         client.rebalance?.pointee.closing = 1
         if let pending = takePendingRebalance() ?? takeDeferredRevoke(),
-           let error = shim_rebalance_apply(client.rk, pending.err, pending.list) {
+           let error = shim_rebalance_apply(client.rk, client.rebalance, pending.err, pending.list) {
             rd_kafka_error_destroy(error)
         }
         rd_kafka_consumer_close(client.rk)

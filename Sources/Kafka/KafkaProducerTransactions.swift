@@ -57,7 +57,7 @@ extension KafkaProducer {
     /// After commit/abort every message is reported (delivered or purged): wait for the reports so
     /// that purge errors of an aborted transaction do not surface in a later flush.
     private func settleTransaction() async {
-        await state.waitForCompletion(of: state.accepted.load(ordering: .relaxed))
+        await state.waitForCompletion(of: state.accepted)
         _ = state.takeFirstError()
     }
 }

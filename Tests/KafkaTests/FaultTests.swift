@@ -4,6 +4,19 @@ import Testing
 
 /// Each test has its own broker: faults are cluster-wide.
 @Suite(.timeLimit(.minutes(1))) struct FaultTests {
+    /// A producer on a broker of its own that delivered one message; its next Produce request fails with `code`.
+    private func produceOnceThenFailNext(with code: KafkaErrorCode) async throws -> (EmbeddedBroker, KafkaProducer, String) {
+        let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
+        let topic = unique("produce-error")
+        try broker.createTopic(topic, partitions: 1)
+        let producer = try producer(broker)
+        try await producer.send(topic: topic, key: nil, value: [0])
+        try await producer.flush()
+        broker.pushRequestErrors(.produce, [code])
+        try await producer.send(topic: topic, key: nil, value: [1])
+        return (broker, producer, topic)
+    }
+
     @Test func aBrokerDownDuringProductionThenUpDeliversEverythingExactlyOnce() async throws {
         let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
         let topic = unique("down")
@@ -63,14 +76,7 @@ import Testing
     }
 
     @Test func aPermanentProduceErrorFailsThatMessageOnlyAndIsNotFatal() async throws {
-        let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
-        let topic = unique("permanent")
-        try broker.createTopic(topic, partitions: 1)
-        let producer = try producer(broker)
-        try await producer.send(topic: topic, key: nil, value: [0])
-        try await producer.flush()
-        broker.pushRequestErrors(.produce, [KafkaErrorCode(rawValue: 10)])  // MSG_SIZE_TOO_LARGE
-        try await producer.send(topic: topic, key: nil, value: [1])
+        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 10))  // MSG_SIZE_TOO_LARGE
         await #expect {
             try await producer.flush(timeout: .seconds(10))
         } throws: { error in
@@ -82,17 +88,11 @@ import Testing
         try await producer.flush()
         #expect(producer.fatalError == nil)
         await producer.shutdown()
+        withExtendedLifetime(broker) {}
     }
 
     @Test func aSequenceDesyncIsFatalForTheIdempotentProducer() async throws {
-        let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
-        let topic = unique("desync")
-        try broker.createTopic(topic, partitions: 1)
-        let producer = try producer(broker)
-        try await producer.send(topic: topic, key: nil, value: [0])
-        try await producer.flush()
-        broker.pushRequestErrors(.produce, [KafkaErrorCode(rawValue: 45)])  // OUT_OF_ORDER_SEQUENCE_NUMBER
-        try await producer.send(topic: topic, key: nil, value: [1])
+        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 45))  // OUT_OF_ORDER_SEQUENCE_NUMBER
         await #expect {
             try await producer.flush(timeout: .seconds(10))
         } throws: { error in
@@ -105,5 +105,21 @@ import Testing
             (error as? KafkaError)?.isFatal == true
         }
         await producer.shutdown(timeout: .seconds(1))
+        withExtendedLifetime(broker) {}
+    }
+
+    @Test func aRoundTripDelayOnTheLeaderSlowsDelivery() async throws {
+        let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
+        let topic = unique("rtt")
+        try broker.createTopic(topic, partitions: 1)
+        let producer = try producer(broker)
+        try await producer.send(topic: topic, key: nil, value: [0])
+        try await producer.flush()  // connection and metadata in place
+        try broker.setRoundTripTime(broker: 1, milliseconds: 400)
+        let start = ContinuousClock.now
+        try await producer.send(topic: topic, key: nil, value: [1])
+        try await producer.flush()
+        #expect(ContinuousClock.now - start >= .milliseconds(400))
+        await producer.shutdown()
     }
 }

@@ -115,8 +115,10 @@ import Testing
 
 /// Fault injection needs a broker of its own: the mock's request-error stacks are cluster-wide.
 @Suite struct TransactionFaultTests {
-    /// A transactional producer with its coordinator pinned to broker 1, and a consumer for group metadata.
-    private func setUp(_ broker: EmbeddedBroker) async throws -> (KafkaProducer, KafkaConsumer, String) {
+    /// A broker of its own; a transactional producer (coordinator pinned to broker 1) with a
+    /// transaction begun; a consumer for group metadata.
+    private func setUp() async throws -> (EmbeddedBroker, KafkaProducer, KafkaConsumer, String) {
+        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
         let topic = unique("txf")
         try broker.createTopic(topic, partitions: 1)
         let txnID = unique("txf-id")
@@ -124,14 +126,13 @@ import Testing
         let producer = try producer(broker, transactionalID: txnID)
         try await producer.initTransactions()
         let consumer = try consumer(broker, group: unique("txf-group"), topics: [topic])
-        return (producer, consumer, topic)
+        try producer.beginTransaction()
+        return (broker, producer, consumer, topic)
     }
 
     @Test(arguments: [KafkaErrorCode.producerFenced, .invalidProducerEpoch])
     func fencedOnEndTxnIsFatal(_ code: KafkaErrorCode) async throws {
-        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
-        let (producer, consumer, topic) = try await setUp(broker)
-        try producer.beginTransaction()
+        let (broker, producer, consumer, topic) = try await setUp()
         try await producer.send(topic: topic, key: nil, value: [1])
         broker.pushRequestErrors(.endTxn, [code])
         await #expect {
@@ -148,9 +149,7 @@ import Testing
     }
 
     @Test func fencedOnAddOffsetsToTxnIsFatal() async throws {
-        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
-        let (producer, consumer, topic) = try await setUp(broker)
-        try producer.beginTransaction()
+        let (broker, producer, consumer, topic) = try await setUp()
         try await producer.send(topic: topic, key: nil, value: [1])
         broker.pushRequestErrors(.addOffsetsToTxn, [.invalidProducerEpoch])
         await #expect {
@@ -165,9 +164,7 @@ import Testing
     }
 
     @Test func topicAuthorizationFailureRequiresAbortAndTheProducerGoesOn() async throws {
-        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
-        let (producer, consumer, topic) = try await setUp(broker)
-        try producer.beginTransaction()
+        let (broker, producer, consumer, topic) = try await setUp()
         broker.pushRequestErrors(.addPartitionsToTxn, [KafkaErrorCode(rawValue: 29)])  // TOPIC_AUTHORIZATION_FAILED
         try await producer.send(topic: topic, key: nil, value: [1])
         await #expect {
@@ -186,9 +183,7 @@ import Testing
     }
 
     @Test func aSlowCommitTimesOutAsRetriableAndARetrySucceeds() async throws {
-        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
-        let (producer, consumer, topic) = try await setUp(broker)
-        try producer.beginTransaction()
+        let (broker, producer, consumer, topic) = try await setUp()
         try await producer.send(topic: topic, key: nil, value: [1])
         try await producer.flush()
         try broker.pushRequestError(broker: 1, .endTxn, .noError, roundTripMs: 3000)
