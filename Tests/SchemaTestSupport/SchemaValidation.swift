@@ -47,7 +47,8 @@ public enum SchemaValidation {
         guard process.terminationStatus == 0,
               let result = try JSONSerialization.jsonObject(with: output) as? [[String]], result.count == documents.count
         else {
-            throw Failure(description: "python3 jsonschema failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self))")
+            throw Failure(description: "python3 jsonschema failed (\(process.terminationStatus)); it needs python3 with "
+                + "jsonschema and rfc3339-validator (pip install jsonschema rfc3339-validator): \(String(decoding: errors, as: UTF8.self))")
         }
         return result
     }
