@@ -11,7 +11,36 @@ struct AggregateJSON {
     mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma = false }
     mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
-    /// Writes `"name":` — the next call writes its value.
+    /// Appends members already encoded by another writer (`"a":1,"b":2`).
+    mutating func members(_ encoded: [UInt8]) {
+        separator()
+        bytes.append(contentsOf: encoded)
+        needsComma = true
+    }
+
+    /// Writes `"name":` — the next call writes its value. Names are plain ASCII literals.
+    mutating func key(_ name: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// `"YYYY-MM"` without building a String.
+    mutating func period(year: Int, month: Int) {
+        separator()
+        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100)
+        let digit = { (v: UInt8) in UInt8(ascii: "0") + v }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(digit(y / 10 % 10)); bytes.append(digit(y % 10)); bytes.append(digit(yy / 10)); bytes.append(digit(yy % 10))
+        bytes.append(UInt8(ascii: "-"))
+        bytes.append(digit(UInt8(clamping: month) / 10 % 10)); bytes.append(digit(UInt8(clamping: month) % 10))
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func key(_ name: String) {
         separator()
         appendString(name)
@@ -21,8 +50,29 @@ struct AggregateJSON {
 
     mutating func string(_ s: String) { separator(); appendString(s); needsComma = true }
     mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
-    mutating func int<I: BinaryInteger>(_ v: I) { raw(String(v)) }
-    mutating func int<I: BinaryInteger>(_ v: I?) { if let v { int(v) } else { null() } }
+    mutating func int(_ v: Int) { int(Int128(v)) }
+    mutating func int(_ v: Int64) { int(Int128(v)) }
+    mutating func int(_ v: Int128?) { if let v { int(v) } else { null() } }
+
+    /// Decimal digits written straight into the buffer (no intermediate String).
+    mutating func int(_ v: Int128) {
+        separator()
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        if m < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(m))
+        } else {
+            let start = bytes.count
+            if m <= UInt128(UInt64.max) {
+                var n = UInt64(m)
+                while n > 0 { bytes.append(UInt8(ascii: "0") + UInt8(n % 10)); n /= 10 }
+            } else {
+                while m > 0 { bytes.append(UInt8(ascii: "0") + UInt8(m % 10)); m /= 10 }
+            }
+            bytes[start...].reverse()
+        }
+        needsComma = true
+    }
     mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
     mutating func null() { raw("null") }
     /// A percentage in hundredths, or null.
@@ -34,6 +84,16 @@ struct AggregateJSON {
 
     private mutating func appendString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        let plain = s.utf8.withContiguousStorageIfAvailable { buf -> Bool in
+            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            bytes.append(contentsOf: buf)
+            return true
+        }
+        if plain != true { appendEscaped(s) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ s: String) {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
@@ -47,6 +107,5 @@ struct AggregateJSON {
             default: bytes.append(b)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

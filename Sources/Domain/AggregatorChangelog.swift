@@ -114,13 +114,33 @@ enum ChangelogCodec {
         return bytes.enumerated().reduce(UInt128(0)) { $0 | (UInt128($1.element) << (8 * UInt128($1.offset))) }
     }
 
-    /// FNV-1a, 128 bits: detects content changes between batches.
+    /// A 128-bit content digest (two independent 64-bit multiply-rotate lanes over 8-byte
+    /// words, plus the length): detects content changes between batches. Fixed algorithm —
+    /// digests are stored in the changelog, so changing it re-emits every summary once.
     static func digest(_ bytes: [UInt8]) -> UInt128 {
-        var h: UInt128 = 0x6c62272e07bb014262b821756295c58d
-        let prime: UInt128 = 0x0000000001000000000000000000013B
-        for b in bytes { h = (h ^ UInt128(b)) &* prime }
-        return h
+        var a: UInt64 = 0x9E37_79B9_7F4A_7C15, b: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            let n = raw.count
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                a = ((a ^ w) &* 0x87C3_7B91_1142_53D5).rotated(27)
+                b = ((b ^ w) &* 0x4CF5_AD43_2745_937F).rotated(31) &+ a
+                i += 8
+            }
+            var tail: UInt64 = 0
+            for j in i..<n { tail |= UInt64(raw[j]) << (8 * UInt64(j - i)) }
+            a = ((a ^ tail ^ UInt64(n)) &* 0x87C3_7B91_1142_53D5).rotated(27)
+            b = ((b ^ tail) &* 0x4CF5_AD43_2745_937F).rotated(31) &+ a
+            a ^= a >> 33; a = a &* 0xFF51_AFD7_ED55_8CCD; a ^= a >> 33
+            b ^= b >> 29; b = b &* 0xC4CE_B9FE_1A85_EC53; b ^= b >> 32
+        }
+        return UInt128(a) << 64 | UInt128(b)
     }
+}
+
+extension UInt64 {
+    fileprivate func rotated(_ k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
 }
 
 /// Varint-based writer: unsigned LEB128, zigzag for signed, length-prefixed strings.

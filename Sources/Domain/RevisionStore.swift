@@ -99,8 +99,34 @@ struct RevisionStore: Sendable {
 
     subscript(year: Int) -> YearRevisions? { years[year] }
 
-    func held(_ key: RevisionKey, code: Int) -> HeldRevision? {
-        years[key.fiscalYear]?.slots[YearRevisions.index(code: code, source: key.source, month: key.periodEnd.month, status: key.status)]
+    enum Offer {
+        case accepted, duplicate, stale
+        case conflict(held: ExecutionUpdate)
+    }
+
+    /// The contract's revision-key rules in one in-place access: r > held replaces (accepted),
+    /// r = held is a duplicate when equal and a conflict otherwise, r < held is stale.
+    mutating func offer(_ u: ExecutionUpdate, code: Int) -> Offer {
+        let i = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
+        let cm = code * 12 + u.periodEnd.month - 1
+        var result = Offer.accepted
+        var added = false
+        modifyYear(u.fiscalYear) { y in
+            var accepted: Int64 = 1
+            if let old = y.slots[i] {
+                if u.revision < old.update.revision { result = .stale; return }
+                if u.revision == old.update.revision { result = old.update == u ? .duplicate : .conflict(held: old.update); return }
+                accepted = old.accepted + 1
+            } else {
+                y.heldCount[cm] += 1
+                added = true
+            }
+            y.accepted[cm] &+= 1
+            y.slots[i] = HeldRevision(update: u, accepted: accepted)
+            y.figures[i] = HeldFigure(u)
+        }
+        if added { count += 1 }
+        return result
     }
 
     /// Stores `held` for its key (replacing any held revision), keeping the counts in step.

@@ -149,7 +149,7 @@ struct AggregationView {
         w.key("region"); w.string(scope.id)
         w.key("region_name"); w.string(scope.name)
         w.key("fiscal_year"); w.int(year)
-        w.key("period_end"); w.string(period.description)
+        w.key("period_end"); w.period(year: period.year, month: period.month)
         w.key("registry"); w.string(v.rawValue)
         w.key("provinces_expected"); w.int(units.count)
         w.key("provinces_reported"); w.int(reported)
@@ -236,9 +236,8 @@ struct AggregationView {
         let month = max(q?.month ?? 0, d?.month ?? 0)
         let m = month == 0 ? nil : month
         w.beginObject()
-        w.key("code"); w.string(u.unit.code)
-        w.key("name"); w.string(u.unit.name)
-        w.key("report_month"); w.string(m.map { YearMonth(year: year, month: $0).description })
+        w.members(u.rowHead)  // code, name
+        w.key("report_month"); if let m { w.period(year: year, month: m) } else { w.null() }
         w.key("status"); w.string(m == nil ? nil : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "estimate" : "actual"))
         w.key("carried"); w.bool(m.map { $0 < summaryMonth } ?? false)
         w.key("by_source"); w.beginObject()
@@ -249,7 +248,7 @@ struct AggregationView {
             w.key("plan_vnd"); w.int(f.plan)
             w.key("executed_vnd"); w.int(f.executed)
             w.key("execution_rate_pct"); w.percent(Percent.ofRatio(f.executed, f.plan))
-            w.key("period_end"); w.string(YearMonth(year: year, month: f.month).description)
+            w.key("period_end"); w.period(year: year, month: f.month)
             w.key("status"); w.string(f.estimate ? "estimate" : "actual")
             w.endObject()
         }
