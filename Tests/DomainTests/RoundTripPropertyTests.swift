@@ -54,6 +54,31 @@ import Testing
         }
     }
 
+    /// Any one amount or count pushed out of 0 … 10^15 is reported at its own pointer.
+    @Test func anyAmountOutOfRangeIsPointedAt() async {
+        let updates = SyntheticUpdates.updates(count: 500, registries: Fixtures.registries, seed: 5)
+        await propertyCheck(count: 200, input: Gen.int(in: 0...499), Gen.int(in: 0...5),
+                            Gen.int64(in: 1...Int64.max - Money.maxAmount).map { $0 % 2 == 0 ? -$0 : Money.maxAmount + $0 }) {
+            index, target, bad in
+            var u = updates[index]
+            let pointer: String
+            switch target {
+            case 0: u.planVND = bad; pointer = "/plan_vnd"
+            case 1: u.executedVND = bad; pointer = "/executed_vnd"
+            case 2: u.advancedVND = bad; pointer = "/advanced_vnd"
+            case 3 where u.consulting != nil: u.consulting?.revenueVND = bad; pointer = "/consulting/revenue_vnd"
+            case 4 where u.activities != nil:
+                let k = index % (u.activities?.count ?? 1)
+                u.activities?[k].executedVND = bad; pointer = "/activities/\(k)/executed_vnd"
+            default: u.planVND = bad; pointer = "/plan_vnd"
+            }
+            let r = Fixtures.decoder.decode(payload: u.canonicalJSON(), key: Array(u.province.utf8)).failure
+            #expect(r?.reason == .amountOutOfRange)
+            #expect(r?.field == pointer)
+            #expect(r?.detail.hasSuffix("nhận được \(bad).") == true)
+        }
+    }
+
     @Test func syntheticUpdatesAreValidAndDeterministic() {
         let messages = SyntheticUpdates.generate(count: 2_000, registries: Fixtures.registries, seed: 7)
         #expect(messages == SyntheticUpdates.generate(count: 2_000, registries: Fixtures.registries, seed: 7))
