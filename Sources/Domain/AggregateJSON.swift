@@ -73,12 +73,27 @@ struct AggregateJSON {
         }
         needsComma = true
     }
-    mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
-    mutating func null() { raw("null") }
-    /// A percentage in hundredths, or null.
-    mutating func percent(_ hundredths: Int128?) { if let h = hundredths { raw(Percent.json(h)) } else { null() } }
+    mutating func bool(_ v: Bool) { literal(v ? "true" : "false") }
+    mutating func null() { literal("null") }
 
-    private mutating func raw(_ text: String) { separator(); bytes.append(contentsOf: text.utf8); needsComma = true }
+    /// A value given as literal JSON text (`null`, `true`, `"actual"`).
+    mutating func literal(_ json: StaticString) {
+        separator()
+        bytes.append(contentsOf: UnsafeBufferPointer(start: json.utf8Start, count: json.utf8CodeUnitCount))
+        needsComma = true
+    }
+
+    /// A percentage in hundredths as a number with two decimals (1210 → 12.10), or null.
+    mutating func percent(_ hundredths: Int128?) {
+        guard let h = hundredths else { null(); return }
+        int(h / 100)
+        if h < 0, h > -100 { bytes.insert(UInt8(ascii: "-"), at: bytes.count - 1) }  // -0.05: int wrote "0"
+        let frac = UInt8((h.magnitude % 100))
+        bytes.append(UInt8(ascii: "."))
+        bytes.append(UInt8(ascii: "0") + frac / 10)
+        bytes.append(UInt8(ascii: "0") + frac % 10)
+    }
+
 
     private mutating func separator() { if needsComma { bytes.append(UInt8(ascii: ",")) } }
 

@@ -185,8 +185,9 @@ public final class Aggregator {
             let year = (k - scope.index) / 4
             for m in from...12 { candidates.insert(SummaryKey(scope: scope, fiscalYear: year, month: m)) }
         }
+        var rows = AggregationView.RowCache()
         for key in candidates.sorted() where view.exists(key.scope, year: key.fiscalYear, month: key.month) {
-            var w = view.content(key.scope, year: key.fiscalYear, month: key.month)
+            var w = view.content(key.scope, year: key.fiscalYear, month: key.month, cache: &rows)
             let digest = ChangelogCodec.digest(w.bytes)
             guard emitted[key] != digest else { continue }
             emitted[key] = digest
