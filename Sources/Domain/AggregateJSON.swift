@@ -1,5 +1,6 @@
-/// A minimal deterministic JSON writer for the aggregator's outputs: members are written in
-/// the order the code writes them, numbers are integers or percent hundredths.
+/// The aggregator's fast JSON writer (summaries are its hot path): members in the order the
+/// code writes them, integers and percent hundredths written straight into the buffer, static
+/// member names, no container stack. Escaping is JSONWriter's.
 struct AggregateJSON {
     private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -94,7 +95,6 @@ struct AggregateJSON {
         bytes.append(UInt8(ascii: "0") + frac % 10)
     }
 
-
     private mutating func separator() { if needsComma { bytes.append(UInt8(ascii: ",")) } }
 
     private mutating func appendString(_ s: String) {
@@ -108,19 +108,5 @@ struct AggregateJSON {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func appendEscaped(_ s: String) {
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
-            }
-        }
-    }
+    private mutating func appendEscaped(_ s: String) { JSONWriter.appendEscaped(s.utf8, to: &bytes) }
 }
