@@ -79,6 +79,8 @@ public final class Aggregator {
     private var dirtyFrom: [Int: Int] = [:]
     /// The last dirty mark, to skip repeated dictionary updates for runs of similar updates.
     private var lastDirty = (key: Int.min, from: 0)
+    /// year*16 + month last marked per (region, successor's region) combination in this batch.
+    private var markedStamp = [Int](repeating: Int.min, count: 12)
     /// year*slotCount + slot of every revision accepted in this batch (deduplicated at the end).
     private var touchedRevisions: [Int] = []
     /// year*100 + code of units whose province alerts need evaluating (deduplicated at the end).
@@ -101,15 +103,16 @@ public final class Aggregator {
 
     /// Applies one validated update under the revision-key rules.
     public func apply(_ u: ExecutionUpdate) -> ApplyOutcome {
+        // The decoder has checked all this; kept so a bad value can never index the tables.
+        guard u.periodEnd.year == u.fiscalYear, (2000...2100).contains(u.fiscalYear), (1...12).contains(u.periodEnd.month) else {
+            return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
+                detail: "Kỳ báo cáo \(u.periodEnd) không thuộc năm tài chính \(u.fiscalYear) (2000–2100)."))
+        }
         guard let code = Self.code(u.province),
               index.region(code: code, RegistryVersion.inForce(at: u.periodEnd)) != nil
         else {
             return .rejected(Rejection(reason: .unknownProvince, field: "/province",
                 detail: "Mã tỉnh \(u.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(u.periodEnd)."))
-        }
-        guard u.periodEnd.year == u.fiscalYear, (1...12).contains(u.periodEnd.month) else {
-            return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
-                detail: "Kỳ báo cáo \(u.periodEnd) không thuộc năm tài chính \(u.fiscalYear)."))
         }
         switch store.offer(u, code: code) {
         case .accepted: break
@@ -148,6 +151,13 @@ public final class Aggregator {
         guard let r0 = index.region(code: code, v) else { return }
         let successor = v == .v2004 ? index.successor(of: code) : nil
         let successorRegion = successor.flatMap { index.region(code: $0, .v2025) }
+        touchedUnits.append(year * 100 + code)
+        if year == 2025, let successor, m <= 6 { touchedUnits.append(year * 100 + successor) }
+        // The marks depend only on (year, month, region, successor's region): skip repeats.
+        let combo = SummaryScope.region(r0).index * 4 + (successorRegion.map { SummaryScope.region($0).index } ?? 3)
+        let stamp = year * 16 + m
+        if markedStamp[combo] == stamp { return }
+        markedStamp[combo] = stamp
         for y in year...year + 1 {
             dirty(.nation, y, m)
             // Months from m under the registry in force then; FY2025 switches at July.
@@ -155,8 +165,6 @@ public final class Aggregator {
             if let r = view == v ? r0 : successorRegion { dirty(.region(r), y, m) }
             if y == 2025, m <= 6, let r = v == .v2025 ? r0 : successorRegion { dirty(.region(r), y, 7) }
         }
-        touchedUnits.append(year * 100 + code)
-        if year == 2025, let successor, m <= 6 { touchedUnits.append(year * 100 + successor) }
     }
 
     private func dirty(_ scope: SummaryScope, _ year: Int, _ from: Int) {
@@ -224,6 +232,7 @@ public final class Aggregator {
         touchedRevisions.removeAll(keepingCapacity: true)
         touchedUnits.removeAll(keepingCapacity: true)
         lastDirty = (Int.min, 0)
+        for i in markedStamp.indices { markedStamp[i] = Int.min }
         suspects.removeAll()
         evaluateAllAlerts = false
         return out
