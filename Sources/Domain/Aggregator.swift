@@ -222,10 +222,12 @@ public final class Aggregator {
 
         out.alerts.sort { $0.key < $1.key }
 
-        for packed in Set(touchedRevisions).sorted() {
+        touchedRevisions.sort()
+        var previous = Int.min
+        for packed in touchedRevisions where packed != previous {
+            previous = packed
             let year = packed >= 0 ? packed / Self.slotCount : (packed - Self.slotCount + 1) / Self.slotCount
-            guard let held = store[year]?.slots[packed - year * Self.slotCount] else { continue }
-            out.changelog.append(ChangelogRecord(key: ChangelogCodec.revisionPrefix + held.update.revisionKey.description, value: ChangelogCodec.encode(held)))
+            if let record = store.changelogRecord(year: year, slot: packed - year * Self.slotCount) { out.changelog.append(record) }
         }
 
         dirtyFrom.removeAll(keepingCapacity: true)
@@ -314,7 +316,7 @@ public final class Aggregator {
                 if r.key.hasPrefix(ChangelogCodec.revisionPrefix) {
                     guard let v = r.value else { continue }
                     let held = try ChangelogCodec.decodeRevision(v)
-                    guard let code = Self.code(held.update.province), ChangelogCodec.revisionPrefix + held.update.revisionKey.description == r.key
+                    guard let code = Self.code(held.update.province), ChangelogCodec.key(of: held.update) == r.key
                     else { throw BinaryReader.Failure("key does not match the held update") }
                     store.set(held, code: code)
                 } else if r.key.hasPrefix(ChangelogCodec.summaryPrefix) {

@@ -24,9 +24,29 @@ enum ChangelogCodec {
     static let alertPrefix = "alert/"
     static let format: UInt8 = 1
 
+    /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
+    static func key(of u: ExecutionUpdate) -> String {
+        var b: [UInt8] = []
+        b.reserveCapacity(40)
+        b.append(contentsOf: revisionPrefix.utf8)
+        b.append(contentsOf: u.province.utf8)
+        b.append(UInt8(ascii: "/"))
+        b.append(contentsOf: String(u.fiscalYear).utf8)
+        b.append(UInt8(ascii: "/"))
+        b.append(contentsOf: u.source.rawValue.utf8)
+        b.append(UInt8(ascii: "/"))
+        var ym = AggregateJSON(capacity: 9)
+        ym.period(year: u.periodEnd.year, month: u.periodEnd.month)
+        b.append(contentsOf: ym.bytes.dropFirst().dropLast())
+        b.append(UInt8(ascii: "/"))
+        b.append(contentsOf: u.status.rawValue.utf8)
+        return String(decoding: b, as: UTF8.self)
+    }
+
     static func encode(_ h: HeldRevision) -> [UInt8] {
         var w = BinaryWriter()
         let u = h.update
+        w.bytes.reserveCapacity(48 + u.reportID.utf8.count + u.reportedAt.utf8.count + (u.activities?.count ?? 0) * 24)
         w.byte(format)
         w.uint(UInt64(clamping: h.accepted))
         w.string(u.reportID); w.string(u.province)

@@ -149,6 +149,15 @@ struct RevisionStore: Sendable {
         if added { count += 1 }
     }
 
+    /// The `rev/…` changelog record of one slot, encoded in place (no copy of the update).
+    func changelogRecord(year: Int, slot: Int) -> ChangelogRecord? {
+        years[year]?.slots.withUnsafeBufferPointer { slots in
+            guard slots.indices.contains(slot), slots[slot] != nil else { return nil }
+            return ChangelogRecord(key: ChangelogCodec.key(of: slots[slot].unsafelyUnwrapped.update),
+                                   value: ChangelogCodec.encode(slots[slot].unsafelyUnwrapped))
+        }
+    }
+
     private mutating func modifyYear(_ year: Int, _ body: (inout YearRevisions) -> Void) {
         body(&years[year, default: YearRevisions()])
     }

@@ -70,5 +70,7 @@ import Testing
         u.consulting = Consulting(projects: 2, revenueVND: 1_000)
         let held = HeldRevision(update: u, accepted: 4)
         #expect(try ChangelogCodec.decodeRevision(ChangelogCodec.encode(held)) == held)
+        #expect(ChangelogCodec.key(of: u) == "rev/79/2026/KCDP/2026-11/estimate")
+        #expect(ChangelogCodec.key(of: u) == "rev/" + u.revisionKey.description)
     }
 }
