@@ -89,7 +89,7 @@ public final class Aggregator {
     private var suspects = Set<SummaryKey>()
     private var evaluateAllAlerts = false
 
-    private static let slotCount = YearRevisions.codes * 2 * 12 * 2
+    private static let slotCount = YearRevisions.slotCount
 
     public init(configuration: AggregatorConfiguration) {
         self.configuration = configuration
@@ -118,7 +118,7 @@ public final class Aggregator {
         case .accepted: break
         case .duplicate: return .duplicate
         case .stale: return .stale
-        case .conflict(let held): return .rejected(Self.conflict(u, held))
+        case .conflict: return .rejected(Self.conflict(u))
         }
         let slot = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
         touchedRevisions.append(u.fiscalYear * Self.slotCount + slot)
@@ -126,11 +126,11 @@ public final class Aggregator {
         return .accepted
     }
 
-    private static func conflict(_ u: ExecutionUpdate, _ held: ExecutionUpdate) -> Rejection {
+    private static func conflict(_ u: ExecutionUpdate) -> Rejection {
         Rejection(reason: .conflictingRevision, field: "/revision", detail:
-            "Báo cáo \(u.reportID) có revision \(u.revision) trùng với báo cáo \(held.reportID) đã nhận cho tỉnh \(u.province), "
+            "Báo cáo \(u.reportID) có revision \(u.revision) trùng với một báo cáo đã nhận cho tỉnh \(u.province), "
             + "nguồn \(u.source.rawValue), kỳ \(u.periodEnd), trạng thái \(u.status.rawValue) nhưng nội dung khác; "
-            + "hãy gửi lại với revision lớn hơn \(held.revision).")
+            + "hãy gửi lại với revision lớn hơn \(u.revision).")
     }
 
     static func code(_ text: String) -> Int? {
@@ -315,10 +315,8 @@ public final class Aggregator {
             do throws(BinaryReader.Failure) {
                 if r.key.hasPrefix(ChangelogCodec.revisionPrefix) {
                     guard let v = r.value else { continue }
-                    let held = try ChangelogCodec.decodeRevision(v)
-                    guard let code = Self.code(held.update.province), ChangelogCodec.key(of: held.update) == r.key
-                    else { throw BinaryReader.Failure("key does not match the held update") }
-                    store.set(held, code: code)
+                    guard let (year, slot) = ChangelogCodec.parseRevisionKey(r.key) else { throw BinaryReader.Failure("not a revision key") }
+                    store.set(try ChangelogCodec.decodeRevision(v), year: year, slot: slot)
                 } else if r.key.hasPrefix(ChangelogCodec.summaryPrefix) {
                     guard let key = Self.summaryKey(r.key.dropFirst(ChangelogCodec.summaryPrefix.count)) else {
                         throw BinaryReader.Failure("not a summary key")

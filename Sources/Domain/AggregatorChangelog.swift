@@ -16,7 +16,7 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Keys and compact binary values of the aggregator's changelog:
-/// `rev/{revision key}` → held update + accepted count, `sum/{region}/{year}/{period}` → digest of
+/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
 /// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved).
 enum ChangelogCodec {
     static let revisionPrefix = "rev/"
@@ -25,82 +25,47 @@ enum ChangelogCodec {
     static let format: UInt8 = 1
 
     /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
-    static func key(of u: ExecutionUpdate) -> String {
-        var b: [UInt8] = []
-        b.reserveCapacity(40)
-        b.append(contentsOf: revisionPrefix.utf8)
-        b.append(contentsOf: u.province.utf8)
-        b.append(UInt8(ascii: "/"))
-        b.append(contentsOf: String(u.fiscalYear).utf8)
-        b.append(UInt8(ascii: "/"))
-        b.append(contentsOf: u.source.rawValue.utf8)
-        b.append(UInt8(ascii: "/"))
-        var ym = AggregateJSON(capacity: 9)
-        ym.period(year: u.periodEnd.year, month: u.periodEnd.month)
-        b.append(contentsOf: ym.bytes.dropFirst().dropLast())
-        b.append(UInt8(ascii: "/"))
-        b.append(contentsOf: u.status.rawValue.utf8)
-        return String(decoding: b, as: UTF8.self)
+    static func revisionKey(year: Int, slot: Int) -> String {
+        let p = YearRevisions.parts(of: slot)
+        return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
+                                            periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
+    }
+
+    /// (year, slot) of a `rev/…` key; nil when it is not one.
+    static func parseRevisionKey(_ key: String) -> (year: Int, slot: Int)? {
+        let parts = key.dropFirst(revisionPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard key.hasPrefix(revisionPrefix), parts.count == 5, let code = Aggregator.code(String(parts[0])),
+              let year = Int(parts[1]), let source = FundingSource(rawValue: String(parts[2])),
+              let period = YearMonth(String(parts[3])), period.year == year,
+              let status = ReportStatus(rawValue: String(parts[4]))
+        else { return nil }
+        return (year, YearRevisions.index(code: code, source: source, month: period.month, status: status))
     }
 
     static func encode(_ h: HeldRevision) -> [UInt8] {
         var w = BinaryWriter()
-        let u = h.update
-        w.bytes.reserveCapacity(48 + u.reportID.utf8.count + u.reportedAt.utf8.count + (u.activities?.count ?? 0) * 24)
+        w.bytes.reserveCapacity(64)
         w.byte(format)
-        w.uint(UInt64(clamping: h.accepted))
-        w.string(u.reportID); w.string(u.province)
-        w.int(Int64(u.fiscalYear)); w.int(Int64(u.periodEnd.month))
-        w.byte(u.source == .kcqg ? 0 : 1); w.byte(u.status == .actual ? 1 : 0)
-        w.int(u.planVND); w.int(u.executedVND); w.int(u.revision); w.string(u.reportedAt)
-        if w.flag(u.advancedVND) { w.int(u.advancedVND ?? 0) }
-        if let acts = u.activities, w.flag(acts) {
-            w.uint(UInt64(acts.count))
-            for a in acts {
-                w.string(a.category.rawValue); w.int(a.executedVND)
-                if w.flag(a.projects) { w.int(a.projects ?? 0) }
-                if w.flag(a.beneficiaries) { w.int(a.beneficiaries ?? 0) }
-            }
-        } else {
-            _ = w.flag(Optional<Int>.none)
-        }
-        if let c = u.consulting, w.flag(c) { w.int(c.projects); w.int(c.revenueVND) } else { _ = w.flag(Optional<Int>.none) }
+        w.int(h.revision); w.int(h.accepted)
+        w.uint(UInt64(truncatingIfNeeded: h.digest >> 64)); w.uint(UInt64(truncatingIfNeeded: h.digest))
+        w.int(h.plan); w.int(h.executed)
+        w.byte((h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0))
+        if h.hasAdvanced { w.int(h.advanced) }
         return w.bytes
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {
         var r = BinaryReader(bytes)
         guard try r.byte() == format else { throw .init("unknown format") }
-        let accepted = Int64(clamping: try r.uint())
-        let reportID = try r.string(), province = try r.string()
-        let year = Int(try r.int()), month = Int(try r.int())
-        guard (1...12).contains(month) else { throw .init("bad month") }
-        let source: FundingSource = try r.byte() == 0 ? .kcqg : .kcdp
-        let status: ReportStatus = try r.byte() == 1 ? .actual : .estimate
-        let plan = try r.int(), executed = try r.int(), revision = try r.int()
-        let reportedAt = try r.string()
-        let advanced = try r.flag() ? try r.int() : nil
-        var activities: [Activity]?
-        if try r.flag() {
-            let n = try r.uint()
-            guard n <= 10_000 else { throw .init("too many activities") }
-            var acts: [Activity] = []
-            for _ in 0..<n {
-                guard let category = ActivityCategory(rawValue: try r.string()) else { throw .init("bad category") }
-                let exec = try r.int()
-                let projects = try r.flag() ? try r.int() : nil
-                let beneficiaries = try r.flag() ? try r.int() : nil
-                acts.append(Activity(category: category, executedVND: exec, projects: projects, beneficiaries: beneficiaries))
-            }
-            activities = acts
-        }
-        let consulting = try r.flag() ? Consulting(projects: try r.int(), revenueVND: try r.int()) : nil
+        let revision = try r.int(), accepted = try r.int()
+        let digest = UInt128(try r.uint()) << 64 | UInt128(try r.uint())
+        let plan = try r.int(), executed = try r.int()
+        let flags = try r.byte()
+        guard flags < 4, revision >= 1, accepted >= 1 else { throw .init("bad revision record") }
+        let advanced = flags & 1 == 1 ? try r.int() : nil
         guard r.atEnd else { throw .init("trailing bytes") }
-        let u = ExecutionUpdate(
-            reportID: reportID, province: province, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
-            source: source, status: status, planVND: plan, executedVND: executed, revision: revision,
-            reportedAt: reportedAt, advancedVND: advanced, activities: activities, consulting: consulting)
-        return HeldRevision(update: u, accepted: accepted)
+        return HeldRevision(revision: revision, accepted: accepted, digest: digest, plan: plan, executed: executed,
+                            advanced: advanced, estimate: flags & 2 == 2)
     }
 
     static func encode(_ a: ActiveAlert) -> [UInt8] {
@@ -144,23 +109,19 @@ enum ChangelogCodec {
             let n = raw.count
             while i + 8 <= n {
                 let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                a = ((a ^ w) &* 0x87C3_7B91_1142_53D5).rotated(27)
-                b = ((b ^ w) &* 0x4CF5_AD43_2745_937F).rotated(31) &+ a
+                a = ((a ^ w) &* 0x87C3_7B91_1142_53D5).rotatedLeft(27)
+                b = ((b ^ w) &* 0x4CF5_AD43_2745_937F).rotatedLeft(31) &+ a
                 i += 8
             }
             var tail: UInt64 = 0
             for j in i..<n { tail |= UInt64(raw[j]) << (8 * UInt64(j - i)) }
-            a = ((a ^ tail ^ UInt64(n)) &* 0x87C3_7B91_1142_53D5).rotated(27)
-            b = ((b ^ tail) &* 0x4CF5_AD43_2745_937F).rotated(31) &+ a
+            a = ((a ^ tail ^ UInt64(n)) &* 0x87C3_7B91_1142_53D5).rotatedLeft(27)
+            b = ((b ^ tail) &* 0x4CF5_AD43_2745_937F).rotatedLeft(31) &+ a
             a ^= a >> 33; a = a &* 0xFF51_AFD7_ED55_8CCD; a ^= a >> 33
             b ^= b >> 29; b = b &* 0xC4CE_B9FE_1A85_EC53; b ^= b >> 32
         }
         return UInt128(a) << 64 | UInt128(b)
     }
-}
-
-extension UInt64 {
-    fileprivate func rotated(_ k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
 }
 
 /// Varint-based writer: unsigned LEB128, zigzag for signed, length-prefixed strings.
