@@ -27,8 +27,27 @@ enum ChangelogCodec {
     /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
     static func revisionKey(year: Int, slot: Int) -> String {
         let p = YearRevisions.parts(of: slot)
-        return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
-                                            periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
+        var w = AggregateJSON(capacity: 40)  // used as a byte buffer: "YYYY-MM" comes quoted
+        w.period(year: year, month: p.month)
+        let period = w.bytes.dropFirst().dropLast()
+        let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
+        let count = 4 + 3 + period.count + 1 + 4 + 1 + 7 + 1 + source.count + 1 + status.count
+        guard (0...9999).contains(year) else {
+            return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
+                                                periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
+        }
+        // rev/PP/YYYY/SRC/YYYY-MM/status, written straight into the String's storage.
+        return String(unsafeUninitializedCapacity: count) { out in
+            var i = 0
+            func put<S: Sequence<UInt8>>(_ bytes: S) { for b in bytes { out[i] = b; i += 1 } }
+            put(revisionPrefix.utf8)
+            put([UInt8(ascii: "0") + UInt8(p.code / 10), UInt8(ascii: "0") + UInt8(p.code % 10), UInt8(ascii: "/")])
+            put(period.prefix(4)); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(source); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(period); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(status)
+            return i
+        }
     }
 
     /// (year, slot) of a `rev/…` key; nil when it is not one.

@@ -212,16 +212,20 @@ struct WordHasher {
         if let v { word(1); int(v) } else { word(0) }
     }
 
+    /// The UTF-8 bytes as little-endian words (the last one zero-padded), then the length.
     mutating func string(_ s: String) {
-        var w: UInt64 = 0, k: UInt64 = 0, length: UInt64 = 0
-        for byte in s.utf8 {
-            w |= UInt64(byte) << (8 * k)
-            k += 1
-            length += 1
-            if k == 8 { word(w); w = 0; k = 0 }
+        var s = s
+        s.withUTF8 { buf in
+            var i = 0
+            while i + 8 <= buf.count {
+                word(UInt64(littleEndian: UnsafeRawBufferPointer(buf).loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                i += 8
+            }
+            var w: UInt64 = 0
+            for j in i..<buf.count { w |= UInt64(buf[j]) << (8 * UInt64(j - i)) }
+            word(w)
+            word(UInt64(buf.count))
         }
-        word(w)
-        word(length)
     }
 
     func finish() -> UInt128 {
