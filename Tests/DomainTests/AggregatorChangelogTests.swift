@@ -59,16 +59,34 @@ import Testing
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2024-03/actual", value: [1, 2])]) }
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "other/x", value: [])]) }
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "sum/bac/2024/2024-13", value: Array(repeating: 0, count: 16))]) }
-        // A record whose key does not match the update inside it.
-        let held = HeldRevision(update: Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1), accepted: 1)
-        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/02/2024/KCQG/2024-03/actual", value: ChangelogCodec.encode(held))]) }
+        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2025-03/actual", value: ChangelogCodec.encode(HeldRevision(Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1), accepted: 1)))]) }
     }
 
-    @Test func revisionRecordsRoundTripEveryField() throws {
-        var u = Fixture.update("79", 2026, 11, .kcdp, plan: Money.maxAmount, executed: 0, status: .estimate, revision: 9_007_199_254_740_991, advanced: 5)
-        u.activities = [Activity(category: .tradePromotion, executedVND: 0, projects: 3, beneficiaries: nil)]
-        u.consulting = Consulting(projects: 2, revenueVND: 1_000)
-        let held = HeldRevision(update: u, accepted: 4)
+    @Test func revisionRecordsRoundTrip() throws {
+        let u = Fixture.update("79", 2026, 11, .kcdp, plan: Money.maxAmount, executed: 0, status: .estimate, revision: 9_007_199_254_740_991, advanced: 5)
+        let held = HeldRevision(u, accepted: 4)
         #expect(try ChangelogCodec.decodeRevision(ChangelogCodec.encode(held)) == held)
+        let slot = YearRevisions.index(code: 79, source: .kcdp, month: 11, status: .estimate)
+        #expect(ChangelogCodec.revisionKey(year: 2026, slot: slot) == "rev/" + u.revisionKey.description)
+        #expect(ChangelogCodec.parseRevisionKey("rev/79/2026/KCDP/2026-11/estimate")! == (2026, slot))
+    }
+
+    @Test func contentDigestCoversEveryContractField() {
+        var base = Fixture.update("79", 2026, 11, .kcdp, plan: 10, executed: 5, advanced: 1)
+        base.activities = [Activity(category: .tradePromotion, executedVND: 5, projects: 3, beneficiaries: nil)]
+        base.consulting = Consulting(projects: 2, revenueVND: 1_000)
+        let variants: [(inout ExecutionUpdate) -> Void] = [
+            { $0.reportID += "x" }, { $0.reportedAt = "2026-12-01T00:00:00Z" }, { $0.planVND += 1 }, { $0.executedVND += 1 },
+            { $0.advancedVND = nil }, { $0.advancedVND = 2 }, { $0.activities = nil }, { $0.activities = [] },
+            { $0.activities?[0].projects = nil }, { $0.activities?[0].beneficiaries = 0 }, { $0.activities?[0].category = .training },
+            { $0.consulting = nil }, { $0.consulting?.revenueVND = 999 }, { $0.revision += 1 },
+        ]
+        let digest = ContentDigest.of(base)
+        #expect(ContentDigest.of(base) == digest)
+        for (i, change) in variants.enumerated() {
+            var v = base
+            change(&v)
+            #expect(ContentDigest.of(v) != digest, "variant \(i)")
+        }
     }
 }
