@@ -12,9 +12,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The demo: worker + embedded broker + bundled sample stream + live table (options of `run` via ARGS).
 run: deps
 	$(SWIFT) build -c release --product khuyencong
-	.build/release/khuyencong demo
+	.build/release/khuyencong demo $(ARGS)
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -11,20 +11,87 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        // No default traits: they pull swift-configuration and full Foundation, which we do not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The contract's domain: registry, messages, validation, aggregation, alerts. No Kafka.
         .target(
             name: "Domain",
             exclude: ["Resources/SOURCES.md"],
-            resources: [.copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv")]
+            resources: [
+                .copy("Resources/provinces-2004.csv"), .copy("Resources/provinces-2025.csv"),
+                .copy("Resources/alert-rules.json"),
+            ]
+        ),
+        // The service shell: configuration, HTTP endpoints, produce/validate/demo commands.
+        .target(
+            name: "Service",
+            dependencies: [
+                "Domain",
+                "Kafka",
+                "Pipeline",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/sample-stream.jsonl")]
+        ),
+        // librdkafka through pkg-config.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Only what Swift cannot call directly: variadic calls, the rebalance callback, the C bench loops.
+        .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
+        // Swift Kafka layer: producer, consumer, admin, embedded (mock) broker.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CKafkaShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The worker: stage 1 (validate) and stage 2 (aggregate) over Kafka, one transaction per batch.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Domain",
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "khuyencong",
             dependencies: [
                 "Domain",
+                "Service",
+                "Kafka",
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                "Domain",
+                "Kafka",
             ]
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
@@ -33,5 +100,6 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["Domain", "SchemaTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     ]
 )

@@ -5,6 +5,9 @@ struct Khuyencong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "khuyencong",
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
-        subcommands: []
+        subcommands: [
+            RunCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self,
+            BenchCommand.self, BenchPipeline.self, SampleStreamCommand.self,
+        ]  // BenchPipeline: temporary, the lead wires it under bench
     )
 }

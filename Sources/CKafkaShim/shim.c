@@ -1,0 +1,141 @@
+#include "CKafkaShim.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
+                                 const void *key, size_t key_len,
+                                 const void *value, size_t value_len,
+                                 rd_kafka_headers_t *headers, void *opaque) {
+    rd_kafka_resp_err_t err;
+    if (headers) {
+        err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        if (err) rd_kafka_headers_destroy(headers);
+    } else {
+        err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    }
+    return err;
+}
+
+rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *state, rd_kafka_resp_err_t err,
+                                       rd_kafka_topic_partition_list_t *partitions) {
+    int cooperative = state && state->cooperative;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (cooperative) return rd_kafka_incremental_assign(rk, partitions);
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, partitions);
+        return e ? rd_kafka_error_new(e, "%s", rd_kafka_err2str(e)) : NULL;
+    }
+    if (cooperative) return rd_kafka_incremental_unassign(rk, partitions);
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, NULL);
+    return e ? rd_kafka_error_new(e, "%s", rd_kafka_err2str(e)) : NULL;
+}
+
+static void shim_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t *partitions, void *opaque) {
+    shim_rebalance_t *state = opaque;
+    if (state && !state->closing)
+        state->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (!state || state->closing || state->pending) {
+        // Closing (or an unexpected second event): librdkafka's default, so nothing hangs.
+        rd_kafka_error_t *e = shim_rebalance_apply(rk, state, err, partitions);
+        if (e) rd_kafka_error_destroy(e);
+        return;
+    }
+    state->err = err;
+    state->partitions = rd_kafka_topic_partition_list_copy(partitions);
+    state->pending = 1;
+    rd_kafka_yield(rk);
+}
+
+void shim_conf_set_rebalance(rd_kafka_conf_t *conf, shim_rebalance_t *state) {
+    rd_kafka_conf_set_opaque(conf, state);
+    rd_kafka_conf_set_rebalance_cb(conf, shim_rebalance_cb);
+}
+
+rd_kafka_resp_err_t shim_mock_broker_push_request_error(rd_kafka_mock_cluster_t *mcluster,
+                                                        int32_t broker_id, int16_t api_key,
+                                                        rd_kafka_resp_err_t err, int rtt_ms) {
+    return rd_kafka_mock_broker_push_request_error_rtts(mcluster, broker_id, api_key, 1, err, rtt_ms);
+}
+
+/* ---- Benchmark baselines ---- */
+
+static void bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    long long *ok = opaque;
+    (void)rk;
+    if (!m->err) (*ok)++;
+}
+
+long long shim_bench_produce(rd_kafka_conf_t *conf, const char *topic, int partitions,
+                             long long count, int size, char *errstr, size_t errstr_size) {
+    long long delivered = 0;
+    rd_kafka_conf_set_opaque(conf, &delivered);
+    rd_kafka_conf_set_dr_msg_cb(conf, bench_dr_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk) { rd_kafka_conf_destroy(conf); return -1; }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    char *payload = malloc(size > 0 ? size : 1);
+    for (int i = 0; i < size; i++) payload[i] = (char)('a' + i % 26);
+    for (long long i = 0; i < count; i++) {
+        while (rd_kafka_produce(rkt, (int32_t)(i % partitions), RD_KAFKA_MSG_F_COPY,
+                                payload, size, NULL, 0, NULL) == -1) {
+            if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(rd_kafka_last_error()));
+                count = i;  // stop producing, still flush what was queued
+                break;
+            }
+            rd_kafka_poll(rk, 10);
+        }
+        if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 120000);
+    free(payload);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return delivered;
+}
+
+long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int partitions,
+                             long long count, uint64_t *byte_sum,
+                             char *errstr, size_t errstr_size) {
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!rk) { rd_kafka_conf_destroy(conf); return -1; }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    enum { BATCH = 10000 };
+    rd_kafka_message_t **msgs = malloc(sizeof(*msgs) * BATCH);
+    long long consumed = 0;
+    uint64_t sum = 0;
+    int idle = 0;
+    while (consumed < count && idle < 30) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
+        if (n <= 0) { idle++; continue; }
+        idle = 0;
+        for (ssize_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            if (!m->err) {
+                const unsigned char *b = m->payload;
+                for (size_t j = 0; j < m->len; j++) sum += b[j];
+                consumed++;
+            }
+            rd_kafka_message_destroy(m);
+        }
+    }
+    free(msgs);
+    *byte_sum = sum;
+    rd_kafka_queue_destroy(q);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (consumed < count) snprintf(errstr, errstr_size, "consumed only %lld of %lld", consumed, count);
+    return consumed;
+}

@@ -1,0 +1,186 @@
+import CKafkaShim
+import Dispatch
+import Logging
+import Synchronization
+
+/// One `rd_kafka_t` and the two threads that serve it, so that no Swift code ever runs on a
+/// librdkafka thread and no blocking call runs on the Swift cooperative pool:
+/// - the event thread polls the main queue (delivery reports, errors, statistics, logs);
+/// - `blocking`, a serial queue, runs every call that can block (consume with timeout, flush,
+///   commits, transactions, close) and resumes the awaiting task through a continuation.
+final class KafkaClient: @unchecked Sendable {
+    let rk: OpaquePointer
+    let logger: Logger
+    let blocking: DispatchQueue
+    private let mainQueue: OpaquePointer
+    /// Consumers only: the consumer queue, and the state the shim's rebalance callback fills.
+    let consumerQueue: OpaquePointer?
+    let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+    private let eventQueue: DispatchQueue
+    private let stopped = Atomic<Bool>(false)
+    private let closing = Atomic<Bool>(false)
+    /// Runs on the event thread; set before `start`.
+    var onDeliveryEvent: ((OpaquePointer) -> Void)?
+    var onStatistics: ((String) -> Void)?
+
+    /// Creates the handle from `conf` (consumed, also on failure).
+    init(_ type: rd_kafka_type_t, conf: OpaquePointer, logger: Logger, label: String) throws(KafkaError) {
+        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
+            | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
+        var rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+        if type == RD_KAFKA_CONSUMER {
+            let state = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
+            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0, cooperative: 0))
+            shim_conf_set_rebalance(conf, state)
+            rebalance = state
+        }
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            rebalance?.deallocate()
+            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
+        }
+        self.rk = rk
+        self.rebalance = rebalance
+        consumerQueue = type == RD_KAFKA_CONSUMER ? rd_kafka_queue_get_consumer(rk) : nil
+        mainQueue = rd_kafka_queue_get_main(rk)
+        rd_kafka_set_log_queue(rk, mainQueue)
+        self.logger = logger
+        blocking = DispatchQueue(label: "kafka.\(label).blocking")
+        eventQueue = DispatchQueue(label: "kafka.\(label).events")
+    }
+
+    /// Starts the event thread.
+    func start() {
+        eventQueue.async { [self] in
+            while !stopped.load(ordering: .acquiring) {
+                guard let event = rd_kafka_queue_poll(mainQueue, 200) else { continue }
+                handle(event)
+                rd_kafka_event_destroy(event)
+            }
+        }
+    }
+
+    /// Handles the events already queued, without waiting (any thread; the handlers are thread-safe).
+    func serveEvents(max: Int = 64) {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        for _ in 0..<max {
+            guard let event = rd_kafka_queue_poll(mainQueue, 0) else { return }
+            handle(event)
+            rd_kafka_event_destroy(event)
+        }
+    }
+
+    /// The fatal error this instance raised, if any (the instance is then unusable); asked
+    /// from librdkafka directly, so it is current even before the error event is polled.
+    var fatalError: KafkaError? {
+        guard rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        var buf = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(rk, &buf, buf.count)
+        return KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
+    }
+
+    private func handle(_ event: OpaquePointer) {
+        switch Int32(rd_kafka_event_type(event)) {
+        case Int32(RD_KAFKA_EVENT_DR):
+            onDeliveryEvent?(event)
+        case Int32(RD_KAFKA_EVENT_LOG):
+            var facility: UnsafePointer<CChar>?
+            var text: UnsafePointer<CChar>?
+            var level: Int32 = 0
+            rd_kafka_event_log(event, &facility, &text, &level)
+            logger.log(level: logLevel(syslog: level), "\(text.map { String(cString: $0) } ?? "")",
+                       metadata: ["facility": .string(facility.map { String(cString: $0) } ?? "")])
+        case Int32(RD_KAFKA_EVENT_ERROR):
+            let err = rd_kafka_event_error(event)
+            if rd_kafka_event_error_is_fatal(event) != 0 {
+                logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
+            } else {
+                logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")
+            }
+        case Int32(RD_KAFKA_EVENT_STATS):
+            if let json = rd_kafka_event_stats(event) { onStatistics?(String(cString: json)) }
+        case Int32(RD_KAFKA_EVENT_OFFSET_COMMIT):
+            let err = rd_kafka_event_error(event)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("async offset commit failed: \(KafkaErrorCode(err).name)")
+            }
+        default:
+            logger.debug("ignored librdkafka event \(String(cString: rd_kafka_event_name(event)))")
+        }
+    }
+
+    /// Runs `body` on the blocking queue and awaits its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+            blocking.async {
+                continuation.resume(returning: Result { () throws(KafkaError) -> T in try body() })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs a non-throwing `body` on the blocking queue and awaits its result.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            blocking.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Runs `beforeStop` on the blocking queue (e.g. consumer close), then stops the event
+    /// thread. Idempotent; blocks the caller. The handle itself is destroyed in `deinit`, so a
+    /// late call on a shut-down client fails instead of touching freed memory.
+    func shutdown(beforeStop: (() -> Void)? = nil) {
+        guard !closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        blocking.sync { beforeStop?() }
+        stopped.store(true, ordering: .releasing)
+        rd_kafka_queue_yield(mainQueue)
+        eventQueue.sync {}
+    }
+
+    /// Owners call this from their `deinit`: shuts down on a thread of its own (it can block).
+    func shutdownDetached(beforeStop: (@Sendable () -> Void)? = nil) {
+        DispatchQueue(label: "kafka.teardown").async { [self] in shutdown(beforeStop: beforeStop) }
+    }
+
+    /// Throws once `shutdown` has begun.
+    func checkOpen() throws(KafkaError) {
+        if closing.load(ordering: .relaxed) {
+            throw KafkaError(RD_KAFKA_RESP_ERR__DESTROY, message: "the client has been shut down")
+        }
+    }
+
+    deinit {
+        // Only reached after shutdown (the event thread holds `self` until it stops).
+        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+        rd_kafka_queue_destroy(mainQueue)
+        rd_kafka_destroy(rk)
+        if let rebalance {
+            if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
+            rebalance.deallocate()
+        }
+    }
+
+    /// `shutdown` awaited from async code, on a thread of its own.
+    func shutdownAsync(beforeStop: (@Sendable () -> Void)? = nil) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue(label: "kafka.shutdown").async { [self] in
+                shutdown(beforeStop: beforeStop)
+                c.resume()
+            }
+        }
+    }
+
+    var isShutDown: Bool { closing.load(ordering: .acquiring) }
+}
+
+private func logLevel(syslog: Int32) -> Logger.Level {
+    switch syslog {
+    case ...2: .critical
+    case 3: .error
+    case 4: .warning
+    case 5: .notice
+    case 6: .info
+    default: .debug
+    }
+}

@@ -1,0 +1,63 @@
+import CKafkaShim
+
+/// A consumer's group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
+public final class KafkaConsumerGroupMetadata: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { rd_kafka_consumer_group_metadata_destroy(pointer) }
+}
+
+/// Transactions (needs `transactionalID`). Errors are thrown as `KafkaError` classified by
+/// librdkafka: `isRetriable` (call again), `requiresAbort` (abortTransaction, then go on),
+/// `isFatal` (e.g. fenced: the producer is unusable; stop or recreate it).
+extension KafkaProducer {
+    /// Registers the transactional id with the coordinator (fencing older instances). Call once.
+    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let ms = timeout.milliseconds
+        try client.checkOpen()
+        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_init_transactions(client.rk, ms)) }
+    }
+
+    /// Starts a transaction (local, non-blocking).
+    public func beginTransaction() throws(KafkaError) {
+        try client.checkOpen()
+        try KafkaError.check(rd_kafka_begin_transaction(client.rk))
+    }
+
+    /// Adds consumed offsets (next offset to read) to the transaction, committed with it.
+    public func sendOffsetsToTransaction(_ offsets: [TopicPartitionOffset], groupMetadata: KafkaConsumerGroupMetadata,
+                                         timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let ms = timeout.milliseconds
+        try client.checkOpen()
+        try await client.run { [client] () throws(KafkaError) in
+            let list = offsets.makeCList()
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_send_offsets_to_transaction(client.rk, list, groupMetadata.pointer, ms))
+        }
+    }
+
+    /// Flushes and commits the transaction.
+    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let ms = timeout.milliseconds
+        try client.checkOpen()
+        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_commit_transaction(client.rk, ms)) }
+        await settleTransaction()
+    }
+
+    /// Aborts the transaction (outstanding messages are purged).
+    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let ms = timeout.milliseconds
+        try client.checkOpen()
+        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_abort_transaction(client.rk, ms)) }
+        await settleTransaction()
+    }
+}
+
+extension KafkaProducer {
+    /// After commit/abort every message is reported (delivered or purged): wait for the reports so
+    /// that purge errors of an aborted transaction do not surface in a later flush.
+    private func settleTransaction() async {
+        await state.waitForCompletion(of: state.accepted)
+        _ = state.takeFirstError()
+    }
+}

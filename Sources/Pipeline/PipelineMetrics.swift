@@ -1,0 +1,79 @@
+import Domain
+import Metrics
+import Synchronization
+
+/// The worker's metrics under the names of the service spec. Handles are created once; labelled
+/// families are cached per label value so the hot path never allocates a handle.
+final class PipelineMetrics: Sendable {
+    let consumed = Counter(label: "khuyencong_updates_consumed_total")
+    let accepted = Counter(label: "khuyencong_updates_accepted_total")
+    let duplicate = Counter(label: "khuyencong_updates_duplicate_total")
+    let stale = Counter(label: "khuyencong_updates_stale_total")
+    let batchDuration = Metrics.Timer(label: "khuyencong_batch_duration_seconds")
+    let batchMessages = Recorder(label: "khuyencong_batch_messages", aggregate: true)
+    let commitDuration = Metrics.Timer(label: "khuyencong_transaction_commit_seconds")
+    let revisionKeys = Gauge(label: "khuyencong_state_revision_keys")
+    let ready = Gauge(label: "khuyencong_ready")
+
+    private let rejectedByReason: [RejectionReason: Counter]
+    private let summariesByRegion: [String: Counter]
+    private let alertsByState: [String: Counter]
+    private let activeAlerts: [String: Gauge]
+    private let lagGauges = Mutex<[String: Gauge]>([:])
+
+    static let scopes = RegionID.allCases.map(\.rawValue) + ["ca-nuoc"]
+    static let severities = ["warning", "critical"]
+
+    init() {
+        rejectedByReason = Dictionary(uniqueKeysWithValues: RejectionReason.allCases.map {
+            ($0, Counter(label: "khuyencong_updates_rejected_total", dimensions: [("reason", $0.rawValue)]))
+        })
+        summariesByRegion = Dictionary(uniqueKeysWithValues: Self.scopes.map {
+            ($0, Counter(label: "khuyencong_summaries_emitted_total", dimensions: [("region", $0)]))
+        })
+        alertsByState = Dictionary(uniqueKeysWithValues: ["raised", "updated", "resolved"].map {
+            ($0, Counter(label: "khuyencong_alerts_emitted_total", dimensions: [("state", $0)]))
+        })
+        var active: [String: Gauge] = [:]
+        for scope in Self.scopes {
+            for severity in Self.severities {
+                active[scope + "|" + severity] = Gauge(
+                    label: "khuyencong_alerts_active", dimensions: [("region", scope), ("severity", severity)])
+            }
+        }
+        activeAlerts = active
+        ready.record(0)
+    }
+
+    func rejected(_ reason: RejectionReason, count: Int = 1) {
+        rejectedByReason[reason]?.increment(by: count)
+    }
+
+    /// `key` is the summary key `{region}/{fiscal_year}/{period_end}`.
+    func summaryEmitted(key: [UInt8]) {
+        let region = String(decoding: key.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self)
+        summariesByRegion[region]?.increment()
+    }
+
+    func alertEmitted(state: String) {
+        alertsByState[state]?.increment()
+    }
+
+    /// Active alerts per (region, severity); province alerts count under their region.
+    func setActiveAlerts(_ counts: [String: Int]) {
+        for (label, gauge) in activeAlerts { gauge.record(counts[label] ?? 0) }
+    }
+
+    static func activeAlertLabel(region: String, severity: String) -> String { region + "|" + severity }
+
+    func lag(topic: String, partition: Int32, value: Int64) {
+        let name = topic + "|" + String(partition)
+        let gauge = lagGauges.withLock { gauges in
+            if let g = gauges[name] { return g }
+            let g = Gauge(label: "khuyencong_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))])
+            gauges[name] = g
+            return g
+        }
+        gauge.record(value)
+    }
+}

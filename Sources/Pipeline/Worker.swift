@@ -1,0 +1,164 @@
+import Domain
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The aggregation worker: stage 1 (validate) on its share of the input partitions and, when the
+/// group gives it the sequenced partition, stage 2 (aggregate). Run it with `run()` (directly or
+/// in a ServiceGroup); cancellation or graceful shutdown ends it after the open batch.
+public final class Worker: Service, Sendable {
+    let context: WorkerContext
+
+    public init(settings: WorkerSettings, logger: Logger) {
+        context = WorkerContext(settings: settings, logger: logger)
+    }
+
+    /// Runs until cancelled or gracefully shut down (returns normally). Throws `WorkerError.fatal`
+    /// when Kafka reports an unrecoverable error (fenced producer, authentication or
+    /// authorization failure): the caller should exit non-zero.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await runSessions()
+            } onCancel: { [context] in
+                context.requestStop()
+            }
+        } onGracefulShutdown: { [context] in
+            context.requestStop()
+        }
+    }
+
+    /// Joined the group and, when this worker owns the sequenced partition, its state restored.
+    public var isReady: Bool { context.isReady }
+
+    /// Current summaries (contract JSON) matching the filters; empty unless this worker is the
+    /// stage-2 owner. `period` is `YYYY-MM`.
+    public func summaries(region: String?, year: Int?, period: String?) async -> [[UInt8]] {
+        context.stage.summaries(region: region, year: year, period: period)
+    }
+
+    /// Active alerts, or (`activeOnly` false) the last message of every alert seen since the
+    /// state was restored, resolved ones included.
+    public func alerts(activeOnly: Bool) async -> [[UInt8]] {
+        context.stage.alerts(activeOnly: activeOnly)
+    }
+
+    private func runSessions() async throws {
+        let logger = context.logger
+        var backoff = Duration.milliseconds(200)
+        defer { context.endRun() }
+        while !context.stopRequested() {
+            let session: WorkerSession
+            do {
+                session = try await WorkerSession(context: context)
+            } catch let error as KafkaError where !WorkerError.isFatal(error) {
+                logger.warning("cannot start the Kafka clients, retrying: \(error)")
+                try await pause(&backoff)
+                continue
+            }
+            do {
+                try await session.run()
+                return
+            } catch let crash as SimulatedCrash {
+                logger.warning("simulated crash at \(crash.point)")
+                throw crash
+            } catch let failure as BatchFailure {
+                if WorkerError.isFatal(failure.error) {
+                    await session.abandon(abortTransaction: false)
+                    throw WorkerError.fatal(failure.error.description)
+                }
+                logger.warning("batch failed, restarting from the committed offsets: \(failure.error)")
+                await session.abandon(abortTransaction: failure.transactionOpen)
+            } catch let error as KafkaError {
+                if WorkerError.isFatal(error) {
+                    await session.abandon(abortTransaction: false)
+                    throw WorkerError.fatal(error.description)
+                }
+                logger.warning("Kafka error, restarting the session: \(error)")
+                await session.abandon(abortTransaction: false)
+            } catch {
+                logger.error("worker session failed, restarting it: \(error)")
+                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
+            }
+            context.stage.drop()
+            context.setReady(consumerJoined: false)
+            try await pause(&backoff)
+        }
+    }
+
+    private var settings: WorkerSettings { context.settings }
+
+    private func pause(_ backoff: inout Duration) async throws {
+        if context.stopRequested() { return }
+        try? await Task.sleep(for: backoff)
+        backoff = min(backoff * 2, .seconds(5))
+    }
+}
+
+/// Why `Worker.run` gave up.
+public enum WorkerError: Error, CustomStringConvertible {
+    case fatal(String)
+
+    public var description: String {
+        switch self {
+        case .fatal(let message): "fatal Kafka error, the worker stops: \(message)"
+        }
+    }
+
+    /// Fenced, or not allowed in: retrying cannot help.
+    static func isFatal(_ error: KafkaError) -> Bool {
+        if error.isFatal { return true }
+        let name = error.code.name
+        return name.contains("FENCED") || name.contains("AUTHENTICATION") || name.contains("AUTHORIZATION")
+            || error.code == .invalidProducerEpoch
+    }
+}
+
+/// State shared by the worker, its sessions and the HTTP queries.
+final class WorkerContext: Sendable {
+    let settings: WorkerSettings
+    let logger: Logger
+    let metrics = PipelineMetrics()
+    let stage: AggregateStage
+    private let stop = Atomic<Bool>(false)
+    private let joined = Atomic<Bool>(false)
+    private let segments = Atomic<Int>(0)
+
+    init(settings: WorkerSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        stage = AggregateStage(
+            configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules), metrics: metrics)
+    }
+
+    func requestStop() { stop.store(true, ordering: .releasing) }
+    @Sendable func stopRequested() -> Bool { stop.load(ordering: .acquiring) }
+
+    var isReady: Bool { joined.load(ordering: .acquiring) }
+
+    /// Ready = joined, and restored when owning the sequenced partition (restore runs before
+    /// this is called with `true`).
+    func setReady(consumerJoined: Bool) {
+        joined.store(consumerJoined, ordering: .releasing)
+        metrics.ready.record(consumerJoined ? 1 : 0)
+    }
+
+    func endRun() {
+        setReady(consumerJoined: false)
+        stage.drop()
+    }
+
+    var segmentsAggregated: Int {
+        get { segments.load(ordering: .relaxed) }
+        set { segments.store(newValue, ordering: .relaxed) }
+    }
+
+    /// The crash the test plan asks for in a batch that aggregated `aggregatedSegments` segments
+    /// and emitted summaries.
+    func crashPoint(aggregatedSegments: Int, emittedSummaries: Bool) -> CrashPoint? {
+        guard let plan = settings.crashPlan, aggregatedSegments > 0, emittedSummaries,
+              segments.load(ordering: .relaxed) + aggregatedSegments > plan.afterSegments else { return nil }
+        return plan.point
+    }
+}

@@ -1,0 +1,284 @@
+import Domain
+import Kafka
+import Logging
+
+/// One consumer + one producer and the batch loop over them. A session ends when the worker
+/// stops (returns), on a simulated crash, or on an error (throws); the worker then decides
+/// whether to start a new session (abortable/transient errors) or to give up (fatal).
+///
+/// Only the worker's run task touches it: the rebalance hooks run inside `consumer.poll`, in
+/// that same task, which is why the mutable state needs no lock.
+final class WorkerSession: @unchecked Sendable {
+    let context: WorkerContext
+    var settings: WorkerSettings { context.settings }
+    var logger: Logger { context.logger }
+    let producer: KafkaProducer
+    let consumer: KafkaConsumer
+    private let stageOne: StageOne
+    private let sequenced: TopicPartition
+    /// Messages polled for the open batch; nothing has been produced for them yet.
+    private var collected: [KafkaMessageBatch] = []
+    /// Partitions revoked while the batch was being collected: their messages are dropped.
+    private var revokedDuringCollection: Set<TopicPartition> = []
+    private var hookError: (any Error)?
+    private var lastLagReport = ContinuousClock.now
+
+    init(context: WorkerContext) async throws {
+        self.context = context
+        let settings = context.settings
+        sequenced = TopicPartition(settings.sequencedTopic, 0)
+        stageOne = StageOne(decoder: ExecutionUpdateDecoder(registries: settings.registries), metrics: context.metrics)
+
+        var p = KafkaProducerConfiguration(bootstrapServers: settings.brokers)
+        p.clientID = "khuyencong-worker"
+        if settings.guarantee == .exactlyOnce { p.transactionalID = settings.transactionalID }
+        p.properties = settings.kafkaProperties
+        producer = try KafkaProducer(configuration: p, logger: context.logger)
+
+        var c = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID)
+        c.clientID = "khuyencong-worker"
+        c.isolationLevel = settings.guarantee == .exactlyOnce ? .readCommitted : .readUncommitted
+        c.statisticsIntervalMs = 5000
+        c.properties = WorkerSettings.consumerTuning.merging(settings.kafkaProperties) { _, configured in configured }
+        consumer = try KafkaConsumer(configuration: c, logger: context.logger)
+
+        if settings.guarantee == .exactlyOnce {
+            try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in try await producer.initTransactions() }
+        }
+        consumer.setRebalanceHooks(KafkaRebalanceHooks(
+            beforeRevoke: { [weak self] partitions, lost in self?.beforeRevoke(partitions, lost: lost) },
+            afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
+        try consumer.subscribe(topics: [settings.inputTopic, settings.sequencedTopic])
+    }
+
+    // MARK: Rebalance hooks
+
+    private func beforeRevoke(_ partitions: [TopicPartition], lost: Bool) {
+        // Nothing is produced while a batch is collected, so "abort" is simply dropping what was
+        // polled from these partitions; the next owner starts from the committed offsets.
+        revokedDuringCollection.formUnion(partitions)
+        if partitions.contains(sequenced) {
+            context.stage.drop()
+            context.setReady(consumerJoined: true)
+        }
+        logger.info("partitions revoked", metadata: ["count": "\(partitions.count)", "lost": "\(lost)"])
+    }
+
+    private func afterAssign(_ partitions: [TopicPartition]) async {
+        revokedDuringCollection.subtract(partitions)
+        if partitions.contains(sequenced) {
+            context.setReady(consumerJoined: false)
+            do {
+                let records = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
+                try context.stage.restore(records)
+                logger.info("stage 2 owner: state restored", metadata: ["records": "\(records.count)"])
+            } catch {
+                hookError = error
+                return
+            }
+        }
+        context.setReady(consumerJoined: true)
+        logger.info("partitions assigned", metadata: ["count": "\(partitions.count)"])
+    }
+
+    // MARK: Loop
+
+    /// Runs batches until the worker is asked to stop, then leaves the group.
+    func run() async throws {
+        while !context.stopRequested() {
+            try await runBatch()
+        }
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    /// Releases the clients after a failure (no commit; the open transaction is aborted when possible).
+    func abandon(abortTransaction: Bool) async {
+        if abortTransaction {
+            do { try await producer.abortTransaction(timeout: .seconds(10)) } catch { logger.debug("abort: \(error)") }
+        }
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(5))
+    }
+
+    private func collect() async throws {
+        collected.removeAll(keepingCapacity: true)
+        revokedDuringCollection.removeAll()
+        let limit = max(1, settings.batchMaxMessages)
+        let deadline = ContinuousClock.now + .milliseconds(max(1, settings.batchMaxMilliseconds))
+        var count = 0
+        // Wait for the first message, then drain what is already fetched: big batches under load,
+        // no waiting at low rates.
+        let first = try await consumer.poll(maxMessages: limit, timeout: .milliseconds(100))
+        try throwHookError()
+        if first.isEmpty { return }
+        collected.append(first)
+        count += first.count
+        while count < limit && ContinuousClock.now < deadline {
+            let more = try await consumer.poll(maxMessages: limit - count, timeout: .zero)
+            try throwHookError()
+            if more.isEmpty { break }
+            collected.append(more)
+            count += more.count
+        }
+    }
+
+    private func throwHookError() throws {
+        if let error = hookError {
+            hookError = nil
+            throw error
+        }
+    }
+
+    private func runBatch() async throws {
+        try await collect()
+        guard !collected.isEmpty else { return reportLag() }
+        let started = ContinuousClock.now
+        var one = StageOne.Output()
+        var two = AggregateStage.Output()
+        var inputOffsets: [TopicPartition: Int64] = [:]
+        var sequencedEntries: [SegmentAssembler.Entry] = []
+        var sequencedNext: Int64?
+        for batch in collected {
+            for m in batch {
+                let tp = TopicPartition(m.topic, m.partition)
+                if revokedDuringCollection.contains(tp) { continue }
+                if tp == sequenced {
+                    let record = m.value.flatMap { SequencedRecord.decode($0) }
+                    if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
+                    sequencedEntries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
+                    sequencedNext = m.offset + 1
+                } else if m.topic == settings.inputTopic {
+                    stageOne.process(m, into: &one)
+                    inputOffsets[tp] = m.offset + 1
+                }
+            }
+        }
+        if context.stage.isOwned && !sequencedEntries.isEmpty {
+            context.stage.process(sequencedEntries, into: &two)
+        } else {
+            sequencedNext = nil  // not the owner (any more): leave the offset alone
+        }
+        context.metrics.consumed.increment(by: one.messages)
+        one.markEndOfSegment()
+
+        var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
+        if let next = sequencedNext {
+            offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: context.stage.committableOffset(next: next)))
+        }
+        collected.removeAll(keepingCapacity: true)
+        try await publish(one, two, offsets: offsets)
+
+        let elapsed = ContinuousClock.now - started
+        context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
+        context.metrics.batchMessages.record(one.messages + sequencedEntries.count)
+        context.segmentsAggregated += two.segments
+        if let observer = settings.batchObserver {
+            observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.records,
+                                 inputTimestampsMillis: two.inputTimestamps, committedAtMillis: Timestamps.wallMillis()))
+        }
+        reportLag()
+    }
+
+    /// outputs → ack → changelog → ack → offsets, in one transaction with exactly-once.
+    private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset]) async throws {
+        guard !offsets.isEmpty else { return }
+        let transactional = settings.guarantee == .exactlyOnce
+        let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
+        if transactional { try producer.beginTransaction() }
+        do {
+            for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
+            for r in one.sequenced { try await send(settings.sequencedTopic, r.key, r.value, partition: 0) }
+            for s in two.summaries { try await send(settings.summariesTopic, Array(s.key.utf8), s.value) }
+            for a in two.alerts { try await send(settings.alertsTopic, Array(a.key.utf8), a.value) }
+            for r in two.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
+            try await flush()
+            if crash == .afterOutputs { throw SimulatedCrash(point: .afterOutputs) }
+
+            if !two.changelog.isEmpty {
+                for c in two.changelog { try await send(settings.changelogTopic, Array(c.key.utf8), c.value, partition: 0) }
+                try await flush()
+            }
+            if crash == .afterChangelog { throw SimulatedCrash(point: .afterChangelog) }
+
+            let commitStarted = ContinuousClock.now
+            if transactional {
+                let metadata = try consumer.groupMetadata()
+                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                    try await producer.sendOffsetsToTransaction(offsets, groupMetadata: metadata)
+                }
+                if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }
+                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                    try await producer.commitTransaction()
+                }
+            } else {
+                if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }
+                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                    try await consumer.commit(offsets, wait: true)
+                }
+            }
+            context.metrics.commitDuration.recordNanoseconds((ContinuousClock.now - commitStarted).nanoseconds)
+        } catch let error as KafkaError {
+            throw BatchFailure(error: error, transactionOpen: transactional)
+        }
+    }
+
+    private func send(_ topic: String, _ key: [UInt8]?, _ value: [UInt8]?, partition: Int32? = nil) async throws(KafkaError) {
+        do {
+            try producer.trySend(topic: topic, partition: partition, key: key, value: value)
+        } catch where error.code == .queueFull {
+            try await producer.send(topic: topic, partition: partition, key: key, value: value)
+        }
+    }
+
+    /// Waits for every ack; during a broker outage that simply takes longer (librdkafka retries).
+    private func flush() async throws(KafkaError) {
+        while true {
+            do {
+                return try await producer.flush(timeout: .seconds(10))
+            } catch where error.code == .timedOut && !context.stopRequested() {
+                logger.warning("waiting for the broker to acknowledge the batch")
+            }
+        }
+    }
+
+    private func reportLag() {
+        guard ContinuousClock.now - lastLagReport >= .seconds(5) else { return }
+        lastLagReport = .now
+        for (tp, lag) in consumer.lag() { context.metrics.lag(topic: tp.topic, partition: tp.partition, value: lag) }
+    }
+}
+
+/// A batch that failed after its transaction (if any) was begun.
+struct BatchFailure: Error, CustomStringConvertible {
+    var error: KafkaError
+    var transactionOpen: Bool
+    var description: String { "batch failed: \(error)" }
+}
+
+/// Thrown by the crash test hook; the worker drops its clients without any cleanup.
+struct SimulatedCrash: Error {
+    var point: CrashPoint
+}
+
+enum Retry {
+    /// Repeats `body` while it fails with a retriable error (and the worker is not stopping).
+    static func retriable(stop: () -> Bool, _ body: () async throws(KafkaError) -> Void) async throws(KafkaError) {
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await body()
+            } catch where error.isRetriable && !error.isFatal && !stop() {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

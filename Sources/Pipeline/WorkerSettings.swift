@@ -1,0 +1,109 @@
+import Domain
+import Foundation
+
+/// How outputs and input offsets are tied together.
+public enum DeliveryGuarantee: String, Sendable, Hashable, CaseIterable {
+    /// Transactional producer, input offsets in the transaction, read_committed consumer.
+    case exactlyOnce = "exactly-once"
+    /// No transactions: outputs acknowledged, then the changelog, then offsets committed synchronously.
+    case atLeastOnce = "at-least-once"
+}
+
+/// Everything a worker needs; the service fills it from flags, environment and config file.
+public struct WorkerSettings: Sendable {
+    public var brokers: String
+    public var groupID: String
+    public var inputTopic: String
+    public var summariesTopic: String
+    public var alertsTopic: String
+    public var rejectedTopic: String
+    public var guarantee: DeliveryGuarantee
+    /// Unique per worker process (default `{group-id}-{hostname}`).
+    public var transactionalID: String
+    public var batchMaxMessages: Int
+    public var batchMaxMilliseconds: Int
+    /// Raw librdkafka properties (security, tuning) applied to every client.
+    public var kafkaProperties: [String: String]
+    public var registries: Registries
+    public var rules: AlertRules
+    /// Called after each committed batch (benchmarks, tests); nil in production.
+    public var batchObserver: (@Sendable (BatchReport) -> Void)?
+
+    /// Test hook: simulate a crash inside a batch.
+    var crashPlan: CrashPlan?
+
+    public init(
+        brokers: String, groupID: String = "khuyencong-aggregator",
+        inputTopic: String = "khuyencong.execution-updates.v1",
+        summariesTopic: String = "khuyencong.regional-summaries.v1",
+        alertsTopic: String = "khuyencong.alerts.v1",
+        rejectedTopic: String = "khuyencong.rejected.v1",
+        guarantee: DeliveryGuarantee = .exactlyOnce, transactionalID: String? = nil,
+        batchMaxMessages: Int = 10_000, batchMaxMilliseconds: Int = 20,
+        kafkaProperties: [String: String] = [:], registries: Registries, rules: AlertRules,
+        batchObserver: (@Sendable (BatchReport) -> Void)? = nil
+    ) {
+        self.brokers = brokers
+        self.groupID = groupID
+        self.inputTopic = inputTopic
+        self.summariesTopic = summariesTopic
+        self.alertsTopic = alertsTopic
+        self.rejectedTopic = rejectedTopic
+        self.guarantee = guarantee
+        self.transactionalID = transactionalID ?? "\(groupID)-\(Self.hostname())"
+        self.batchMaxMessages = batchMaxMessages
+        self.batchMaxMilliseconds = batchMaxMilliseconds
+        self.kafkaProperties = kafkaProperties
+        self.registries = registries
+        self.rules = rules
+        self.batchObserver = batchObserver
+    }
+
+    /// `{group-id}.sequenced-updates`: every accepted input, in the one order stage 2 aggregates.
+    public var sequencedTopic: String { groupID + ".sequenced-updates" }
+    /// `{group-id}.state-changelog`: stage 2's state, compacted.
+    public var changelogTopic: String { groupID + ".state-changelog" }
+
+    /// Consumer queue sizing. librdkafka 2.0.2 stops fetching a partition for up to 1 s once the
+    /// local queue passes `queued.min.messages` or `queued.max.messages.kbytes` (issue #2879), so
+    /// the limits sit above one full batch plus a fetch round, and the back-off is short.
+    public static let consumerTuning: [String: String] = [
+        "queued.min.messages": "50000",
+        "queued.max.messages.kbytes": "32768",
+        "fetch.error.backoff.ms": "10",
+        "fetch.wait.max.ms": "10",
+        "fetch.max.bytes": "16777216",
+        "max.partition.fetch.bytes": "1048576",
+    ]
+
+    static func hostname() -> String { ProcessInfo.processInfo.hostName }
+}
+
+/// What one committed batch did, for benchmarks and tests.
+public struct BatchReport: Sendable {
+    /// Input messages validated by stage 1.
+    public var inputMessages: Int
+    /// Sequenced records aggregated by stage 2.
+    public var aggregatedRecords: Int
+    /// Per aggregated record: its input's Kafka timestamp (ms), to measure produce → summary.
+    public var inputTimestampsMillis: [Int64]
+    /// Wall clock (ms since the epoch) when the batch's offsets were committed.
+    public var committedAtMillis: Int64
+}
+
+/// A test's simulated crash: at `point`, in the first batch that emits summaries once
+/// `afterSegments` segments have been aggregated.
+struct CrashPlan: Sendable, Hashable {
+    var point: CrashPoint
+    var afterSegments: Int
+}
+
+/// Where a test makes a batch stop as if the process died.
+enum CrashPoint: Sendable, Hashable, CaseIterable {
+    /// Outputs produced and acknowledged, nothing else.
+    case afterOutputs
+    /// Changelog acknowledged, offsets not yet committed.
+    case afterChangelog
+    /// Offsets about to be committed (in the transaction: sent, not committed).
+    case beforeOffsets
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+
+/// The flags of `khuyencong run`, as given (nil = not given). `RunConfiguration.resolve` layers
+/// them over the environment, the config file and the defaults.
+public struct RunOptions: ParsableArguments, Sendable {
+    @Option(help: "YAML config file whose keys are the long flag names (env KHUYENCONG_CONFIG).")
+    public var config: String?
+
+    @Option(help: "Kafka bootstrap list host:port,… (default: start the embedded broker in-process).")
+    public var brokers: String?
+
+    @Option(name: .customLong("group-id"), help: "Consumer group id; also the prefix of the internal topics (default khuyencong-aggregator).")
+    public var groupID: String?
+
+    @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
+    public var inputTopic: String?
+
+    @Option(name: .customLong("summaries-topic"), help: "Regional summaries topic (default khuyencong.regional-summaries.v1).")
+    public var summariesTopic: String?
+
+    @Option(name: .customLong("alerts-topic"), help: "Alerts topic (default khuyencong.alerts.v1).")
+    public var alertsTopic: String?
+
+    @Option(name: .customLong("rejected-topic"), help: "Rejected records topic (default khuyencong.rejected.v1).")
+    public var rejectedTopic: String?
+
+    @Option(help: "exactly-once (default) or at-least-once.")
+    public var guarantee: String?
+
+    @Option(help: "HTTP listen address HOST:PORT (default 127.0.0.1:8080).")
+    public var http: String?
+
+    @Option(help: "Alert rules file (default: the bundled rules).")
+    public var rules: String?
+
+    @Option(name: .customLong("registry-2004"), help: "Province registry 2004 CSV (default: bundled).")
+    public var registry2004: String?
+
+    @Option(name: .customLong("registry-2025"), help: "Province registry 2025 CSV (default: bundled).")
+    public var registry2025: String?
+
+    @Option(name: .customLong("transactional-id"), help: "Kafka transactional id (default {group-id}-{hostname}).")
+    public var transactionalID: String?
+
+    @Option(name: .customLong("batch-max-messages"), help: "Most messages per batch (default 10000).")
+    public var batchMaxMessages: String?
+
+    @Option(name: .customLong("batch-max-ms"), help: "Longest wait to fill a batch, in ms (default 20).")
+    public var batchMaxMs: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
+    public var logLevel: String?
+
+    @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
+    public var kafka: [String] = []
+
+    @Option(name: .customLong("kafka-properties-file"), help: "Java-properties file of librdkafka properties (e.g. a mounted Secret).")
+    public var kafkaPropertiesFile: String?
+
+    public init() {}
+
+    /// The single-valued flags that were given.
+    var given: [RunOption: String] {
+        let pairs: [(RunOption, String?)] = [
+            (.config, config), (.brokers, brokers), (.groupID, groupID), (.inputTopic, inputTopic),
+            (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
+            (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),
+            (.registry2025, registry2025), (.transactionalID, transactionalID),
+            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs), (.logLevel, logLevel),
+            (.kafkaPropertiesFile, kafkaPropertiesFile),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { option, value in value.map { (option, $0) } })
+    }
+}

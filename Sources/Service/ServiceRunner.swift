@@ -1,0 +1,159 @@
+import Domain
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Pipeline
+import Prometheus
+import ServiceLifecycle
+
+/// `khuyencong run`: the worker and the HTTP server under one ServiceGroup, on the configured
+/// cluster or on an embedded broker started in-process.
+public struct ServiceRunner: Sendable {
+    public let configuration: RunConfiguration
+    public let logger: Logger
+    public let metrics: PrometheusCollectorRegistry
+
+    public init(configuration: RunConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// What a started service tells `onStarted` (and the demo).
+    public struct Started: Sendable {
+        public let bootstrap: String
+        public let embedded: Bool
+        public let worker: Worker
+        public let settings: WorkerSettings
+    }
+
+    /// The worker's settings; registry and rules files are loaded here, so a bad file is a
+    /// configuration error.
+    public func workerSettings(brokers: String) throws(ConfigurationError) -> WorkerSettings {
+        let c = configuration
+        let registries: Registries
+        do {
+            registries = try Registries.load(file2004: c.registry2004File, file2025: c.registry2025File)
+        } catch {
+            throw ConfigurationError("province registry: \(error) (check --registry-2004/--registry-2025)")
+        }
+        let rules: AlertRules
+        do {
+            rules = try c.rulesFile.map { path throws(AlertRulesError) in try AlertRules.load(path: path) } ?? AlertRules.bundled()
+        } catch {
+            throw ConfigurationError("alert rules: \(error) (check --rules)")
+        }
+        return WorkerSettings(
+            brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, summariesTopic: c.topics.summaries,
+            alertsTopic: c.topics.alerts, rejectedTopic: c.topics.rejected,
+            guarantee: c.guarantee == .exactlyOnce ? .exactlyOnce : .atLeastOnce,
+            transactionalID: c.transactionalID, batchMaxMessages: c.batchMaxMessages,
+            batchMaxMilliseconds: c.batchMaxMs, kafkaProperties: c.kafka.values,
+            registries: registries, rules: rules
+        )
+    }
+
+    /// Runs until SIGINT/SIGTERM (or cancellation), then shuts down gracefully. `printBootstrap`
+    /// receives the embedded broker's bootstrap list; `extraServices` run in the same group
+    /// (the demo's feeder and screen).
+    public func run(
+        printBootstrap: @Sendable (String) -> Void = { _ in },
+        extraServices: @Sendable (Started) -> [any Service] = { _ in [] }
+    ) async throws {
+        // Files first, so a bad one fails before anything starts.
+        var settings = try workerSettings(brokers: configuration.brokers ?? "")
+        // Embedded broker when no --brokers: it lives until this function returns.
+        var broker: EmbeddedBroker?
+        if configuration.brokers == nil {
+            do {
+                broker = try EmbeddedBroker(brokers: 3, logger: logger)
+            } catch {
+                throw RunError("cannot start the embedded Kafka broker: \(error)")
+            }
+        }
+        let bootstrap = configuration.brokers ?? broker?.bootstrapServers ?? ""
+        settings.brokers = bootstrap
+        if let broker {
+            do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
+                throw RunError("cannot create the topics on the embedded broker: \(error)")
+            }
+            printBootstrap(bootstrap)
+            logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(bootstrap)"])
+        } else {
+            do {
+                try await ensureTopics(TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
+            } catch {
+                // Topics may be managed by the operator (no CreateTopics ACL): the worker reports
+                // a missing one clearly when it subscribes.
+                logger.warning("could not ensure the topics, using them as they are: \(error)")
+            }
+        }
+        logger.info("starting", metadata: ["configuration": "\(configuration)"])
+
+        let worker = Worker(settings: settings, logger: logger)
+        let http = HTTPServer.makeApplication(
+            host: configuration.httpHost, port: configuration.httpPort, queries: Self.queries(worker),
+            metrics: metrics, logger: logger
+        ) { [logger] port in
+            logger.info("HTTP listening", metadata: ["address": "\(configuration.httpHost):\(port)"])
+        }
+        let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
+                  successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        services += extraServices(started).map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        try await group.run()
+        logger.info("stopped")
+        withExtendedLifetime(broker) {}
+    }
+
+    /// The HTTP endpoints' view of a worker.
+    public static func queries(_ worker: Worker) -> WorkerQueries {
+        WorkerQueries(
+            isReady: { worker.isReady },
+            summaries: { region, year, period in
+                jsonArray(await worker.summaries(region: region, year: year, period: period?.description))
+            },
+            alerts: { activeOnly in jsonArray(await worker.alerts(activeOnly: activeOnly)) }
+        )
+    }
+
+    static func jsonArray(_ objects: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, object) in objects.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += object
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+}
+
+/// Runs a service and, when it fails, says which one (e.g. a busy HTTP port).
+struct Explained<Wrapped: Service>: Service {
+    let wrapped: Wrapped
+    let what: String
+    init(_ wrapped: Wrapped, _ what: String) {
+        self.wrapped = wrapped
+        self.what = what
+    }
+
+    func run() async throws {
+        do { try await wrapped.run() } catch is CancellationError { throw CancellationError() } catch {
+            throw RunError("\(what): \(error)")
+        }
+    }
+}
+
+/// A failure to start or run: one line for the operator.
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

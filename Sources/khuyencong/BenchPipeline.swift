@@ -1,0 +1,270 @@
+import ArgumentParser
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+import Synchronization
+
+/// `khuyencong bench pipeline`: the whole worker (stage 1 + stage 2, exactly-once) on the
+/// embedded broker. The worker runs in a child process so that its peak RSS is its own, not the
+/// embedded broker's (which holds every topic in memory) nor the generator's.
+struct BenchPipeline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "End-to-end worker throughput, produce→summary latency and RSS on the embedded broker."
+    )
+
+    @Option(help: "Updates in the throughput phase.") var updates = 1_000_000
+    @Option(help: "Input partitions (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
+    @Option(help: "Updates per second in the latency phase.") var latencyRate = 10_000
+    @Option(help: "Seconds of the latency phase.") var latencySeconds = 10
+    @Option(help: .hidden) var workerBrokers: String?
+
+    static let groupID = "bench-aggregator"
+    /// Producers compress (lz4): the mock keeps ~5 MiB of stored (compressed) batches per partition.
+    static let producerTuning = [
+        "compression.type": "lz4", "linger.ms": "5", "batch.num.messages": "10000",
+        "queue.buffering.max.messages": "1000000", "queue.buffering.max.kbytes": "1048576",
+    ]
+
+    func run() async throws {
+        if let brokers = workerBrokers { return try await WorkerSide(options: self, brokers: brokers).run() }
+        try await ProducerSide(options: self).run()
+    }
+
+    func settings(brokers: String) throws -> WorkerSettings {
+        WorkerSettings(
+            brokers: brokers, groupID: Self.groupID, inputTopic: "bench.execution-updates",
+            summariesTopic: "bench.regional-summaries", alertsTopic: "bench.alerts", rejectedTopic: "bench.rejected",
+            guarantee: .exactlyOnce, transactionalID: "bench-worker",
+            kafkaProperties: ["compression.type": "lz4"],
+            registries: try Registries.load(), rules: try AlertRules.bundled())
+    }
+}
+
+/// Parent: embedded broker, input data, C baseline, then the worker child and the latency phase.
+private struct ProducerSide {
+    let options: BenchPipeline
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let broker = try EmbeddedBroker(brokers: 3, logger: logger)
+        let settings = try options.settings(brokers: broker.bootstrapServers)
+        try ensureTopics(TopicPlan(settings, inputPartitions: options.partitions, outputPartitions: 6), on: broker)
+
+        let latencyCount = options.latencyRate * options.latencySeconds
+        print("Pipeline bench: \(options.updates) updates through the whole worker (exactly-once), embedded broker (3 brokers)")
+        var clock = ContinuousClock.now
+        var all = SyntheticUpdates.generate(count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
+        let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
+        print(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
+        print("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
+        print(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
+                     Double(options.updates) * averageBytes / 63 / 1_048_576))
+
+        var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
+        producerConfig.properties = BenchPipeline.producerTuning
+        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        clock = .now
+        for m in all.prefix(options.updates) {
+            try await send(producer, settings.inputTopic, m)
+        }
+        try await producer.flush(timeout: .seconds(300))
+        print(String(format: "  produced in %.1f s", seconds(since: clock)))
+        let latencyPhase = Array(all.suffix(latencyCount))
+        all = []
+
+        // Baseline: a plain C rd_kafka_consume_batch_queue loop over the same topic.
+        var cProps = WorkerSessionTuning.consumer
+        cProps["bootstrap.servers"] = broker.bootstrapServers
+        cProps["group.id"] = "bench-c-baseline"
+        clock = .now
+        let (cCount, _) = try await KafkaCBaseline.consume(properties: cProps, topic: settings.inputTopic,
+                                                           partitions: options.partitions, count: options.updates)
+        let cRate = Double(cCount) / seconds(since: clock)
+
+        // The worker, in a child process.
+        let child = try WorkerChild.start(brokers: broker.bootstrapServers, options: options)
+        var workerRate = 0.0
+        var lines = child.lines.makeAsyncIterator()
+        while let line = await lines.next() {
+            print("  worker: \(line)")
+            if line.hasPrefix("throughput ") {
+                workerRate = Double(line.split(separator: " ")[1]) ?? 0
+                break
+            }
+            if line.hasPrefix("error") { throw ExitCode.failure }
+        }
+        // Latency phase: a steady rate, 1 ms ticks.
+        let perTick = max(1, options.latencyRate / 1000)
+        let start = ContinuousClock.now
+        for (i, m) in latencyPhase.enumerated() {
+            if i % perTick == 0 {
+                let due = start + .milliseconds(i / perTick)
+                if due > .now { try await Task.sleep(until: due) }
+            }
+            try await send(producer, settings.inputTopic, m)
+        }
+        try await producer.flush(timeout: .seconds(60))
+        while let line = await lines.next() { print("  worker: \(line)") }
+        child.wait()
+        await producer.shutdown()
+
+        print("  consumer settings (worker and C baseline): " + WorkerSessionTuning.consumer.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print("    sized so one batch plus a fetch round stays under them: librdkafka 2.0.2 stops fetching a partition")
+        print("    for up to 1 s once its queue passes queued.min.messages / queued.max.messages.kbytes (issue #2879)")
+        print(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
+                     cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
+    }
+
+    private func send(_ producer: KafkaProducer, _ topic: String, _ m: WireMessageBytes) async throws {
+        do {
+            try producer.trySend(topic: topic, key: m.key, value: m.payload)
+        } catch where error.code == .queueFull {
+            try await producer.send(topic: topic, key: m.key, value: m.payload)
+        }
+    }
+}
+
+/// Child: the worker itself, reporting throughput, latency and its own peak RSS on stdout.
+private struct WorkerSide {
+    let options: BenchPipeline
+    let brokers: String
+
+    final class Stats: Sendable {
+        struct State {
+            var firstBatch: ContinuousClock.Instant?
+            var aggregated = 0
+            var throughputDone = false
+            var latencies: [Int64] = []
+        }
+        let state = Mutex(State())
+    }
+
+    func run() async throws {
+        let target = options.updates
+        let latencyCount = options.latencyRate * options.latencySeconds
+        let stats = Stats()
+        let done = AsyncStream<String>.makeStream()
+        var settings = try options.settings(brokers: brokers)
+        settings.batchObserver = { report in
+            let messages = stats.state.withLock { s -> [String] in
+                if s.firstBatch == nil && report.inputMessages > 0 { s.firstBatch = .now }
+                if s.aggregated >= target {
+                    s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
+                }
+                s.aggregated += report.aggregatedRecords
+                var out: [String] = []
+                if !s.throughputDone && s.aggregated >= target, let first = s.firstBatch {
+                    s.throughputDone = true
+                    let elapsed = seconds(since: first)
+                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed)", s.aggregated, elapsed))
+                    out.append(String(format: "throughput %.0f", Double(target) / elapsed))
+                }
+                if s.latencies.count >= latencyCount && s.throughputDone {
+                    let sorted = s.latencies.sorted()
+                    let p = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+                    out.append("latency at \(options.latencyRate)/s, produce → summary committed (\(sorted.count) updates): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms")
+                    out.append("done")
+                    s.latencies.removeAll()
+                    s.throughputDone = false
+                    s.aggregated = Int.min / 2  // report once
+                }
+                return out
+            }
+            for m in messages { done.continuation.yield(m) }
+        }
+        var logger = Logger(label: "bench.worker")
+        logger.logLevel = .error
+        let worker = Worker(settings: settings, logger: logger)
+        let task = Task { try await worker.run() }
+        emit("started")
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(600))
+            done.continuation.yield("error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) updates; records lost in the mock's 5 MiB window?)")
+        }
+        for await line in done.stream {
+            emit(line)
+            if line == "done" || line.hasPrefix("error") { break }
+        }
+        deadline.cancel()
+        task.cancel()
+        _ = try? await task.value
+        emit(String(format: "peak RSS of the worker process: %.1f MiB", Double(peakRSSKiB()) / 1024))
+    }
+}
+
+/// The librdkafka consumer settings the worker uses, shared with the C baseline.
+enum WorkerSessionTuning {
+    static var consumer: [String: String] {
+        var p = WorkerSettings.consumerTuning
+        p["enable.auto.commit"] = "false"
+        p["auto.offset.reset"] = "earliest"
+        return p
+    }
+}
+
+/// The bench re-running itself as the worker child; its stdout lines arrive on `lines`.
+private final class WorkerChild: Sendable {
+    let process: Process
+    let lines: AsyncStream<String>
+
+    private init(process: Process, lines: AsyncStream<String>) {
+        self.process = process
+        self.lines = lines
+    }
+
+    static func start(brokers: String, options: BenchPipeline) throws -> WorkerChild {
+        let args = CommandLine.arguments
+        // Same subcommand path ("bench pipeline" or "pipeline"), then the child's options.
+        let path = args.firstIndex { $0 == "pipeline" }.map { Array(args[1...$0]) } ?? ["bench", "pipeline"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = path + [
+            "--worker-brokers", brokers, "--updates", String(options.updates), "--partitions", String(options.partitions),
+            "--latency-rate", String(options.latencyRate), "--latency-seconds", String(options.latencySeconds),
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+            continuation.finish()
+        }
+        return WorkerChild(process: process, lines: lines)
+    }
+
+    func wait() { process.waitUntilExit() }
+}
+
+private func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+private func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// VmHWM of this process.
+private func peakRSSKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+    return 0
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Service
+import ServiceLifecycle
+
+/// Prints one line for the operator on standard error and returns the exit code to throw.
+func failure(_ message: String, code: Int32 = 1) -> ExitCode {
+    FileHandle.standardError.write(Data("khuyencong: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+/// Configuration errors exit with EX_USAGE (64).
+let configurationErrorExitCode: Int32 = 64
+
+/// Resolves `run` options against the process environment, or exits with one line.
+func resolveConfiguration(_ options: RunOptions) throws -> RunConfiguration {
+    do {
+        return try RunConfiguration.resolve(options: options, environment: ProcessInfo.processInfo.environment)
+    } catch {
+        throw failure("configuration: \(error)", code: configurationErrorExitCode)
+    }
+}
+
+/// Runs the service (and the demo's extra services); failures become one line and exit 1.
+func runService(_ runner: ServiceRunner, extra: @escaping @Sendable (ServiceRunner.Started) -> [any ServiceLifecycle.Service] = { _ in [] }) async throws {
+    let redactor = Redactor(secrets: runner.configuration.kafka.secretValues)
+    do {
+        try await runner.run(printBootstrap: { bootstrap in
+            FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
+        }, extraServices: extra)
+    } catch let error as ConfigurationError {
+        throw failure("configuration: \(error)", code: configurationErrorExitCode)
+    } catch {
+        throw failure(redactor.scrub("\(error)"))
+    }
+}

@@ -1,0 +1,121 @@
+import Kafka
+import Synchronization
+import Testing
+
+/// Records hook calls in order, with what the consumer still owned at that moment.
+private final class HookLog: Sendable {
+    struct Entry: Sendable {
+        var consumer: String
+        var kind: String  // "revoke" or "assign"
+        var partitions: Set<Int32>
+        var ownedDuringHook: Set<Int32>
+    }
+    let entries = Mutex<[Entry]>([])
+    let consumers = Mutex<[String: KafkaConsumer]>([:])
+
+    func hooks(for name: String) -> KafkaRebalanceHooks {
+        KafkaRebalanceHooks(
+            beforeRevoke: { partitions, _ in self.record(name, "revoke", partitions) },
+            afterAssign: { partitions in self.record(name, "assign", partitions) })
+    }
+
+    private func record(_ name: String, _ kind: String, _ partitions: [TopicPartition]) {
+        let owned = (try? consumers.withLock { $0[name] }?.assignment()) ?? []
+        entries.withLock {
+            $0.append(Entry(consumer: name, kind: kind, partitions: Set(partitions.map(\.partition)),
+                            ownedDuringHook: Set(owned.map(\.partition))))
+        }
+    }
+}
+
+@Suite struct RebalanceTests {
+    @Test(arguments: [KafkaConsumerConfiguration.RebalanceProtocol.cooperative, .eager])
+    func revokeHookRunsBeforePartitionsMoveAndAssignHookAfter(_ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol) async throws {
+        let broker = try sharedBroker()
+        let topic = unique("rebalance")
+        let group = unique("rebalance-group")
+        try broker.createTopic(topic, partitions: 4)
+        let log = HookLog()
+        func member(_ name: String) throws -> KafkaConsumer {
+            let c = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = rebalanceProtocol }
+            c.setRebalanceHooks(log.hooks(for: name))
+            log.consumers.withLock { $0[name] = c }
+            return c
+        }
+        let a = try member("A")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try a.assignment().count < 4 {
+            try #require(ContinuousClock.now < deadline, "A never got all partitions")
+            _ = try await a.poll(timeout: .milliseconds(50))
+        }
+        let b = try member("B")
+        while true {
+            _ = try await a.poll(timeout: .milliseconds(50))
+            _ = try await b.poll(timeout: .milliseconds(50))
+            let (pa, pb) = (try a.assignment(), try b.assignment())
+            if !pb.isEmpty, pa.count + pb.count == 4 { break }
+            try #require(ContinuousClock.now < deadline, "B never got partitions")
+        }
+        let bOwned = Set(try b.assignment().map(\.partition))
+        await a.close()
+        await b.close()
+        log.consumers.withLock { $0.removeAll() }
+
+        let entries = log.entries.withLock { $0 }
+        // Every hook saw its partitions assigned: before revocation and after assignment.
+        for e in entries where e.kind == "revoke" && !e.partitions.isEmpty {
+            #expect(e.partitions.isSubset(of: e.ownedDuringHook), "revoke hook ran after partitions were gone: \(e)")
+        }
+        for e in entries where e.kind == "assign" {
+            #expect(e.partitions.isSubset(of: e.ownedDuringHook), "assign hook ran before assignment: \(e)")
+        }
+        // B's partitions came from A: A's revoke of each came before B's assign of it.
+        let aRevoke = entries.firstIndex { $0.consumer == "A" && $0.kind == "revoke" && !$0.partitions.isDisjoint(with: bOwned) }
+        let bAssign = entries.firstIndex { $0.consumer == "B" && $0.kind == "assign" && !$0.partitions.isDisjoint(with: bOwned) }
+        let revoked = try #require(aRevoke, "A never revoked B's partitions: \(entries)")
+        let assigned = try #require(bAssign, "B never assigned: \(entries)")
+        #expect(revoked < assigned)
+        #expect(entries.first?.consumer == "A" && entries.first?.kind == "assign")
+    }
+
+    @Test func pauseStopsAPartitionAndResumeRestartsIt() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("pause")
+        try broker.createTopic(topic, partitions: 2)
+        let consumer = try consumer(broker, group: unique("pause-group"), topics: [topic])
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try consumer.assignment().count < 2 {
+            try #require(ContinuousClock.now < deadline)
+            _ = try await consumer.poll(timeout: .milliseconds(50))
+        }
+        try consumer.pause([TopicPartition(topic, 0)])
+        let producer = try producer(broker)
+        for i in 0..<10 { try await producer.send(topic: topic, partition: Int32(i % 2), key: nil, value: [UInt8(i)]) }
+        try await producer.flush()
+        await producer.shutdown()
+        let first = try await consume(consumer, count: 5)
+        let more = try await consumer.poll(timeout: .milliseconds(500))
+        #expect(first.allSatisfy { $0.partition == 1 })
+        #expect(more.isEmpty)
+        try consumer.resume([TopicPartition(topic, 0)])
+        let resumed = try await consume(consumer, count: 5)
+        #expect(resumed.count == 5)
+        #expect(resumed.allSatisfy { $0.partition == 0 })
+        await consumer.close()
+    }
+
+    @Test func lagComesFromStatistics() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("lag")
+        try broker.createTopic(topic, partitions: 1)
+        let producer = try producer(broker)
+        for i in 0..<10 { try await producer.send(topic: topic, key: nil, value: [UInt8(i)]) }
+        try await producer.flush()
+        await producer.shutdown()
+        let consumer = try consumer(broker, group: unique("lag-group"), topics: [topic]) { $0.statisticsIntervalMs = 100 }
+        let messages = try await consume(consumer, count: 10, commit: false)
+        try await consumer.commit([TopicPartitionOffset(topic, 0, offset: messages[3].offset + 1)])
+        try await pollUntil(consumer, limit: .seconds(10)) { _ in consumer.lag()[TopicPartition(topic, 0)] == 6 }
+        await consumer.close()
+    }
+}

@@ -1,0 +1,69 @@
+import Kafka
+import Testing
+
+@Suite struct RoundTripTests {
+    @Test func tombstonesKeysAndHeadersRoundTrip() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("roundtrip")
+        try broker.createTopic(topic, partitions: 2)
+        let producer = try producer(broker)
+        let headers = [KafkaHeader("trace", "abc"), KafkaHeader("empty", nil), KafkaHeader("trace", "second")]
+        try await producer.send(topic: topic, partition: 0, key: [UInt8]("k1"), value: [UInt8]("v1"), headers: headers)
+        try await producer.send(topic: topic, partition: 0, key: [UInt8]("k1"), value: nil)
+        try await producer.send(topic: topic, partition: 1, key: nil, value: [])
+        try await producer.flush()
+        await producer.shutdown()
+
+        let consumer = try consumer(broker, group: unique("g"), topics: [topic])
+        let messages = try await consume(consumer, count: 3)
+        await consumer.close()
+        #expect(messages.count == 3)
+        let p0 = messages.filter { $0.partition == 0 }.sorted { $0.offset < $1.offset }
+        #expect(p0.count == 2)
+        #expect(p0.first?.key == [UInt8]("k1"))
+        #expect(p0.first?.value == [UInt8]("v1"))
+        #expect(p0.first?.headers == headers)
+        #expect(p0.last?.key == [UInt8]("k1"))
+        #expect(p0.last?.value == nil)  // tombstone
+        #expect(p0.last?.headers == [])
+        let p1 = messages.filter { $0.partition == 1 }
+        #expect(p1.first?.key == nil)
+        #expect(p1.first?.value == [])  // empty, not null
+    }
+
+    @Test func unknownPropertyFailsWithLibrdkafkaMessage() throws {
+        var config = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        config.properties["no.such.property"] = "1"
+        #expect {
+            _ = try KafkaProducer(configuration: config)
+        } throws: { error in
+            (error as? KafkaError)?.message.contains("No such configuration property") == true
+        }
+        var bad = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g")
+        bad.properties["session.timeout.ms"] = "not-a-number"
+        #expect(throws: KafkaError.self) { _ = try KafkaConsumer(configuration: bad) }
+    }
+}
+
+@Suite struct LifecycleTests {
+    @Test func callsAfterShutdownFailInsteadOfCrashing() async throws {
+        let broker = try sharedBroker()
+        let producer = try producer(broker)
+        await producer.shutdown()
+        #expect(throws: KafkaError.self) { try producer.trySend(topic: "t", key: nil, value: [1]) }
+        await #expect(throws: KafkaError.self) { try await producer.flush() }
+        let consumer = try consumer(broker, group: unique("closed"), topics: [unique("closed-topic")])
+        await consumer.close()
+        await #expect(throws: KafkaError.self) { _ = try await consumer.poll() }
+        await #expect(throws: KafkaError.self) { try await consumer.commit([TopicPartitionOffset("t", 0, offset: 1)]) }
+    }
+
+    @Test func adminCreateTopicsReportsWhatTheBrokerSays() async throws {
+        // The embedded broker has no CreateTopics handler: the helper must fail with an error, not hang.
+        let broker = try sharedBroker()
+        await #expect(throws: KafkaError.self) {
+            try await KafkaAdmin.createTopics([NewTopic(name: unique("admin"), partitions: 3, configs: ["cleanup.policy": "compact"])],
+                                              bootstrapServers: broker.bootstrapServers, timeout: .seconds(2), logger: quietLogger)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Kafka
+import Logging
+import Synchronization
+
+/// One embedded cluster for the whole suite (the mock's first group join costs ~3 s; share it).
+enum Shared {
+    static let broker: Result<EmbeddedBroker, KafkaError> = Result { () throws(KafkaError) in try EmbeddedBroker(brokers: 3) }
+    static let counter = Atomic<Int>(0)
+}
+
+func sharedBroker() throws -> EmbeddedBroker { try Shared.broker.get() }
+
+/// A name unique within this test run.
+func unique(_ prefix: String) -> String {
+    "\(prefix)-\(Shared.counter.add(1, ordering: .relaxed).newValue)"
+}
+
+/// Tests provoke broker errors on purpose: keep their logs out of the output.
+let quietLogger = Logger(label: "kafka.test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func producer(_ broker: EmbeddedBroker, transactionalID: String? = nil,
+              configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    var config = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
+    config.transactionalID = transactionalID
+    configure(&config)
+    return try KafkaProducer(configuration: config, logger: quietLogger)
+}
+
+func consumer(_ broker: EmbeddedBroker, group: String, topics: [String],
+              configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }) throws -> KafkaConsumer {
+    var config = KafkaConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: group)
+    config.sessionTimeoutMs = 6000
+    configure(&config)
+    let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+    try consumer.subscribe(topics: topics)
+    return consumer
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Polls until `done` says so or `limit` passes (bounded wait); `body` sees every batch.
+func pollUntil(_ consumer: KafkaConsumer, limit: Duration = .seconds(20), maxMessages: Int = 10_000,
+               _ body: (KafkaMessageBatch) async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        let batch = try await consumer.poll(maxMessages: maxMessages, timeout: .milliseconds(100))
+        if try await body(batch) { return }
+    }
+    throw Timeout(description: "condition not reached within \(limit)")
+}
+
+/// Consumes owned copies until `count` messages arrived (bounded), committing as it goes.
+func consume(_ consumer: KafkaConsumer, count: Int, commit: Bool = true, limit: Duration = .seconds(20)) async throws -> [KafkaMessage] {
+    var messages: [KafkaMessage] = []
+    try await pollUntil(consumer, limit: limit) { batch in
+        messages += batch.map { $0.owned() }
+        if commit { try await consumer.commit(batch.nextOffsets) }
+        return messages.count >= count
+    }
+    return messages
+}
+
+extension Array where Element == UInt8 {
+    init(_ string: String) { self = Array(string.utf8) }
+}

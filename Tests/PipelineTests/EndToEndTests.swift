@@ -1,0 +1,61 @@
+import Domain
+import Foundation
+import Kafka
+@testable import Pipeline
+import Testing
+
+/// Checks the final outputs of a deployment against the hand-computed fixture.
+func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let summaries = try await d.latestSummaries()
+    #expect(Set(summaries.keys) == Set(Fixture.expectedSummaries.keys), sourceLocation: sourceLocation)
+    for (key, expected) in Fixture.expectedSummaries {
+        let s = summaries[key]
+        let totals = s?["totals"] as? [String: Any]
+        #expect(s?["revision"] as? Int == expected.revision, "\(key) revision", sourceLocation: sourceLocation)
+        #expect((totals?["executed_vnd"] as? NSNumber)?.int64Value == expected.executed, "\(key) executed", sourceLocation: sourceLocation)
+        #expect((totals?["plan_vnd"] as? NSNumber)?.int64Value == expected.plan, "\(key) plan", sourceLocation: sourceLocation)
+        #expect((totals?["execution_rate_pct"] as? NSNumber)?.doubleValue == expected.rate, "\(key) rate", sourceLocation: sourceLocation)
+        #expect(s?["status"] as? String == expected.status, "\(key) status", sourceLocation: sourceLocation)
+    }
+    let alerts = try await d.latest(d.base.alertsTopic)
+    let active = alerts.filter { ($0.value["state"] as? String) != "resolved" }.mapValues { $0["severity"] as? String ?? "" }
+    #expect(active == Fixture.expectedActiveAlerts, sourceLocation: sourceLocation)
+}
+
+@Suite(.serialized) struct EndToEndTests {
+    @Test(arguments: [DeliveryGuarantee.exactlyOnce, .atLeastOnce])
+    func streamInContractOutputsOut(guarantee: DeliveryGuarantee) async throws {
+        let d = try Deployment("e2e", guarantee: guarantee)
+        let running = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        let expectedKeys = Set(Fixture.expectedSummaries.keys)
+        try await eventually(.seconds(40), "final summaries") {
+            let current = await running.worker.summaries(region: nil, year: 2022, period: nil).compactMap(parse)
+            let revisions = Dictionary(current.map { s in
+                ("\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")", s["revision"] as? Int ?? 0)
+            }, uniquingKeysWith: max)
+            return Set(revisions.keys) == expectedKeys && expectedKeys.allSatisfy { revisions[$0] == Fixture.expectedSummaries[$0]?.revision }
+        }
+        #expect(running.worker.isReady)
+        // Queries filter as asked.
+        #expect(await running.worker.summaries(region: "ca-nuoc", year: 2022, period: "2022-07").count == 1)
+        #expect(await running.worker.summaries(region: "bac", year: 2021, period: nil).isEmpty)
+        let active = await running.worker.alerts(activeOnly: true).compactMap(parse)
+        #expect(Set(active.compactMap { $0["alert_id"] as? String }) == Set(Fixture.expectedActiveAlerts.keys))
+
+        let stopped = await running.stop()
+        #expect((try? stopped.get()) != nil, "graceful stop returns normally")
+        #expect(!running.worker.isReady)
+
+        try await expectFixtureOutputs(d)
+        let rejected = try await d.read(d.base.rejectedTopic).compactMap { m in parse(m.value).map { (m.key, $0) } }
+        #expect(rejected.map { $0.1["reason"] as? String ?? "" }.sorted() == Fixture.expectedRejections.sorted())
+        for (key, record) in rejected {
+            #expect(record["schema"] as? String == "khuyencong.rejected.v1")
+            #expect(record["topic"] as? String == d.base.inputTopic)
+            #expect(key != nil && record["key"] as? String == key.map { String(decoding: $0, as: UTF8.self) })
+            let original = Fixture.stream.first { $0.key == record["key"] as? String && Data($0.value ?? []).base64EncodedString() == record["payload_base64"] as? String }
+            #expect(original != nil, "payload_base64 carries the original bytes")
+        }
+    }
+}

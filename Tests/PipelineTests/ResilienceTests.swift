@@ -1,0 +1,209 @@
+import Domain
+import Foundation
+import Kafka
+@testable import Pipeline
+import Testing
+
+/// Waits until the worker holds the fixture's final summaries (bounded).
+func waitForFixtureState(_ workers: [Worker], limit: Duration = .seconds(60)) async throws {
+    try await eventually(limit, "fixture summaries") {
+        var revisions: [String: Int] = [:]
+        for w in workers {
+            for s in await w.summaries(region: nil, year: 2022, period: nil).compactMap(parse) {
+                revisions["\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")"] = s["revision"] as? Int ?? 0
+            }
+        }
+        return Fixture.expectedSummaries.allSatisfy { revisions[$0.key] == $0.value.revision }
+            && revisions.count == Fixture.expectedSummaries.count
+    }
+}
+
+/// A summary without `computed_at`, comparable.
+func content(_ json: [String: Any]) -> NSDictionary {
+    var j = json
+    j["computed_at"] = nil
+    return j as NSDictionary
+}
+
+/// Every (key, revision) seen more than once on the summaries topic carries the same content;
+/// returns how many repeats there were.
+@discardableResult
+func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
+    var seen: [String: NSDictionary] = [:]
+    var repeats = 0
+    for m in try await d.read(d.base.summariesTopic) {
+        guard let key = m.key.map({ String(decoding: $0, as: UTF8.self) }), let json = parse(m.value) else { continue }
+        let id = "\(key)#\(json["revision"] as? Int ?? -1)"
+        let c = content(json)
+        if let earlier = seen[id] {
+            repeats += 1
+            #expect(earlier == c, "\(id) repeated with other content", sourceLocation: sourceLocation)
+        } else {
+            seen[id] = c
+        }
+    }
+    return repeats
+}
+
+@Suite struct CrashTests {
+    /// The worker dies inside a batch (no abort, no commit, no group leave of its own); a new
+    /// worker takes over from Kafka alone.
+    @Test(arguments: CrashPoint.allCases, [DeliveryGuarantee.exactlyOnce, .atLeastOnce])
+    func crashInsideABatchLosesNothing(point: CrashPoint, guarantee: DeliveryGuarantee) async throws {
+        let d = try Deployment("crash", guarantee: guarantee, batchMaxMessages: 2)
+        try await d.produce(Fixture.stream)
+        let first = RunningWorker(d.settings(worker: 0, crash: CrashPlan(point: point, afterSegments: 1)))
+        let end = try await first.ended(within: .seconds(60))
+        guard case .failure(let error) = end, error is SimulatedCrash else {
+            Issue.record("the first worker should have crashed at \(point), ended with \(end)")
+            return
+        }
+        let second = RunningWorker(d.settings(worker: 0))
+        try await waitForFixtureState([second.worker])
+        #expect((try? await second.stop().get()) != nil)
+
+        try await expectFixtureOutputs(d)
+        let repeats = try await expectRepeatsIdentical(d)
+        if point == .afterOutputs {
+            #expect(repeats > 0, "the batch cut short after its outputs is redone, so its summaries repeat")
+        }
+    }
+}
+
+@Suite struct GroupTests {
+    /// Several workers in one group, one of them (the stage-2 owner) leaving mid-stream, end with
+    /// the same summaries as a single worker fed the same stream.
+    @Test(arguments: [2, 3])
+    func workersShareTheStream(count: Int) async throws {
+        let registries = try Shared.registries.get()
+        let stream = SyntheticUpdates.generate(count: 2_000, registries: registries, seed: UInt64(count))
+            .map { (key: Optional(String(decoding: $0.key, as: UTF8.self)), value: Optional($0.payload)) }
+        let reference = try Deployment("ref\(count)", inputPartitions: 6, batchMaxMessages: 300)
+        let group = try Deployment("group\(count)", inputPartitions: 6, batchMaxMessages: 300)
+        let single = RunningWorker(reference.settings(worker: 0))
+        let workers = (0..<count).map { RunningWorker(group.settings(worker: $0)) }
+
+        let half = stream.count / 2
+        try await reference.produce(stream)
+        try await group.produce(Array(stream[..<half]))
+        // Wait until stage 2 has aggregated part of the stream, then its owner leaves.
+        var owner: RunningWorker?
+        try await eventually(.seconds(60), "a stage-2 owner with state") {
+            for w in workers where await !w.worker.summaries(region: nil, year: nil, period: nil).isEmpty {
+                owner = w
+                return true
+            }
+            return false
+        }
+        #expect((try? await owner?.stop().get()) != nil)
+        try await group.produce(Array(stream[half...]))
+
+        let expected = try await finalSummaries([single.worker], settleOn: nil)
+        let remaining = workers.filter { $0 !== owner }
+        _ = try await finalSummaries(remaining.map(\.worker), settleOn: expected)
+        for w in remaining + [single] { #expect((try? await w.stop().get()) != nil) }
+
+        let fromReference = try await reference.latestSummaries().mapValues(content)
+        let fromGroup = try await group.latestSummaries().mapValues(content)
+        #expect(fromReference.count > 50)
+        #expect(fromGroup == fromReference)
+    }
+
+    /// The current summaries (key → content) once they stop changing, or once they equal `settleOn`.
+    func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]?) async throws -> [String: NSDictionary] {
+        var last: [String: NSDictionary] = [:]
+        var stableSince = ContinuousClock.now
+        try await eventually(.seconds(90), "settled summaries") {
+            var current: [String: NSDictionary] = [:]
+            for w in workers {
+                for s in await w.summaries(region: nil, year: nil, period: nil).compactMap(parse) {
+                    current["\(s["region"] as? String ?? "")/\(s["fiscal_year"] as? Int ?? 0)/\(s["period_end"] as? String ?? "")"] = content(s)
+                }
+            }
+            if let target { return current == target }
+            if current != last || current.isEmpty {
+                last = current
+                stableSince = .now
+                return false
+            }
+            return ContinuousClock.now - stableSince > .seconds(3)
+        }
+        return last
+    }
+}
+
+@Suite struct PoisonTests {
+    static func json(_ members: String) -> [UInt8] { Array(members.utf8) }
+
+    /// One input per rejection reason (the conflict needs the good 49 KCQG r1 before it).
+    static let poison: [(key: String?, value: [UInt8]?, reason: String)] = {
+        let base = Fixture.update("46", "2022-07", "KCQG", "actual", plan: 1_000, executed: 100, revision: 1)
+        func with(_ from: String, _ to: String) -> [UInt8] { Array(base.replacingOccurrences(of: from, with: to).utf8) }
+        let huge = "{\"pad\":\"" + String(repeating: "x", count: 70_000) + "\"}"
+        return [
+            ("46", Array(huge.utf8), "too_large"),
+            ("46", nil, "malformed_json"),
+            ("46", json("[1,2]"), "schema_mismatch"),
+            ("46", with(",\"revision\":1", ""), "missing_field"),
+            ("46", with("\"revision\":1", "\"revision\":\"1\""), "invalid_field"),
+            ("46", with("\"plan_vnd\":1000", "\"plan_vnd\":1000000000000001"), "amount_out_of_range"),
+            ("46", with("\"fiscal_year\":2022", "\"fiscal_year\":2023"), "period_out_of_range"),
+            ("01", base.utf8.map { $0 }, "key_mismatch"),
+            ("99", with("\"province\":\"46\"", "\"province\":\"99\""), "unknown_province"),
+            ("46", with("\"executed_vnd\":100", "\"executed_vnd\":100,\"activities\":[{\"category\":\"training\",\"executed_vnd\":99}]"), "activities_mismatch"),
+            ("49", Array(Fixture.update("49", "2022-07", "KCQG", "actual", plan: 10 * Fixture.billion, executed: 1, revision: 1).utf8), "conflicting_revision"),
+        ]
+    }()
+
+    @Test func everyBadMessageIsRejectedOnceAndTheRestCounts() async throws {
+        let d = try Deployment("poison", inputPartitions: 3, batchMaxMessages: 3)
+        // Interleaved: good, bad, good, bad, …; the conflict last (after the report it contradicts).
+        let bad = Self.poison.dropLast()
+        var stream: [(key: String?, value: [UInt8]?)] = []
+        for i in 0..<max(Fixture.good.count, bad.count) {
+            if i < Fixture.good.count { stream.append(Fixture.good[i]) }
+            if i < bad.count { stream.append((bad[i].key, bad[i].value)) }
+        }
+        stream.append((Self.poison.last?.key, Self.poison.last?.value))
+        #expect(stream.count == Fixture.good.count + Self.poison.count)
+
+        let running = RunningWorker(d.settings(worker: 0))
+        try await d.produce(stream)
+        try await waitForFixtureState([running.worker])
+        try await eventually(.seconds(30), "all rejections") {
+            try await d.read(d.base.rejectedTopic).count >= Self.poison.count
+        }
+        #expect((try? await running.stop().get()) != nil)
+
+        try await expectFixtureOutputs(d)
+        let rejected = try await d.read(d.base.rejectedTopic).compactMap { parse($0.value) }
+        #expect(rejected.map { $0["reason"] as? String ?? "" }.sorted() == Self.poison.map(\.reason).sorted())
+        let origins = rejected.map { "\($0["partition"] as? Int ?? -1)@\($0["offset"] as? Int ?? -1)" }
+        #expect(Set(origins).count == rejected.count, "each bad message rejected once")
+        let tooLarge = rejected.first { $0["reason"] as? String == "too_large" }
+        #expect(tooLarge?["payload_truncated"] as? Bool == true)
+        #expect((tooLarge?["payload_base64"] as? String).flatMap { Data(base64Encoded: $0) }?.count == 65_536)
+    }
+}
+
+@Suite struct OutageTests {
+    /// A broker goes down for a few seconds mid-stream; the worker waits and resumes by itself.
+    @Test func brokerDownMidStreamLosesNothing() async throws {
+        let d = try Deployment("outage", batchMaxMessages: 2)
+        let running = RunningWorker(d.settings(worker: 0))
+        let stream = Fixture.stream
+        try await d.produce(Array(stream.prefix(5)))
+        try await eventually(.seconds(60), "first summaries") {
+            await !running.worker.summaries(region: nil, year: nil, period: nil).isEmpty
+        }
+        try d.broker.setBrokerDown(1)
+        let rest = Task { try await d.produce(Array(stream.dropFirst(5))) }
+        try await Task.sleep(for: .seconds(3))  // the outage itself, not a synchronisation
+        try d.broker.setBrokerUp(1)
+        try await rest.value
+        try await waitForFixtureState([running.worker], limit: .seconds(90))
+        #expect((try? await running.stop().get()) != nil)
+        try await expectFixtureOutputs(d)
+        try await expectRepeatsIdentical(d)
+    }
+}
