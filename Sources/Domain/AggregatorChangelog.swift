@@ -31,7 +31,7 @@ enum ChangelogCodec {
         w.period(year: year, month: p.month)
         let period = w.bytes.dropFirst().dropLast()
         let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
-        let count = 4 + 3 + period.count + 1 + 4 + 1 + 7 + 1 + source.count + 1 + status.count
+        let count = 32 + source.count + status.count  // "rev/PP/YYYY/" + "/YYYY-MM/" + slack
         guard (0...9999).contains(year) else {
             return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
                                                 periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
