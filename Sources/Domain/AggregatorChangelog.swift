@@ -31,7 +31,7 @@ enum ChangelogCodec {
         w.period(year: year, month: p.month)
         let period = w.bytes.dropFirst().dropLast()
         let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
-        let count = 4 + 3 + period.count + 1 + 4 + 1 + 7 + 1 + source.count + 1 + status.count
+        let count = 32 + source.count + status.count  // "rev/PP/YYYY/" + "/YYYY-MM/" + slack
         guard (0...9999).contains(year) else {
             return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
                                                 periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
@@ -118,28 +118,35 @@ enum ChangelogCodec {
         return bytes.enumerated().reduce(UInt128(0)) { $0 | (UInt128($1.element) << (8 * UInt128($1.offset))) }
     }
 
-    /// A 128-bit content digest (two independent 64-bit multiply-rotate lanes over 8-byte
-    /// words, plus the length): detects content changes between batches. Fixed algorithm —
-    /// digests are stored in the changelog, so changing it re-emits every summary once.
+    /// A 128-bit content digest: four independent multiply-rotate lanes over 32-byte blocks
+    /// (so the multiplies overlap), folded with the tail and the length. Detects content
+    /// changes between batches. Digests are stored in the changelog: never change the algorithm.
     static func digest(_ bytes: [UInt8]) -> UInt128 {
-        var a: UInt64 = 0x9E37_79B9_7F4A_7C15, b: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var l0: UInt64 = 0x9E37_79B9_7F4A_7C15, l1: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var l2: UInt64 = 0x1656_67B1_9E37_79F9, l3: UInt64 = 0x27D4_EB2F_1656_67C5
+        let m0: UInt64 = 0x87C3_7B91_1142_53D5, m1: UInt64 = 0x4CF5_AD43_2745_937F
+        var h = WordHasher()
         bytes.withUnsafeBytes { raw in
             var i = 0
             let n = raw.count
+            while i + 32 <= n {
+                l0 = ((l0 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* m0).rotatedLeft(27)
+                l1 = ((l1 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))) &* m1).rotatedLeft(31)
+                l2 = ((l2 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))) &* m0).rotatedLeft(29)
+                l3 = ((l3 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))) &* m1).rotatedLeft(33)
+                i += 32
+            }
+            h.word(l0); h.word(l1); h.word(l2); h.word(l3)
             while i + 8 <= n {
-                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                a = ((a ^ w) &* 0x87C3_7B91_1142_53D5).rotatedLeft(27)
-                b = ((b ^ w) &* 0x4CF5_AD43_2745_937F).rotatedLeft(31) &+ a
+                h.word(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
                 i += 8
             }
             var tail: UInt64 = 0
             for j in i..<n { tail |= UInt64(raw[j]) << (8 * UInt64(j - i)) }
-            a = ((a ^ tail ^ UInt64(n)) &* 0x87C3_7B91_1142_53D5).rotatedLeft(27)
-            b = ((b ^ tail) &* 0x4CF5_AD43_2745_937F).rotatedLeft(31) &+ a
-            a ^= a >> 33; a = a &* 0xFF51_AFD7_ED55_8CCD; a ^= a >> 33
-            b ^= b >> 29; b = b &* 0xC4CE_B9FE_1A85_EC53; b ^= b >> 32
+            h.word(tail)
+            h.word(UInt64(n))
         }
-        return UInt128(a) << 64 | UInt128(b)
+        return h.finish()
     }
 }
 

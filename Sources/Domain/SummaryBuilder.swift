@@ -271,18 +271,20 @@ struct AggregationView {
         w.key("status"); w.literal(m == nil ? "null" : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "\"estimate\"" : "\"actual\""))
         w.key("carried"); w.bool(m.map { $0 < summaryMonth } ?? false)
         w.key("by_source"); w.beginObject()
-        for (s, f) in [(FundingSource.kcqg, q), (.kcdp, d)] {
-            w.key(s.rawValue)
-            guard let f else { w.null(); continue }
-            w.beginObject()
-            w.key("plan_vnd"); w.int(f.plan)
-            w.key("executed_vnd"); w.int(f.executed)
-            w.key("execution_rate_pct"); w.percent(Percent.ofRatio(f.executed, f.plan))
-            w.key("period_end"); w.period(year: year, month: f.month)
-            w.key("status"); w.literal(f.estimate ? "\"estimate\"" : "\"actual\"")
-            w.endObject()
-        }
+        w.key("KCQG"); sourceRow(&w, q, year: year)
+        w.key("KCDP"); sourceRow(&w, d, year: year)
         w.endObject()
+        w.endObject()
+    }
+
+    private func sourceRow(_ w: inout AggregateJSON, _ f: SourceFigure?, year: Int) {
+        guard let f else { w.null(); return }
+        w.beginObject()
+        w.key("plan_vnd"); w.int(f.plan)
+        w.key("executed_vnd"); w.int(f.executed)
+        w.key("execution_rate_pct"); w.percent(Percent.ofRatio(f.executed, f.plan))
+        w.key("period_end"); w.period(year: year, month: f.month)
+        w.key("status"); w.literal(f.estimate ? "\"estimate\"" : "\"actual\"")
         w.endObject()
     }
 }
