@@ -27,23 +27,25 @@ public enum SchemaValidation {
         guard !documents.isEmpty else { return [] }
         let request = documents.map { ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()] }
         let input = try JSONSerialization.data(withJSONObject: request)
+        // Files, not pipes: a read from a pipe interrupted by a signal (EINTR) traps in Foundation.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schema-validation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
+        let errURL = dir.appendingPathComponent("err.txt")
+        try input.write(to: inURL)
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
-        // Write and read concurrently so a large batch cannot fill a pipe and stall.
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let output = try Data(contentsOf: outURL)
+        let errors = try Data(contentsOf: errURL)
         guard process.terminationStatus == 0,
               let result = try JSONSerialization.jsonObject(with: output) as? [[String]], result.count == documents.count
         else {
