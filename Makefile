@@ -1,7 +1,7 @@
 # Two entry points: `make run` and `make test`. Both install librdkafka-dev when it is missing.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench clean
+.PHONY: deps test-deps build run test clean
 
 deps:
 	@pkg-config --exists rdkafka || { \
@@ -17,18 +17,22 @@ run: deps
 	$(SWIFT) build -c release --product khuyencong
 	.build/release/khuyencong demo $(ARGS)
 
-test: deps
+# The tests check JSON against Schemas/ and deploy/ offline with these Python packages.
+test-deps:
+	@python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate' 2>/dev/null || \
+	  python3 -m pip install --quiet jsonschema rfc3339-validator PyYAML kubernetes-validate
+
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 clean:
 	rm -rf .build
 
-# Offline checks of deploy/ (compose, Kubernetes manifests, dashboard). The lead's test passes a
-# captured /metrics and the worker's configuration reference; the defaults are hand-written examples.
+# Offline checks of deploy/ against hand-written examples, for editing deploy/ without a build;
+# `make test` runs the same checks against a real worker's /metrics and configuration reference.
 DEPLOY_METRICS ?= deploy/testdata/metrics.example.txt
 DEPLOY_CONFIG_REFERENCE ?= deploy/testdata/config-reference.example.json
 .PHONY: deploy-check
-deploy-check:
-	@python3 -c 'import yaml, kubernetes_validate' 2>/dev/null || python3 -m pip install --quiet PyYAML kubernetes-validate
+deploy-check: test-deps
 	python3 deploy/check.py --metrics $(DEPLOY_METRICS) --config-reference $(DEPLOY_CONFIG_REFERENCE)

@@ -83,6 +83,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
@@ -92,6 +93,7 @@ let package = Package(
                 "Service",
                 "Domain",
                 "Kafka",
+                "SchemaTestSupport",
             ]
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).

@@ -167,7 +167,7 @@ public final class KafkaConsumer: Sendable {
         return KafkaConsumerGroupMetadata(metadata)
     }
 
-    /// Per-partition lag (`consumer_lag`) from the latest librdkafka statistics; empty unless
+    /// Per-partition lag from the latest librdkafka statistics (see `ConsumerCore.lag(_:)`); empty unless
     /// `statisticsIntervalMs` > 0. Partitions whose lag is unknown are absent.
     public func lag() -> [TopicPartition: Int64] {
         core.lag.withLock { $0 }

@@ -1,0 +1,63 @@
+import Foundation
+@testable import Service
+import SchemaTestSupport
+import Testing
+
+/// The `khuyencong` command as an operator (and deploy/) runs it: a real process on the embedded
+/// broker, fed by `khuyencong produce`, stopped with SIGTERM.
+@Suite(.serialized) struct CommandLineTests {
+    @Test func workerProcessFedBySampleStreamServesWhatDeployExpectsAndStopsOnSIGTERM() async throws {
+        let secret = "Pr0cess-Secret-\(UUID().uuidString)"
+        let port = try freeLoopbackPort()
+        let worker = try ChildProcess(["run", "--http", "127.0.0.1:\(port)", "--batch-max-ms", "5"],
+                                      environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
+        let bootstrap = try await worker.firstLine(within: .seconds(60))
+        #expect(bootstrap.split(separator: ",").count == 3, "the first line is the embedded broker's bootstrap list")
+
+        let sample = try #require(SampleStream.bundledPath)
+        let produce = try ChildProcess(["produce", sample, "--brokers", bootstrap])
+        #expect(try await produce.exitStatus(within: .seconds(60)) == 0, "\(produce.stderr)")
+
+        // Bounded wait until the worker has summarised, alerted and rejected the sample.
+        var metrics = ""
+        try await ChildProcess.waitUntil("summaries, alerts and rejections on /metrics", within: .seconds(90)) {
+            metrics = (try? LoopbackHTTP.get(port: port, path: "/metrics").body) ?? ""
+            let lines = metrics.split(separator: "\n")
+            func positive(_ prefix: String) -> Bool {
+                lines.contains { $0.hasPrefix(prefix) && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0 }
+            }
+            return positive(#"khuyencong_summaries_emitted_total{region="ca-nuoc"}"#)
+                && positive(#"khuyencong_alerts_emitted_total{state="raised"}"#)
+                && positive("khuyencong_updates_rejected_total") && positive("khuyencong_ready")
+                && metrics.contains("khuyencong_consumer_lag{")
+        }
+        #expect(try LoopbackHTTP.get(port: port, path: "/readyz").status == 200)
+
+        // deploy/ agrees with this output and with the worker's own configuration reference.
+        let reference = try ChildProcess(["config-reference"])
+        #expect(try await reference.exitStatus(within: .seconds(30)) == 0, "\(reference.stderr)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let metricsFile = dir.appendingPathComponent("metrics.txt"), referenceFile = dir.appendingPathComponent("reference.json")
+        try Data(metrics.utf8).write(to: metricsFile)
+        try Data(reference.stdout.utf8).write(to: referenceFile)
+        let check = try ChildProcess(["python3", SchemaValidation.repoRoot.appendingPathComponent("deploy/check.py").path,
+                                      "--metrics", metricsFile.path, "--config-reference", referenceFile.path],
+                                     executable: URL(fileURLWithPath: "/usr/bin/env"))
+        #expect(try await check.exitStatus(within: .seconds(120)) == 0, "deploy/check.py:\n\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("PASS  dashboard-metrics") && check.stdout.contains("PASS  compose-vs-reference"),
+                "the checks that need the captured output ran")
+
+        worker.signal(SIGTERM)
+        #expect(try await worker.exitStatus(within: .seconds(60)) == 0, "SIGTERM is a graceful stop")
+        #expect(!worker.stderr.contains(secret), "the secret never reaches the logs")
+        #expect(!metrics.contains(secret))
+    }
+
+    @Test func aConfigurationErrorIsOneLineAndExitCode64() async throws {
+        let worker = try ChildProcess(["run", "--guarantee", "sometimes", "--http", "127.0.0.1:0"])
+        #expect(try await worker.exitStatus(within: .seconds(30)) == 64)
+        let lines = worker.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(worker.stderr)")
+    }
+}
