@@ -73,6 +73,8 @@ public final class Aggregator {
     /// Digest of each summary's last emitted content.
     private var emitted: [SummaryKey: UInt128] = [:]
     private var alerts: [AlertKey: ActiveAlert] = [:]
+    /// Encoded province rows, reused across batches while their figures are unchanged.
+    private var rows = AggregationView.RowCache()
 
     // Per-batch scratch.
     /// year*4 + scope index → first dirty month (months from there to 12 are recomputed).
@@ -193,7 +195,6 @@ public final class Aggregator {
             let year = (k - scope.index) / 4
             for m in from...12 { candidates.insert(SummaryKey(scope: scope, fiscalYear: year, month: m)) }
         }
-        var rows = AggregationView.RowCache()
         for key in candidates.sorted() where view.exists(key.scope, year: key.fiscalYear, month: key.month) {
             var w = view.content(key.scope, year: key.fiscalYear, month: key.month, cache: &rows)
             let digest = ChangelogCodec.digest(w.bytes)
@@ -339,7 +340,8 @@ public final class Aggregator {
             for scope in SummaryScope.all {
                 for m in 1...12 where view.exists(scope, year: year, month: m) {
                     let key = SummaryKey(scope: scope, fiscalYear: year, month: m)
-                    if emitted[key] != ChangelogCodec.digest(view.content(scope, year: year, month: m).bytes) { suspects.insert(key) }
+                    let content = view.content(scope, year: year, month: m, cache: &rows)
+                    if emitted[key] != ChangelogCodec.digest(content.bytes) { suspects.insert(key) }
                 }
             }
         }

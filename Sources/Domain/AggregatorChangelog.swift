@@ -27,25 +27,27 @@ enum ChangelogCodec {
     /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
     static func revisionKey(year: Int, slot: Int) -> String {
         let p = YearRevisions.parts(of: slot)
-        var w = AggregateJSON(capacity: 40)  // used as a byte buffer: "YYYY-MM" comes quoted
-        w.period(year: year, month: p.month)
-        let period = w.bytes.dropFirst().dropLast()
-        let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
-        let count = 32 + source.count + status.count  // "rev/PP/YYYY/" + "/YYYY-MM/" + slack
         guard (0...9999).contains(year) else {
             return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
                                                 periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
         }
-        // rev/PP/YYYY/SRC/YYYY-MM/status, written straight into the String's storage.
-        return String(unsafeUninitializedCapacity: count) { out in
+        // rev/PP/YYYY/SRC/YYYY-MM/status (at most 33 bytes), written straight into the String's storage.
+        return String(unsafeUninitializedCapacity: 40) { out in
             var i = 0
-            func put<S: Sequence<UInt8>>(_ bytes: S) { for b in bytes { out[i] = b; i += 1 } }
-            put(revisionPrefix.utf8)
-            put([UInt8(ascii: "0") + UInt8(p.code / 10), UInt8(ascii: "0") + UInt8(p.code % 10), UInt8(ascii: "/")])
-            put(period.prefix(4)); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(source); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(period); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(status)
+            func put(_ b: UInt8) { out[i] = b; i += 1 }
+            func put(_ text: StaticString) {
+                for j in 0..<text.utf8CodeUnitCount { put(text.utf8Start[j]) }
+            }
+            func digits(_ v: Int, _ count: Int) {
+                var scale = 1
+                for _ in 1..<count { scale *= 10 }
+                for _ in 0..<count { put(UInt8(ascii: "0") + UInt8(v / scale % 10)); scale /= 10 }
+            }
+            put("rev/"); digits(p.code, 2); put(UInt8(ascii: "/"))
+            digits(year, 4); put(UInt8(ascii: "/"))
+            put(p.source == .kcqg ? "KCQG" : "KCDP"); put(UInt8(ascii: "/"))
+            digits(year, 4); put(UInt8(ascii: "-")); digits(p.month, 2); put(UInt8(ascii: "/"))
+            put(p.status == .actual ? "actual" : "estimate")
             return i
         }
     }
@@ -154,10 +156,14 @@ enum ChangelogCodec {
 struct BinaryWriter {
     var bytes: [UInt8] = []
     mutating func byte(_ b: UInt8) { bytes.append(b) }
+    /// Formatted on the stack and appended in one copy (changelog records are a hot path).
     mutating func uint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-        bytes.append(UInt8(v))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { b in
+            var v = v, n = 0
+            while v >= 0x80 { b[n] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; n += 1 }
+            b[n] = UInt8(v)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[...n]))
+        }
     }
     mutating func int(_ v: Int64) { uint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
     mutating func string(_ s: String) { uint(UInt64(s.utf8.count)); bytes.append(contentsOf: s.utf8) }

@@ -27,6 +27,9 @@ struct BenchDomain: ParsableCommand {
     @Flag(help: "Skip the decode+validate measurement.")
     var skipDecode = false
 
+    @Flag(help: "Print a digest of every output (to check that an optimisation changed no byte; not timed).")
+    var outputDigest = false
+
     func run() throws {
         let registries = try Registries.load()
         if !skipDecode { benchDecode(registries) }
@@ -49,7 +52,8 @@ struct BenchDomain: ParsableCommand {
         let input = SyntheticUpdates.updates(count: updates, registries: configuration.registries, seed: seed)
         let aggregator = Aggregator(configuration: configuration)
         var accepted = 0, summaries = 0, alerts = 0, records = 0, summaryBytes = 0, batches = 0
-        var endBatchCPU = 0.0
+        var endBatchCPU = 0.0, excludedCPU = 0.0
+        var digest = OutputDigest()
         let clock = ContinuousClock()
         let start = clock.now
         let cpuStart = threadCPUSeconds()
@@ -58,7 +62,12 @@ struct BenchDomain: ParsableCommand {
             guard (i + 1) % batchSize == 0 || i + 1 == input.count else { continue }
             let batchStart = threadCPUSeconds()
             let out = aggregator.endBatch(at: "2026-01-01T00:00:00Z")
-            endBatchCPU += threadCPUSeconds() - batchStart
+            let batchEnd = threadCPUSeconds()
+            endBatchCPU += batchEnd - batchStart
+            if outputDigest {
+                digest.add(out)
+                excludedCPU += threadCPUSeconds() - batchEnd
+            }
             summaries += out.summaries.count
             summaryBytes += out.summaries.reduce(0) { $0 + $1.value.count }
             alerts += out.alerts.count
@@ -67,11 +76,12 @@ struct BenchDomain: ParsableCommand {
         }
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = threadCPUSeconds() - cpuStart
+        let cpu = threadCPUSeconds() - cpuStart - excludedCPU
         print("aggregate: \(input.count) updates in \(batches) batches, \(format(Double(input.count) / seconds))/s wall, "
             + "\(format(Double(input.count) / cpu))/s per core (CPU time); accepted \(accepted), revision keys \(aggregator.revisionKeyCount)")
         print("  CPU split: apply \(Int((cpu - endBatchCPU) * 1000)) ms, endBatch \(Int(endBatchCPU * 1000)) ms")
         print("  outputs: \(summaries) summaries (\(summaryBytes / max(summaries, 1)) B avg), \(alerts) alerts, \(records) changelog records")
+        if outputDigest { print("  output digest: \(String(digest.value, radix: 16))") }
     }
 
     private func format(_ v: Double) -> String {
@@ -82,5 +92,20 @@ struct BenchDomain: ParsableCommand {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// FNV-1a over every output's key and value, in order (a nil value counts as one 0xFF byte).
+private struct OutputDigest {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(_ out: BatchOutput) {
+        for m in out.summaries + out.alerts { add(m.key.utf8); add(m.value) }
+        for r in out.changelog { add(r.key.utf8); if let v = r.value { add(v) } else { add(CollectionOfOne(0xFF)) } }
+    }
+
+    private mutating func add(_ bytes: some Sequence<UInt8>) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 0x100_0000_01B3 }
+        value = (value ^ 0xFE) &* 0x100_0000_01B3  // separator
     }
 }

@@ -7,7 +7,7 @@ struct Khuyencong: AsyncParsableCommand {
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
         subcommands: [
             RunCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self,
-            BenchCommand.self, BenchPipeline.self, SampleStreamCommand.self,
-        ]  // BenchPipeline: temporary, the lead wires it under bench
+            BenchCommand.self, SampleStreamCommand.self,
+        ]
     )
 }
