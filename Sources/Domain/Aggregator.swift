@@ -153,7 +153,7 @@ public final class Aggregator {
         guard let r0 = index.region(code: code, v) else { return }
         let successor = v == .v2004 ? index.successor(of: code) : nil
         let successorRegion = successor.flatMap { index.region(code: $0, .v2025) }
-        touchedUnits.append(year * 100 + code)
+        if touchedUnits.last != year * 100 + code { touchedUnits.append(year * 100 + code) }  // runs: both sources
         if year == 2025, let successor, m <= 6 { touchedUnits.append(year * 100 + successor) }
         // The marks depend only on (year, month, region, successor's region): skip repeats.
         let combo = SummaryScope.region(r0).index * 4 + (successorRegion.map { SummaryScope.region($0).index } ?? 3)
@@ -203,8 +203,9 @@ public final class Aggregator {
             w.key("revision"); w.int(view.revision(key.scope, year: key.fiscalYear, month: key.month))
             w.key("computed_at"); w.string(timestamp)
             w.endObject()
-            out.summaries.append(EncodedMessage(key: key.description, value: w.bytes))
-            out.changelog.append(ChangelogRecord(key: ChangelogCodec.summaryPrefix + key.description, value: ChangelogCodec.encode(digest: digest)))
+            let topicKey = key.description
+            out.summaries.append(EncodedMessage(key: topicKey, value: w.bytes))
+            out.changelog.append(ChangelogRecord(key: ChangelogCodec.summaryPrefix + topicKey, value: ChangelogCodec.encode(digest: digest)))
         }
 
         for (scope, year) in alertScopesToEvaluate() {

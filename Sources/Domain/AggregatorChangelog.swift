@@ -63,16 +63,21 @@ enum ChangelogCodec {
         return (year, YearRevisions.index(code: code, source: source, month: period.month, status: status))
     }
 
+    /// One record per accepted revision key per batch (the changelog's bulk): written straight
+    /// into the array's storage, at most 1 + 7 × 10 + 1 bytes.
     static func encode(_ h: HeldRevision) -> [UInt8] {
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(64)
-        w.byte(format)
-        w.int(h.revision); w.int(h.accepted)
-        w.uint(UInt64(truncatingIfNeeded: h.digest >> 64)); w.uint(UInt64(truncatingIfNeeded: h.digest))
-        w.int(h.plan); w.int(h.executed)
-        w.byte((h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0))
-        if h.hasAdvanced { w.int(h.advanced) }
-        return w.bytes
+        [UInt8](unsafeUninitializedCapacity: 72) { buf, count in
+            var at = 0
+            func int(_ v: Int64) { BinaryWriter.varint(BinaryWriter.zigzag(v), into: buf, at: &at) }
+            func uint(_ v: UInt64) { BinaryWriter.varint(v, into: buf, at: &at) }
+            buf[at] = format; at += 1
+            int(h.revision); int(h.accepted)
+            uint(UInt64(truncatingIfNeeded: h.digest >> 64)); uint(UInt64(truncatingIfNeeded: h.digest))
+            int(h.plan); int(h.executed)
+            buf[at] = (h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0); at += 1
+            if h.hasAdvanced { int(h.advanced) }
+            count = at
+        }
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {
@@ -156,16 +161,24 @@ enum ChangelogCodec {
 struct BinaryWriter {
     var bytes: [UInt8] = []
     mutating func byte(_ b: UInt8) { bytes.append(b) }
-    /// Formatted on the stack and appended in one copy (changelog records are a hot path).
     mutating func uint(_ v: UInt64) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { b in
-            var v = v, n = 0
-            while v >= 0x80 { b[n] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; n += 1 }
-            b[n] = UInt8(v)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[...n]))
+            var n = 0
+            Self.varint(v, into: b, at: &n)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<n]))
         }
     }
-    mutating func int(_ v: Int64) { uint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    mutating func int(_ v: Int64) { uint(Self.zigzag(v)) }
+
+    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+
+    /// Writes `v` as unsigned LEB128 (at most 10 bytes) at `at`, advancing it.
+    static func varint(_ v: UInt64, into b: UnsafeMutableBufferPointer<UInt8>, at: inout Int) {
+        var v = v
+        while v >= 0x80 { b[at] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; at += 1 }
+        b[at] = UInt8(v)
+        at += 1
+    }
     mutating func string(_ s: String) { uint(UInt64(s.utf8.count)); bytes.append(contentsOf: s.utf8) }
     /// Writes whether `v` is present and returns it; the caller then writes the value.
     mutating func flag<T>(_ v: T?) -> Bool {

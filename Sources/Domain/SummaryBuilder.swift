@@ -147,7 +147,7 @@ struct AggregationView {
     private func row(_ u: UnitInfo, _ q: SourceFigure?, _ d: SourceFigure?, year: Int, month m: Int, cache: inout RowCache) -> [UInt8] {
         let key = (year * 100 + m) * 100 + u.code
         if let r = cache.rows[key], r.shows(q, d) { return r.json }
-        var w = AggregateJSON(capacity: 320)
+        var w = AggregateJSON(capacity: 400)  // a row with both sources is ~330 bytes
         provinceRow(&w, u, q, d, year: year, summaryMonth: m)
         cache.rows[key] = Row(kcqg: q, kcdp: d, json: w.bytes)
         return w.bytes
@@ -179,7 +179,9 @@ struct AggregationView {
             if month == 0 { missing.append(u.unit.code) } else if month == m { reported += 1 } else { carried += 1 }
         }
 
-        var w = AggregateJSON(capacity: 512 + units.count * 320)
+        // Rows plus the rest (header, totals, regions, revision, computed_at: about 2 KB for the
+        // nation), so the buffer never regrows (a regrowth copies the whole summary).
+        var w = AggregateJSON(capacity: rows.reduce(4096) { $0 + $1.count })
         w.beginObject()
         w.key("schema"); w.string("khuyencong.regional-summary.v1")
         w.key("region"); w.string(scope.id)

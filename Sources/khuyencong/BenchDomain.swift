@@ -1,5 +1,6 @@
 import ArgumentParser
 import Domain
+import Foundation
 #if canImport(Glibc)
 import Glibc
 private let RUSAGE_SELF_WHO = RUSAGE_SELF.rawValue
@@ -36,7 +37,7 @@ struct BenchDomain: ParsableCommand {
         try benchAggregate(AggregatorConfiguration(registries: registries, rules: try AlertRules.bundled()))
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF_WHO), &usage)
-        print("peak memory (ru_maxrss): \(usage.ru_maxrss / 1024) MiB")
+        print("peak memory (ru_maxrss): \(usage.ru_maxrss / 1024) MiB (whole process, generated input included)")
     }
 
     /// Decode + validate of wire JSON built by the canonical encoder.
@@ -50,6 +51,7 @@ struct BenchDomain: ParsableCommand {
     /// Applies every update, ending a batch every `batchSize`.
     private func benchAggregate(_ configuration: AggregatorConfiguration) throws {
         let input = SyntheticUpdates.updates(count: updates, registries: configuration.registries, seed: seed)
+        if let rss = Self.residentMiB() { print("resident before aggregating (generated input held): \(rss) MiB") }
         let aggregator = Aggregator(configuration: configuration)
         var accepted = 0, summaries = 0, alerts = 0, records = 0, summaryBytes = 0, batches = 0
         var endBatchCPU = 0.0, excludedCPU = 0.0
@@ -86,6 +88,14 @@ struct BenchDomain: ParsableCommand {
 
     private func format(_ v: Double) -> String {
         v >= 1_000_000 ? "\(Double(Int(v / 10_000)) / 100)M" : v >= 1_000 ? "\(Int(v / 1_000))k" : "\(Int(v))"
+    }
+
+    /// Current resident set size (Linux `/proc/self/statm`, in pages); nil elsewhere.
+    private static func residentMiB() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
     }
 
     private func threadCPUSeconds() -> Double {
