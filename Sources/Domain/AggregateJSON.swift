@@ -32,16 +32,21 @@ struct AggregateJSON {
     /// `"YYYY-MM"` without building a String.
     mutating func period(year: Int, month: Int) {
         separator()
-        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100)
+        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100), mo = UInt8(clamping: month)
         let digit = { (v: UInt8) in UInt8(ascii: "0") + v }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(digit(y / 10 % 10)); bytes.append(digit(y % 10)); bytes.append(digit(yy / 10)); bytes.append(digit(yy % 10))
-        bytes.append(UInt8(ascii: "-"))
-        bytes.append(digit(UInt8(clamping: month) / 10 % 10)); bytes.append(digit(UInt8(clamping: month) % 10))
-        bytes.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 9) { b in
+            b[0] = UInt8(ascii: "\"")
+            b[1] = digit(y / 10 % 10); b[2] = digit(y % 10); b[3] = digit(yy / 10); b[4] = digit(yy % 10)
+            b[5] = UInt8(ascii: "-")
+            b[6] = digit(mo / 10 % 10); b[7] = digit(mo % 10)
+            b[8] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(b))
+        }
         needsComma = true
     }
 
+    /// A computed member name; string literals take the `StaticString` overload above.
+    @_disfavoredOverload
     mutating func key(_ name: String) {
         separator()
         appendString(name)
@@ -55,25 +60,13 @@ struct AggregateJSON {
     mutating func int(_ v: Int64) { int(Int128(v)) }
     mutating func int(_ v: Int128?) { if let v { int(v) } else { null() } }
 
-    /// Decimal digits written straight into the buffer (no intermediate String).
+    /// Decimal digits formatted on the stack, appended in one copy (no intermediate String).
     mutating func int(_ v: Int128) {
         separator()
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var m = v.magnitude
-        if m < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(m))
-        } else {
-            let start = bytes.count
-            if m <= UInt128(UInt64.max) {
-                var n = UInt64(m)
-                while n > 0 { bytes.append(UInt8(ascii: "0") + UInt8(n % 10)); n /= 10 }
-            } else {
-                while m > 0 { bytes.append(UInt8(ascii: "0") + UInt8(m % 10)); m /= 10 }
-            }
-            bytes[start...].reverse()
-        }
+        appendDecimal(v, fractionDigits: 0)
         needsComma = true
     }
+
     mutating func bool(_ v: Bool) { literal(v ? "true" : "false") }
     mutating func null() { literal("null") }
 
@@ -87,12 +80,33 @@ struct AggregateJSON {
     /// A percentage in hundredths as a number with two decimals (1210 → 12.10), or null.
     mutating func percent(_ hundredths: Int128?) {
         guard let h = hundredths else { null(); return }
-        int(h / 100)
-        if h < 0, h > -100 { bytes.insert(UInt8(ascii: "-"), at: bytes.count - 1) }  // -0.05: int wrote "0"
-        let frac = UInt8((h.magnitude % 100))
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(UInt8(ascii: "0") + frac / 10)
-        bytes.append(UInt8(ascii: "0") + frac % 10)
+        separator()
+        appendDecimal(h, fractionDigits: 2)
+        needsComma = true
+    }
+
+    /// `v` / 10^fractionDigits with exactly that many decimals (-5, 2 → "-0.05"), written
+    /// right to left into a stack buffer and appended in one copy.
+    private mutating func appendDecimal(_ v: Int128, fractionDigits: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { b in
+            var i = b.count
+            func put(_ c: UInt8) { i -= 1; b[i] = c }
+            var m = v.magnitude
+            var written = 0
+            while m > UInt128(UInt64.max) {
+                put(UInt8(ascii: "0") + UInt8(m % 10)); m /= 10
+                written += 1
+                if written == fractionDigits { put(UInt8(ascii: ".")) }
+            }
+            var n = UInt64(m)
+            repeat {
+                put(UInt8(ascii: "0") + UInt8(n % 10)); n /= 10
+                written += 1
+                if written == fractionDigits { put(UInt8(ascii: ".")) }
+            } while n > 0 || written <= fractionDigits
+            if v < 0 { put(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...]))
+        }
     }
 
     private mutating func separator() { if needsComma { bytes.append(UInt8(ascii: ",")) } }

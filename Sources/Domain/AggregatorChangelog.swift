@@ -27,25 +27,27 @@ enum ChangelogCodec {
     /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
     static func revisionKey(year: Int, slot: Int) -> String {
         let p = YearRevisions.parts(of: slot)
-        var w = AggregateJSON(capacity: 40)  // used as a byte buffer: "YYYY-MM" comes quoted
-        w.period(year: year, month: p.month)
-        let period = w.bytes.dropFirst().dropLast()
-        let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
-        let count = 32 + source.count + status.count  // "rev/PP/YYYY/" + "/YYYY-MM/" + slack
         guard (0...9999).contains(year) else {
             return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
                                                 periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
         }
-        // rev/PP/YYYY/SRC/YYYY-MM/status, written straight into the String's storage.
-        return String(unsafeUninitializedCapacity: count) { out in
+        // rev/PP/YYYY/SRC/YYYY-MM/status (at most 33 bytes), written straight into the String's storage.
+        return String(unsafeUninitializedCapacity: 40) { out in
             var i = 0
-            func put<S: Sequence<UInt8>>(_ bytes: S) { for b in bytes { out[i] = b; i += 1 } }
-            put(revisionPrefix.utf8)
-            put([UInt8(ascii: "0") + UInt8(p.code / 10), UInt8(ascii: "0") + UInt8(p.code % 10), UInt8(ascii: "/")])
-            put(period.prefix(4)); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(source); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(period); put(CollectionOfOne(UInt8(ascii: "/")))
-            put(status)
+            func put(_ b: UInt8) { out[i] = b; i += 1 }
+            func put(_ text: StaticString) {
+                for j in 0..<text.utf8CodeUnitCount { put(text.utf8Start[j]) }
+            }
+            func digits(_ v: Int, _ count: Int) {
+                var scale = 1
+                for _ in 1..<count { scale *= 10 }
+                for _ in 0..<count { put(UInt8(ascii: "0") + UInt8(v / scale % 10)); scale /= 10 }
+            }
+            put("rev/"); digits(p.code, 2); put(UInt8(ascii: "/"))
+            digits(year, 4); put(UInt8(ascii: "/"))
+            put(p.source == .kcqg ? "KCQG" : "KCDP"); put(UInt8(ascii: "/"))
+            digits(year, 4); put(UInt8(ascii: "-")); digits(p.month, 2); put(UInt8(ascii: "/"))
+            put(p.status == .actual ? "actual" : "estimate")
             return i
         }
     }
@@ -61,16 +63,21 @@ enum ChangelogCodec {
         return (year, YearRevisions.index(code: code, source: source, month: period.month, status: status))
     }
 
+    /// One record per accepted revision key per batch (the changelog's bulk): written straight
+    /// into the array's storage, at most 1 + 7 × 10 + 1 bytes.
     static func encode(_ h: HeldRevision) -> [UInt8] {
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(64)
-        w.byte(format)
-        w.int(h.revision); w.int(h.accepted)
-        w.uint(UInt64(truncatingIfNeeded: h.digest >> 64)); w.uint(UInt64(truncatingIfNeeded: h.digest))
-        w.int(h.plan); w.int(h.executed)
-        w.byte((h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0))
-        if h.hasAdvanced { w.int(h.advanced) }
-        return w.bytes
+        [UInt8](unsafeUninitializedCapacity: 72) { buf, count in
+            var at = 0
+            func int(_ v: Int64) { BinaryWriter.varint(BinaryWriter.zigzag(v), into: buf, at: &at) }
+            func uint(_ v: UInt64) { BinaryWriter.varint(v, into: buf, at: &at) }
+            buf[at] = format; at += 1
+            int(h.revision); int(h.accepted)
+            uint(UInt64(truncatingIfNeeded: h.digest >> 64)); uint(UInt64(truncatingIfNeeded: h.digest))
+            int(h.plan); int(h.executed)
+            buf[at] = (h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0); at += 1
+            if h.hasAdvanced { int(h.advanced) }
+            count = at
+        }
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {
@@ -155,11 +162,23 @@ struct BinaryWriter {
     var bytes: [UInt8] = []
     mutating func byte(_ b: UInt8) { bytes.append(b) }
     mutating func uint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-        bytes.append(UInt8(v))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { b in
+            var n = 0
+            Self.varint(v, into: b, at: &n)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<n]))
+        }
     }
-    mutating func int(_ v: Int64) { uint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    mutating func int(_ v: Int64) { uint(Self.zigzag(v)) }
+
+    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+
+    /// Writes `v` as unsigned LEB128 (at most 10 bytes) at `at`, advancing it.
+    static func varint(_ v: UInt64, into b: UnsafeMutableBufferPointer<UInt8>, at: inout Int) {
+        var v = v
+        while v >= 0x80 { b[at] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; at += 1 }
+        b[at] = UInt8(v)
+        at += 1
+    }
     mutating func string(_ s: String) { uint(UInt64(s.utf8.count)); bytes.append(contentsOf: s.utf8) }
     /// Writes whether `v` is present and returns it; the caller then writes the value.
     mutating func flag<T>(_ v: T?) -> Bool {

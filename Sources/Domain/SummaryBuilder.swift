@@ -117,16 +117,23 @@ struct AggregationView {
         return count(index.units(scope, v), year, carry: Self.carries(year: year, v)) &+ count(prior, year - 1, carry: priorCarry)
     }
 
-    /// The summary's content: every member but `revision` and `computed_at`, object left open.
-    /// A unit's figures and encoded row at one (year, month), shared by its region's and the
-    /// nation's summaries within one batch.
+    /// A unit's encoded row at one (year, month) and the figures it was encoded from.
     struct Row {
         var kcqg: SourceFigure?
         var kcdp: SourceFigure?
         var json: [UInt8]
+
+        /// The JSON shows each source's plan, executed, month and status, not `advanced`.
+        func shows(_ q: SourceFigure?, _ d: SourceFigure?) -> Bool { Self.same(kcqg, q) && Self.same(kcdp, d) }
+
+        private static func same(_ a: SourceFigure?, _ b: SourceFigure?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.plan == b.plan && a.executed == b.executed && a.month == b.month && a.estimate == b.estimate
+        }
     }
 
-    /// Rows memoised per (year, month, code) for the duration of one batch.
+    /// Rows memoised per (year, month, code). An entry is reused while its figures are
+    /// unchanged, so the aggregator keeps one cache across batches: most rows survive a batch.
     struct RowCache {
         fileprivate var rows: [Int: Row] = [:]
     }
@@ -136,18 +143,17 @@ struct AggregationView {
         return content(scope, year: year, month: m, cache: &cache)
     }
 
-    private func row(_ u: UnitInfo, _ y: YearRevisions, year: Int, month m: Int, carry: Bool, cache: inout RowCache) -> Row {
+    /// The unit's row JSON for figures (q, d); (year, month) fixes the registry, hence the unit.
+    private func row(_ u: UnitInfo, _ q: SourceFigure?, _ d: SourceFigure?, year: Int, month m: Int, cache: inout RowCache) -> [UInt8] {
         let key = (year * 100 + m) * 100 + u.code
-        if let r = cache.rows[key] { return r }
-        let q = figure(u, y, month: m, carry: carry, .kcqg)
-        let d = figure(u, y, month: m, carry: carry, .kcdp)
-        var w = AggregateJSON(capacity: 320)
+        if let r = cache.rows[key], r.shows(q, d) { return r.json }
+        var w = AggregateJSON(capacity: 400)  // a row with both sources is ~330 bytes
         provinceRow(&w, u, q, d, year: year, summaryMonth: m)
-        let r = Row(kcqg: q, kcdp: d, json: w.bytes)
-        cache.rows[key] = r
-        return r
+        cache.rows[key] = Row(kcqg: q, kcdp: d, json: w.bytes)
+        return w.bytes
     }
 
+    /// The summary's content: every member but `revision` and `computed_at`, object left open.
     func content(_ scope: SummaryScope, year: Int, month m: Int, cache: inout RowCache) -> AggregateJSON {
         let v = Self.version(year, m)
         let carry = Self.carries(year: year, v)
@@ -163,9 +169,9 @@ struct AggregationView {
         var reported = 0, carried = 0
         var missing: [String] = []
         for u in units {
-            let row = row(u, y, year: year, month: m, carry: carry, cache: &cache)
-            let q = row.kcqg, d = row.kcdp
-            rows.append(row.json)
+            let q = figure(u, y, month: m, carry: carry, .kcqg)
+            let d = figure(u, y, month: m, carry: carry, .kcdp)
+            rows.append(row(u, q, d, year: year, month: m, cache: &cache))
             let ri = SummaryScope.region(u.unit.region).index
             if let q { t.add(q, .kcqg); byRegion[ri].add(q, .kcqg) }
             if let d { t.add(d, .kcdp); byRegion[ri].add(d, .kcdp) }
@@ -173,7 +179,9 @@ struct AggregationView {
             if month == 0 { missing.append(u.unit.code) } else if month == m { reported += 1 } else { carried += 1 }
         }
 
-        var w = AggregateJSON(capacity: 512 + units.count * 320)
+        // Rows plus the rest (header, totals, regions, revision, computed_at: about 2 KB for the
+        // nation), so the buffer never regrows (a regrowth copies the whole summary).
+        var w = AggregateJSON(capacity: rows.reduce(4096) { $0 + $1.count })
         w.beginObject()
         w.key("schema"); w.string("khuyencong.regional-summary.v1")
         w.key("region"); w.string(scope.id)

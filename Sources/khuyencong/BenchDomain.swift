@@ -1,5 +1,6 @@
 import ArgumentParser
 import Domain
+import Foundation
 #if canImport(Glibc)
 import Glibc
 private let RUSAGE_SELF_WHO = RUSAGE_SELF.rawValue
@@ -27,13 +28,16 @@ struct BenchDomain: ParsableCommand {
     @Flag(help: "Skip the decode+validate measurement.")
     var skipDecode = false
 
+    @Flag(help: "Print a digest of every output (to check that an optimisation changed no byte; not timed).")
+    var outputDigest = false
+
     func run() throws {
         let registries = try Registries.load()
         if !skipDecode { benchDecode(registries) }
         try benchAggregate(AggregatorConfiguration(registries: registries, rules: try AlertRules.bundled()))
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF_WHO), &usage)
-        print("peak memory (ru_maxrss): \(usage.ru_maxrss / 1024) MiB")
+        print("peak memory (ru_maxrss): \(usage.ru_maxrss / 1024) MiB (whole process, generated input included)")
     }
 
     /// Decode + validate of wire JSON built by the canonical encoder.
@@ -47,9 +51,11 @@ struct BenchDomain: ParsableCommand {
     /// Applies every update, ending a batch every `batchSize`.
     private func benchAggregate(_ configuration: AggregatorConfiguration) throws {
         let input = SyntheticUpdates.updates(count: updates, registries: configuration.registries, seed: seed)
+        if let rss = Self.residentMiB() { print("resident before aggregating (generated input held): \(rss) MiB") }
         let aggregator = Aggregator(configuration: configuration)
         var accepted = 0, summaries = 0, alerts = 0, records = 0, summaryBytes = 0, batches = 0
-        var endBatchCPU = 0.0
+        var endBatchCPU = 0.0, excludedCPU = 0.0
+        var digest = OutputDigest()
         let clock = ContinuousClock()
         let start = clock.now
         let cpuStart = threadCPUSeconds()
@@ -58,7 +64,12 @@ struct BenchDomain: ParsableCommand {
             guard (i + 1) % batchSize == 0 || i + 1 == input.count else { continue }
             let batchStart = threadCPUSeconds()
             let out = aggregator.endBatch(at: "2026-01-01T00:00:00Z")
-            endBatchCPU += threadCPUSeconds() - batchStart
+            let batchEnd = threadCPUSeconds()
+            endBatchCPU += batchEnd - batchStart
+            if outputDigest {
+                digest.add(out)
+                excludedCPU += threadCPUSeconds() - batchEnd
+            }
             summaries += out.summaries.count
             summaryBytes += out.summaries.reduce(0) { $0 + $1.value.count }
             alerts += out.alerts.count
@@ -67,20 +78,44 @@ struct BenchDomain: ParsableCommand {
         }
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = threadCPUSeconds() - cpuStart
+        let cpu = threadCPUSeconds() - cpuStart - excludedCPU
         print("aggregate: \(input.count) updates in \(batches) batches, \(format(Double(input.count) / seconds))/s wall, "
             + "\(format(Double(input.count) / cpu))/s per core (CPU time); accepted \(accepted), revision keys \(aggregator.revisionKeyCount)")
         print("  CPU split: apply \(Int((cpu - endBatchCPU) * 1000)) ms, endBatch \(Int(endBatchCPU * 1000)) ms")
         print("  outputs: \(summaries) summaries (\(summaryBytes / max(summaries, 1)) B avg), \(alerts) alerts, \(records) changelog records")
+        if outputDigest { print("  output digest: \(String(digest.value, radix: 16))") }
     }
 
     private func format(_ v: Double) -> String {
         v >= 1_000_000 ? "\(Double(Int(v / 10_000)) / 100)M" : v >= 1_000 ? "\(Int(v / 1_000))k" : "\(Int(v))"
     }
 
+    /// Current resident set size (Linux `/proc/self/statm`, in pages); nil elsewhere.
+    private static func residentMiB() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
+    }
+
     private func threadCPUSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// FNV-1a over every output's key and value, in order (a nil value counts as one 0xFF byte).
+private struct OutputDigest {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(_ out: BatchOutput) {
+        for m in out.summaries + out.alerts { add(m.key.utf8); add(m.value) }
+        for r in out.changelog { add(r.key.utf8); if let v = r.value { add(v) } else { add(CollectionOfOne(0xFF)) } }
+    }
+
+    private mutating func add(_ bytes: some Sequence<UInt8>) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 0x100_0000_01B3 }
+        value = (value ^ 0xFE) &* 0x100_0000_01B3  // separator
     }
 }

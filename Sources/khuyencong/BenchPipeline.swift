@@ -219,7 +219,7 @@ private final class WorkerChild: Sendable {
 
     static func start(brokers: String, options: BenchPipeline) throws -> WorkerChild {
         let args = CommandLine.arguments
-        // Same subcommand path ("bench pipeline" or "pipeline"), then the child's options.
+        // Same subcommand path ("bench pipeline"), then the child's options.
         let path = args.firstIndex { $0 == "pipeline" }.map { Array(args[1...$0]) } ?? ["bench", "pipeline"]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")

@@ -6,8 +6,8 @@ struct Khuyencong: AsyncParsableCommand {
         commandName: "khuyencong",
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
         subcommands: [
-            RunCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self, ConfigReferenceCommand.self,
-            BenchCommand.self, BenchPipeline.self, SampleStreamCommand.self,
-        ]  // BenchPipeline: temporary, the lead wires it under bench
+            RunCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self,
+            BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self,
+        ]
     )
 }
