@@ -20,6 +20,8 @@ final class AggregateStage: Sendable {
         var segments = 0
         var records = 0
         var inputTimestamps: [Int64] = []
+        var sequencedTimestamps: [Int64] = []
+        var endBatchTime = Duration.zero
         var isEmpty: Bool { summaries.isEmpty && alerts.isEmpty && rejected.isEmpty && changelog.isEmpty }
     }
 
@@ -82,6 +84,7 @@ final class AggregateStage: Sendable {
             guard let record = entry.record else { continue }
             out.records += 1
             out.inputTimestamps.append(record.origin.timestampMillis)
+            out.sequencedTimestamps.append(entry.timestampMillis)
             switch aggregator.apply(record.update) {
             case .accepted: metrics.accepted.increment()
             case .duplicate: metrics.duplicate.increment()
@@ -93,7 +96,9 @@ final class AggregateStage: Sendable {
                     rejectedAt: Timestamps.rfc3339(millis: Timestamps.wallMillis()))))
             }
         }
+        let applied = ContinuousClock.now
         let batch = aggregator.endBatch(at: Timestamps.rfc3339(millis: segment.timestampMillis))
+        out.endBatchTime += ContinuousClock.now - applied
         for s in batch.summaries { metrics.summaryEmitted(key: Array(s.key.utf8)) }
         for a in batch.alerts { metrics.alertEmitted(state: Self.alertState(a.value)) }
         out.summaries += batch.summaries

@@ -26,6 +26,9 @@ public struct WorkerSettings: Sendable {
     public var kafkaProperties: [String: String]
     public var registries: Registries
     public var rules: AlertRules
+    /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
+    /// partitions are paused (the embedded broker keeps only ~5 MiB of the sequenced partition).
+    public var maxSequencedBacklog = 8_000
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
 
@@ -87,6 +90,8 @@ public struct BatchReport: Sendable {
     public var aggregatedRecords: Int
     /// Per aggregated record: its input's Kafka timestamp (ms), to measure produce → summary.
     public var inputTimestampsMillis: [Int64]
+    /// Per aggregated record: when stage 1 appended it to the sequenced log (ms).
+    public var sequencedTimestampsMillis: [Int64]
     /// Wall clock (ms since the epoch) when the batch's offsets were committed.
     public var committedAtMillis: Int64
 }
