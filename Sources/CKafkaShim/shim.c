@@ -3,19 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                  const void *key, size_t key_len,
                                  const void *value, size_t value_len,
                                  rd_kafka_headers_t *headers, void *opaque) {
     rd_kafka_resp_err_t err;
     if (headers) {
-        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+        err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                 RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
                                 RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (err) rd_kafka_headers_destroy(headers);
     } else {
-        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+        err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                 RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
@@ -23,9 +23,9 @@ rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, const char *topic, int32_t part
     return err;
 }
 
-rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *state, rd_kafka_resp_err_t err,
                                        rd_kafka_topic_partition_list_t *partitions) {
-    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    int cooperative = state && state->cooperative;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (cooperative) return rd_kafka_incremental_assign(rk, partitions);
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, partitions);
@@ -39,9 +39,11 @@ rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void shim_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t *partitions, void *opaque) {
     shim_rebalance_t *state = opaque;
+    if (state && !state->closing)
+        state->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (!state || state->closing || state->pending) {
         // Closing (or an unexpected second event): librdkafka's default, so nothing hangs.
-        rd_kafka_error_t *e = shim_rebalance_apply(rk, err, partitions);
+        rd_kafka_error_t *e = shim_rebalance_apply(rk, state, err, partitions);
         if (e) rd_kafka_error_destroy(e);
         return;
     }

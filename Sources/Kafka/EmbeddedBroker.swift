@@ -5,7 +5,9 @@ import Logging
 /// benchmarks. Known limits: a new group's first join waits ~3 s (share groups/brokers across
 /// related tests); only about the last 5 MiB of each partition are kept; aborted transactions
 /// stay visible to read_committed consumers; producers are never fenced unless errors are
-/// injected; topic configs (cleanup.policy, …) are ignored.
+/// injected; offsets sent in a transaction (`sendOffsetsToTransaction`) are NOT stored — commit
+/// them with `KafkaConsumer.commit` after `commitTransaction` too; CreateTopics is not supported
+/// (use `createTopic`); topic configs (cleanup.policy, …) are ignored.
 public final class EmbeddedBroker: Sendable {
     private let host: KafkaClient
     private let cluster: MockCluster
@@ -20,7 +22,7 @@ public final class EmbeddedBroker: Sendable {
         host = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "embedded-broker")
         host.start()
         guard let mcluster = rd_kafka_mock_cluster_new(host.rk, Int32(brokers)) else {
-            host.shutdown()
+            host.shutdownDetached()
             throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "could not start the embedded broker")
         }
         cluster = MockCluster(mcluster)

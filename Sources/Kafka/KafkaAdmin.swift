@@ -27,9 +27,12 @@ public enum KafkaAdmin {
         let conf = try makeConf([("bootstrap.servers", bootstrapServers)] + properties.sorted { $0.key < $1.key })
         let client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "admin")
         client.start()
-        defer { client.shutdown() }
         let ms = timeout.milliseconds
-        try await client.run { () throws(KafkaError) in try createTopics(topics, rk: client.rk, timeoutMs: ms) }
+        let result = await client.perform { () -> Result<Void, KafkaError> in
+            Result { () throws(KafkaError) in try createTopics(topics, rk: client.rk, timeoutMs: ms) }
+        }
+        await client.shutdownAsync()
+        try result.get()
     }
 
     private static func createTopics(_ topics: [NewTopic], rk: OpaquePointer, timeoutMs: Int32) throws(KafkaError) {

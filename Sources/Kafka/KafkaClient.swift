@@ -13,10 +13,12 @@ final class KafkaClient: @unchecked Sendable {
     let logger: Logger
     let blocking: DispatchQueue
     private let mainQueue: OpaquePointer
+    /// Consumers only: the consumer queue, and the state the shim's rebalance callback fills.
+    let consumerQueue: OpaquePointer?
+    let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
     private let eventQueue: DispatchQueue
     private let stopped = Atomic<Bool>(false)
     private let closing = Atomic<Bool>(false)
-    private let fatal = Mutex<KafkaError?>(nil)
     /// Runs on the event thread; set before `start`.
     var onDeliveryEvent: ((OpaquePointer) -> Void)?
     var onStatistics: ((String) -> Void)?
@@ -25,12 +27,22 @@ final class KafkaClient: @unchecked Sendable {
     init(_ type: rd_kafka_type_t, conf: OpaquePointer, logger: Logger, label: String) throws(KafkaError) {
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
             | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
+        var rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+        if type == RD_KAFKA_CONSUMER {
+            let state = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
+            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0, cooperative: 0))
+            shim_conf_set_rebalance(conf, state)
+            rebalance = state
+        }
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
+            rebalance?.deallocate()
             throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
         }
         self.rk = rk
+        self.rebalance = rebalance
+        consumerQueue = type == RD_KAFKA_CONSUMER ? rd_kafka_queue_get_consumer(rk) : nil
         mainQueue = rd_kafka_queue_get_main(rk)
         rd_kafka_set_log_queue(rk, mainQueue)
         self.logger = logger
@@ -49,8 +61,24 @@ final class KafkaClient: @unchecked Sendable {
         }
     }
 
-    /// The fatal error this instance reported, if any (the instance is then unusable).
-    var fatalError: KafkaError? { fatal.withLock { $0 } }
+    /// Handles the events already queued, without waiting (any thread; the handlers are thread-safe).
+    func serveEvents(max: Int = 64) {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        for _ in 0..<max {
+            guard let event = rd_kafka_queue_poll(mainQueue, 0) else { return }
+            handle(event)
+            rd_kafka_event_destroy(event)
+        }
+    }
+
+    /// The fatal error this instance raised, if any (the instance is then unusable); asked
+    /// from librdkafka directly, so it is current even before the error event is polled.
+    var fatalError: KafkaError? {
+        guard rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        var buf = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(rk, &buf, buf.count)
+        return KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
+    }
 
     private func handle(_ event: OpaquePointer) {
         switch Int32(rd_kafka_event_type(event)) {
@@ -66,11 +94,7 @@ final class KafkaClient: @unchecked Sendable {
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             if rd_kafka_event_error_is_fatal(event) != 0 {
-                var buf = [CChar](repeating: 0, count: 512)
-                let code = rd_kafka_fatal_error(rk, &buf, buf.count)
-                let error = KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
-                fatal.withLock { if $0 == nil { $0 = error } }
-                logger.error("librdkafka fatal error: \(error)")
+                logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
             } else {
                 logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")
             }
@@ -103,23 +127,45 @@ final class KafkaClient: @unchecked Sendable {
         }
     }
 
-    /// Stops the event thread and destroys the handle; `beforeDestroy` runs on the blocking queue
-    /// first (e.g. consumer close). Idempotent. Blocks the caller until done.
-    func shutdown(beforeDestroy: (() -> Void)? = nil) {
+    /// Runs `beforeStop` on the blocking queue (e.g. consumer close), then stops the event
+    /// thread. Idempotent; blocks the caller. The handle itself is destroyed in `deinit`, so a
+    /// late call on a shut-down client fails instead of touching freed memory.
+    func shutdown(beforeStop: (() -> Void)? = nil) {
         guard !closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        blocking.sync { beforeDestroy?() }
+        blocking.sync { beforeStop?() }
         stopped.store(true, ordering: .releasing)
         rd_kafka_queue_yield(mainQueue)
         eventQueue.sync {}
+    }
+
+    /// Owners call this from their `deinit`: shuts down on a thread of its own (it can block).
+    func shutdownDetached(beforeStop: (@Sendable () -> Void)? = nil) {
+        DispatchQueue(label: "kafka.teardown").async { [self] in shutdown(beforeStop: beforeStop) }
+    }
+
+    /// Throws once `shutdown` has begun.
+    func checkOpen() throws(KafkaError) {
+        if closing.load(ordering: .relaxed) {
+            throw KafkaError(RD_KAFKA_RESP_ERR__DESTROY, message: "the client has been shut down")
+        }
+    }
+
+    deinit {
+        // Only reached after shutdown (the event thread holds `self` until it stops).
+        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
         rd_kafka_queue_destroy(mainQueue)
         rd_kafka_destroy(rk)
+        if let rebalance {
+            if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
+            rebalance.deallocate()
+        }
     }
 
     /// `shutdown` awaited from async code, on a thread of its own.
-    func shutdownAsync(beforeDestroy: (@Sendable () -> Void)? = nil) async {
+    func shutdownAsync(beforeStop: (@Sendable () -> Void)? = nil) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             DispatchQueue(label: "kafka.shutdown").async { [self] in
-                shutdown(beforeDestroy: beforeDestroy)
+                shutdown(beforeStop: beforeStop)
                 c.resume()
             }
         }

@@ -28,22 +28,14 @@ public final class KafkaConsumer: Sendable {
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
         let conf = try makeConf(configuration.librdkafkaProperties)
-        let rebalance = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
-        rebalance.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0))
-        shim_conf_set_rebalance(conf, rebalance)
-        do {
-            client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, logger: logger, label: "consumer")
-        } catch {
-            rebalance.deallocate()
-            throw error
-        }
-        core = ConsumerCore(rk: client.rk, rebalance: rebalance)
-        client.onStatistics = { [core] json in core.updateLag(fromStatistics: json) }
+        client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, logger: logger, label: "consumer")
+        core = ConsumerCore(client: client)
+        client.onStatistics = { [weak core] json in core?.updateLag(fromStatistics: json) }
         client.start()
     }
 
     deinit {
-        client.shutdown(beforeDestroy: core.closeHandle)
+        client.shutdownDetached(beforeStop: core.closeHandle)
     }
 
     /// Sets the rebalance hooks (before the first poll).
@@ -53,6 +45,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Subscribes the group to `topics` (replacing any previous subscription).
     public func subscribe(topics: [String]) throws(KafkaError) {
+        try client.checkOpen()
         let list = topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) }.makeCList()
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_subscribe(client.rk, list))
@@ -61,6 +54,7 @@ public final class KafkaConsumer: Sendable {
     /// Assigns partitions manually (no group membership), starting at the given offsets
     /// (`Int64(RD_KAFKA_OFFSET_BEGINNING)` = -2 for the start, -1001 for the committed offset).
     public func assign(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
+        try client.checkOpen()
         let list = partitions.makeCList()
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_assign(client.rk, list))
@@ -69,13 +63,14 @@ public final class KafkaConsumer: Sendable {
     /// Up to `maxMessages` messages, waiting at most `timeout` for the first. Runs pending
     /// rebalance hooks first. Returns an empty batch on timeout. Throws the instance's fatal error.
     public func poll(maxMessages: Int = 10_000, timeout: Duration = .milliseconds(100)) async throws(KafkaError) -> KafkaMessageBatch {
+        try client.checkOpen()
         if let deferred = core.takeDeferredRevoke() { try await handle(deferred) }
         if let fatal = client.fatalError { throw fatal }
         let ms = timeout.milliseconds
         let capacity = max(1, maxMessages)
         let (batch, rebalance) = await client.perform { [core] () -> (KafkaMessageBatch, PendingRebalance?) in
             let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
-            let n = rd_kafka_consume_batch_queue(core.queue, ms, buffer, capacity)
+            let n = rd_kafka_consume_batch_queue(core.client.consumerQueue, ms, buffer, capacity)
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: max(0, n))
             return (batch, core.takePendingRebalance())
         }
@@ -96,7 +91,7 @@ public final class KafkaConsumer: Sendable {
             await hooks.beforeRevoke(rebalance.partitions, rebalance.lost)
         }
         try await client.run { [client] () throws(KafkaError) in
-            try KafkaError.check(shim_rebalance_apply(client.rk, rebalance.err, rebalance.list))
+            try KafkaError.check(shim_rebalance_apply(client.rk, client.rebalance, rebalance.err, rebalance.list))
         }
         client.logger.debug("rebalance: \(rebalance.isRevoke ? "revoked" : "assigned") \(rebalance.partitions)")
         if !rebalance.isRevoke {
@@ -108,6 +103,7 @@ public final class KafkaConsumer: Sendable {
     /// error; otherwise fire-and-forget (failures are logged).
     public func commit(_ offsets: [TopicPartitionOffset], wait: Bool = true) async throws(KafkaError) {
         guard !offsets.isEmpty else { return }
+        try client.checkOpen()
         if !wait {
             let list = offsets.makeCList()
             defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -124,6 +120,7 @@ public final class KafkaConsumer: Sendable {
 
     /// The group's committed offsets for `partitions` (-1001 where none).
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+        try client.checkOpen()
         let ms = timeout.milliseconds
         return try await client.run { [client] () throws(KafkaError) -> [TopicPartitionOffset] in
             let list = partitions.makeCList()
@@ -135,6 +132,7 @@ public final class KafkaConsumer: Sendable {
 
     /// The current assignment.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
+        try client.checkOpen()
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         try KafkaError.check(rd_kafka_assignment(client.rk, &list))
         defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
@@ -143,22 +141,26 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching from `partitions` (they stay assigned).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        let list = partitions.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_pause_partitions(client.rk, list))
-        if let error = firstPartitionError(list) { throw error }
+        try apply(rd_kafka_pause_partitions, to: partitions)
     }
 
     /// Resumes fetching from paused `partitions`.
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try apply(rd_kafka_resume_partitions, to: partitions)
+    }
+
+    private func apply(_ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
+                       to partitions: [TopicPartition]) throws(KafkaError) {
+        try client.checkOpen()
         let list = partitions.makeCList()
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_resume_partitions(client.rk, list))
+        try KafkaError.check(operation(client.rk, list))
         if let error = firstPartitionError(list) { throw error }
     }
 
     /// The group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
     public func groupMetadata() throws(KafkaError) -> KafkaConsumerGroupMetadata {
+        try client.checkOpen()
         guard let metadata = rd_kafka_consumer_group_metadata(client.rk) else {
             throw KafkaError(RD_KAFKA_RESP_ERR__STATE, message: "no consumer group metadata (group.id not set?)")
         }
@@ -179,7 +181,7 @@ public final class KafkaConsumer: Sendable {
         if let assigned = try? assignment(), !assigned.isEmpty {
             await hooks.beforeRevoke(assigned, false)
         }
-        await client.shutdownAsync(beforeDestroy: core.closeHandle)
+        await client.shutdownAsync(beforeStop: core.closeHandle)
     }
 }
 
@@ -199,28 +201,22 @@ final class PendingRebalance: @unchecked Sendable {
     deinit { rd_kafka_topic_partition_list_destroy(list) }
 }
 
-/// Consumer state touched by the blocking queue and the event thread.
+/// Consumer state touched by the polling task, the blocking queue and the event thread.
 final class ConsumerCore: @unchecked Sendable {
-    let rk: OpaquePointer
-    let queue: OpaquePointer
-    /// Only touched on the client's blocking queue.
-    let rebalance: UnsafeMutablePointer<shim_rebalance_t>
+    let client: KafkaClient
     let hooks = Mutex(KafkaRebalanceHooks())
     let lag = Mutex<[TopicPartition: Int64]>([:])
     private let deferred = Mutex<PendingRebalance?>(nil)
 
-    init(rk: OpaquePointer, rebalance: UnsafeMutablePointer<shim_rebalance_t>) {
-        self.rk = rk
-        queue = rd_kafka_queue_get_consumer(rk)
-        self.rebalance = rebalance
-    }
+    init(client: KafkaClient) { self.client = client }
 
-    /// Blocking queue.
+    /// Blocking queue only (the shim's state is not synchronised otherwise).
     func takePendingRebalance() -> PendingRebalance? {
-        guard rebalance.pointee.pending != 0, let list = rebalance.pointee.partitions else { return nil }
+        guard let rebalance = client.rebalance, rebalance.pointee.pending != 0,
+              let list = rebalance.pointee.partitions else { return nil }
         rebalance.pointee.pending = 0
         rebalance.pointee.partitions = nil
-        return PendingRebalance(err: rebalance.pointee.err, list: list, lost: rd_kafka_assignment_lost(rk) != 0)
+        return PendingRebalance(err: rebalance.pointee.err, list: list, lost: rd_kafka_assignment_lost(client.rk) != 0)
     }
 
     func deferRevoke(_ r: PendingRebalance) { deferred.withLock { $0 = r } }
@@ -229,17 +225,11 @@ final class ConsumerCore: @unchecked Sendable {
     /// Blocking queue, at shutdown: librdkafka's default rebalance handling from now on, then
     /// leave the group.
     func closeHandle() {
-        rebalance.pointee.closing = 1
+        client.rebalance?.pointee.closing = 1
         if let pending = takePendingRebalance() ?? takeDeferredRevoke(),
-           let error = shim_rebalance_apply(rk, pending.err, pending.list) {
+           let error = shim_rebalance_apply(client.rk, client.rebalance, pending.err, pending.list) {
             rd_kafka_error_destroy(error)
         }
-        rd_kafka_queue_destroy(queue)
-        rd_kafka_consumer_close(rk)
-    }
-
-    deinit {
-        if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
-        rebalance.deallocate()
+        rd_kafka_consumer_close(client.rk)
     }
 }

@@ -40,7 +40,7 @@ public final class KafkaMessageBatch: RandomAccessCollection, @unchecked Sendabl
     public var endIndex: Int { count }
     public subscript(position: Int) -> KafkaMessageView {
         precondition(position >= 0 && position < count, "index out of range")
-        return KafkaMessageView(message: messages[position].unsafelyUnwrapped)
+        return KafkaMessageView(message: messages[position].unsafelyUnwrapped)  // slots < count are non-nil (init)
     }
 
     /// The next offset to read per partition after this batch (last offset + 1), for commits.

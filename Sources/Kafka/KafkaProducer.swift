@@ -11,7 +11,9 @@ import Synchronization
 public final class KafkaProducer: Sendable {
     let client: KafkaClient
     let state: DeliveryState
-    /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`).
+    private let topics = Mutex<[String: KafkaTopic]>([:])
+    /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`; unbounded:
+    /// consume it when enabled).
     public let deliveryReports: AsyncStream<DeliveryReport>
     /// Whether the producer was configured with a `transactional.id`.
     public let isTransactional: Bool
@@ -21,7 +23,7 @@ public final class KafkaProducer: Sendable {
         client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "producer")
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryReport.self)
         deliveryReports = stream
-        state = DeliveryState(reports: configuration.perMessageDeliveryReports ? continuation : nil)
+        state = DeliveryState(rk: client.rk, reports: configuration.perMessageDeliveryReports ? continuation : nil)
         if !configuration.perMessageDeliveryReports { continuation.finish() }
         isTransactional = configuration.transactionalID != nil || configuration.properties["transactional.id"] != nil
         client.onDeliveryEvent = { [state] event in state.process(event) }
@@ -29,7 +31,7 @@ public final class KafkaProducer: Sendable {
     }
 
     deinit {
-        client.shutdown()
+        client.shutdownDetached()
         state.finish()
     }
 
@@ -40,50 +42,81 @@ public final class KafkaProducer: Sendable {
     @discardableResult
     public func trySend(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
                         headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+        try trySend(to: self.topic(topic), partition: partition, key: key, value: value, headers: headers)
+    }
+
+    /// `trySend` with a topic handle (skips the name lookup).
+    @discardableResult
+    public func trySend(to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+                        headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+        try client.checkOpen()
         let id = state.nextID.add(1, ordering: .relaxed).newValue
-        var cHeaders: OpaquePointer?
-        if !headers.isEmpty {
-            cHeaders = rd_kafka_headers_new(headers.count)
-            for header in headers {
-                if let value = header.value {
-                    value.withUnsafeBytes { _ = rd_kafka_header_add(cHeaders, header.key, -1, $0.baseAddress, $0.count) }
-                } else {
-                    _ = rd_kafka_header_add(cHeaders, header.key, -1, nil, 0)
-                }
-            }
-        }
+        let opaque = UnsafeMutableRawPointer(bitPattern: UInt(id))
+        let partition = partition ?? RD_KAFKA_PARTITION_UA
         let err = withOptionalBytes(key) { k in
             withOptionalBytes(value) { v in
-                shim_produce(client.rk, topic, partition ?? RD_KAFKA_PARTITION_UA,
-                             k?.baseAddress, k?.count ?? 0, v?.baseAddress, v?.count ?? 0,
-                             cHeaders, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+                if headers.isEmpty {
+                    // rd_kafka_produce copies the bytes (F_COPY); it never writes them.
+                    let r = rd_kafka_produce(topic.rkt, partition, RD_KAFKA_MSG_F_COPY,
+                                             UnsafeMutableRawPointer(mutating: v?.baseAddress), v?.count ?? 0,
+                                             k?.baseAddress, k?.count ?? 0, opaque)
+                    return r == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error()
+                }
+                return shim_produce(client.rk, topic.rkt, partition, k?.baseAddress, k?.count ?? 0,
+                                    v?.baseAddress, v?.count ?? 0, makeCHeaders(headers), opaque)
             }
         }
+        // Now and then the sender serves delivery reports itself (never waiting): messages are
+        // then freed by the thread that allocated them, which spares malloc cross-thread frees.
+        if id & 1023 == 0 { client.serveEvents() }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            state.rejected.add(1, ordering: .relaxed)
             if err == RD_KAFKA_RESP_ERR__FATAL, let fatal = client.fatalError { throw fatal }
             throw KafkaError(err)
         }
-        state.accepted.add(1, ordering: .relaxed)
         return id
     }
 
-    /// Enqueues a message, waiting (without blocking a thread) while librdkafka's queue is full.
+    /// The handle for `name` (created once, then cached).
+    public func topic(_ name: String) throws(KafkaError) -> KafkaTopic {
+        if let topic = topics.withLock({ $0[name] }) { return topic }
+        try client.checkOpen()
+        guard let rkt = rd_kafka_topic_new(client.rk, name, nil) else {
+            throw KafkaError(rd_kafka_last_error(), message: "topic \(name): \(KafkaErrorCode(rd_kafka_last_error()).name)")
+        }
+        let topic = KafkaTopic(name: name, rkt: rkt, client: client)
+        return topics.withLock { topics in
+            if let existing = topics[name] { return existing }
+            topics[name] = topic
+            return topic
+        }
+    }
+
+    /// Enqueues a message with a topic handle, waiting while librdkafka's queue is full.
     @discardableResult
-    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+    public func send(to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
                      headers: [KafkaHeader] = []) async throws(KafkaError) -> UInt64 {
         while true {
             do {
-                return try trySend(topic: topic, partition: partition, key: key, value: value, headers: headers)
+                return try trySend(to: topic, partition: partition, key: key, value: value, headers: headers)
             } catch where error.code == .queueFull {
                 await state.waitForSpace()
             }
         }
     }
 
+    /// Enqueues a message, waiting (without blocking a thread) while librdkafka's queue is full.
+    @discardableResult
+    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+                     headers: [KafkaHeader] = []) async throws(KafkaError) -> UInt64 {
+        try await send(to: self.topic(topic), partition: partition, key: key, value: value, headers: headers)
+    }
+
     /// Waits until every message sent so far is delivered or failed, then throws the first
     /// delivery error since the previous flush (and forgets it).
     public func flush(timeout: Duration = .seconds(60)) async throws(KafkaError) {
-        let target = state.accepted.load(ordering: .relaxed)
+        try client.checkOpen()
+        let target = state.accepted
         let ms = timeout.milliseconds
         let err = await client.perform { [client] in rd_kafka_flush(client.rk, ms) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, message: "flush: \(KafkaErrorCode(err).name)") }
@@ -91,8 +124,12 @@ public final class KafkaProducer: Sendable {
         if let error = state.takeFirstError() { throw error }
     }
 
+    /// The fatal error this producer raised (e.g. fenced), if any: it is then unusable and must
+    /// be recreated.
+    public var fatalError: KafkaError? { client.fatalError }
+
     /// Number of messages enqueued and not yet reported.
-    public var outstanding: UInt64 { state.accepted.load(ordering: .relaxed) &- state.completedCount }
+    public var outstanding: UInt64 { state.accepted &- state.completedCount }
 
     /// Flushes (up to `timeout`), then destroys the instance. The producer is unusable afterwards.
     public func shutdown(timeout: Duration = .seconds(30)) async {
@@ -104,10 +141,40 @@ public final class KafkaProducer: Sendable {
     }
 }
 
+/// A producer's handle for one topic (`KafkaProducer.topic(_:)`), for hot send loops.
+public final class KafkaTopic: @unchecked Sendable {
+    public let name: String
+    let rkt: OpaquePointer
+    private let client: KafkaClient  // the handle must not outlive its rd_kafka_t
+
+    init(name: String, rkt: OpaquePointer, client: KafkaClient) {
+        self.name = name
+        self.rkt = rkt
+        self.client = client
+    }
+
+    deinit { rd_kafka_topic_destroy(rkt) }
+}
+
+/// Headers in librdkafka's form (ownership passes to shim_produce).
+private func makeCHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
+    let cHeaders = rd_kafka_headers_new(headers.count)
+    for header in headers {
+        if let value = header.value {
+            value.withUnsafeBytes { _ = rd_kafka_header_add(cHeaders, header.key, -1, $0.baseAddress, $0.count) }
+        } else {
+            _ = rd_kafka_header_add(cHeaders, header.key, -1, nil, 0)
+        }
+    }
+    return cHeaders
+}
+
 /// Delivery bookkeeping shared by `send` callers and the event thread.
 final class DeliveryState: @unchecked Sendable {
+    /// Ids handed out; minus `rejected` (enqueue failed) = messages librdkafka accepted.
     let nextID = Atomic<UInt64>(0)
-    let accepted = Atomic<UInt64>(0)
+    let rejected = Atomic<UInt64>(0)
+    var accepted: UInt64 { nextID.load(ordering: .relaxed) &- rejected.load(ordering: .relaxed) }
     private struct Inner {
         var completed: UInt64 = 0
         var firstError: KafkaError?
@@ -116,27 +183,37 @@ final class DeliveryState: @unchecked Sendable {
     }
     private let inner = Mutex(Inner())
     private let reports: AsyncStream<DeliveryReport>.Continuation?
-    /// Event-thread scratch buffer for rd_kafka_event_message_array.
-    private let buffer = UnsafeMutablePointer<UnsafePointer<rd_kafka_message_t>?>.allocate(capacity: 1024)
 
-    init(reports: AsyncStream<DeliveryReport>.Continuation?) { self.reports = reports }
-    deinit { buffer.deallocate() }
+    private let rk: OpaquePointer
+
+    init(rk: OpaquePointer, reports: AsyncStream<DeliveryReport>.Continuation?) {
+        self.rk = rk
+        self.reports = reports
+    }
 
     var completedCount: UInt64 { inner.withLock { $0.completed } }
 
-    /// Event thread: one DR event (a batch of messages).
+    /// One DR event (a batch of messages); the event thread or a sender (see `trySend`).
     func process(_ event: OpaquePointer) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 1024) { buffer in
+            process(event, buffer: buffer)
+        }
+    }
+
+    private func process(_ event: OpaquePointer, buffer: UnsafeMutableBufferPointer<UnsafePointer<rd_kafka_message_t>?>) {
         var done: UInt64 = 0
         var firstError: KafkaError?
         while true {
-            let n = rd_kafka_event_message_array(event, buffer, 1024)
+            let n = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             for i in 0..<n {
                 guard let m = buffer[i]?.pointee else { continue }
                 done += 1
                 var error: KafkaError?
                 if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    error = KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")
+                    // Fatal when librdkafka raised a fatal error for the instance (e.g. sequence desync).
+                    error = KafkaError(code: KafkaErrorCode(m.err), message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
+                                       isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     if firstError == nil { firstError = error }
                 }
                 if let reports {
@@ -173,7 +250,7 @@ final class DeliveryState: @unchecked Sendable {
     func waitForSpace() async {
         await withCheckedContinuation { c in
             let ready = inner.withLock { s -> Bool in
-                if s.completed >= accepted.load(ordering: .relaxed) { return true }
+                if s.completed >= accepted { return true }
                 s.spaceWaiters.append(c)
                 return false
             }

@@ -14,11 +14,13 @@ extension KafkaProducer {
     /// Registers the transactional id with the coordinator (fencing older instances). Call once.
     public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
+        try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_init_transactions(client.rk, ms)) }
     }
 
     /// Starts a transaction (local, non-blocking).
     public func beginTransaction() throws(KafkaError) {
+        try client.checkOpen()
         try KafkaError.check(rd_kafka_begin_transaction(client.rk))
     }
 
@@ -26,6 +28,7 @@ extension KafkaProducer {
     public func sendOffsetsToTransaction(_ offsets: [TopicPartitionOffset], groupMetadata: KafkaConsumerGroupMetadata,
                                          timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
+        try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in
             let list = offsets.makeCList()
             defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -36,6 +39,7 @@ extension KafkaProducer {
     /// Flushes and commits the transaction.
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
+        try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_commit_transaction(client.rk, ms)) }
         await settleTransaction()
     }
@@ -43,6 +47,7 @@ extension KafkaProducer {
     /// Aborts the transaction (outstanding messages are purged).
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
+        try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_abort_transaction(client.rk, ms)) }
         await settleTransaction()
     }
@@ -52,7 +57,7 @@ extension KafkaProducer {
     /// After commit/abort every message is reported (delivered or purged): wait for the reports so
     /// that purge errors of an aborted transaction do not surface in a later flush.
     private func settleTransaction() async {
-        await state.waitForCompletion(of: state.accepted.load(ordering: .relaxed))
+        await state.waitForCompletion(of: state.accepted)
         _ = state.takeFirstError()
     }
 }

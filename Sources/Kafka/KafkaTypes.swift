@@ -74,7 +74,8 @@ public enum KafkaAPIKey: Int16, Sendable {
 extension Array where Element == TopicPartitionOffset {
     /// A new `rd_kafka_topic_partition_list_t`; the caller destroys it.
     func makeCList() -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        let list = rd_kafka_topic_partition_list_new(Int32(count))!
+        // Never NULL: librdkafka aborts on allocation failure.
+        let list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t> = rd_kafka_topic_partition_list_new(Int32(count))
         for tpo in self {
             rd_kafka_topic_partition_list_add(list, tpo.topic, tpo.partition).pointee.offset = tpo.offset
         }

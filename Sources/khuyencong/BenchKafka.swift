@@ -13,6 +13,7 @@ struct BenchKafka: AsyncParsableCommand {
     @Option(help: "Messages per run.") var messages = 1_000_000
     @Option(help: "Payload bytes per message.") var size = 250
     @Option(help: "Partitions per topic (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
+    @Option(help: "Alternating C/Swift rounds; the median and best of each are reported.") var rounds = 3
 
     /// Shared by the C and Swift runs. Fetch queues sized so the consumer never hits librdkafka
     /// 2.0.2's "local queue full → stop fetching for up to 1 s" (issue #2879).
@@ -39,35 +40,40 @@ struct BenchKafka: AsyncParsableCommand {
         print("  consumer settings: \(Self.consumerTuning.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
 
         let broker = try EmbeddedBroker(brokers: 3, logger: logger)
-        let cTopic = "bench-c", swiftTopic = "bench-swift"
-        try broker.createTopic(cTopic, partitions: partitions)
-        try broker.createTopic(swiftTopic, partitions: partitions)
         var producerProps = Self.producerTuning
         producerProps["bootstrap.servers"] = broker.bootstrapServers
         var consumerProps = Self.consumerTuning
         consumerProps["bootstrap.servers"] = broker.bootstrapServers
         consumerProps["group.id"] = "bench"
+        var results: [(cProduce: Double, swiftProduce: Double, cConsume: Double, swiftConsume: Double)] = []
+        for round in 1...max(1, rounds) {
+            // Fresh topics each round: the embedded broker would otherwise drop the oldest data.
+            let cTopic = "bench-c-\(round)", swiftTopic = "bench-swift-\(round)"
+            try broker.createTopic(cTopic, partitions: partitions)
+            try broker.createTopic(swiftTopic, partitions: partitions)
 
-        // Produce
-        var clock = ContinuousClock.now
-        let cDelivered = try await KafkaCBaseline.produce(properties: producerProps, topic: cTopic, partitions: partitions,
-                                                          count: messages, size: size)
-        let cProduce = rate(cDelivered, since: clock)
-        clock = ContinuousClock.now
-        let swiftDelivered = try await swiftProduce(broker: broker, topic: swiftTopic, logger: logger)
-        let swiftProduceRate = rate(swiftDelivered, since: clock)
-        report("produce", c: cProduce, swift: swiftProduceRate, cCount: cDelivered, swiftCount: swiftDelivered)
+            var clock = ContinuousClock.now
+            let cDelivered = try await KafkaCBaseline.produce(properties: producerProps, topic: cTopic, partitions: partitions,
+                                                              count: messages, size: size)
+            let cProduce = rate(cDelivered, since: clock)
+            clock = ContinuousClock.now
+            let swiftDelivered = try await swiftProduce(broker: broker, topic: swiftTopic, logger: logger)
+            let swiftProduceRate = rate(swiftDelivered, since: clock)
+            report("round \(round) produce", c: cProduce, swift: swiftProduceRate, cCount: cDelivered, swiftCount: swiftDelivered)
 
-        // Consume
-        clock = ContinuousClock.now
-        let (cConsumed, cSum) = try await KafkaCBaseline.consume(properties: consumerProps, topic: cTopic,
-                                                                 partitions: partitions, count: messages)
-        let cConsume = rate(cConsumed, since: clock)
-        clock = ContinuousClock.now
-        let (swiftConsumed, swiftSum) = try await swiftConsume(broker: broker, topic: swiftTopic, logger: logger)
-        let swiftConsumeRate = rate(swiftConsumed, since: clock)
-        report("consume", c: cConsume, swift: swiftConsumeRate, cCount: cConsumed, swiftCount: swiftConsumed)
-        if cSum != swiftSum { print("  WARNING: payload byte sums differ (C \(cSum), Swift \(swiftSum))") }
+            clock = ContinuousClock.now
+            let (cConsumed, cSum) = try await KafkaCBaseline.consume(properties: consumerProps, topic: cTopic,
+                                                                     partitions: partitions, count: messages)
+            let cConsume = rate(cConsumed, since: clock)
+            clock = ContinuousClock.now
+            let (swiftConsumed, swiftSum) = try await swiftConsume(broker: broker, topic: swiftTopic, logger: logger)
+            let swiftConsumeRate = rate(swiftConsumed, since: clock)
+            report("round \(round) consume", c: cConsume, swift: swiftConsumeRate, cCount: cConsumed, swiftCount: swiftConsumed)
+            if cSum != swiftSum { print("  WARNING: payload byte sums differ (C \(cSum), Swift \(swiftSum))") }
+            results.append((cProduce, swiftProduceRate, cConsume, swiftConsumeRate))
+        }
+        summary("produce", c: results.map(\.cProduce), swift: results.map(\.swiftProduce))
+        summary("consume", c: results.map(\.cConsume), swift: results.map(\.swiftConsume))
     }
 
     private func swiftProduce(broker: EmbeddedBroker, topic: String, logger: Logger) async throws -> Int {
@@ -75,8 +81,10 @@ struct BenchKafka: AsyncParsableCommand {
         config.properties = Self.producerTuning
         let producer = try KafkaProducer(configuration: config, logger: logger)
         let payload = (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) }
-        for i in 0..<messages {
-            try await producer.send(topic: topic, partition: Int32(i % Int(partitions)), key: nil, value: payload)
+        let handle = try producer.topic(topic)
+        let (count, partitionCount) = (messages, Int(partitions))  // option getters stay out of the loop
+        for i in 0..<count {
+            try await producer.send(to: handle, partition: Int32(i % partitionCount), key: nil, value: payload)
         }
         try await producer.flush(timeout: .seconds(120))
         await producer.shutdown()
@@ -91,7 +99,8 @@ struct BenchKafka: AsyncParsableCommand {
         var consumed = 0
         var sum: UInt64 = 0
         var idle = 0
-        while consumed < messages && idle < 30 {
+        let count = messages
+        while consumed < count && idle < 30 {
             let batch = try await consumer.poll(maxMessages: 10_000, timeout: .seconds(1))
             idle = batch.isEmpty ? idle + 1 : 0
             for message in batch {
@@ -109,6 +118,15 @@ struct BenchKafka: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Double(count) / seconds
+    }
+
+    /// Median and best over the rounds (the machine is shared: single rounds are noisy).
+    private func summary(_ what: String, c: [Double], swift: [Double]) {
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let (cMedian, swiftMedian) = (median(c), median(swift))
+        let (cBest, swiftBest) = (c.max() ?? 0, swift.max() ?? 0)
+        print(String(format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift %.0f, Swift/C = %.2fx (target >= 0.8x)",
+                     what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest))
     }
 
     private func report(_ what: String, c: Double, swift: Double, cCount: Int, swiftCount: Int) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Kafka
+import Logging
 
 /// `khuyencong broker`: the embedded Kafka cluster with the contract's topics, until SIGINT/SIGTERM.
 struct BrokerCommand: AsyncParsableCommand {
@@ -20,7 +21,8 @@ struct BrokerCommand: AsyncParsableCommand {
     var bootstrapFile: String?
 
     func run() async throws {
-        let broker = try EmbeddedBroker(brokers: 3)
+        // Logs go to stderr: stdout's first line is the bootstrap list other tools read.
+        let broker = try EmbeddedBroker(brokers: 3, logger: Logger(label: "khuyencong.broker", factory: { label in StreamLogHandler.standardError(label: label) }))
         for topic in Self.contractTopics {
             try broker.createTopic(topic, partitions: 6)
         }

@@ -44,3 +44,26 @@ import Testing
         #expect(throws: KafkaError.self) { _ = try KafkaConsumer(configuration: bad) }
     }
 }
+
+@Suite struct LifecycleTests {
+    @Test func callsAfterShutdownFailInsteadOfCrashing() async throws {
+        let broker = try sharedBroker()
+        let producer = try producer(broker)
+        await producer.shutdown()
+        #expect(throws: KafkaError.self) { try producer.trySend(topic: "t", key: nil, value: [1]) }
+        await #expect(throws: KafkaError.self) { try await producer.flush() }
+        let consumer = try consumer(broker, group: unique("closed"), topics: [unique("closed-topic")])
+        await consumer.close()
+        await #expect(throws: KafkaError.self) { _ = try await consumer.poll() }
+        await #expect(throws: KafkaError.self) { try await consumer.commit([TopicPartitionOffset("t", 0, offset: 1)]) }
+    }
+
+    @Test func adminCreateTopicsReportsWhatTheBrokerSays() async throws {
+        // The embedded broker has no CreateTopics handler: the helper must fail with an error, not hang.
+        let broker = try sharedBroker()
+        await #expect(throws: KafkaError.self) {
+            try await KafkaAdmin.createTopics([NewTopic(name: unique("admin"), partitions: 3, configs: ["cleanup.policy": "compact"])],
+                                              bootstrapServers: broker.bootstrapServers, timeout: .seconds(2), logger: quietLogger)
+        }
+    }
+}

@@ -15,11 +15,8 @@ func unique(_ prefix: String) -> String {
     "\(prefix)-\(Shared.counter.add(1, ordering: .relaxed).newValue)"
 }
 
-var quietLogger: Logger {
-    var logger = Logger(label: "kafka.test")
-    logger.logLevel = .error
-    return logger
-}
+/// Tests provoke broker errors on purpose: keep their logs out of the output.
+let quietLogger = Logger(label: "kafka.test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 func producer(_ broker: EmbeddedBroker, transactionalID: String? = nil,
               configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
@@ -44,11 +41,11 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Polls until `done` says so or `limit` passes (bounded wait); `body` sees every batch.
-func pollUntil(_ consumer: KafkaConsumer, limit: Duration = .seconds(20),
+func pollUntil(_ consumer: KafkaConsumer, limit: Duration = .seconds(20), maxMessages: Int = 10_000,
                _ body: (KafkaMessageBatch) async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
-        let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(100))
+        let batch = try await consumer.poll(maxMessages: maxMessages, timeout: .milliseconds(100))
         if try await body(batch) { return }
     }
     throw Timeout(description: "condition not reached within \(limit)")

@@ -7,9 +7,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/// rd_kafka_producev without varargs. value NULL = tombstone. On success librdkafka owns
-/// `headers`; on failure the shim destroys them, so the caller never has to.
-rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+/// rd_kafka_producev without varargs (for messages with headers; plain ones go through
+/// rd_kafka_produce). value NULL = tombstone. On success librdkafka owns `headers`; on failure
+/// the shim destroys them, so the caller never has to.
+rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                  const void *key, size_t key_len,
                                  const void *value, size_t value_len,
                                  rd_kafka_headers_t *headers, void *opaque);
@@ -20,6 +21,7 @@ typedef struct shim_rebalance {
     rd_kafka_resp_err_t err;                      // _ASSIGN_PARTITIONS or _REVOKE_PARTITIONS
     rd_kafka_topic_partition_list_t *partitions;  // owned copy; taken by Swift
     int closing;                                  // 1: apply librdkafka's default action
+    int cooperative;                              // protocol seen at the last event
 } shim_rebalance_t;
 
 /// Installs a rebalance callback that records the event in `state` and yields the consume call
@@ -27,8 +29,10 @@ typedef struct shim_rebalance {
 /// Swift). With `closing` set it assigns/unassigns by itself, as consumer_close requires.
 void shim_conf_set_rebalance(rd_kafka_conf_t *conf, shim_rebalance_t *state);
 
-/// Applies the default (assign or unassign) for a rebalance event, eager or cooperative.
-rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+/// Applies the default (assign or unassign) for a rebalance event, eager or cooperative as
+/// recorded in `state` (rd_kafka_rebalance_protocol can hang once the consumer is closing,
+/// librdkafka issue #4041, so it is only asked outside close).
+rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *state, rd_kafka_resp_err_t err,
                                        rd_kafka_topic_partition_list_t *partitions);
 
 /// rd_kafka_mock_broker_push_request_error_rtts with one (error, rtt) tuple.
