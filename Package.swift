@@ -62,9 +62,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
+        .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["Domain", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Domain", "SchemaTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     ]

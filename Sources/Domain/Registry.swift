@@ -40,6 +40,13 @@ public struct AdministrativeUnit: Sendable, Hashable {
     /// For 2025 units: the 2004 codes merged into it (itself included when it kept its code).
     /// Empty for 2004 units.
     public let predecessors: [String]
+
+    public init(code: String, name: String, region: RegionID, predecessors: [String] = []) {
+        self.code = code
+        self.name = name
+        self.region = region
+        self.predecessors = predecessors
+    }
 }
 
 /// One version of the registry: the units in code order.
@@ -48,11 +55,21 @@ public struct Registry: Sendable {
     /// All units, in code order.
     public let units: [AdministrativeUnit]
     private let index: [String: Int]
+    /// The data file and each unit's line in it, for cross-check errors.
+    let file: String
+    let lines: [String: Int]
 
     public init(version: RegistryVersion, units: [AdministrativeUnit]) {
+        self.init(version: version, units: units, file: "registry \(version.rawValue)", lines: [:])
+    }
+
+    init(version: RegistryVersion, units: [AdministrativeUnit], file: String, lines: [String: Int]) {
         self.version = version
         self.units = units.sorted { $0.code < $1.code }
-        self.index = Dictionary(uniqueKeysWithValues: self.units.enumerated().map { ($1.code, $0) })
+        // Duplicate codes are refused by the loader; keep the first one for hand-built registries.
+        self.index = Dictionary(self.units.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { a, _ in a })
+        self.file = file
+        self.lines = lines
     }
 
     public func unit(_ code: String) -> AdministrativeUnit? {
@@ -78,9 +95,41 @@ public struct Registries: Sendable {
     public let r2004: Registry
     public let r2025: Registry
 
+    /// 2004 code → the 2025 unit that absorbed it.
+    private let successors: [String: AdministrativeUnit]
+
+    /// Cross-checks the pair: every 2025 predecessor is a 2004 unit, and every 2004 unit is
+    /// absorbed by exactly one 2025 unit. Errors name the file and line of the offending unit.
     public init(r2004: Registry, r2025: Registry) throws(RegistryFileError) {
+        guard r2004.version == .v2004, r2025.version == .v2025 else {
+            throw RegistryFileError(file: r2025.file, line: 0, problem: "registries given in the wrong order (need 2004, then 2025)")
+        }
+        var successors: [String: AdministrativeUnit] = [:]
+        for unit in r2025.units {
+            let line = r2025.lines[unit.code] ?? 0
+            var seen = Set<String>()
+            for p in unit.predecessors {
+                guard seen.insert(p).inserted else {
+                    throw RegistryFileError(file: r2025.file, line: line, problem: "unit \(unit.code) lists predecessor \(p) twice")
+                }
+                guard r2004.unit(p) != nil else {
+                    throw RegistryFileError(file: r2025.file, line: line,
+                                            problem: "unit \(unit.code): predecessor \(p) is not a unit of the 2004 registry (\(r2004.file))")
+                }
+                if let earlier = successors[p] {
+                    throw RegistryFileError(file: r2025.file, line: line,
+                                            problem: "unit \(unit.code): predecessor \(p) is already absorbed by unit \(earlier.code)")
+                }
+                successors[p] = unit
+            }
+        }
+        for unit in r2004.units where successors[unit.code] == nil {
+            throw RegistryFileError(file: r2004.file, line: r2004.lines[unit.code] ?? 0,
+                                    problem: "unit \(unit.code) (\(unit.name)) is not absorbed by any 2025 unit (\(r2025.file))")
+        }
         self.r2004 = r2004
         self.r2025 = r2025
+        self.successors = successors
     }
 
     public func inForce(at period: YearMonth) -> Registry {
@@ -93,7 +142,13 @@ public struct Registries: Sendable {
 
     /// The 2025 unit that absorbed a 2004 unit (restatement), or nil for an unknown code.
     public func successor2025(of code2004: String) -> AdministrativeUnit? {
-        r2025.units.first { $0.predecessors.contains(code2004) }
+        successors[code2004]
+    }
+
+    /// Restatement of a 2004 unit's figure under registry 2025: the code and region it counts
+    /// towards (nil for an unknown code).
+    public func restated2025(_ code2004: String) -> (code: String, region: RegionID)? {
+        successors[code2004].map { ($0.code, $0.region) }
     }
 
     /// The bundled registry files (copies of shared/data), or replacements given by path.
@@ -120,6 +175,7 @@ enum RegistryLoader {
         guard let text = String(data: data, encoding: .utf8) else { throw fail(0, "not UTF-8") }
         let expectedHeader = version == .v2004 ? ["code", "name", "region"] : ["code", "name", "predecessors", "region"]
         var units: [AdministrativeUnit] = []
+        var lines: [String: Int] = [:]
         var seen = Set<String>()
         var headerSeen = false
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -156,8 +212,9 @@ enum RegistryLoader {
                 else { throw fail(lineNo, "predecessors '\(cols[2])' must be 2-digit codes joined by '+'") }
             }
             units.append(AdministrativeUnit(code: code, name: name, region: region, predecessors: predecessors))
+            lines[code] = lineNo
         }
         guard headerSeen, !units.isEmpty else { throw fail(1, "no units") }
-        return Registry(version: version, units: units)
+        return Registry(version: version, units: units, file: path, lines: lines)
     }
 }

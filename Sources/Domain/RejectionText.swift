@@ -46,13 +46,14 @@ enum RejectionText {
                          detail: "Bản tin không phải JSON hợp lệ: \(what) tại byte \(error.offset).")
     }
 
-    static func notAnObject(_ got: String) -> String {
-        "Bản tin phải là một đối tượng JSON {…} theo khuyencong.execution-update.v1; nhận được \(got)."
+    /// "<expectation>; nhận được <value as sent>." — the shape of most details.
+    static func received(_ expectation: String, _ got: String) -> String {
+        "\(expectation); nhận được \(got)."
     }
 
-    static func wrongSchema(_ got: String) -> String {
-        "Trường schema phải đúng bằng \"\(ExecutionUpdateDecoder.schemaName)\"; nhận được \(got)."
-    }
+    static let notAnObject = "Bản tin phải là một đối tượng JSON {…} theo khuyencong.execution-update.v1"
+
+    static let wrongSchema = "Trường schema phải đúng bằng \"\(ExecutionUpdateDecoder.schemaName)\""
 
     static func missing(_ name: String, in parent: String?) -> String {
         "Thiếu trường bắt buộc \(name)" + (parent.map { " trong \($0)" } ?? "") + "; hãy bổ sung theo hợp đồng khuyencong.execution-update.v1."
@@ -62,49 +63,29 @@ enum RejectionText {
         "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập phân hay số mũ); nhận được \(got)."
     }
 
-    static func badReportID(_ got: String) -> String {
-        "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -; nhận được \(got)."
-    }
+    static let reportIDForm = "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -"
 
-    static func badProvince(_ got: String) -> String {
-        "Trường province phải là chuỗi mã tỉnh gồm đúng 2 chữ số (ví dụ \"01\"); nhận được \(got)."
-    }
+    static let provinceForm = "Trường province phải là chuỗi mã tỉnh gồm đúng 2 chữ số (ví dụ \"01\")"
 
-    static func badPeriodEnd(_ got: String) -> String {
-        "Trường period_end phải là chuỗi dạng YYYY-MM (ví dụ \"2022-07\"); nhận được \(got)."
-    }
+    static let periodEndForm = "Trường period_end phải là chuỗi dạng YYYY-MM (ví dụ \"2022-07\")"
 
-    static func badSource(_ got: String) -> String {
-        "Trường source phải là \"KCQG\" hoặc \"KCDP\"; nhận được \(got)."
-    }
+    static let sourceValues = "Trường source phải là \"KCQG\" hoặc \"KCDP\""
 
-    static func badStatus(_ got: String) -> String {
-        "Trường status phải là \"estimate\" (ước thực hiện) hoặc \"actual\" (thực hiện); nhận được \(got)."
-    }
+    static let statusValues = "Trường status phải là \"estimate\" (ước thực hiện) hoặc \"actual\" (thực hiện)"
 
-    static func badRevision(_ got: String) -> String {
-        "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1); nhận được \(got)."
-    }
+    static let revisionRange = "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1)"
 
-    static func badReportedAt(_ got: String) -> String {
-        "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc \"2022-08-05T02:30:00Z\"; nhận được \(got)."
-    }
+    static let reportedAtForm = "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc \"2022-08-05T02:30:00Z\""
 
-    static func badActivities(_ got: String) -> String {
-        "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận được \(got)."
-    }
+    static let activitiesForm = "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}"
 
     static func badActivityItem(_ index: Int, _ got: String) -> String {
         "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận được \(got)."
     }
 
-    static func badCategory(_ got: String) -> String {
-        "Trường category phải là một trong: \(categories); nhận được \(got)."
-    }
+    static let categoryValues = "Trường category phải là một trong: \(categories)"
 
-    static func badConsulting(_ got: String) -> String {
-        "Trường consulting phải là đối tượng {projects, revenue_vnd}; nhận được \(got)."
-    }
+    static let consultingForm = "Trường consulting phải là đối tượng {projects, revenue_vnd}"
 
     static func outOfRange(_ name: String, _ got: String, count: Bool) -> String {
         count
@@ -112,13 +93,9 @@ enum RejectionText {
             : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(got)."
     }
 
-    static func fiscalYearRange(_ got: String) -> String {
-        "Trường fiscal_year phải nằm trong khoảng 2000–2100; nhận được \(got)."
-    }
+    static let fiscalYearRange = "Trường fiscal_year phải nằm trong khoảng 2000–2100"
 
-    static func monthRange(_ got: String) -> String {
-        "Tháng trong period_end phải từ 01 đến 12; nhận được \(got)."
-    }
+    static let monthRange = "Tháng trong period_end phải từ 01 đến 12"
 
     static func yearMismatch(_ periodYear: Int, _ fiscalYear: Int) -> String {
         "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế tính từ tháng 1 của năm ngân sách."

@@ -105,6 +105,11 @@ struct UpdateValidator {
         Rejection(reason: reason, field: pointer, detail: detail)
     }
 
+    /// `invalid_field` at `pointer`: what was expected and the value as sent.
+    func invalid(_ pointer: String, _ expectation: String, _ node: Int) -> Rejection {
+        fail(.invalidField, pointer, RejectionText.received(expectation, shown(node)))
+    }
+
     func collect(_ object: Int, _ names: NameTable) -> MemberSlots {
         var slots = MemberSlots()
         tape.forEachChild(object) { k, v in
@@ -121,10 +126,10 @@ struct UpdateValidator {
 
     mutating func run() throws(Rejection) -> ExecutionUpdate {
         // 3. schema_mismatch
-        guard kind(0) == .object else { throw fail(.schemaMismatch, nil, RejectionText.notAnObject(shown(0))) }
+        guard kind(0) == .object else { throw fail(.schemaMismatch, nil, RejectionText.received(RejectionText.notAnObject, shown(0))) }
         top = collect(0, MemberNames.top)
         if let s = top[.schema], !(kind(s) == .string && tape.stringEquals(s, MemberNames.schema)) {
-            throw fail(.schemaMismatch, "/schema", RejectionText.wrongSchema(shown(s)))
+            throw fail(.schemaMismatch, "/schema", RejectionText.received(RejectionText.wrongSchema, shown(s)))
         }
         if let a = top[.activities], kind(a) == .array {
             tape.forEachChild(a) { _, v in
@@ -164,9 +169,9 @@ struct UpdateValidator {
 
     // 5. invalid_field
     func checkForms() throws(Rejection) {
-        func string(_ f: UpdateField, _ valid: (UnsafeRawBufferPointer) -> Bool, _ detail: (String) -> String) throws(Rejection) {
+        func string(_ f: UpdateField, _ valid: (UnsafeRawBufferPointer) -> Bool, _ expectation: String) throws(Rejection) {
             guard let i = top[f] else { return }
-            guard kind(i) == .string, tape.withString(i, valid) else { throw fail(.invalidField, f.pointer, detail(shown(i))) }
+            guard kind(i) == .string, tape.withString(i, valid) else { throw invalid(f.pointer, expectation, i) }
         }
         func integer(_ i: Int?, _ pointer: @autoclosure () -> String, _ name: @autoclosure () -> String) throws(Rejection) {
             guard let i, !isInteger(i) else { return }
@@ -174,39 +179,39 @@ struct UpdateValidator {
         }
         func topInteger(_ f: UpdateField) throws(Rejection) { try integer(top[f], f.pointer, f.wireName) }
 
-        try string(.reportID, Forms.isReportID, RejectionText.badReportID)
-        try string(.province, Forms.isProvinceCode, RejectionText.badProvince)
+        try string(.reportID, Forms.isReportID, RejectionText.reportIDForm)
+        try string(.province, Forms.isProvinceCode, RejectionText.provinceForm)
         try topInteger(.fiscalYear)
-        try string(.periodEnd, Forms.isYearMonthForm, RejectionText.badPeriodEnd)
+        try string(.periodEnd, Forms.isYearMonthForm, RejectionText.periodEndForm)
         if let i = top[.source], match(i, MemberNames.sources) == nil {
-            throw fail(.invalidField, "/source", RejectionText.badSource(shown(i)))
+            throw invalid("/source", RejectionText.sourceValues, i)
         }
         if let i = top[.status], match(i, MemberNames.statuses) == nil {
-            throw fail(.invalidField, "/status", RejectionText.badStatus(shown(i)))
+            throw invalid("/status", RejectionText.statusValues, i)
         }
         try topInteger(.planVND)
         try topInteger(.executedVND)
         if let i = top[.revision], !(isInteger(i) && (1...maxRevision).contains(tape.integerValue(i))) {
-            throw fail(.invalidField, "/revision", RejectionText.badRevision(shown(i)))
+            throw invalid("/revision", RejectionText.revisionRange, i)
         }
-        try string(.reportedAt, Forms.isRFC3339DateTime, RejectionText.badReportedAt)
+        try string(.reportedAt, Forms.isRFC3339DateTime, RejectionText.reportedAtForm)
         try topInteger(.advancedVND)
         if let a = top[.activities], kind(a) != .array {
-            throw fail(.invalidField, "/activities", RejectionText.badActivities(shown(a)))
+            throw invalid("/activities", RejectionText.activitiesForm, a)
         }
         for (index, item) in items.enumerated() {
             guard kind(item.node) == .object else {
                 throw fail(.invalidField, "/activities/\(index)", RejectionText.badActivityItem(index, shown(item.node)))
             }
             if let c = item.slots[0], match(c, MemberNames.categories) == nil {
-                throw fail(.invalidField, "/activities/\(index)/category", RejectionText.badCategory(shown(c)))
+                throw invalid("/activities/\(index)/category", RejectionText.categoryValues, c)
             }
             for slot in 1..<4 {
                 try integer(item.slots[slot], "/activities/\(index)/" + MemberNames.activity.name(slot), MemberNames.activity.name(slot))
             }
         }
         if let c = top[.consulting], kind(c) != .object {
-            throw fail(.invalidField, "/consulting", RejectionText.badConsulting(shown(c)))
+            throw invalid("/consulting", RejectionText.consultingForm, c)
         }
         if let c = consulting {
             for slot in 0..<2 {
@@ -243,13 +248,13 @@ struct UpdateValidator {
         guard let fy = top[.fiscalYear], let pe = top[.periodEnd] else { return YearMonth(year: 0, month: 0) }
         let year = tape.integerValue(fy)
         guard (2000...2100).contains(year) else {
-            throw fail(.periodOutOfRange, "/fiscal_year", RejectionText.fiscalYearRange(shown(fy)))
+            throw fail(.periodOutOfRange, "/fiscal_year", RejectionText.received(RejectionText.fiscalYearRange, shown(fy)))
         }
         let (periodYear, month) = tape.withString(pe) { s in
             (Forms.number(s[0..<4]), Forms.number(s[5..<7]))
         }
         guard (1...12).contains(month) else {
-            throw fail(.periodOutOfRange, "/period_end", RejectionText.monthRange(shown(pe)))
+            throw fail(.periodOutOfRange, "/period_end", RejectionText.received(RejectionText.monthRange, shown(pe)))
         }
         guard periodYear == Int(year) else {
             throw fail(.periodOutOfRange, "/period_end", RejectionText.yearMismatch(periodYear, Int(year)))

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A strict, single-pass RFC 8259 JSON parser over raw bytes, built for the decode hot path.
 ///
 /// It produces a flat tape of nodes (no per-value allocation) and rejects everything a lenient
@@ -11,105 +5,7 @@ import Darwin
 /// `\u` surrogate escapes, leading zeros, a byte-order mark, trailing data and duplicate member
 /// names at any depth (compared after unescaping). It is iterative, so nesting depth cannot
 /// overflow the stack.
-struct JSONTape {
-    enum Kind: UInt8 { case object, array, string, number, trueValue, falseValue, null, key }
-
-    struct Node {
-        var kind: Kind
-        /// String/key: set when the text holds a backslash escape. Number: set for an integer
-        /// (no fraction, no exponent).
-        var flag: Bool
-        /// Byte range of the token; strings and keys exclude the quotes.
-        var start: Int32
-        var end: Int32
-        /// Index of the first node after this value's subtree (containers) or of the next node.
-        var next: Int32
-        /// Containers: number of elements or members. Keys: a hash of the unescaped name, so
-        /// duplicate and name checks compare bytes only when hashes agree.
-        var count: Int32
-        /// Integer numbers: the value, saturated (see `integerValue`).
-        var value: Int64 = 0
-    }
-
-    let bytes: UnsafeRawBufferPointer
-    var nodes: [Node]
-
-    /// Raw bytes of a node's token.
-    func raw(_ i: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: bytes[Int(nodes[i].start)..<Int(nodes[i].end)])
-    }
-
-    /// A value's JSON text as sent: like `raw`, with the quotes of strings.
-    func text(_ i: Int) -> UnsafeRawBufferPointer {
-        let quoted = nodes[i].kind == .string || nodes[i].kind == .key
-        let start = Int(nodes[i].start) - (quoted ? 1 : 0), end = Int(nodes[i].end) + (quoted ? 1 : 0)
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-    }
-
-    /// The unescaped UTF-8 of a string or key node.
-    func stringBytes(_ i: Int) -> [UInt8] {
-        let r = raw(i)
-        return nodes[i].flag ? JSONTape.unescape(r) : Array(r)
-    }
-
-    /// Calls `body` with a string/key node's unescaped UTF-8; copies only when it has escapes.
-    func withString<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        nodes[i].flag ? JSONTape.unescape(raw(i)).withUnsafeBytes(body) : body(raw(i))
-    }
-
-    func string(_ i: Int) -> String {
-        let r = raw(i)
-        return nodes[i].flag ? String(decoding: JSONTape.unescape(r), as: UTF8.self) : String(decoding: r, as: UTF8.self)
-    }
-
-    /// True when a string/key node equals `literal` after unescaping.
-    func stringEquals(_ i: Int, _ literal: [UInt8]) -> Bool {
-        let r = raw(i)
-        if nodes[i].flag { return JSONTape.unescape(r) == literal }
-        return literal.withUnsafeBytes { JSONTape.bytesEqual(r, $0) }
-    }
-
-    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let x = a.baseAddress, let y = b.baseAddress, a.count > 0 else { return true }
-        return x.load(as: UInt8.self) == y.load(as: UInt8.self) && memcmp(x, y, a.count) == 0
-    }
-
-    /// Visits an object's members as (key node, value node) or an array's elements as (-1, node).
-    func forEachChild(_ container: Int, _ body: (_ key: Int, _ value: Int) -> Void) {
-        var i = container + 1
-        let isObject = nodes[container].kind == .object
-        for _ in 0..<Int(nodes[container].count) {
-            if isObject {
-                body(i, i + 1)
-                i = Int(nodes[i + 1].next)
-            } else {
-                body(-1, i)
-                i = Int(nodes[i].next)
-            }
-        }
-    }
-
-    /// An integer node's value, saturated to Int64's range so huge digit strings cannot trap
-    /// (every contract range lies far inside Int64).
-    func integerValue(_ i: Int) -> Int64 { nodes[i].value }
-
-    static func saturatingInteger(_ r: UnsafeRawBufferPointer) -> Int64 {
-        var negative = false
-        var value: Int64 = 0
-        for b in r {
-            if b == UInt8(ascii: "-") { negative = true; continue }
-            let d = Int64(b &- 0x30)
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
-            if o1 || o2 { return negative ? .min : .max }
-            value = s
-        }
-        return value
-    }
-
-    // MARK: - Parsing
-
+extension JSONTape {
     struct SyntaxError: Error, Equatable {
         enum Problem: Equatable {
             case empty, byteOrderMark, unexpectedEnd, unexpectedByte(UInt8), invalidUTF8, controlCharacter,
@@ -130,7 +26,7 @@ struct JSONTape {
         return .success(JSONTape(bytes: p, nodes: parser.nodes))
     }
 
-    private struct Parser {
+    fileprivate struct Parser {
         let p: UnsafeRawBufferPointer
         var i = 0
         var nodes: [Node] = []
@@ -281,7 +177,17 @@ struct JSONTape {
                 try digits()
             }
             i = j
-            let value = integer ? JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j])) : 0
+            var value: Int64 = 0
+            if integer {
+                let negative = p[start] == UInt8(ascii: "-")
+                let first = negative ? start + 1 : start
+                if j - first <= 18 { // cannot overflow: add the digits directly
+                    for k in first..<j { value = value &* 10 &+ Int64(p[k] &- 0x30) }
+                    if negative { value = 0 &- value }
+                } else {
+                    value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j]))
+                }
+            }
             nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1), count: 0, value: value))
         }
 
@@ -394,155 +300,5 @@ struct JSONTape {
             let pointer = tape.pointer(to: object, openContainers: open) + "/" + JSONPointer.escape(name)
             return SyntaxError(problem: .duplicateMember(pointer: pointer, name: name), offset: Int(nodes[key].start) - 1)
         }
-    }
-
-    /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
-    static func nameHash(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var h = UInt64(bytes.count) &* k
-        if bytes.count >= 8, let base = bytes.baseAddress {
-            h = (h ^ base.loadUnaligned(as: UInt64.self)) &* k
-            h = (h ^ (base + bytes.count - 8).loadUnaligned(as: UInt64.self)) &* k
-        } else {
-            for b in bytes { h = (h ^ UInt64(b)) &* k }
-        }
-        return Int32(truncatingIfNeeded: h ^ (h >> 32))
-    }
-
-    func keysEqual(_ a: Int, _ b: Int) -> Bool {
-        guard nodes[a].count == nodes[b].count else { return false }
-        if !nodes[a].flag && !nodes[b].flag { return JSONTape.bytesEqual(raw(a), raw(b)) }
-        return stringBytes(a) == stringBytes(b)
-    }
-
-    /// JSON Pointer of a node, walking down from the root; containers in `openContainers` are
-    /// still being parsed (their `next` is not set yet).
-    func pointer(to target: Int, openContainers: [Int32] = []) -> String {
-        var pointer = ""
-        var current = 0
-        while current != target {
-            var found = -1
-            var foundKey = -1
-            var index = 0
-            forEachChildSafely(current, openContainers: openContainers) { k, v in
-                guard found < 0 else { return }
-                let end = openContainers.contains(Int32(v)) ? Int.max : Int(nodes[v].next)
-                if v <= target && target < end {
-                    found = v
-                    foundKey = k
-                } else {
-                    index += 1
-                }
-            }
-            guard found >= 0 else { break }
-            pointer += "/" + (foundKey >= 0 ? JSONPointer.escape(string(foundKey)) : String(index))
-            current = found
-        }
-        return pointer
-    }
-
-    /// Like `forEachChild`, but stops at a still-open child (whose subtree end is unknown).
-    private func forEachChildSafely(_ container: Int, openContainers: [Int32], _ body: (Int, Int) -> Void) {
-        var i = container + 1
-        let isObject = nodes[container].kind == .object
-        for _ in 0..<Int(nodes[container].count) {
-            let value = isObject ? i + 1 : i
-            guard value < nodes.count else { return }
-            body(isObject ? i : -1, value)
-            if openContainers.contains(Int32(value)) { return }
-            i = Int(nodes[value].next)
-        }
-    }
-
-    // MARK: - Byte helpers
-
-    /// Length of the valid UTF-8 sequence starting at `i` (a byte ≥ 0x80), or nil (RFC 3629).
-    static func utf8SequenceLength(_ p: UnsafeRawBufferPointer, at i: Int) -> Int? {
-        let b0 = p[i]
-        func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
-            i + k < p.count && p[i + k] >= lo && p[i + k] <= hi
-        }
-        switch b0 {
-        case 0xC2...0xDF: return cont(1) ? 2 : nil
-        case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : nil
-        case 0xE1...0xEC, 0xEE, 0xEF: return cont(1) && cont(2) ? 3 : nil
-        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : nil
-        case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : nil
-        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : nil
-        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : nil
-        default: return nil
-        }
-    }
-
-    /// Offset of the first invalid UTF-8 byte, or nil when all of `p` is valid UTF-8.
-    static func firstInvalidUTF8(_ p: UnsafeRawBufferPointer) -> Int? {
-        var i = 0
-        while i < p.count {
-            if p[i] < 0x80 { i += 1; continue }
-            guard let n = utf8SequenceLength(p, at: i) else { return i }
-            i += n
-        }
-        return nil
-    }
-
-    static func hex4(_ p: UnsafeRawBufferPointer, at i: Int) -> UInt32? {
-        guard i + 4 <= p.count else { return nil }
-        var v: UInt32 = 0
-        for k in 0..<4 {
-            let b = p[i + k]
-            let d: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - 0x30
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - 0x61 + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - 0x41 + 10
-            default: return nil
-            }
-            v = v << 4 | UInt32(d)
-        }
-        return v
-    }
-
-    /// Unescapes the inside of an already validated string.
-    static func unescape(_ r: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(r.count)
-        var i = 0
-        while i < r.count {
-            let b = r[i]
-            guard b == UInt8(ascii: "\\"), i + 1 < r.count else { out.append(b); i += 1; continue }
-            let e = r[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(r, at: i) ?? 0xFFFD
-                i += 4
-                if (0xD800...0xDBFF).contains(scalar), let low = hex4(r, at: i + 2) {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                }
-                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-            default: out.append(e)
-            }
-        }
-        return out
-    }
-}
-
-/// RFC 6901 JSON Pointer helpers.
-public enum JSONPointer {
-    /// Escapes one reference token: `~` → `~0`, `/` → `~1`.
-    public static func escape(_ token: String) -> String {
-        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        return token.replacing("~", with: "~0").replacing("/", with: "~1")
-    }
-
-    /// A pointer from reference tokens: ["activities", "2", "executed_vnd"] → /activities/2/executed_vnd.
-    public static func make(_ tokens: [String]) -> String {
-        tokens.map { "/" + escape($0) }.joined()
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Domain
+
+@Suite struct StrictJSONTests {
+    func integer(_ text: String) -> Int64? {
+        Array(text.utf8).withUnsafeBytes { p -> Int64? in
+            guard case .success(let tape) = JSONTape.parse(p), tape.nodes[0].kind == .number, tape.nodes[0].flag else { return nil }
+            return tape.integerValue(0)
+        }
+    }
+
+    @Test(arguments: [
+        ("0", Int64(0)), ("-0", 0), ("999999999999999999", 999_999_999_999_999_999), ("-999999999999999999", -999_999_999_999_999_999),
+        ("9223372036854775807", .max), ("9223372036854775808", .max), ("-9223372036854775808", .min),
+        ("-9223372036854775809", .min), (String(repeating: "9", count: 500), .max), ("1000000000000000", 1_000_000_000_000_000),
+    ])
+    func integersSaturate(_ text: String, _ expected: Int64) {
+        #expect(integer(text) == expected)
+    }
+
+    @Test(arguments: ["1.0", "1e3", "1E+3", "-1.5e-2"])
+    func fractionsAndExponentsAreNotIntegers(_ text: String) {
+        #expect(integer(text) == nil)
+    }
+
+    @Test(arguments: ["01", "-", "1.", ".5", "+1", "1e", "--1", "0x10", "Infinity", "NaN", "tru", "nul", "'a'", "{a:1}", "[1,]", "{\"a\"1}", "\"\\x\"", "\"\\u12\""])
+    func syntaxErrors(_ text: String) {
+        let ok = Array(text.utf8).withUnsafeBytes { p in if case .success = JSONTape.parse(p) { true } else { false } }
+        #expect(!ok)
+    }
+
+    @Test func longStringsWithEscapesAndUnicodeScanCorrectly() throws {
+        // Exercises the 8-byte scan on every alignment with special bytes at each position.
+        for pad in 0..<17 {
+            let s = String(repeating: "a", count: pad) + "Cả nước – \\\"x\\\\y\\u00e9\\ud83d\\ude00" + String(repeating: "b", count: pad)
+            let json = "{\"k\":\"\(s)\"}"
+            let value = Array(json.utf8).withUnsafeBytes { p -> String? in
+                guard case .success(let tape) = JSONTape.parse(p) else { return nil }
+                return tape.string(2)
+            }
+            let foundation = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]
+            #expect(value == foundation?["k"])
+        }
+    }
+
+    /// Random mutations of valid messages never crash the decoder, and whatever the strict
+    /// parser accepts, Foundation's parser accepts too (except huge exponents such as
+    /// `1e979000`: valid JSON that Foundation refuses because it overflows a Double).
+    @Test func mutationsNeverCrashAndStayStricterThanFoundation() throws {
+        var rng = SplitMix64(seed: 2026)
+        let messages = SyntheticUpdates.generate(count: 50, registries: Fixtures.registries, seed: 3)
+        let specials = Array("{}[]\",:\\-0123456789.eEtfnu ".utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
+        var accepted = 0
+        for n in 0..<4_000 {
+            var bytes = messages[n % messages.count].payload
+            for _ in 0..<Int(rng.next(in: 1...3)) {
+                let at = Int(rng.next(in: 0...UInt64(bytes.count - 1)))
+                let b = specials[Int(rng.next(in: 0...UInt64(specials.count - 1)))]
+                switch rng.next(in: 0...2) {
+                case 0: bytes[at] = b
+                case 1: bytes.insert(b, at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            let strict = bytes.withUnsafeBytes { p in if case .success = JSONTape.parse(p) { true } else { false } }
+            _ = Fixtures.decoder.decode(payload: bytes, key: messages[n % messages.count].key)
+            let hasExponent = zip(bytes, bytes.dropFirst()).contains { Forms.isDigit($0) && $1 | 0x20 == UInt8(ascii: "e") }
+            if strict && !hasExponent {
+                accepted += 1
+                #expect((try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil,
+                        "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+        #expect(accepted > 100)
+    }
+}
