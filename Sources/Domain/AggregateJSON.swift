@@ -1,5 +1,6 @@
-/// A minimal deterministic JSON writer for the aggregator's outputs: members are written in
-/// the order the code writes them, numbers are integers or percent hundredths.
+/// The aggregator's fast JSON writer (summaries are its hot path): members in the order the
+/// code writes them, integers and percent hundredths written straight into the buffer, static
+/// member names, no container stack. Escaping is JSONWriter's.
 struct AggregateJSON {
     private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -11,7 +12,36 @@ struct AggregateJSON {
     mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma = false }
     mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
-    /// Writes `"name":` — the next call writes its value.
+    /// Appends members already encoded by another writer (`"a":1,"b":2`).
+    mutating func members(_ encoded: [UInt8]) {
+        separator()
+        bytes.append(contentsOf: encoded)
+        needsComma = true
+    }
+
+    /// Writes `"name":` — the next call writes its value. Names are plain ASCII literals.
+    mutating func key(_ name: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// `"YYYY-MM"` without building a String.
+    mutating func period(year: Int, month: Int) {
+        separator()
+        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100)
+        let digit = { (v: UInt8) in UInt8(ascii: "0") + v }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(digit(y / 10 % 10)); bytes.append(digit(y % 10)); bytes.append(digit(yy / 10)); bytes.append(digit(yy % 10))
+        bytes.append(UInt8(ascii: "-"))
+        bytes.append(digit(UInt8(clamping: month) / 10 % 10)); bytes.append(digit(UInt8(clamping: month) % 10))
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func key(_ name: String) {
         separator()
         appendString(name)
@@ -21,32 +51,62 @@ struct AggregateJSON {
 
     mutating func string(_ s: String) { separator(); appendString(s); needsComma = true }
     mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
-    mutating func int<I: BinaryInteger>(_ v: I) { raw(String(v)) }
-    mutating func int<I: BinaryInteger>(_ v: I?) { if let v { int(v) } else { null() } }
-    mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
-    mutating func null() { raw("null") }
-    /// A percentage in hundredths, or null.
-    mutating func percent(_ hundredths: Int128?) { if let h = hundredths { raw(Percent.json(h)) } else { null() } }
+    mutating func int(_ v: Int) { int(Int128(v)) }
+    mutating func int(_ v: Int64) { int(Int128(v)) }
+    mutating func int(_ v: Int128?) { if let v { int(v) } else { null() } }
 
-    private mutating func raw(_ text: String) { separator(); bytes.append(contentsOf: text.utf8); needsComma = true }
+    /// Decimal digits written straight into the buffer (no intermediate String).
+    mutating func int(_ v: Int128) {
+        separator()
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        if m < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(m))
+        } else {
+            let start = bytes.count
+            if m <= UInt128(UInt64.max) {
+                var n = UInt64(m)
+                while n > 0 { bytes.append(UInt8(ascii: "0") + UInt8(n % 10)); n /= 10 }
+            } else {
+                while m > 0 { bytes.append(UInt8(ascii: "0") + UInt8(m % 10)); m /= 10 }
+            }
+            bytes[start...].reverse()
+        }
+        needsComma = true
+    }
+    mutating func bool(_ v: Bool) { literal(v ? "true" : "false") }
+    mutating func null() { literal("null") }
+
+    /// A value given as literal JSON text (`null`, `true`, `"actual"`).
+    mutating func literal(_ json: StaticString) {
+        separator()
+        bytes.append(contentsOf: UnsafeBufferPointer(start: json.utf8Start, count: json.utf8CodeUnitCount))
+        needsComma = true
+    }
+
+    /// A percentage in hundredths as a number with two decimals (1210 → 12.10), or null.
+    mutating func percent(_ hundredths: Int128?) {
+        guard let h = hundredths else { null(); return }
+        int(h / 100)
+        if h < 0, h > -100 { bytes.insert(UInt8(ascii: "-"), at: bytes.count - 1) }  // -0.05: int wrote "0"
+        let frac = UInt8((h.magnitude % 100))
+        bytes.append(UInt8(ascii: "."))
+        bytes.append(UInt8(ascii: "0") + frac / 10)
+        bytes.append(UInt8(ascii: "0") + frac % 10)
+    }
 
     private mutating func separator() { if needsComma { bytes.append(UInt8(ascii: ",")) } }
 
     private mutating func appendString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
-            }
+        let plain = s.utf8.withContiguousStorageIfAvailable { buf -> Bool in
+            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            bytes.append(contentsOf: buf)
+            return true
         }
+        if plain != true { appendEscaped(s) }
         bytes.append(UInt8(ascii: "\""))
     }
+
+    private mutating func appendEscaped(_ s: String) { JSONWriter.appendEscaped(s.utf8, to: &bytes) }
 }

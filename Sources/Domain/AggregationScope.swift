@@ -44,6 +44,18 @@ struct UnitInfo: Sendable {
     let unit: AdministrativeUnit
     /// For 2025 units: the 2004 codes merged into it.
     let predecessors: [Int]
+    /// `"code":"..","name":".."` pre-encoded for summary rows.
+    let rowHead: [UInt8]
+
+    init(code: Int, unit: AdministrativeUnit, predecessors: [Int]) {
+        self.code = code
+        self.unit = unit
+        self.predecessors = predecessors
+        var w = AggregateJSON(capacity: 64)
+        w.key("code"); w.string(unit.code)
+        w.key("name"); w.string(unit.name)
+        rowHead = w.bytes
+    }
 }
 
 /// Registry lookups precomputed once: units per scope and registry, restatement of 2004 units

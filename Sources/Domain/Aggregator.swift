@@ -42,7 +42,8 @@ public struct BatchOutput: Sendable {
     public var summaries: [EncodedMessage] = []
     /// Key = alert_id, ordered by key.
     public var alerts: [EncodedMessage] = []
-    /// State changes for the compacted changelog topic, ordered by key.
+    /// State changes for the compacted changelog topic: summaries, alerts, then revision keys
+    /// (by year and slot), each part in a deterministic order.
     public var changelog: [ChangelogRecord] = []
     public var isEmpty: Bool { summaries.isEmpty && alerts.isEmpty && changelog.isEmpty }
 }
@@ -76,15 +77,19 @@ public final class Aggregator {
     // Per-batch scratch.
     /// year*4 + scope index → first dirty month (months from there to 12 are recomputed).
     private var dirtyFrom: [Int: Int] = [:]
-    /// year*slotCount + slot of every revision accepted in this batch.
-    private var touchedRevisions = Set<Int>()
-    /// year → codes whose province alerts need evaluating.
-    private var touchedProvinces: [Int: Set<Int>] = [:]
+    /// The last dirty mark, to skip repeated dictionary updates for runs of similar updates.
+    private var lastDirty = (key: Int.min, from: 0)
+    /// year*16 + month last marked per (region, successor's region) combination in this batch.
+    private var markedStamp = [Int](repeating: Int.min, count: 12)
+    /// year*slotCount + slot of every revision accepted in this batch (deduplicated at the end).
+    private var touchedRevisions: [Int] = []
+    /// year*100 + code of units whose province alerts need evaluating (deduplicated at the end).
+    private var touchedUnits: [Int] = []
     /// Summaries to recheck after a restore (their stored digest did not match).
     private var suspects = Set<SummaryKey>()
     private var evaluateAllAlerts = false
 
-    private static let slotCount = YearRevisions.codes * 2 * 12 * 2
+    private static let slotCount = YearRevisions.slotCount
 
     public init(configuration: AggregatorConfiguration) {
         self.configuration = configuration
@@ -98,49 +103,44 @@ public final class Aggregator {
 
     /// Applies one validated update under the revision-key rules.
     public func apply(_ u: ExecutionUpdate) -> ApplyOutcome {
+        // The decoder has checked all this; kept so a bad value can never index the tables.
+        guard u.periodEnd.year == u.fiscalYear, (2000...2100).contains(u.fiscalYear), (1...12).contains(u.periodEnd.month) else {
+            return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
+                detail: "Kỳ báo cáo \(u.periodEnd) không thuộc năm tài chính \(u.fiscalYear) (2000–2100)."))
+        }
         guard let code = Self.code(u.province),
-              index.registries.inForce(at: u.periodEnd).unit(u.province) != nil
+              index.region(code: code, RegistryVersion.inForce(at: u.periodEnd)) != nil
         else {
             return .rejected(Rejection(reason: .unknownProvince, field: "/province",
                 detail: "Mã tỉnh \(u.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(u.periodEnd)."))
         }
-        guard u.periodEnd.year == u.fiscalYear, (1...12).contains(u.periodEnd.month) else {
-            return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
-                detail: "Kỳ báo cáo \(u.periodEnd) không thuộc năm tài chính \(u.fiscalYear)."))
+        switch store.offer(u, code: code) {
+        case .accepted: break
+        case .duplicate: return .duplicate
+        case .stale: return .stale
+        case .conflict: return .rejected(Self.conflict(u))
         }
-        let key = u.revisionKey
-        var accepted: Int64 = 1
-        if let held = store.held(key, code: code) {
-            if u.revision < held.update.revision { return .stale }
-            if u.revision == held.update.revision {
-                return held.update == u ? .duplicate : .rejected(Self.conflict(u, held.update))
-            }
-            accepted = held.accepted + 1
-        }
-        store.set(HeldRevision(update: u, accepted: accepted), code: code)
         let slot = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
-        touchedRevisions.insert(u.fiscalYear * Self.slotCount + slot)
+        touchedRevisions.append(u.fiscalYear * Self.slotCount + slot)
         markDirty(code: code, year: u.fiscalYear, month: u.periodEnd.month)
         return .accepted
     }
 
-    private static func conflict(_ u: ExecutionUpdate, _ held: ExecutionUpdate) -> Rejection {
+    private static func conflict(_ u: ExecutionUpdate) -> Rejection {
         Rejection(reason: .conflictingRevision, field: "/revision", detail:
-            "Báo cáo \(u.reportID) có revision \(u.revision) trùng với báo cáo \(held.reportID) đã nhận cho tỉnh \(u.province), "
+            "Báo cáo \(u.reportID) có revision \(u.revision) trùng với một báo cáo đã nhận cho tỉnh \(u.province), "
             + "nguồn \(u.source.rawValue), kỳ \(u.periodEnd), trạng thái \(u.status.rawValue) nhưng nội dung khác; "
-            + "hãy gửi lại với revision lớn hơn \(held.revision).")
+            + "hãy gửi lại với revision lớn hơn \(u.revision).")
     }
 
     static func code(_ text: String) -> Int? {
-        let b = Array(text.utf8)
-        guard b.count == 2, b.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        return Int(b[0] - 0x30) * 10 + Int(b[1] - 0x30)
-    }
-
-    /// Registry segments of a year from month m: FY2025 switches registry at July.
-    private static func segments(_ year: Int, from m: Int) -> [(month: Int, version: RegistryVersion)] {
-        if year == 2025 && m <= 6 { return [(m, .v2004), (7, .v2025)] }
-        return [(m, AggregationView.version(year, m))]
+        var value = 0, count = 0
+        for b in text.utf8 {
+            guard (0x30...0x39).contains(b), count < 2 else { return nil }
+            value = value * 10 + Int(b - 0x30)
+            count += 1
+        }
+        return count == 2 ? value : nil
     }
 
     /// Marks the summaries an accepted report at (code, year, m) feeds: its region's and the
@@ -151,20 +151,31 @@ public final class Aggregator {
         guard let r0 = index.region(code: code, v) else { return }
         let successor = v == .v2004 ? index.successor(of: code) : nil
         let successorRegion = successor.flatMap { index.region(code: $0, .v2025) }
-        for y in [year, year + 1] {
+        touchedUnits.append(year * 100 + code)
+        if year == 2025, let successor, m <= 6 { touchedUnits.append(year * 100 + successor) }
+        // The marks depend only on (year, month, region, successor's region): skip repeats.
+        let combo = SummaryScope.region(r0).index * 4 + (successorRegion.map { SummaryScope.region($0).index } ?? 3)
+        let stamp = year * 16 + m
+        if markedStamp[combo] == stamp { return }
+        markedStamp[combo] = stamp
+        for y in year...year + 1 {
             dirty(.nation, y, m)
-            for (from, view) in Self.segments(y, from: m) {
-                if let r = view == v ? r0 : successorRegion { dirty(.region(r), y, from) }
-            }
+            // Months from m under the registry in force then; FY2025 switches at July.
+            let view = AggregationView.version(y, m)
+            if let r = view == v ? r0 : successorRegion { dirty(.region(r), y, m) }
+            if y == 2025, m <= 6, let r = v == .v2025 ? r0 : successorRegion { dirty(.region(r), y, 7) }
         }
-        touchedProvinces[year, default: []].insert(code)
-        if year == 2025, let successor, m <= 6 { touchedProvinces[year, default: []].insert(successor) }
     }
 
     private func dirty(_ scope: SummaryScope, _ year: Int, _ from: Int) {
         let k = year * 4 + scope.index
-        if let old = dirtyFrom[k], old <= from { return }
+        if lastDirty.key == k, lastDirty.from <= from { return }
+        if let old = dirtyFrom[k], old <= from {
+            lastDirty = (k, old)
+            return
+        }
         dirtyFrom[k] = from
+        lastDirty = (k, from)
     }
 
     // MARK: Batch end
@@ -182,8 +193,9 @@ public final class Aggregator {
             let year = (k - scope.index) / 4
             for m in from...12 { candidates.insert(SummaryKey(scope: scope, fiscalYear: year, month: m)) }
         }
+        var rows = AggregationView.RowCache()
         for key in candidates.sorted() where view.exists(key.scope, year: key.fiscalYear, month: key.month) {
-            var w = view.content(key.scope, year: key.fiscalYear, month: key.month)
+            var w = view.content(key.scope, year: key.fiscalYear, month: key.month, cache: &rows)
             let digest = ChangelogCodec.digest(w.bytes)
             guard emitted[key] != digest else { continue }
             emitted[key] = digest
@@ -210,16 +222,19 @@ public final class Aggregator {
 
         out.alerts.sort { $0.key < $1.key }
 
-        for packed in touchedRevisions {
+        touchedRevisions.sort()
+        var previous = Int.min
+        for packed in touchedRevisions where packed != previous {
+            previous = packed
             let year = packed >= 0 ? packed / Self.slotCount : (packed - Self.slotCount + 1) / Self.slotCount
-            guard let held = store[year]?.slots[packed - year * Self.slotCount] else { continue }
-            out.changelog.append(ChangelogRecord(key: ChangelogCodec.revisionPrefix + held.update.revisionKey.description, value: ChangelogCodec.encode(held)))
+            if let record = store.changelogRecord(year: year, slot: packed - year * Self.slotCount) { out.changelog.append(record) }
         }
-        out.changelog.sort { $0.key < $1.key }
 
         dirtyFrom.removeAll(keepingCapacity: true)
         touchedRevisions.removeAll(keepingCapacity: true)
-        touchedProvinces.removeAll(keepingCapacity: true)
+        touchedUnits.removeAll(keepingCapacity: true)
+        lastDirty = (Int.min, 0)
+        for i in markedStamp.indices { markedStamp[i] = Int.min }
         suspects.removeAll()
         evaluateAllAlerts = false
         return out
@@ -234,7 +249,10 @@ public final class Aggregator {
                 set.insert(ScopeYear(.national, year))
             }
         }
-        for (year, codes) in touchedProvinces { for c in codes { set.insert(ScopeYear(.province(Self.text(c)), year)) } }
+        for packed in Set(touchedUnits) {
+            let year = packed >= 0 ? packed / 100 : (packed - 99) / 100
+            set.insert(ScopeYear(.province(Self.text(packed - year * 100)), year))
+        }
         for k in dirtyFrom.keys {
             let scope = SummaryScope.all[((k % 4) + 4) % 4]
             let year = (k - scope.index) / 4
@@ -297,10 +315,8 @@ public final class Aggregator {
             do throws(BinaryReader.Failure) {
                 if r.key.hasPrefix(ChangelogCodec.revisionPrefix) {
                     guard let v = r.value else { continue }
-                    let held = try ChangelogCodec.decodeRevision(v)
-                    guard let code = Self.code(held.update.province), ChangelogCodec.revisionPrefix + held.update.revisionKey.description == r.key
-                    else { throw BinaryReader.Failure("key does not match the held update") }
-                    store.set(held, code: code)
+                    guard let (year, slot) = ChangelogCodec.parseRevisionKey(r.key) else { throw BinaryReader.Failure("not a revision key") }
+                    store.set(try ChangelogCodec.decodeRevision(v), year: year, slot: slot)
                 } else if r.key.hasPrefix(ChangelogCodec.summaryPrefix) {
                     guard let key = Self.summaryKey(r.key.dropFirst(ChangelogCodec.summaryPrefix.count)) else {
                         throw BinaryReader.Failure("not a summary key")

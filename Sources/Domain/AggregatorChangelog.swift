@@ -16,7 +16,7 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Keys and compact binary values of the aggregator's changelog:
-/// `rev/{revision key}` → held update + accepted count, `sum/{region}/{year}/{period}` → digest of
+/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
 /// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved).
 enum ChangelogCodec {
     static let revisionPrefix = "rev/"
@@ -24,63 +24,67 @@ enum ChangelogCodec {
     static let alertPrefix = "alert/"
     static let format: UInt8 = 1
 
+    /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
+    static func revisionKey(year: Int, slot: Int) -> String {
+        let p = YearRevisions.parts(of: slot)
+        var w = AggregateJSON(capacity: 40)  // used as a byte buffer: "YYYY-MM" comes quoted
+        w.period(year: year, month: p.month)
+        let period = w.bytes.dropFirst().dropLast()
+        let source = p.source.rawValue.utf8, status = p.status.rawValue.utf8
+        let count = 32 + source.count + status.count  // "rev/PP/YYYY/" + "/YYYY-MM/" + slack
+        guard (0...9999).contains(year) else {
+            return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
+                                                periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
+        }
+        // rev/PP/YYYY/SRC/YYYY-MM/status, written straight into the String's storage.
+        return String(unsafeUninitializedCapacity: count) { out in
+            var i = 0
+            func put<S: Sequence<UInt8>>(_ bytes: S) { for b in bytes { out[i] = b; i += 1 } }
+            put(revisionPrefix.utf8)
+            put([UInt8(ascii: "0") + UInt8(p.code / 10), UInt8(ascii: "0") + UInt8(p.code % 10), UInt8(ascii: "/")])
+            put(period.prefix(4)); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(source); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(period); put(CollectionOfOne(UInt8(ascii: "/")))
+            put(status)
+            return i
+        }
+    }
+
+    /// (year, slot) of a `rev/…` key; nil when it is not one.
+    static func parseRevisionKey(_ key: String) -> (year: Int, slot: Int)? {
+        let parts = key.dropFirst(revisionPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard key.hasPrefix(revisionPrefix), parts.count == 5, let code = Aggregator.code(String(parts[0])),
+              let year = Int(parts[1]), let source = FundingSource(rawValue: String(parts[2])),
+              let period = YearMonth(String(parts[3])), period.year == year,
+              let status = ReportStatus(rawValue: String(parts[4]))
+        else { return nil }
+        return (year, YearRevisions.index(code: code, source: source, month: period.month, status: status))
+    }
+
     static func encode(_ h: HeldRevision) -> [UInt8] {
         var w = BinaryWriter()
-        let u = h.update
+        w.bytes.reserveCapacity(64)
         w.byte(format)
-        w.uint(UInt64(clamping: h.accepted))
-        w.string(u.reportID); w.string(u.province)
-        w.int(Int64(u.fiscalYear)); w.int(Int64(u.periodEnd.month))
-        w.byte(u.source == .kcqg ? 0 : 1); w.byte(u.status == .actual ? 1 : 0)
-        w.int(u.planVND); w.int(u.executedVND); w.int(u.revision); w.string(u.reportedAt)
-        if w.flag(u.advancedVND) { w.int(u.advancedVND ?? 0) }
-        if let acts = u.activities, w.flag(acts) {
-            w.uint(UInt64(acts.count))
-            for a in acts {
-                w.string(a.category.rawValue); w.int(a.executedVND)
-                if w.flag(a.projects) { w.int(a.projects ?? 0) }
-                if w.flag(a.beneficiaries) { w.int(a.beneficiaries ?? 0) }
-            }
-        } else {
-            _ = w.flag(Optional<Int>.none)
-        }
-        if let c = u.consulting, w.flag(c) { w.int(c.projects); w.int(c.revenueVND) } else { _ = w.flag(Optional<Int>.none) }
+        w.int(h.revision); w.int(h.accepted)
+        w.uint(UInt64(truncatingIfNeeded: h.digest >> 64)); w.uint(UInt64(truncatingIfNeeded: h.digest))
+        w.int(h.plan); w.int(h.executed)
+        w.byte((h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0))
+        if h.hasAdvanced { w.int(h.advanced) }
         return w.bytes
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {
         var r = BinaryReader(bytes)
         guard try r.byte() == format else { throw .init("unknown format") }
-        let accepted = Int64(clamping: try r.uint())
-        let reportID = try r.string(), province = try r.string()
-        let year = Int(try r.int()), month = Int(try r.int())
-        guard (1...12).contains(month) else { throw .init("bad month") }
-        let source: FundingSource = try r.byte() == 0 ? .kcqg : .kcdp
-        let status: ReportStatus = try r.byte() == 1 ? .actual : .estimate
-        let plan = try r.int(), executed = try r.int(), revision = try r.int()
-        let reportedAt = try r.string()
-        let advanced = try r.flag() ? try r.int() : nil
-        var activities: [Activity]?
-        if try r.flag() {
-            let n = try r.uint()
-            guard n <= 10_000 else { throw .init("too many activities") }
-            var acts: [Activity] = []
-            for _ in 0..<n {
-                guard let category = ActivityCategory(rawValue: try r.string()) else { throw .init("bad category") }
-                let exec = try r.int()
-                let projects = try r.flag() ? try r.int() : nil
-                let beneficiaries = try r.flag() ? try r.int() : nil
-                acts.append(Activity(category: category, executedVND: exec, projects: projects, beneficiaries: beneficiaries))
-            }
-            activities = acts
-        }
-        let consulting = try r.flag() ? Consulting(projects: try r.int(), revenueVND: try r.int()) : nil
+        let revision = try r.int(), accepted = try r.int()
+        let digest = UInt128(try r.uint()) << 64 | UInt128(try r.uint())
+        let plan = try r.int(), executed = try r.int()
+        let flags = try r.byte()
+        guard flags < 4, revision >= 1, accepted >= 1 else { throw .init("bad revision record") }
+        let advanced = flags & 1 == 1 ? try r.int() : nil
         guard r.atEnd else { throw .init("trailing bytes") }
-        let u = ExecutionUpdate(
-            reportID: reportID, province: province, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
-            source: source, status: status, planVND: plan, executedVND: executed, revision: revision,
-            reportedAt: reportedAt, advancedVND: advanced, activities: activities, consulting: consulting)
-        return HeldRevision(update: u, accepted: accepted)
+        return HeldRevision(revision: revision, accepted: accepted, digest: digest, plan: plan, executed: executed,
+                            advanced: advanced, estimate: flags & 2 == 2)
     }
 
     static func encode(_ a: ActiveAlert) -> [UInt8] {
@@ -114,12 +118,35 @@ enum ChangelogCodec {
         return bytes.enumerated().reduce(UInt128(0)) { $0 | (UInt128($1.element) << (8 * UInt128($1.offset))) }
     }
 
-    /// FNV-1a, 128 bits: detects content changes between batches.
+    /// A 128-bit content digest: four independent multiply-rotate lanes over 32-byte blocks
+    /// (so the multiplies overlap), folded with the tail and the length. Detects content
+    /// changes between batches. Digests are stored in the changelog: never change the algorithm.
     static func digest(_ bytes: [UInt8]) -> UInt128 {
-        var h: UInt128 = 0x6c62272e07bb014262b821756295c58d
-        let prime: UInt128 = 0x0000000001000000000000000000013B
-        for b in bytes { h = (h ^ UInt128(b)) &* prime }
-        return h
+        var l0: UInt64 = 0x9E37_79B9_7F4A_7C15, l1: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var l2: UInt64 = 0x1656_67B1_9E37_79F9, l3: UInt64 = 0x27D4_EB2F_1656_67C5
+        let m0: UInt64 = 0x87C3_7B91_1142_53D5, m1: UInt64 = 0x4CF5_AD43_2745_937F
+        var h = WordHasher()
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            let n = raw.count
+            while i + 32 <= n {
+                l0 = ((l0 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* m0).rotatedLeft(27)
+                l1 = ((l1 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))) &* m1).rotatedLeft(31)
+                l2 = ((l2 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))) &* m0).rotatedLeft(29)
+                l3 = ((l3 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))) &* m1).rotatedLeft(33)
+                i += 32
+            }
+            h.word(l0); h.word(l1); h.word(l2); h.word(l3)
+            while i + 8 <= n {
+                h.word(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                i += 8
+            }
+            var tail: UInt64 = 0
+            for j in i..<n { tail |= UInt64(raw[j]) << (8 * UInt64(j - i)) }
+            h.word(tail)
+            h.word(UInt64(n))
+        }
+        return h.finish()
     }
 }
 

@@ -10,19 +10,32 @@ public enum Percent {
         rounded(num, den, decimalDigits: 2)
     }
 
-    /// num/den × 10^digits rounded half away from zero, by long division so no intermediate
-    /// product can overflow for contract-sized amounts; nil (never a trap) if even that does.
+    /// num/den × 10^digits rounded half away from zero: one 64- or 128-bit division when the
+    /// scaled numerator fits, else long division; nil (never a trap) if even that overflows.
     static func rounded(_ num: Int128, _ den: Int128, decimalDigits: Int) -> Int128? {
         guard den != 0 else { return nil }
         let negative = (num < 0) != (den < 0)
-        let d = den.magnitude
-        var q = num.magnitude / d, r = num.magnitude % d
-        for _ in 0..<decimalDigits {
-            let (q10, o1) = q.multipliedReportingOverflow(by: 10)
-            let (r10, o2) = r.multipliedReportingOverflow(by: 10)
-            guard !o1, !o2 else { return nil }
-            q = q10 + r10 / d
-            r = r10 % d
+        let n = num.magnitude, d = den.magnitude
+        let scale: UInt128 = decimalDigits == 4 ? 10_000 : decimalDigits == 2 ? 100 : 0
+        var q: UInt128, r: UInt128
+        if scale != 0, n <= UInt128(UInt64.max) / scale, d <= UInt128(UInt64.max) {
+            let s = UInt64(n * scale), d64 = UInt64(d)
+            q = UInt128(s / d64)
+            r = UInt128(s % d64)
+        } else if scale != 0, n <= UInt128.max / scale {
+            let s = n * scale
+            q = s / d
+            r = s % d
+        } else {
+            q = n / d
+            r = n % d
+            for _ in 0..<decimalDigits {
+                let (q10, o1) = q.multipliedReportingOverflow(by: 10)
+                let (r10, o2) = r.multipliedReportingOverflow(by: 10)
+                guard !o1, !o2 else { return nil }
+                q = q10 + r10 / d
+                r = r10 % d
+            }
         }
         if r >= d - r { q += 1 }  // r ≥ d/2 without computing 2r
         guard q <= UInt128(Int128.max) else { return nil }

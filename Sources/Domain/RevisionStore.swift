@@ -1,8 +1,37 @@
-/// A held revision: the update and how many revisions of its key were accepted so far
-/// (summary revisions are derived from these counts).
-struct HeldRevision: Sendable, Equatable {
-    var update: ExecutionUpdate
-    var accepted: Int64
+/// A held revision as plain values: the sender's revision, a digest of the whole update (for
+/// the duplicate/conflict decision), the figures summaries need, and how many revisions of its
+/// key were accepted so far (summary revisions are derived from these counts). No strings, so
+/// holding and replacing one costs no reference counting; memory per key is fixed.
+struct HeldRevision: Sendable, Hashable {
+    /// 0 = no report held.
+    var revision: Int64 = 0
+    var accepted: Int64 = 0
+    var digest: UInt128 = 0
+    var plan: Int64 = 0
+    var executed: Int64 = 0
+    var advanced: Int64 = 0
+    var hasAdvanced = false
+    var estimate = false
+
+    var present: Bool { revision != 0 }
+
+    init() {}
+
+    init(_ u: ExecutionUpdate, accepted: Int64) {
+        self.init(revision: u.revision, accepted: accepted, digest: ContentDigest.of(u), plan: u.planVND,
+                  executed: u.executedVND, advanced: u.advancedVND, estimate: u.status == .estimate)
+    }
+
+    init(revision: Int64, accepted: Int64, digest: UInt128, plan: Int64, executed: Int64, advanced: Int64?, estimate: Bool) {
+        self.revision = revision
+        self.accepted = accepted
+        self.digest = digest
+        self.plan = plan
+        self.executed = executed
+        self.advanced = advanced ?? 0
+        self.hasAdvanced = advanced != nil
+        self.estimate = estimate
+    }
 }
 
 /// One source's figure for a unit at some month: a current report, or the sum of a 2025
@@ -25,10 +54,11 @@ struct SourceFigure: Sendable, Equatable {
 }
 
 /// Held revisions of one fiscal year in flat arrays indexed by province code (00–99), source,
-/// month and status, so lookups never hash.
+/// month and status, so lookups never hash. About 200 KB per fiscal year with any report.
 struct YearRevisions: Sendable {
     static let codes = 100
-    var slots: [HeldRevision?] = Array(repeating: nil, count: codes * 2 * 12 * 2)
+    static let slotCount = codes * 2 * 12 * 2
+    var slots: [HeldRevision] = Array(repeating: HeldRevision(), count: slotCount)
     /// Accepted revisions per code and month (index code*12 + month-1).
     var accepted: [Int64] = Array(repeating: 0, count: codes * 12)
     /// Number of held keys per code and month, for existence checks.
@@ -39,20 +69,22 @@ struct YearRevisions: Sendable {
         ((code * 2 + (source == .kcqg ? 0 : 1)) * 12 + (month - 1)) * 2 + (status == .actual ? 1 : 0)
     }
 
-    /// The report for (code, source, month): actual before estimate (the higher revision is held).
-    @inline(__always)
-    func best(code: Int, source: FundingSource, month: Int) -> ExecutionUpdate? {
-        let i = Self.index(code: code, source: source, month: month, status: .estimate)
-        return (slots[i + 1] ?? slots[i])?.update
+    /// The slot's revision key parts: (code, source, month, status).
+    static func parts(of slot: Int) -> (code: Int, source: FundingSource, month: Int, status: ReportStatus) {
+        (slot / 48, (slot / 24) % 2 == 0 ? .kcqg : .kcdp, (slot / 2) % 12 + 1, slot % 2 == 1 ? .actual : .estimate)
     }
 
+    /// The unit's current report for `source` at month m: the greatest period_end in
+    /// minMonth…m, actual before estimate (each slot holds its key's highest revision).
     func current(code: Int, source: FundingSource, upTo m: Int, from minMonth: Int) -> SourceFigure? {
         guard m >= minMonth else { return nil }
         for month in stride(from: m, through: minMonth, by: -1) {
-            if let u = best(code: code, source: source, month: month) {
+            let i = Self.index(code: code, source: source, month: month, status: .estimate)
+            let f = slots[i + 1].present ? slots[i + 1] : slots[i]
+            if f.present {
                 return SourceFigure(
-                    plan: Int128(u.planVND), executed: Int128(u.executedVND), advanced: u.advancedVND.map { Int128($0) },
-                    month: month, estimate: u.status == .estimate)
+                    plan: Int128(f.plan), executed: Int128(f.executed), advanced: f.hasAdvanced ? Int128(f.advanced) : nil,
+                    month: month, estimate: f.estimate)
             }
         }
         return nil
@@ -79,18 +111,42 @@ struct RevisionStore: Sendable {
 
     subscript(year: Int) -> YearRevisions? { years[year] }
 
-    func held(_ key: RevisionKey, code: Int) -> HeldRevision? {
-        years[key.fiscalYear]?.slots[YearRevisions.index(code: code, source: key.source, month: key.periodEnd.month, status: key.status)]
-    }
+    enum Offer { case accepted, duplicate, stale, conflict }
 
-    /// Stores `held` for its key (replacing any held revision), keeping the counts in step.
-    mutating func set(_ held: HeldRevision, code: Int) {
-        let u = held.update
+    /// The contract's revision-key rules in one in-place access: r > held replaces (accepted),
+    /// r = held is a duplicate when the content is the same and a conflict otherwise, r < held
+    /// is stale.
+    mutating func offer(_ u: ExecutionUpdate, code: Int) -> Offer {
         let i = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
         let cm = code * 12 + u.periodEnd.month - 1
+        var result = Offer.accepted
         var added = false
         modifyYear(u.fiscalYear) { y in
-            if let old = y.slots[i] {
+            let old = y.slots[i]
+            var accepted: Int64 = 1
+            if old.present {
+                if u.revision < old.revision { result = .stale; return }
+                if u.revision == old.revision { result = old.digest == ContentDigest.of(u) ? .duplicate : .conflict; return }
+                accepted = old.accepted + 1
+            } else {
+                y.heldCount[cm] += 1
+                added = true
+            }
+            y.accepted[cm] &+= 1
+            y.slots[i] = HeldRevision(u, accepted: accepted)
+        }
+        if added { count += 1 }
+        return result
+    }
+
+    /// Stores `held` at (year, slot), replacing any held revision (restore).
+    mutating func set(_ held: HeldRevision, year: Int, slot i: Int) {
+        let p = YearRevisions.parts(of: i)
+        let cm = p.code * 12 + p.month - 1
+        var added = false
+        modifyYear(year) { y in
+            let old = y.slots[i]
+            if old.present {
                 y.accepted[cm] &-= old.accepted
             } else {
                 y.heldCount[cm] += 1
@@ -102,7 +158,85 @@ struct RevisionStore: Sendable {
         if added { count += 1 }
     }
 
+    /// The `rev/…` changelog record of one slot.
+    func changelogRecord(year: Int, slot: Int) -> ChangelogRecord? {
+        guard let held = years[year]?.slots[slot], held.present else { return nil }
+        return ChangelogRecord(key: ChangelogCodec.revisionKey(year: year, slot: slot), value: ChangelogCodec.encode(held))
+    }
+
     private mutating func modifyYear(_ year: Int, _ body: (inout YearRevisions) -> Void) {
         body(&years[year, default: YearRevisions()])
     }
+}
+
+/// A deterministic 128-bit digest of every contract field of an update ("same content" for
+/// the duplicate decision): fields are fed as tagged words, strings with their length.
+/// Stored in the changelog, so the algorithm must never change.
+enum ContentDigest {
+    static func of(_ u: ExecutionUpdate) -> UInt128 {
+        var h = WordHasher()
+        h.string(u.reportID); h.string(u.province)
+        h.word(UInt64(bitPattern: Int64(u.fiscalYear))); h.word(UInt64(u.periodEnd.month))
+        h.word(u.source == .kcqg ? 1 : 2); h.word(u.status == .actual ? 1 : 2)
+        h.int(u.planVND); h.int(u.executedVND); h.int(u.revision); h.string(u.reportedAt)
+        h.optional(u.advancedVND)
+        if let acts = u.activities {
+            h.word(UInt64(acts.count) + 1)
+            for a in acts {
+                h.string(a.category.rawValue); h.int(a.executedVND); h.optional(a.projects); h.optional(a.beneficiaries)
+            }
+        } else {
+            h.word(0)
+        }
+        if let c = u.consulting { h.word(1); h.int(c.projects); h.int(c.revenueVND) } else { h.word(0) }
+        return h.finish()
+    }
+}
+
+/// Two independent 64-bit multiply-rotate lanes over words; see `ChangelogCodec.digest`.
+struct WordHasher {
+    private var a: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var b: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private var n: UInt64 = 0
+
+    @inline(__always)
+    mutating func word(_ w: UInt64) {
+        a = ((a ^ w) &* 0x87C3_7B91_1142_53D5).rotatedLeft(27)
+        b = ((b ^ w) &* 0x4CF5_AD43_2745_937F).rotatedLeft(31) &+ a
+        n &+= 1
+    }
+
+    mutating func int(_ v: Int64) { word(UInt64(bitPattern: v)) }
+
+    mutating func optional(_ v: Int64?) {
+        if let v { word(1); int(v) } else { word(0) }
+    }
+
+    /// The UTF-8 bytes as little-endian words (the last one zero-padded), then the length.
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { buf in
+            var i = 0
+            while i + 8 <= buf.count {
+                word(UInt64(littleEndian: UnsafeRawBufferPointer(buf).loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                i += 8
+            }
+            var w: UInt64 = 0
+            for j in i..<buf.count { w |= UInt64(buf[j]) << (8 * UInt64(j - i)) }
+            word(w)
+            word(UInt64(buf.count))
+        }
+    }
+
+    func finish() -> UInt128 {
+        var a = self.a ^ n, b = self.b
+        a ^= a >> 33; a = a &* 0xFF51_AFD7_ED55_8CCD; a ^= a >> 33
+        b ^= b >> 29; b = b &* 0xC4CE_B9FE_1A85_EC53; b ^= b >> 32
+        return UInt128(a) << 64 | UInt128(b)
+    }
+}
+
+extension UInt64 {
+    @inline(__always)
+    func rotatedLeft(_ k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
 }

@@ -118,7 +118,37 @@ struct AggregationView {
     }
 
     /// The summary's content: every member but `revision` and `computed_at`, object left open.
+    /// A unit's figures and encoded row at one (year, month), shared by its region's and the
+    /// nation's summaries within one batch.
+    struct Row {
+        var kcqg: SourceFigure?
+        var kcdp: SourceFigure?
+        var json: [UInt8]
+    }
+
+    /// Rows memoised per (year, month, code) for the duration of one batch.
+    struct RowCache {
+        fileprivate var rows: [Int: Row] = [:]
+    }
+
     func content(_ scope: SummaryScope, year: Int, month m: Int) -> AggregateJSON {
+        var cache = RowCache()
+        return content(scope, year: year, month: m, cache: &cache)
+    }
+
+    private func row(_ u: UnitInfo, _ y: YearRevisions, year: Int, month m: Int, carry: Bool, cache: inout RowCache) -> Row {
+        let key = (year * 100 + m) * 100 + u.code
+        if let r = cache.rows[key] { return r }
+        let q = figure(u, y, month: m, carry: carry, .kcqg)
+        let d = figure(u, y, month: m, carry: carry, .kcdp)
+        var w = AggregateJSON(capacity: 320)
+        provinceRow(&w, u, q, d, year: year, summaryMonth: m)
+        let r = Row(kcqg: q, kcdp: d, json: w.bytes)
+        cache.rows[key] = r
+        return r
+    }
+
+    func content(_ scope: SummaryScope, year: Int, month m: Int, cache: inout RowCache) -> AggregateJSON {
         let v = Self.version(year, m)
         let carry = Self.carries(year: year, v)
         let units = index.units(scope, v)
@@ -126,16 +156,16 @@ struct AggregationView {
         let period = YearMonth(year: year, month: m)
 
         // Per-unit figures, scope totals and (for the nation) per-region totals.
-        var rows: [(UnitInfo, SourceFigure?, SourceFigure?)] = []
+        var rows: [[UInt8]] = []
         rows.reserveCapacity(units.count)
         var t = ScopeTotals()
         var byRegion = [ScopeTotals](repeating: ScopeTotals(), count: 3)
         var reported = 0, carried = 0
         var missing: [String] = []
         for u in units {
-            let q = figure(u, y, month: m, carry: carry, .kcqg)
-            let d = figure(u, y, month: m, carry: carry, .kcdp)
-            rows.append((u, q, d))
+            let row = row(u, y, year: year, month: m, carry: carry, cache: &cache)
+            let q = row.kcqg, d = row.kcdp
+            rows.append(row.json)
             let ri = SummaryScope.region(u.unit.region).index
             if let q { t.add(q, .kcqg); byRegion[ri].add(q, .kcqg) }
             if let d { t.add(d, .kcdp); byRegion[ri].add(d, .kcdp) }
@@ -149,13 +179,13 @@ struct AggregationView {
         w.key("region"); w.string(scope.id)
         w.key("region_name"); w.string(scope.name)
         w.key("fiscal_year"); w.int(year)
-        w.key("period_end"); w.string(period.description)
+        w.key("period_end"); w.period(year: period.year, month: period.month)
         w.key("registry"); w.string(v.rawValue)
         w.key("provinces_expected"); w.int(units.count)
         w.key("provinces_reported"); w.int(reported)
         w.key("provinces_carried"); w.int(carried)
         w.key("provinces_missing"); w.beginArray(); for c in missing { w.string(c) }; w.endArray()
-        w.key("status"); w.string(t.estimate ? "estimate" : "actual")
+        w.key("status"); w.literal(t.estimate ? "\"estimate\"" : "\"actual\"")
         let total = t.total
         w.key("totals"); block(&w, total)
         w.key("by_source"); w.beginObject()
@@ -179,7 +209,7 @@ struct AggregationView {
         }
 
         w.key("provinces"); w.beginArray()
-        for (u, q, d) in rows { provinceRow(&w, u, q, d, year: year, summaryMonth: m) }
+        for r in rows { w.members(r) }
         w.endArray()
 
         if scope == .nation {
@@ -236,24 +266,25 @@ struct AggregationView {
         let month = max(q?.month ?? 0, d?.month ?? 0)
         let m = month == 0 ? nil : month
         w.beginObject()
-        w.key("code"); w.string(u.unit.code)
-        w.key("name"); w.string(u.unit.name)
-        w.key("report_month"); w.string(m.map { YearMonth(year: year, month: $0).description })
-        w.key("status"); w.string(m == nil ? nil : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "estimate" : "actual"))
+        w.members(u.rowHead)  // code, name
+        w.key("report_month"); if let m { w.period(year: year, month: m) } else { w.null() }
+        w.key("status"); w.literal(m == nil ? "null" : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "\"estimate\"" : "\"actual\""))
         w.key("carried"); w.bool(m.map { $0 < summaryMonth } ?? false)
         w.key("by_source"); w.beginObject()
-        for (s, f) in [(FundingSource.kcqg, q), (.kcdp, d)] {
-            w.key(s.rawValue)
-            guard let f else { w.null(); continue }
-            w.beginObject()
-            w.key("plan_vnd"); w.int(f.plan)
-            w.key("executed_vnd"); w.int(f.executed)
-            w.key("execution_rate_pct"); w.percent(Percent.ofRatio(f.executed, f.plan))
-            w.key("period_end"); w.string(YearMonth(year: year, month: f.month).description)
-            w.key("status"); w.string(f.estimate ? "estimate" : "actual")
-            w.endObject()
-        }
+        w.key("KCQG"); sourceRow(&w, q, year: year)
+        w.key("KCDP"); sourceRow(&w, d, year: year)
         w.endObject()
+        w.endObject()
+    }
+
+    private func sourceRow(_ w: inout AggregateJSON, _ f: SourceFigure?, year: Int) {
+        guard let f else { w.null(); return }
+        w.beginObject()
+        w.key("plan_vnd"); w.int(f.plan)
+        w.key("executed_vnd"); w.int(f.executed)
+        w.key("execution_rate_pct"); w.percent(Percent.ofRatio(f.executed, f.plan))
+        w.key("period_end"); w.period(year: year, month: f.month)
+        w.key("status"); w.literal(f.estimate ? "\"estimate\"" : "\"actual\"")
         w.endObject()
     }
 }

@@ -185,6 +185,14 @@ import Testing
         #expect(Percent.ofRatio(big, 1) == big * 10_000)
     }
 
+    @Test func writerRendersPercentagesLikePercentJSON() {
+        for h: Int128 in [0, 5, -5, 99, -99, 100, -100, 1210, -1210, 9937, 123_456_789, -123_456_789] {
+            var w = AggregateJSON()
+            w.percent(h)
+            #expect(String(decoding: w.bytes, as: UTF8.self) == Percent.json(h))
+        }
+    }
+
     @Test func percentInOutputRoundsAtTheBoundary() throws {
         let a = Fixture.aggregator()
         let out = Fixture.apply(a, [Fixture.update("01", 2024, 3, .kcqg, plan: 800, executed: 1)])

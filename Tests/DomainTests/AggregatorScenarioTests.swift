@@ -1,4 +1,5 @@
 import Foundation
+import SchemaTestSupport
 import Testing
 @testable import Domain
 
@@ -87,7 +88,8 @@ import Testing
         #expect(national.string("scope", "code") == "VN")
         #expect(national.string("scope", "name") == "Cả nước")
         // Prior-year months are not alerted before month 3 … but July 2021 is: 13.46 < 17.50.
-        #expect(Fixture.message(prior, region.replacingOccurrences(of: "2022", with: "2021") + "KCQG")?.string("severity") == "critical")
+        let priorAlert = Fixture.message(prior, "region:mien-trung-tay-nguyen/2021/KCQG")
+        #expect(priorAlert?.string("severity") == "critical")
         try AggregateSchemaCheck.expectValid([prior, out])
     }
 
@@ -115,3 +117,34 @@ import Testing
     }
 }
 
+
+/// The committed examples conform, and the schemas reject incomplete outputs.
+@Suite struct AggregateSchemaTests {
+    func example(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: SchemaValidation.repoRoot.appendingPathComponent("Schemas/examples/\(name)")))
+    }
+
+    func mutated(_ bytes: [UInt8], _ change: (inout [String: Any]) -> Void) throws -> [UInt8] {
+        var object = Fixture.object(bytes)
+        change(&object)
+        return Array(try JSONSerialization.data(withJSONObject: object))
+    }
+
+    @Test func examplesAreValidAndSchemasAreStrict() throws {
+        let summary = try example("regional-summary.valid.json")
+        let national = try example("regional-summary.national.valid.json")
+        let alert = try example("alert.valid.json")
+        let resolved = try example("alert.resolved.valid.json")
+        let s = "regional-summary.v1.schema.json", a = "alert.v1.schema.json"
+        let results = try SchemaValidation.violations([
+            (summary, s), (national, s), (alert, a), (resolved, a),
+            (try mutated(summary) { $0["revision"] = nil }, s),
+            (try mutated(summary) { $0["same_period_last_year"] = "none" }, s),
+            (try mutated(national) { $0["regions"] = nil }, s),
+            (try mutated(alert) { $0["state"] = "open" }, a),
+            (try mutated(alert) { $0["threshold_pct"] = "17,50" }, a),
+        ])
+        #expect(results.prefix(4).allSatisfy { $0.isEmpty }, "\(results.prefix(4))")
+        #expect(results.dropFirst(4).allSatisfy { !$0.isEmpty })
+    }
+}

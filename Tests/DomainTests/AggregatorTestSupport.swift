@@ -1,4 +1,5 @@
 import Foundation
+import SchemaTestSupport
 import Testing
 @testable import Domain
 
@@ -83,44 +84,12 @@ extension Dictionary where Key == String, Value == Any {
     }
 }
 
-/// Validates emitted messages against Schemas/*.schema.json with Python's jsonschema.
-/// (Local helper of the aggregation tests; the lead may fold it into SchemaValidation.swift.)
+/// Validates emitted summaries and alerts against Schemas/ (via SchemaTestSupport).
 enum AggregateSchemaCheck {
-    static let schemasDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Schemas")
-
-    /// Returns one line per invalid message; empty when all are valid.
+    /// Returns one line per violation; empty when all messages are valid.
     static func errors(_ messages: [[UInt8]], schema: String) throws -> [String] {
-        guard !messages.isEmpty else { return [] }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kc-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var lines: [UInt8] = []
-        for m in messages { lines += m + [0x0A] }
-        let data = dir.appendingPathComponent("messages.jsonl")
-        try Data(lines).write(to: data)
-        let script = """
-        import json, sys, jsonschema
-        schema = json.load(open(sys.argv[1], encoding="utf-8"))
-        v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-        for i, line in enumerate(open(sys.argv[2], encoding="utf-8")):
-            for e in v.iter_errors(json.loads(line)):
-                print(f"message {i}: {list(e.path)}: {e.message}")
-        """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, schemasDirectory.appendingPathComponent("\(schema).schema.json").path, data.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        var errors = text.split(separator: "\n").map(String.init)
-        if p.terminationStatus != 0 { errors.append("validator exited with \(p.terminationStatus)") }
-        return errors
+        let violations = try SchemaValidation.violations(messages.map { ($0, "\(schema).schema.json") })
+        return violations.enumerated().flatMap { i, v in v.map { "message \(i): \($0)" } }
     }
 
     /// Expects every summary and alert of the outputs to be valid.
