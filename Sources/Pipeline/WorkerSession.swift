@@ -147,7 +147,10 @@ final class WorkerSession: @unchecked Sendable {
     private func runBatch() async throws {
         let polling = ContinuousClock.now
         try await collect()
-        guard !collected.isEmpty else { return reportLag() }
+        guard !collected.isEmpty else {
+            try throttleInput()
+            return reportLag()
+        }
         let started = ContinuousClock.now
         var one = StageOne.Output()
         var two = AggregateStage.Output()
