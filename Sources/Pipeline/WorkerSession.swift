@@ -26,6 +26,10 @@ final class WorkerSession: @unchecked Sendable {
     private var sequencedAppended = 0
     private var sequencedRead = 0
     private var inputPaused = false
+    /// The sequenced partition's own queue while this worker owns it (see `KafkaPartitionQueue`).
+    private var sequencedQueue: KafkaPartitionQueue?
+    /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
+    private var lastSequencedOffset: Int64 = -1
 
     init(context: WorkerContext) async throws {
         self.context = context
@@ -62,6 +66,7 @@ final class WorkerSession: @unchecked Sendable {
         // polled from these partitions; the next owner starts from the committed offsets.
         revokedDuringCollection.formUnion(partitions)
         if partitions.contains(sequenced) {
+            sequencedQueue = nil
             context.stage.drop()
             context.setReady(consumerJoined: true)
         }
@@ -74,6 +79,8 @@ final class WorkerSession: @unchecked Sendable {
             do { try consumer.pause(partitions.filter { $0.topic == settings.inputTopic }) } catch { hookError = error }
         }
         if partitions.contains(sequenced) {
+            sequencedQueue = consumer.separateQueue(for: sequenced)
+            lastSequencedOffset = -1
             sequencedAppended = 0
             sequencedRead = 0
             context.setReady(consumerJoined: false)
@@ -121,20 +128,25 @@ final class WorkerSession: @unchecked Sendable {
         // waiting at low rates.
         var first = try await consumer.poll(maxMessages: limit, timeout: .zero)
         try throwHookError()
-        if first.isEmpty {
-            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(100))
+        var fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
+        if first.isEmpty && (fromSequenced?.isEmpty ?? true) {
+            // Owning the sequenced queue, wake up often enough to serve it too.
+            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 5))
             try throwHookError()
-            if first.isEmpty { return }
+            fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
         }
         collected.append(first)
         count += first.count
-        while count < limit && ContinuousClock.now < deadline {
+        while count < limit && !first.isEmpty && ContinuousClock.now < deadline {
             let more = try await consumer.poll(maxMessages: limit - count, timeout: .zero)
             try throwHookError()
             if more.isEmpty { break }
             collected.append(more)
             count += more.count
         }
+        // After the consumer queue: it can only hold sequenced records older than these.
+        if let fromSequenced { collected.append(fromSequenced) }
+        collected.removeAll { $0.isEmpty }
     }
 
     private func throwHookError() throws {
@@ -162,6 +174,11 @@ final class WorkerSession: @unchecked Sendable {
                 let tp = TopicPartition(m.topic, m.partition)
                 if revokedDuringCollection.contains(tp) { continue }
                 if tp == sequenced {
+                    guard m.offset > lastSequencedOffset else {
+                        logger.error("sequenced record out of order skipped", metadata: ["offset": "\(m.offset)", "last": "\(lastSequencedOffset)"])
+                        continue
+                    }
+                    lastSequencedOffset = m.offset
                     let record = m.value.flatMap { SequencedRecord.decode($0) }
                     if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
                     sequencedEntries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
