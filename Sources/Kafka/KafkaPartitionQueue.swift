@@ -6,11 +6,13 @@ import CRdKafka
 /// it. Added for the pipeline's single-partition sequenced log.
 public final class KafkaPartitionQueue: @unchecked Sendable {
     private let queue: OpaquePointer
-    private let client: KafkaClient
+    /// Kept alive until this queue is destroyed: rd_kafka_destroy must not run before.
+    private let consumer: KafkaConsumer
+    private var client: KafkaClient { consumer.client }
 
-    init(queue: OpaquePointer, client: KafkaClient) {
+    init(queue: OpaquePointer, consumer: KafkaConsumer) {
         self.queue = queue
-        self.client = client
+        self.consumer = consumer
     }
 
     deinit { rd_kafka_queue_destroy(queue) }
@@ -32,10 +34,10 @@ extension KafkaConsumer {
     /// Stops forwarding `partition`'s fetched messages to the consumer queue and returns its own
     /// queue (nil if librdkafka does not know the partition). Call right after the partition is
     /// assigned (in `afterAssign`), before its first fetch; librdkafka keeps the application's
-    /// forwarding choice across later fetch starts.
+    /// forwarding choice across later fetch starts. Release the queue before `close()`.
     public func separateQueue(for partition: TopicPartition) -> KafkaPartitionQueue? {
         guard let queue = rd_kafka_queue_get_partition(client.rk, partition.topic, partition.partition) else { return nil }
         rd_kafka_queue_forward(queue, nil)
-        return KafkaPartitionQueue(queue: queue, client: client)
+        return KafkaPartitionQueue(queue: queue, consumer: self)
     }
 }

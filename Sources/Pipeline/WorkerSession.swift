@@ -104,6 +104,7 @@ final class WorkerSession: @unchecked Sendable {
         while !context.stopRequested() {
             try await runBatch()
         }
+        sequencedQueue = nil
         await consumer.close()
         await producer.shutdown()
     }
@@ -113,6 +114,7 @@ final class WorkerSession: @unchecked Sendable {
         if abortTransaction {
             do { try await producer.abortTransaction(timeout: .seconds(10)) } catch { logger.debug("abort: \(error)") }
         }
+        sequencedQueue = nil
         await consumer.close()
         await producer.shutdown(timeout: .seconds(5))
     }
