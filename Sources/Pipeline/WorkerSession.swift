@@ -40,7 +40,7 @@ final class WorkerSession: @unchecked Sendable {
         var p = KafkaProducerConfiguration(bootstrapServers: settings.brokers)
         p.clientID = "khuyencong-worker"
         if settings.guarantee == .exactlyOnce { p.transactionalID = settings.transactionalID }
-        p.properties = settings.kafkaProperties
+        p.properties = WorkerSettings.producerTuning.merging(settings.kafkaProperties) { _, configured in configured }
         producer = try KafkaProducer(configuration: p, logger: context.logger)
 
         var c = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID)

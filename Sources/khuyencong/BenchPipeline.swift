@@ -35,12 +35,16 @@ struct BenchPipeline: AsyncParsableCommand {
     }
 
     func settings(brokers: String) throws -> WorkerSettings {
-        WorkerSettings(
+        var settings = WorkerSettings(
             brokers: brokers, groupID: Self.groupID, inputTopic: "bench.execution-updates",
             summariesTopic: "bench.regional-summaries", alertsTopic: "bench.alerts", rejectedTopic: "bench.rejected",
             guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: "bench-worker",
-            kafkaProperties: ["compression.type": "lz4"],
+            kafkaProperties: WorkerSettings.embeddedBrokerTuning.merging(["compression.type": "lz4"]) { $1 }.merging(
+                ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_KAFKA_DEBUG"].map { ["debug": $0] } ?? [:]) { $1 },
             registries: try Registries.load(), rules: try AlertRules.bundled())
+        // lz4 keeps a sequenced record near 150 B, so the mock's 5 MiB window holds far more than the default allows.
+        settings.maxSequencedBacklog = 30_000
+        return settings
     }
 }
 
@@ -66,7 +70,7 @@ private struct ProducerSide {
                      Double(options.updates) * averageBytes / 63 / 1_048_576))
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
-        producerConfig.properties = BenchPipeline.producerTuning
+        producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         clock = .now
         for m in all.prefix(options.updates) {

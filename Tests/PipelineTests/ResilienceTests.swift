@@ -228,3 +228,20 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         try await expectRepeatsIdentical(d)
     }
 }
+
+@Suite struct FatalErrorTests {
+    /// A fenced producer cannot go on: `run` ends with a clear fatal error instead of retrying.
+    @Test func fencedProducerEndsRun() async throws {
+        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)  // the injected error must not reach other suites
+        let d = try Deployment("fenced", broker: broker)
+        broker.pushRequestErrors(.endTxn, [.producerFenced])
+        let running = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        let end = try await running.ended(within: .seconds(60))
+        guard case .failure(let error) = end, case WorkerError.fatal(let message) = error else {
+            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+            return
+        }
+        #expect(message.contains("FENCED"))
+    }
+}
