@@ -102,6 +102,9 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["Domain", "SchemaTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
+        ),
     ]
 )

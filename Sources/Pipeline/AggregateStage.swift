@@ -20,6 +20,8 @@ final class AggregateStage: Sendable {
         var segments = 0
         var records = 0
         var inputTimestamps: [Int64] = []
+        var sequencedTimestamps: [Int64] = []
+        var endBatchTime = Duration.zero
         var isEmpty: Bool { summaries.isEmpty && alerts.isEmpty && rejected.isEmpty && changelog.isEmpty }
     }
 
@@ -82,6 +84,7 @@ final class AggregateStage: Sendable {
             guard let record = entry.record else { continue }
             out.records += 1
             out.inputTimestamps.append(record.origin.timestampMillis)
+            out.sequencedTimestamps.append(entry.timestampMillis)
             switch aggregator.apply(record.update) {
             case .accepted: metrics.accepted.increment()
             case .duplicate: metrics.duplicate.increment()
@@ -89,11 +92,12 @@ final class AggregateStage: Sendable {
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
                 out.rejected.append((record.origin.key, RejectedRecords.encode(
-                    rejection, origin: record.origin, payload: record.payload,
-                    rejectedAt: Timestamps.rfc3339(millis: Timestamps.wallMillis()))))
+                    rejection, origin: record.origin, payload: record.payload)))
             }
         }
-        let batch = aggregator.endBatch(at: Timestamps.rfc3339(millis: segment.timestampMillis))
+        let applied = ContinuousClock.now
+        let batch = aggregator.endBatch(at: RejectedRecord.timestamp(epochMilliseconds: segment.timestampMillis))
+        out.endBatchTime += ContinuousClock.now - applied
         for s in batch.summaries { metrics.summaryEmitted(key: Array(s.key.utf8)) }
         for a in batch.alerts { metrics.alertEmitted(state: Self.alertState(a.value)) }
         out.summaries += batch.summaries
@@ -146,7 +150,7 @@ final class AggregateStage: Sendable {
     // MARK: Queries
 
     func summaries(region: String?, year: Int?, period: String?) -> [[UInt8]] {
-        let computedAt = Timestamps.rfc3339(millis: Timestamps.wallMillis())
+        let computedAt = RejectedRecord.timestamp(epochMilliseconds: Timestamps.wallMillis())
         let periodFilter = period.flatMap(YearMonth.init)
         if period != nil && periodFilter == nil { return [] }
         return owned.withLock { state -> [[UInt8]] in

@@ -17,7 +17,7 @@ struct ChangelogReader {
         configuration.properties["enable.partition.eof"] = "true"
         configuration.properties["fetch.wait.max.ms"] = configuration.properties["fetch.wait.max.ms"] ?? "10"
         var quiet = logger
-        quiet.logLevel = .error  // EOF arrives as a consumer "error"
+        quiet.logLevel = max(logger.logLevel, .error)  // EOF arrives as a consumer "error"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quiet)
         try consumer.assign([TopicPartitionOffset(settings.changelogTopic, 0, offset: -2)])  // -2: beginning
         var latest: [String: Int] = [:]

@@ -33,8 +33,7 @@ struct StageOne {
             let origin = InputOrigin(topic: m.topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
             let payload = m.value.map { Array($0) }
             out.rejected.append((key, RejectedRecords.encode(
-                rejection, origin: origin, payload: payload,
-                rejectedAt: Timestamps.rfc3339(millis: Timestamps.wallMillis()))))
+                rejection, origin: origin, payload: payload)))
         }
     }
 }

@@ -52,7 +52,8 @@ public final class Worker: Service, Sendable {
             let session: WorkerSession
             do {
                 session = try await WorkerSession(context: context)
-            } catch let error as KafkaError where !WorkerError.isFatal(error) {
+            } catch let error as KafkaError {
+                if WorkerError.isFatal(error) { throw WorkerError.fatal(error.description) }
                 logger.warning("cannot start the Kafka clients, retrying: \(error)")
                 try await pause(&backoff)
                 continue

@@ -22,6 +22,14 @@ final class WorkerSession: @unchecked Sendable {
     private var revokedDuringCollection: Set<TopicPartition> = []
     private var hookError: (any Error)?
     private var lastLagReport = ContinuousClock.now
+    /// Sequenced records this session appended, and sequenced records it read back (as owner).
+    private var sequencedAppended = 0
+    private var sequencedRead = 0
+    private var inputPaused = false
+    /// The sequenced partition's own queue while this worker owns it (see `KafkaPartitionQueue`).
+    private var sequencedQueue: KafkaPartitionQueue?
+    /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
+    private var lastSequencedOffset: Int64 = -1
 
     init(context: WorkerContext) async throws {
         self.context = context
@@ -32,7 +40,7 @@ final class WorkerSession: @unchecked Sendable {
         var p = KafkaProducerConfiguration(bootstrapServers: settings.brokers)
         p.clientID = "khuyencong-worker"
         if settings.guarantee == .exactlyOnce { p.transactionalID = settings.transactionalID }
-        p.properties = settings.kafkaProperties
+        p.properties = WorkerSettings.producerTuning.merging(settings.kafkaProperties) { _, configured in configured }
         producer = try KafkaProducer(configuration: p, logger: context.logger)
 
         var c = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID)
@@ -58,6 +66,7 @@ final class WorkerSession: @unchecked Sendable {
         // polled from these partitions; the next owner starts from the committed offsets.
         revokedDuringCollection.formUnion(partitions)
         if partitions.contains(sequenced) {
+            sequencedQueue = nil
             context.stage.drop()
             context.setReady(consumerJoined: true)
         }
@@ -66,7 +75,14 @@ final class WorkerSession: @unchecked Sendable {
 
     private func afterAssign(_ partitions: [TopicPartition]) async {
         revokedDuringCollection.subtract(partitions)
+        if inputPaused {
+            do { try consumer.pause(partitions.filter { $0.topic == settings.inputTopic }) } catch { hookError = error }
+        }
         if partitions.contains(sequenced) {
+            sequencedQueue = consumer.separateQueue(for: sequenced)
+            lastSequencedOffset = -1
+            sequencedAppended = 0
+            sequencedRead = 0
             context.setReady(consumerJoined: false)
             do {
                 let records = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
@@ -88,6 +104,7 @@ final class WorkerSession: @unchecked Sendable {
         while !context.stopRequested() {
             try await runBatch()
         }
+        sequencedQueue = nil
         await consumer.close()
         await producer.shutdown()
     }
@@ -97,6 +114,7 @@ final class WorkerSession: @unchecked Sendable {
         if abortTransaction {
             do { try await producer.abortTransaction(timeout: .seconds(10)) } catch { logger.debug("abort: \(error)") }
         }
+        sequencedQueue = nil
         await consumer.close()
         await producer.shutdown(timeout: .seconds(5))
     }
@@ -107,20 +125,30 @@ final class WorkerSession: @unchecked Sendable {
         let limit = max(1, settings.batchMaxMessages)
         let deadline = ContinuousClock.now + .milliseconds(max(1, settings.batchMaxMilliseconds))
         var count = 0
-        // Wait for the first message, then drain what is already fetched: big batches under load,
-        // no waiting at low rates.
-        let first = try await consumer.poll(maxMessages: limit, timeout: .milliseconds(100))
+        // Take what is already fetched; when nothing is, wait for the first message only (a batch
+        // poll waits for a FULL batch until its timeout), then drain: big batches under load, no
+        // waiting at low rates.
+        var first = try await consumer.poll(maxMessages: limit, timeout: .zero)
         try throwHookError()
-        if first.isEmpty { return }
+        var fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
+        if first.isEmpty && (fromSequenced?.isEmpty ?? true) {
+            // Owning the sequenced queue, wake up often enough to serve it too.
+            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 5))
+            try throwHookError()
+            fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
+        }
         collected.append(first)
         count += first.count
-        while count < limit && ContinuousClock.now < deadline {
+        while count < limit && !first.isEmpty && ContinuousClock.now < deadline {
             let more = try await consumer.poll(maxMessages: limit - count, timeout: .zero)
             try throwHookError()
             if more.isEmpty { break }
             collected.append(more)
             count += more.count
         }
+        // After the consumer queue: it can only hold sequenced records older than these.
+        if let fromSequenced { collected.append(fromSequenced) }
+        collected.removeAll { $0.isEmpty }
     }
 
     private func throwHookError() throws {
@@ -131,8 +159,12 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     private func runBatch() async throws {
+        let polling = ContinuousClock.now
         try await collect()
-        guard !collected.isEmpty else { return reportLag() }
+        guard !collected.isEmpty else {
+            try throttleInput()
+            return reportLag()
+        }
         let started = ContinuousClock.now
         var one = StageOne.Output()
         var two = AggregateStage.Output()
@@ -144,16 +176,23 @@ final class WorkerSession: @unchecked Sendable {
                 let tp = TopicPartition(m.topic, m.partition)
                 if revokedDuringCollection.contains(tp) { continue }
                 if tp == sequenced {
+                    guard m.offset > lastSequencedOffset else {
+                        logger.error("sequenced record out of order skipped", metadata: ["offset": "\(m.offset)", "last": "\(lastSequencedOffset)"])
+                        continue
+                    }
+                    lastSequencedOffset = m.offset
                     let record = m.value.flatMap { SequencedRecord.decode($0) }
                     if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
                     sequencedEntries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
                     sequencedNext = m.offset + 1
+                    sequencedRead += 1
                 } else if m.topic == settings.inputTopic {
                     stageOne.process(m, into: &one)
                     inputOffsets[tp] = m.offset + 1
                 }
             }
         }
+        let stageOneDone = ContinuousClock.now
         if context.stage.isOwned && !sequencedEntries.isEmpty {
             context.stage.process(sequencedEntries, into: &two)
         } else {
@@ -161,6 +200,10 @@ final class WorkerSession: @unchecked Sendable {
         }
         context.metrics.consumed.increment(by: one.messages)
         one.markEndOfSegment()
+        logger.trace("batch processed", metadata: [
+            "poll_ms": "\((started - polling).milliseconds)", "stage1_ms": "\((stageOneDone - started).milliseconds)",
+            "stage2_ms": "\((ContinuousClock.now - stageOneDone).milliseconds)", "end_batch_ms": "\(two.endBatchTime.milliseconds)",
+            "input": "\(one.messages)", "sequenced_in": "\(sequencedEntries.count)", "segments": "\(two.segments)"])
 
         var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
         if let next = sequencedNext {
@@ -175,9 +218,27 @@ final class WorkerSession: @unchecked Sendable {
         context.segmentsAggregated += two.segments
         if let observer = settings.batchObserver {
             observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.records,
-                                 inputTimestampsMillis: two.inputTimestamps, committedAtMillis: Timestamps.wallMillis()))
+                                 inputTimestampsMillis: two.inputTimestamps,
+                                 sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis()))
         }
+        sequencedAppended += one.sequenced.count
+        try throttleInput()
         reportLag()
+    }
+
+    /// Stage 1 may run ahead of stage 2 by at most `maxSequencedBacklog` records of its own: the
+    /// embedded broker keeps only ~5 MiB per partition, and a stage 2 starved behind a full
+    /// fetch queue would otherwise find its next records gone. Pausing the input partitions
+    /// also empties their prefetched messages, so the sequenced partition is fetched at once.
+    private func throttleInput() throws {
+        let backlog = context.stage.isOwned ? sequencedAppended - sequencedRead : 0
+        let pause = backlog > settings.maxSequencedBacklog
+        let resume = inputPaused && backlog <= settings.maxSequencedBacklog / 2
+        guard pause != inputPaused, pause || resume else { return }
+        let inputs = try consumer.assignment().filter { $0.topic == settings.inputTopic }
+        if pause { try consumer.pause(inputs) } else { try consumer.resume(inputs) }
+        inputPaused = pause
+        logger.debug(pause ? "input paused: stage 2 is behind" : "input resumed", metadata: ["backlog": "\(backlog)"])
     }
 
     /// outputs → ack → changelog → ack → offsets, in one transaction with exactly-once.
@@ -185,6 +246,7 @@ final class WorkerSession: @unchecked Sendable {
         guard !offsets.isEmpty else { return }
         let transactional = settings.guarantee == .exactlyOnce
         let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
+        let published = ContinuousClock.now
         if transactional { try producer.beginTransaction() }
         do {
             for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
@@ -193,6 +255,7 @@ final class WorkerSession: @unchecked Sendable {
             for a in two.alerts { try await send(settings.alertsTopic, Array(a.key.utf8), a.value) }
             for r in two.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
             try await flush()
+            let outputsAcked = ContinuousClock.now
             if crash == .afterOutputs { throw SimulatedCrash(point: .afterOutputs) }
 
             if !two.changelog.isEmpty {
@@ -217,7 +280,12 @@ final class WorkerSession: @unchecked Sendable {
                     try await consumer.commit(offsets, wait: true)
                 }
             }
-            context.metrics.commitDuration.recordNanoseconds((ContinuousClock.now - commitStarted).nanoseconds)
+            let committed = ContinuousClock.now
+            context.metrics.commitDuration.recordNanoseconds((committed - commitStarted).nanoseconds)
+            logger.trace("batch published", metadata: [
+                "outputs_ms": "\((outputsAcked - published).milliseconds)", "changelog_ms": "\((commitStarted - outputsAcked).milliseconds)",
+                "commit_ms": "\((committed - commitStarted).milliseconds)", "offsets": "\(offsets.count)",
+                "sequenced": "\(one.sequenced.count)", "summaries": "\(two.summaries.count)", "changelog": "\(two.changelog.count)"])
         } catch let error as KafkaError {
             throw BatchFailure(error: error, transactionOpen: transactional)
         }
@@ -277,6 +345,8 @@ enum Retry {
 }
 
 extension Duration {
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
+
     var nanoseconds: Int64 {
         let (s, atto) = components
         return s * 1_000_000_000 + atto / 1_000_000_000

@@ -26,6 +26,9 @@ public struct WorkerSettings: Sendable {
     public var kafkaProperties: [String: String]
     public var registries: Registries
     public var rules: AlertRules
+    /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
+    /// partitions are paused (the embedded broker keeps only ~5 MiB of the sequenced partition).
+    public var maxSequencedBacklog = 8_000
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
 
@@ -69,12 +72,20 @@ public struct WorkerSettings: Sendable {
     /// the limits sit above one full batch plus a fetch round, and the back-off is short.
     public static let consumerTuning: [String: String] = [
         "queued.min.messages": "50000",
-        "queued.max.messages.kbytes": "32768",
+        "queued.max.messages.kbytes": "16384",
         "fetch.error.backoff.ms": "10",
         "fetch.wait.max.ms": "10",
-        "fetch.max.bytes": "16777216",
+        "fetch.max.bytes": "8388608",
         "max.partition.fetch.bytes": "1048576",
     ]
+
+    /// Producer: a new transaction's first AddPartitionsToTxn is often answered
+    /// CONCURRENT_TRANSACTIONS while the previous commit settles; retry it after 10 ms, not 100.
+    public static let producerTuning: [String: String] = ["retry.backoff.ms": "10"]
+
+    /// For the embedded broker only: the mock answers the later of several requests in flight on
+    /// one connection tens of milliseconds late; one at a time is much faster there.
+    public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1"]
 
     static func hostname() -> String { ProcessInfo.processInfo.hostName }
 }
@@ -87,6 +98,8 @@ public struct BatchReport: Sendable {
     public var aggregatedRecords: Int
     /// Per aggregated record: its input's Kafka timestamp (ms), to measure produce → summary.
     public var inputTimestampsMillis: [Int64]
+    /// Per aggregated record: when stage 1 appended it to the sequenced log (ms).
+    public var sequencedTimestampsMillis: [Int64]
     /// Wall clock (ms since the epoch) when the batch's offsets were committed.
     public var committedAtMillis: Int64
 }

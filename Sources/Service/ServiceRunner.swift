@@ -78,6 +78,8 @@ public struct ServiceRunner: Sendable {
             do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
                 throw RunError("cannot create the topics on the embedded broker: \(error)")
             }
+            // Explicit properties still win over the embedded broker's tuning.
+            settings.kafkaProperties = WorkerSettings.embeddedBrokerTuning.merging(settings.kafkaProperties) { $1 }
             printBootstrap(bootstrap)
             logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(bootstrap)"])
         } else {

@@ -19,6 +19,7 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "Input partitions (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
     @Option(help: "Updates per second in the latency phase.") var latencyRate = 10_000
     @Option(help: "Seconds of the latency phase.") var latencySeconds = 10
+    @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
     @Option(help: .hidden) var workerBrokers: String?
 
     static let groupID = "bench-aggregator"
@@ -34,12 +35,16 @@ struct BenchPipeline: AsyncParsableCommand {
     }
 
     func settings(brokers: String) throws -> WorkerSettings {
-        WorkerSettings(
+        var settings = WorkerSettings(
             brokers: brokers, groupID: Self.groupID, inputTopic: "bench.execution-updates",
             summariesTopic: "bench.regional-summaries", alertsTopic: "bench.alerts", rejectedTopic: "bench.rejected",
-            guarantee: .exactlyOnce, transactionalID: "bench-worker",
-            kafkaProperties: ["compression.type": "lz4"],
+            guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: "bench-worker",
+            kafkaProperties: WorkerSettings.embeddedBrokerTuning.merging(["compression.type": "lz4"]) { $1 }.merging(
+                ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_KAFKA_DEBUG"].map { ["debug": $0] } ?? [:]) { $1 },
             registries: try Registries.load(), rules: try AlertRules.bundled())
+        // lz4 keeps a sequenced record near 150 B, so the mock's 5 MiB window holds far more than the default allows.
+        settings.maxSequencedBacklog = 30_000
+        return settings
     }
 }
 
@@ -48,31 +53,31 @@ private struct ProducerSide {
     let options: BenchPipeline
 
     func run() async throws {
-        var logger = Logger(label: "bench")
+        var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .error
         let broker = try EmbeddedBroker(brokers: 3, logger: logger)
         let settings = try options.settings(brokers: broker.bootstrapServers)
         try ensureTopics(TopicPlan(settings, inputPartitions: options.partitions, outputPartitions: 6), on: broker)
 
         let latencyCount = options.latencyRate * options.latencySeconds
-        print("Pipeline bench: \(options.updates) updates through the whole worker (exactly-once), embedded broker (3 brokers)")
+        emit("Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded broker (3 brokers)")
         var clock = ContinuousClock.now
         var all = SyntheticUpdates.generate(count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
         let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
-        print(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
-        print("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
-        print(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
+        emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
+        emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
+        emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
                      Double(options.updates) * averageBytes / 63 / 1_048_576))
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
-        producerConfig.properties = BenchPipeline.producerTuning
+        producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         clock = .now
         for m in all.prefix(options.updates) {
             try await send(producer, settings.inputTopic, m)
         }
         try await producer.flush(timeout: .seconds(300))
-        print(String(format: "  produced in %.1f s", seconds(since: clock)))
+        emit(String(format: "  produced in %.1f s", seconds(since: clock)))
         let latencyPhase = Array(all.suffix(latencyCount))
         all = []
 
@@ -90,7 +95,7 @@ private struct ProducerSide {
         var workerRate = 0.0
         var lines = child.lines.makeAsyncIterator()
         while let line = await lines.next() {
-            print("  worker: \(line)")
+            emit("  worker: \(line)")
             if line.hasPrefix("throughput ") {
                 workerRate = Double(line.split(separator: " ")[1]) ?? 0
                 break
@@ -112,11 +117,11 @@ private struct ProducerSide {
         child.wait()
         await producer.shutdown()
 
-        print("  consumer settings (worker and C baseline): " + WorkerSessionTuning.consumer.sorted { $0.key < $1.key }
+        emit("  consumer settings (worker and C baseline): " + WorkerSessionTuning.consumer.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        print("    sized so one batch plus a fetch round stays under them: librdkafka 2.0.2 stops fetching a partition")
-        print("    for up to 1 s once its queue passes queued.min.messages / queued.max.messages.kbytes (issue #2879)")
-        print(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
+        emit("    sized so one batch plus a fetch round stays under them: librdkafka 2.0.2 stops fetching a partition")
+        emit("    for up to 1 s once its queue passes queued.min.messages / queued.max.messages.kbytes (issue #2879)")
+        emit(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
                      cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
     }
 
@@ -140,6 +145,8 @@ private struct WorkerSide {
             var aggregated = 0
             var throughputDone = false
             var latencies: [Int64] = []
+            var stageOneLatencies: [Int64] = []
+            var inputSpan: (first: Int64, last: Int64) = (.max, .min)
         }
         let state = Mutex(State())
     }
@@ -155,6 +162,8 @@ private struct WorkerSide {
                 if s.firstBatch == nil && report.inputMessages > 0 { s.firstBatch = .now }
                 if s.aggregated >= target {
                     s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
+                    s.stageOneLatencies += zip(report.inputTimestampsMillis, report.sequencedTimestampsMillis).map { $1 - $0 }
+                    for t in report.inputTimestampsMillis { s.inputSpan = (min(s.inputSpan.first, t), max(s.inputSpan.last, t)) }
                 }
                 s.aggregated += report.aggregatedRecords
                 var out: [String] = []
@@ -167,7 +176,9 @@ private struct WorkerSide {
                 if s.latencies.count >= latencyCount && s.throughputDone {
                     let sorted = s.latencies.sorted()
                     let p = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-                    out.append("latency at \(options.latencyRate)/s, produce → summary committed (\(sorted.count) updates): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms")
+                    out.append("latency at \(options.latencyRate)/s, produce → summary committed (\(sorted.count) updates produced over \(s.inputSpan.last - s.inputSpan.first) ms): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms")
+                    let one = s.stageOneLatencies.sorted()
+                    out.append("  of which input produced → appended to the sequenced log: p50 \(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
                     out.append("done")
                     s.latencies.removeAll()
                     s.throughputDone = false
@@ -177,11 +188,19 @@ private struct WorkerSide {
             }
             for m in messages { done.continuation.yield(m) }
         }
-        var logger = Logger(label: "bench.worker")
-        logger.logLevel = .error
+        var logger = Logger(label: "bench.worker", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         let worker = Worker(settings: settings, logger: logger)
         let task = Task { try await worker.run() }
         emit("started")
+        let progress = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                let (aggregated, started) = stats.state.withLock { ($0.aggregated, $0.firstBatch != nil) }
+                emit("progress: \(aggregated) aggregated, input seen: \(started), ready: \(worker.isReady)")
+            }
+        }
+        defer { progress.cancel() }
         let deadline = Task {
             try await Task.sleep(for: .seconds(600))
             done.continuation.yield("error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) updates; records lost in the mock's 5 MiB window?)")
@@ -226,6 +245,7 @@ private final class WorkerChild: Sendable {
         process.arguments = path + [
             "--worker-brokers", brokers, "--updates", String(options.updates), "--partitions", String(options.partitions),
             "--latency-rate", String(options.latencyRate), "--latency-seconds", String(options.latencySeconds),
+            "--guarantee", options.guarantee,
         ]
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Kafka
 @testable import Pipeline
+import ServiceLifecycleTestKit
 import Testing
 
 /// Checks the final outputs of a deployment against the hand-computed fixture.
@@ -56,6 +57,31 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
             #expect(key != nil && record["key"] as? String == key.map { String(decoding: $0, as: UTF8.self) })
             let original = Fixture.stream.first { $0.key == record["key"] as? String && Data($0.value ?? []).base64EncodedString() == record["payload_base64"] as? String }
             #expect(original != nil, "payload_base64 carries the original bytes")
+        }
+    }
+}
+
+@Suite struct ShutdownTests {
+    /// ServiceLifecycle's graceful shutdown (what SIGTERM triggers in a ServiceGroup) ends `run`
+    /// normally after the open batch, leaving the group.
+    @Test func gracefulShutdownReturnsNormally() async throws {
+        let d = try Deployment("graceful")
+        let worker = Worker(settings: d.settings(worker: 0), logger: quietLogger)
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await worker.run() }
+            try await d.produce(Fixture.stream)
+            try await waitForFixtureState([worker])
+            trigger.triggerGracefulShutdown()
+            let forced = Flag()
+            let bound = Task {
+                try await Task.sleep(for: .seconds(30))
+                forced.set()
+                run.cancel()  // bound the wait; a graceful stop returns well before
+            }
+            try await run.value
+            bound.cancel()
+            #expect(!forced.isSet, "run ended only when cancelled, not on graceful shutdown")
+            #expect(!worker.isReady)
         }
     }
 }

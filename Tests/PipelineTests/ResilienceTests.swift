@@ -98,7 +98,9 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         #expect((try? await owner?.stop().get()) != nil)
         try await group.produce(Array(stream[half...]))
 
-        let expected = try await finalSummaries([single.worker], settleOn: nil)
+        // The single worker and the group must both reach what the aggregator alone makes of the stream.
+        let expected = try Self.aggregatedDirectly(stream, registries: registries)
+        _ = try await finalSummaries([single.worker], settleOn: expected)
         let remaining = workers.filter { $0 !== owner }
         _ = try await finalSummaries(remaining.map(\.worker), settleOn: expected)
         for w in remaining + [single] { #expect((try? await w.stop().get()) != nil) }
@@ -109,26 +111,44 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         #expect(fromGroup == fromReference)
     }
 
-    /// The current summaries (key → content) once they stop changing, or once they equal `settleOn`.
-    func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]?) async throws -> [String: NSDictionary] {
-        var last: [String: NSDictionary] = [:]
-        var stableSince = ContinuousClock.now
-        try await eventually(.seconds(90), "settled summaries") {
-            var current: [String: NSDictionary] = [:]
+    /// Waits until the workers' current summaries (key → content) equal `target`.
+    func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]) async throws -> [String: NSDictionary] {
+        var current: [String: NSDictionary] = [:]
+        try await eventually(.seconds(90), "summaries equal to the aggregator's") {
+            current = [:]
             for w in workers {
                 for s in await w.summaries(region: nil, year: nil, period: nil).compactMap(parse) {
-                    current["\(s["region"] as? String ?? "")/\(s["fiscal_year"] as? Int ?? 0)/\(s["period_end"] as? String ?? "")"] = content(s)
+                    current[Self.key(s)] = content(s)
                 }
             }
-            if let target { return current == target }
-            if current != last || current.isEmpty {
-                last = current
-                stableSince = .now
-                return false
-            }
-            return ContinuousClock.now - stableSince > .seconds(3)
+            return current == target
         }
-        return last
+        return current
+    }
+
+    static func key(_ s: [String: Any]) -> String {
+        "\(s["region"] as? String ?? "")/\(s["fiscal_year"] as? Int ?? 0)/\(s["period_end"] as? String ?? "")"
+    }
+
+    /// The stream applied in order to one aggregator, without Kafka: every final summary.
+    static func aggregatedDirectly(_ stream: [(key: String?, value: [UInt8]?)], registries: Registries) throws -> [String: NSDictionary] {
+        let decoder = ExecutionUpdateDecoder(registries: registries)
+        let aggregator = Aggregator(configuration: AggregatorConfiguration(registries: registries, rules: try Shared.rules.get()))
+        for m in stream {
+            guard case .success(let update) = decoder.decode(payload: m.value, key: m.key.map { Array($0.utf8) }) else { continue }
+            _ = aggregator.apply(update)
+        }
+        _ = aggregator.endBatch(at: "2026-01-01T00:00:00.000Z")
+        var result: [String: NSDictionary] = [:]
+        for scope in SummaryScope.all {
+            for year in aggregator.fiscalYears {
+                for period in aggregator.summaryPeriods(scope, fiscalYear: year) {
+                    guard let json = parse(aggregator.summary(scope, fiscalYear: year, periodEnd: period, computedAt: "")) else { continue }
+                    result[key(json)] = content(json)
+                }
+            }
+        }
+        return result
     }
 }
 
@@ -189,7 +209,8 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
 @Suite struct OutageTests {
     /// A broker goes down for a few seconds mid-stream; the worker waits and resumes by itself.
     @Test func brokerDownMidStreamLosesNothing() async throws {
-        let d = try Deployment("outage", batchMaxMessages: 2)
+        // A cluster of its own: taking a broker down must not disturb the other suites.
+        let d = try Deployment("outage", batchMaxMessages: 2, broker: EmbeddedBroker(brokers: 3, logger: quietLogger))
         let running = RunningWorker(d.settings(worker: 0))
         let stream = Fixture.stream
         try await d.produce(Array(stream.prefix(5)))
@@ -205,5 +226,22 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         #expect((try? await running.stop().get()) != nil)
         try await expectFixtureOutputs(d)
         try await expectRepeatsIdentical(d)
+    }
+}
+
+@Suite struct FatalErrorTests {
+    /// A fenced producer cannot go on: `run` ends with a clear fatal error instead of retrying.
+    @Test func fencedProducerEndsRun() async throws {
+        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)  // the injected error must not reach other suites
+        let d = try Deployment("fenced", broker: broker)
+        broker.pushRequestErrors(.endTxn, [.producerFenced])
+        let running = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        let end = try await running.ended(within: .seconds(60))
+        guard case .failure(let error) = end, case WorkerError.fatal(let message) = error else {
+            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+            return
+        }
+        #expect(message.contains("FENCED"))
     }
 }

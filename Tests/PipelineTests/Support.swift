@@ -32,8 +32,9 @@ struct Deployment {
     let base: WorkerSettings
     let inputPartitions: Int32
 
-    init(_ name: String, inputPartitions: Int32 = 4, guarantee: DeliveryGuarantee = .exactlyOnce, batchMaxMessages: Int = 10_000) throws {
-        broker = try Shared.broker.get()
+    init(_ name: String, inputPartitions: Int32 = 4, guarantee: DeliveryGuarantee = .exactlyOnce, batchMaxMessages: Int = 10_000,
+         broker own: EmbeddedBroker? = nil) throws {
+        broker = try own ?? Shared.broker.get()
         let id = "\(name)-\(Shared.counter.add(1, ordering: .relaxed).newValue)"
         base = WorkerSettings(
             brokers: broker.bootstrapServers, groupID: "g-\(id)", inputTopic: "in-\(id)", summariesTopic: "sum-\(id)",
