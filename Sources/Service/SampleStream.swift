@@ -201,24 +201,20 @@ private struct Report {
     var activitiesOffset: Int64 = 0
 
     var json: String {
-        var fields = [
-            #""schema":"khuyencong.execution-update.v1""#,
-            #""report_id":"\#(province)-\#(period)-\#(source.rawValue)-\#(status.rawValue)-r\#(revision)""#,
-            #""province":"\#(province)""#,
-            #""fiscal_year":\#(period.year)"#,
-            #""period_end":"\#(period)""#,
-            #""source":"\#(source.rawValue)""#,
-            #""status":"\#(status.rawValue)""#,
-            #""plan_vnd":\#(plan)"#,
-            #""executed_vnd":\#(executed)"#,
-            #""revision":\#(revision)"#,
-            #""reported_at":"\#(reportedAt)""#,
-        ]
+        var activities: [Activity]?
         if withActivities {
             let training = executed / 5 * 2
-            let projects = 1 + period.month / 3
-            fields.append(#""activities":[{"category":"training","executed_vnd":\#(training + activitiesOffset),"projects":\#(projects),"beneficiaries":\#(projects * 40)},{"category":"trade_promotion","executed_vnd":\#(executed - training),"projects":\#(projects)}]"#)
+            let projects = Int64(1 + period.month / 3)
+            activities = [
+                Activity(category: .training, executedVND: training + activitiesOffset, projects: projects, beneficiaries: projects * 40),
+                Activity(category: .tradePromotion, executedVND: executed - training, projects: projects),
+            ]
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        let update = ExecutionUpdate(
+            reportID: "\(province)-\(period)-\(source.rawValue)-\(status.rawValue)-r\(revision)", province: province,
+            fiscalYear: period.year, periodEnd: period, source: source, status: status, planVND: plan,
+            executedVND: executed, revision: revision, reportedAt: reportedAt, activities: activities
+        )
+        return String(decoding: update.canonicalJSON(), as: UTF8.self)
     }
 }
