@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Pipeline
 
 /// A configuration problem: one line saying what to fix. Never holds a secret value.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -11,11 +12,6 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 /// The settings of `khuyencong run`, resolved with precedence flag > environment > config file
 /// > default.
 public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
-    public enum Guarantee: String, Sendable, CaseIterable {
-        case exactlyOnce = "exactly-once"
-        case atLeastOnce = "at-least-once"
-    }
-
     public struct Topics: Sendable, Equatable {
         public var input: String
         public var summaries: String
@@ -37,7 +33,7 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var brokers: String?
     public var groupID: String
     public var topics: Topics
-    public var guarantee: Guarantee
+    public var guarantee: DeliveryGuarantee
     public var httpHost: String
     public var httpPort: Int
     /// nil: bundled defaults.
@@ -160,8 +156,8 @@ extension RunConfiguration {
         }
 
         let groupID = try topic(.groupID, default: defaultGroupID)
-        let guaranteeText = try text(.guarantee, default: Guarantee.exactlyOnce.rawValue)
-        guard let guarantee = Guarantee(rawValue: guaranteeText) else {
+        let guaranteeText = try text(.guarantee, default: DeliveryGuarantee.exactlyOnce.rawValue)
+        guard let guarantee = DeliveryGuarantee(rawValue: guaranteeText) else {
             throw ConfigurationError("\(value(.guarantee)?.origin ?? "--guarantee") must be exactly-once or at-least-once, got '\(guaranteeText)'")
         }
         let httpText = try text(.http, default: defaultHTTP)

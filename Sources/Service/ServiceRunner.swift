@@ -47,7 +47,7 @@ public struct ServiceRunner: Sendable {
         return WorkerSettings(
             brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, summariesTopic: c.topics.summaries,
             alertsTopic: c.topics.alerts, rejectedTopic: c.topics.rejected,
-            guarantee: c.guarantee == .exactlyOnce ? .exactlyOnce : .atLeastOnce,
+            guarantee: c.guarantee,
             transactionalID: c.transactionalID, batchMaxMessages: c.batchMaxMessages,
             batchMaxMilliseconds: c.batchMaxMs, kafkaProperties: c.kafka.values,
             registries: registries, rules: rules
