@@ -20,6 +20,10 @@ public enum SampleStream {
         /// The 28 northern provinces, first-half 2024 estimates: plan 170.8 billion, KCQG 41.9%, KCĐP 58.1%.
         public static let bac2024Plan = (kcqg: Int64(71_565), kcdp: Int64(99_235))
         public static let bac2024June = (kcqg: Int64(30_050), kcdp: Int64(45_210))
+        /// Not a seed (no published figure): the 20 southern provinces, first-half 2024 estimates,
+        /// so every region shows in the demo; KCQG at 25.76% lags the 30% warning line of June.
+        public static let nam2024Plan = (kcqg: Int64(52_400), kcdp: Int64(83_600))
+        public static let nam2024June = (kcqg: Int64(13_500), kcdp: Int64(41_300))
     }
 
     /// The bundled file, if the resource is present.
@@ -35,6 +39,8 @@ public enum SampleStream {
                  anchors: [(7, Seeds.mttn2022July, true)])
         out.year(2024, region: .bac, plan: Seeds.bac2024Plan,
                  anchors: [(6, Seeds.bac2024June, true)], lastMonthStatus: .estimate)
+        out.year(2024, region: .nam, plan: Seeds.nam2024Plan,
+                 anchors: [(6, Seeds.nam2024June, true)], lastMonthStatus: .estimate)
         return out.lines.joined(separator: "\n") + "\n"
     }
 }
