@@ -11,7 +11,8 @@ import Testing
 
     struct Index {
         var valid: [(file: String, key: String)] = []
-        var invalid: [(file: String, key: String, reason: String, field: String?, schemaDetects: Bool)] = []
+        /// `held`: an update accepted first (conflicting_revision needs one).
+        var invalid: [(file: String, key: String, reason: String, field: String?, schemaDetects: Bool, held: String?)] = []
         var rejected: [(file: String, from: String?, key: String?, topic: String, partition: Int32, offset: Int64, rejectedAt: String)] = []
     }
 
@@ -25,7 +26,7 @@ import Testing
         for e in root["invalid"] as? [[String: Any]] ?? [] {
             index.invalid.append((try #require(e["file"] as? String), try #require(e["key"] as? String),
                                   try #require(e["reason"] as? String), e["field"] as? String,
-                                  try #require(e["schema_detects"] as? Bool)))
+                                  try #require(e["schema_detects"] as? Bool), e["held"] as? String))
         }
         for e in root["rejected"] as? [[String: Any]] ?? [] {
             index.rejected.append((try #require(e["file"] as? String), e["from"] as? String, e["key"] as? String,
@@ -62,13 +63,23 @@ import Testing
     @Test func invalidExamplesAreRejectedForTheirReason() throws {
         let index = try Self.loadIndex()
         let reasons = Set(index.invalid.map(\.reason))
-        let decoderReasons = Set(RejectionReason.allCases.map(\.rawValue)).subtracting(["too_large", "conflicting_revision"])
-        #expect(reasons == decoderReasons)
+        #expect(reasons == Set(RejectionReason.allCases.map(\.rawValue)), "one example per rejection reason")
         var documents: [(json: [UInt8], schemaFile: String)] = []
         for e in index.invalid {
             let payload = try Self.bytes(e.file)
             #expect(e.file.hasPrefix("invalid/\(e.reason)"), "examples are named after their reason")
-            let r = Fixtures.decoder.decode(payload: payload, key: Array(e.key.utf8)).failure
+            let r: Rejection?
+            if let held = e.held {
+                // Decoded fine; the aggregator rejects it against the update it already holds.
+                let aggregator = Aggregator(configuration: try AggregatorConfiguration.bundled())
+                let first = try #require(Fixtures.decoder.decode(payload: try Self.bytes(held), key: Array(e.key.utf8)).success)
+                #expect(aggregator.apply(first) == .accepted)
+                let update = try #require(Fixtures.decoder.decode(payload: payload, key: Array(e.key.utf8)).success, "\(e.file)")
+                guard case .rejected(let rejection) = aggregator.apply(update) else { Issue.record("\(e.file) was not rejected"); continue }
+                r = rejection
+            } else {
+                r = Fixtures.decoder.decode(payload: payload, key: Array(e.key.utf8)).failure
+            }
             #expect(r?.reason.rawValue == e.reason, "\(e.file)")
             #expect(r?.field == e.field, "\(e.file)")
             documents.append((payload, "execution-update.v1.schema.json"))
@@ -79,14 +90,15 @@ import Testing
         }
     }
 
-    @Test func tooLargeIsGenerated() throws {
-        var payload = try Self.bytes("execution-update/full.json")
-        payload.removeLast(2) // "}\n"
-        payload += Array(#","padding":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 70_000) + Array("\"}".utf8)
+    @Test func tooLargeIsRecordedTruncated() throws {
+        let payload = try Self.bytes("invalid/too_large.json")
+        #expect(payload.count > ExecutionUpdateDecoder.maxPayloadBytes)
         let r = try #require(Fixtures.decoder.decode(payload: payload, key: Array("49".utf8)).failure)
-        #expect(r.reason == .tooLarge && r.field == nil)
         let record = RejectedRecord(rejection: r, topic: "khuyencong.execution-updates.v1", partition: 1, offset: 9,
                                     key: Array("49".utf8), payload: payload, rejectedAt: "2026-11-21T09:30:00Z")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(record.json())) as? [String: Any])
+        #expect(json["payload_truncated"] as? Bool == true)
+        #expect(Data(base64Encoded: json["payload_base64"] as? String ?? "")?.count == ExecutionUpdateDecoder.maxPayloadBytes)
         try validate(record.json(), against: "rejected.v1.schema.json")
     }
 
