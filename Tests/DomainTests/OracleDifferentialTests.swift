@@ -6,7 +6,8 @@ import Testing
 /// Differential test against an independent reference model (Tests/Oracle/reference_model.py,
 /// brute force, written from the contract alone): random but meaningful streams go through the
 /// `Aggregator` batch by batch and through the model; every outcome, emitted summary and alert
-/// (JSON-parsed, `computed_at` removed) and their order must agree.
+/// (JSON-parsed, `computed_at` removed) and their order must agree, across restarts that
+/// restore the aggregator from its changelog.
 @Suite struct OracleDifferentialTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func aggregatorMatchesReferenceModel(seed: UInt64) throws {
@@ -15,12 +16,19 @@ import Testing
         let expected = try ReferenceModel.run(batches)
         #expect(expected.count == batches.count)
 
-        let aggregator = Aggregator(configuration: try .bundled())
+        // Restarts from the changelog alone on the way must not change a single output.
+        var aggregator = Aggregator(configuration: try .bundled())
+        var changelog: [ChangelogRecord] = []
         var mismatches: [String] = []
         var compared = (summaries: 0, alerts: 0, outcomes: [String: Int]())
         for (i, batch) in batches.enumerated() where i < expected.count {
+            if i % 5 == 4 {
+                aggregator = Aggregator(configuration: try .bundled())
+                try aggregator.restore(changelog)
+            }
             let outcomes = batch.updates.map { OracleJSON.outcome(aggregator.apply($0)) }
             let out = aggregator.endBatch(at: batch.timestamp)
+            changelog += out.changelog
             let want = expected[i]
             compared.summaries += want.summaries.count
             compared.alerts += want.alerts.count
