@@ -43,6 +43,40 @@ import Testing
         print("oracle seed \(seed): \(compared.summaries) summaries, \(compared.alerts) alerts, outcomes \(compared.outcomes.sorted { $0.key < $1.key })")
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
+
+    /// The recovery margins step by step (narrow windows a random stream rarely hits): raised
+    /// critical, kept critical above its threshold as M moves, critical → warning inside the
+    /// warning margin, resolved. Messages never claim "below" a threshold the rate is above.
+    @Test func hysteresisWalkMatchesReferenceModel() throws {
+        func update(_ month: Int, _ executed: Int64, _ revision: Int64) -> ExecutionUpdate {
+            ExecutionUpdate(reportID: "BP-\(month)-r\(revision)", province: "70", fiscalYear: 2024,
+                            periodEnd: YearMonth(year: 2024, month: month), source: .kcqg, status: .actual,
+                            planVND: 1000, executedVND: executed, revision: revision, reportedAt: "2024-09-01T00:00:00Z")
+        }
+        // July: critical < 17.5, warning < 35; August: critical < 20 (+2 = 22), warning < 40 (+2 = 42).
+        let steps: [ExecutionUpdate] = [update(7, 100, 1), update(7, 180, 2), update(8, 200, 1), update(8, 410, 2), update(8, 430, 3)]
+        let batches = steps.enumerated().map { OracleBatch(timestamp: "2024-09-0\($0.offset + 1)T00:00:00Z", updates: [$0.element]) }
+        let expected = try ReferenceModel.run(batches)
+        let aggregator = Aggregator(configuration: try .bundled())
+        var mismatches: [String] = [], messages: [String] = []
+        for (i, batch) in batches.enumerated() where i < expected.count {
+            batch.updates.forEach { _ = aggregator.apply($0) }
+            let out = aggregator.endBatch(at: batch.timestamp)
+            mismatches += OracleJSON.compare("batch \(i) summaries", swift: out.summaries, model: expected[i].summaries)
+            mismatches += OracleJSON.compare("batch \(i) alerts", swift: out.alerts, model: expected[i].alerts)
+            for a in out.alerts where a.key == "province:70/2024/KCQG" {
+                let object = try JSONSerialization.jsonObject(with: Data(a.value)) as? [String: Any]
+                messages.append("\(object?["state"] ?? "") \(object?["message"] ?? "")")
+            }
+        }
+        #expect(mismatches.isEmpty, Comment(rawValue: mismatches.joined(separator: "\n")))
+        #expect(messages == [
+            "raised Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, thấp hơn ngưỡng 17,50%",
+            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 20,00% kế hoạch năm, chưa đạt ngưỡng hạ mức cảnh báo 22,00%",
+            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 41,00% kế hoạch năm, chưa đạt ngưỡng kết thúc cảnh báo 42,00%",
+            "resolved Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 43,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 42,00%; hết cảnh báo",
+        ])
+    }
 }
 
 struct OracleBatch {

@@ -462,9 +462,13 @@ class Model:
             end = round_half_away((th["warning"][0] + margin) * 100)
             msg = "%s %s %s đạt %s%% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo %s%%; hết cảnh báo" % (
                 subject, where, period, vn_number(rate_h), vn_number(end))
-        else:
+        elif Fraction(exe * 100, plan) < thr:
             msg = "%s %s %s đạt %s%% kế hoạch năm, thấp hơn ngưỡng %s%%" % (
                 subject, where, period, vn_number(rate_h), vn_number(round_half_away(thr * 100)))
+        else:  # kept by the recovery margin (Schemas/README.md): name the level still to reach
+            what = "ngưỡng hạ mức cảnh báo" if sev == "critical" else "ngưỡng kết thúc cảnh báo"
+            msg = "%s %s %s đạt %s%% kế hoạch năm, chưa đạt %s %s%%" % (
+                subject, where, period, vn_number(rate_h), what, vn_number(round_half_away((thr + margin) * 100)))
         return {
             "schema": "khuyencong.alert.v1", "alert_id": aid, "state": state, "severity": sev,
             "scope": {"level": level, "code": code, "name": name},
