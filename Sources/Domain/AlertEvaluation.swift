@@ -116,7 +116,11 @@ enum AlertEvaluation {
     static func evaluate(
         key: AlertKey, observation o: AlertObservation, prior: ActiveAlert?, rules: AlertRules, timestamp: String
     ) -> (message: [UInt8]?, state: ActiveAlert?) {
-        guard let band = rules.band(forMonth: o.month) else { return (nil, prior) }  // month not evaluated
+        // A month in no band is not evaluated, except that a plan of 0 still resolves an active
+        // alert (its severity, rule and threshold from the band it was last evaluated in).
+        guard let band = rules.band(forMonth: o.month)
+            ?? (o.plan == 0 ? prior.flatMap { rules.band(forMonth: $0.month) } : nil)
+        else { return (nil, prior) }
         let next: AlertRules.Severity? = o.plan == 0 ? nil
             : severity(o, prior: prior?.severity, band: band, margin: rules.recoveryMarginHundredths)
         let transition: Transition

@@ -44,6 +44,42 @@ import Testing
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
 
+    /// Rules that leave months unevaluated (here 7–11): the state is kept there, but a plan
+    /// that becomes 0 still resolves the active alert (contract: "A scope whose plan becomes 0
+    /// resolves its active alert"), with the levels of the band it was last evaluated in.
+    @Test func planZeroResolvesInAMonthNoBandEvaluates() throws {
+        let rulesText = #"""
+            {"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [
+              {"months": [3, 6], "basis": "pace", "critical": {"rule": "h1-critical", "below_pct": 30},
+               "warning": {"rule": "h1-warning", "below_pct": 60}}]}
+            """#
+        let rules = try AlertRules.decode(Array(rulesText.utf8), file: "rules.json")
+        let aggregator = Aggregator(configuration: AggregatorConfiguration(registries: try Registries.load(), rules: rules))
+        func update(_ month: Int, plan: Int64, executed: Int64) -> ExecutionUpdate {
+            ExecutionUpdate(reportID: "BP-\(month)", province: "70", fiscalYear: 2024, periodEnd: YearMonth(year: 2024, month: month),
+                            source: .kcqg, status: .actual, planVND: plan, executedVND: executed, revision: 1,
+                            reportedAt: "2024-10-01T00:00:00Z")
+        }
+        let batches = [
+            OracleBatch(timestamp: "2024-07-01T00:00:00Z", updates: [update(6, plan: 1000, executed: 10)]),
+            OracleBatch(timestamp: "2024-08-01T00:00:00Z", updates: [update(8, plan: 1000, executed: 20)]),
+            OracleBatch(timestamp: "2024-10-01T00:00:00Z", updates: [update(9, plan: 0, executed: 0)]),
+        ]
+        let expected = try ReferenceModel.run(batches, rules: rulesText)
+        var mismatches: [String] = [], states: [String] = []
+        for (i, batch) in batches.enumerated() where i < expected.count {
+            batch.updates.forEach { _ = aggregator.apply($0) }
+            let out = aggregator.endBatch(at: batch.timestamp)
+            mismatches += OracleJSON.compare("batch \(i) alerts", swift: out.alerts, model: expected[i].alerts)
+            for a in out.alerts where a.key == "province:70/2024/KCQG" {
+                let object = try JSONSerialization.jsonObject(with: Data(a.value)) as? [String: Any]
+                states.append("\(object?["state"] ?? "") \(object?["period_end"] ?? "") \(object?["rule"] ?? "")")
+            }
+        }
+        #expect(mismatches.isEmpty, Comment(rawValue: mismatches.joined(separator: "\n")))
+        #expect(states == ["raised 2024-06 h1-critical", "resolved 2024-09 h1-critical"])
+    }
+
     /// The recovery margins step by step (narrow windows a random stream rarely hits): raised
     /// critical, kept critical above its threshold as M moves, critical → warning inside the
     /// warning margin, resolved. Messages never claim "below" a threshold the rate is above.
@@ -204,7 +240,9 @@ enum ReferenceModel {
     }
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func run(_ batches: [OracleBatch]) throws -> [Batch] {
+    /// `rules`: the text of a rules file replacing the defaults (the same file the caller
+    /// gives the aggregator).
+    static func run(_ batches: [OracleBatch], rules: String? = nil) throws -> [Batch] {
         let request: [String: Any] = ["batches": batches.map { b in
             ["timestamp": b.timestamp, "updates": b.updates.map(OracleJSON.object)] as [String: Any]
         }]
@@ -219,6 +257,11 @@ enum ReferenceModel {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, inURL.path, outURL.path]
+        if let rules {
+            let rulesURL = dir.appendingPathComponent("rules.json")
+            try Data(rules.utf8).write(to: rulesURL)
+            process.arguments?.append(rulesURL.path)
+        }
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
         process.waitUntilExit()

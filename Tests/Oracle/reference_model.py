@@ -4,7 +4,7 @@ summary", "Output: alert"; decisions in Schemas/README.md). Written from the con
 brute force: after every batch it recomputes every summary and every alert scope from the held
 reports and emits what changed. Exact arithmetic (int / Fraction). Stdlib only.
 
-Usage: reference_model.py INPUT OUTPUT
+Usage: reference_model.py INPUT OUTPUT [RULES]
 INPUT:  {"batches": [{"timestamp": str, "updates": [execution update objects]}]}
 OUTPUT: [{"outcomes": ["accepted"|"duplicate"|"stale"|"conflicting_revision"],
           "summaries": [{"key", "value"}], "alerts": [{"key", "value"}]}] per batch,
@@ -382,9 +382,15 @@ class Model:
 
     @staticmethod
     def thresholds(m):
+        """The band's thresholds at month m (the band of month m, or None)."""
+        return Model.band_thresholds(m, m)
+
+    @staticmethod
+    def band_thresholds(band_month, m):
+        """Thresholds at month m of the band that holds band_month, or None."""
         for band in RULES["bands"]:
             lo, hi = band["months"]
-            if lo <= m <= hi:
+            if lo <= band_month <= hi:
                 base = Fraction(m * 100, 12) if band["basis"] == "pace" else Fraction(100)
                 c = Fraction(str(band["critical"]["below_pct"])) * base / 100
                 w = Fraction(str(band["warning"]["below_pct"])) * base / 100
@@ -409,10 +415,13 @@ class Model:
                     aid = "%s/%d/%s" % (scope_id, y, s)
                     prior = self.alerts.get(aid)
                     plan, exe = rates[s]
+                    sth = th
                     if plan == 0:
                         if prior is None:
                             continue
                         new = None
+                        # resolves even in a month no band evaluates: the last band's levels
+                        sth = th or self.band_thresholds(prior["month"], m)
                     else:
                         if th is None:
                             continue
@@ -439,7 +448,7 @@ class Model:
                         state, raised_at = "updated", prior["raised_at"]
                     sev = new or prior["severity"]
                     alert = self.alert_value(aid, state, sev, level, code, name, y, m, s, plan, exe,
-                                             th, margin, raised_at)
+                                             sth, margin, raised_at)
                     out.append({"key": aid, "value": alert})
                     if new is None:
                         del self.alerts[aid]
@@ -481,6 +490,10 @@ class Model:
 
 
 def main():
+    global RULES
+    if len(sys.argv) > 3:  # a rules file replacing the defaults
+        with open(sys.argv[3], encoding="utf-8") as f:
+            RULES = json.load(f)
     with open(sys.argv[1], encoding="utf-8") as f:
         batches = json.load(f)["batches"]
     model = Model()
