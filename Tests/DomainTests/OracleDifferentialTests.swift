@@ -124,24 +124,17 @@ struct OracleBatch {
 /// estimates and actuals, revisions with duplicates, stale and conflicting resends, late
 /// earlier-month reports, FY2024–2026, plans around the alert thresholds, some plans of 0.
 struct StreamGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
     /// 2004 codes: same unit in 2025 (01, 38, 96), merged (02→08, 49→48, 60→68, 70→75, 95→96).
     private let codes2004 = ["01", "02", "08", "38", "48", "49", "60", "68", "70", "75", "95", "96"]
     private let codes2025 = ["01", "08", "38", "48", "68", "75", "96"]
     private var sent: [RevisionKey: ExecutionUpdate] = [:]
     private var reportCount = 0
 
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { random = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15) }
 
-    private mutating func next() -> UInt64 {  // SplitMix64
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
     private mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
+        range.lowerBound + Int(random.next() % UInt64(range.count))
     }
     private mutating func pick<T>(_ xs: [T]) -> T { xs[int(0...(xs.count - 1))] }
     private mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
