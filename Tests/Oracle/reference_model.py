@@ -8,7 +8,9 @@ Usage: reference_model.py INPUT OUTPUT [RULES]
 INPUT:  {"batches": [{"timestamp": str, "updates": [execution update objects]}]}
 OUTPUT: [{"outcomes": ["accepted"|"duplicate"|"stale"|"conflicting_revision"],
           "summaries": [{"key", "value"}], "alerts": [{"key", "value"}]}] per batch,
-        summary values without computed_at.
+        summary values without computed_at; percentages as exact text "#num:12.1" (see as_number).
+RULES:  an alert-rules file replacing Sources/Domain/Resources/alert-rules.json.
+Run by Tests/DomainTests/OracleDifferentialTests.swift.
 """
 import csv
 import json
