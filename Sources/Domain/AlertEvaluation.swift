@@ -116,7 +116,11 @@ enum AlertEvaluation {
     static func evaluate(
         key: AlertKey, observation o: AlertObservation, prior: ActiveAlert?, rules: AlertRules, timestamp: String
     ) -> (message: [UInt8]?, state: ActiveAlert?) {
-        guard let band = rules.band(forMonth: o.month) else { return (nil, prior) }  // month not evaluated
+        // A month in no band is not evaluated, except that a plan of 0 still resolves an active
+        // alert (its severity, rule and threshold from the band it was last evaluated in).
+        guard let band = rules.band(forMonth: o.month)
+            ?? (o.plan == 0 ? prior.flatMap { rules.band(forMonth: $0.month) } : nil)
+        else { return (nil, prior) }
         let next: AlertRules.Severity? = o.plan == 0 ? nil
             : severity(o, prior: prior?.severity, band: band, margin: rules.recoveryMarginHundredths)
         let transition: Transition
@@ -161,17 +165,19 @@ enum AlertEvaluation {
         w.key("expected_rate_pct"); w.percent(Percent.ofPercent(Int128(o.month) * 100, 12))
         w.key("threshold_pct"); w.percent(thrPct)
         w.key("rule"); w.string(level.rule)
-        w.key("message"); w.string(sentence(key: key, o: o, transition: transition, rate: rate, thresholdPct: thrPct, band: band, rules: rules))
+        w.key("message"); w.string(sentence(key: key, o: o, transition: transition, severity: severity, rate: rate, thresholdPct: thrPct, band: band, rules: rules))
         w.key("raised_at"); w.string(raisedAt)
         w.endObject()
         return w.bytes
     }
 
     /// "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 đạt 12,11% kế hoạch
-    /// năm, thấp hơn ngưỡng 17,50%" (month 12: "cả năm 2022").
+    /// năm, thấp hơn ngưỡng 17,50%" (month 12: "cả năm 2022"). A severity kept only by the
+    /// recovery margin (rate at or above its threshold) names the level still to reach instead,
+    /// so the sentence never says "below" a threshold the rate is not below.
     static func sentence(
-        key: AlertKey, o: AlertObservation, transition: Transition, rate: Int128?, thresholdPct: Int128?,
-        band: AlertRules.Band, rules: AlertRules
+        key: AlertKey, o: AlertObservation, transition: Transition, severity: AlertRules.Severity, rate: Int128?,
+        thresholdPct: Int128?, band: AlertRules.Band, rules: AlertRules
     ) -> String {
         let period = o.month == 12 ? "cả năm \(key.fiscalYear)" : "\(o.month) tháng đầu năm \(key.fiscalYear)"
         let head = "\(key.source.messageLabel) \(o.scopeInSentence) \(period)"
@@ -181,6 +187,13 @@ enum AlertEvaluation {
             let exit = threshold(band.warning.belowHundredths, band.basis, month: o.month) + Int128(rules.recoveryMarginHundredths) * 1200
             let exitPct = Percent.ofPercent(exit, denominator).map(Percent.vietnamese) ?? "?"
             return "\(achieved), đạt ngưỡng kết thúc cảnh báo \(exitPct)%; hết cảnh báo"
+        }
+        let level = severity == .critical ? band.critical : band.warning
+        let thr = threshold(level.belowHundredths, band.basis, month: o.month)
+        guard below(o, thr) else {
+            let exit = Percent.ofPercent(thr + Int128(rules.recoveryMarginHundredths) * 1200, denominator).map(Percent.vietnamese) ?? "?"
+            let what = severity == .critical ? "ngưỡng hạ mức cảnh báo" : "ngưỡng kết thúc cảnh báo"
+            return "\(achieved), chưa đạt \(what) \(exit)%"
         }
         return "\(achieved), thấp hơn ngưỡng \(thresholdPct.map(Percent.vietnamese) ?? "?")%"
     }
