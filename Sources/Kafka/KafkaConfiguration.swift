@@ -45,7 +45,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var isolationLevel = IsolationLevel.readCommitted
     public var autoOffsetReset = OffsetReset.earliest
     public var enableAutoCommit = false
-    public var rebalanceProtocol = RebalanceProtocol.cooperative
+    /// Eager by default: librdkafka before 2.3 aborts the process when a cooperative-sticky
+    /// consumer is destroyed before its first assignment (librdkafka #4312; Debian 12 ships 2.0.2).
+    public var rebalanceProtocol = RebalanceProtocol.eager
     public var sessionTimeoutMs: Int?
     /// librdkafka statistics interval; needed for `KafkaConsumer.lag()` (0 = off).
     public var statisticsIntervalMs = 0

@@ -63,10 +63,12 @@ private func sequence(of message: KafkaMessage) -> Int? {
         let topic = unique("shared")
         let group = unique("shared-group")
         try broker.createTopic(topic, partitions: 6)
-        let a = try consumer(broker, group: group, topics: [topic])
-        let b = try consumer(broker, group: group, topics: [topic])
+        // Cooperative: B keeps its own partitions while A's move to it, so nothing B already
+        // consumed (uncommitted, below) is handed out again.
+        let a = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = .cooperative }
+        let b = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = .cooperative }
         // Let the group settle first (nothing is produced yet, so nothing is skipped).
-        let settle = ContinuousClock.now + .seconds(30)
+        let settle = ContinuousClock.now + groupWaitLimit
         while true {
             _ = try await a.poll(timeout: .milliseconds(50))
             _ = try await b.poll(timeout: .milliseconds(50))
@@ -83,7 +85,7 @@ private func sequence(of message: KafkaMessage) -> Int? {
         try await producer.flush()
         var received: [String: Int] = [:]
         var fromA = Set<Int32>(), fromB = Set<Int32>()
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + groupWaitLimit
         while received.values.reduce(0, +) < 600 {
             try #require(ContinuousClock.now < deadline, "only \(received.count) of 600 received")
             for (consumer, isA) in [(a, true), (b, false)] {
@@ -105,7 +107,7 @@ private func sequence(of message: KafkaMessage) -> Int? {
         }
         try await producer.flush()
         await producer.shutdown()
-        let rest = try await consume(b, count: 600, commit: false, limit: .seconds(30))
+        let rest = try await consume(b, count: 600, commit: false)
         for m in rest { received[String(decoding: m.value ?? [], as: UTF8.self), default: 0] += 1 }
         let after = try await b.poll(timeout: .milliseconds(300))
         await b.close()

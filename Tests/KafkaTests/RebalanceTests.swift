@@ -43,7 +43,7 @@ private final class HookLog: Sendable {
             return c
         }
         let a = try member("A")
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + groupWaitLimit
         while try a.assignment().count < 4 {
             try #require(ContinuousClock.now < deadline, "A never got all partitions")
             _ = try await a.poll(timeout: .milliseconds(50))
@@ -83,7 +83,7 @@ private final class HookLog: Sendable {
         let topic = unique("pause")
         try broker.createTopic(topic, partitions: 2)
         let consumer = try consumer(broker, group: unique("pause-group"), topics: [topic])
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + groupWaitLimit
         while try consumer.assignment().count < 2 {
             try #require(ContinuousClock.now < deadline)
             _ = try await consumer.poll(timeout: .milliseconds(50))
@@ -115,11 +115,11 @@ private final class HookLog: Sendable {
         let consumer = try consumer(broker, group: unique("lag-group"), topics: [topic]) { $0.statisticsIntervalMs = 100 }
         // The application takes 4 of the 10: 6 are still to be consumed, whatever is committed.
         var taken = 0
-        try await pollUntil(consumer, limit: .seconds(10), maxMessages: 1) { batch in
+        try await pollUntil(consumer, maxMessages: 1) { batch in
             taken += batch.count
             return taken == 4
         }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + groupWaitLimit
         while consumer.lag()[TopicPartition(topic, 0)] != 6 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))  // statistics arrive on librdkafka's schedule
         }

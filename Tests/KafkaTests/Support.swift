@@ -41,7 +41,11 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Polls until `done` says so or `limit` passes (bounded wait); `body` sees every batch.
-func pollUntil(_ consumer: KafkaConsumer, limit: Duration = .seconds(20), maxMessages: Int = 10_000,
+/// Bound of the waits on a consumer group: generous, since a loaded 2-core machine running the
+/// whole suite in parallel can take tens of seconds to settle a group on the embedded broker.
+let groupWaitLimit: Duration = .seconds(90)
+
+func pollUntil(_ consumer: KafkaConsumer, limit: Duration = groupWaitLimit, maxMessages: Int = 10_000,
                _ body: (KafkaMessageBatch) async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
@@ -52,7 +56,7 @@ func pollUntil(_ consumer: KafkaConsumer, limit: Duration = .seconds(20), maxMes
 }
 
 /// Consumes owned copies until `count` messages arrived (bounded), committing as it goes.
-func consume(_ consumer: KafkaConsumer, count: Int, commit: Bool = true, limit: Duration = .seconds(20)) async throws -> [KafkaMessage] {
+func consume(_ consumer: KafkaConsumer, count: Int, commit: Bool = true, limit: Duration = groupWaitLimit) async throws -> [KafkaMessage] {
     var messages: [KafkaMessage] = []
     try await pollUntil(consumer, limit: limit) { batch in
         messages += batch.map { $0.owned() }
