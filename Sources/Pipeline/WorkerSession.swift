@@ -22,6 +22,8 @@ final class WorkerSession: @unchecked Sendable {
     private var revokedDuringCollection: Set<TopicPartition> = []
     private var hookError: (any Error)?
     private var lastLagReport = ContinuousClock.now
+    /// When the previous batch was published: a batch's poll time includes the empty polls before it.
+    private var previousBatchEnd: ContinuousClock.Instant?
     /// Sequenced records this session appended, and sequenced records it read back (as owner).
     private var sequencedAppended = 0
     private var sequencedRead = 0
@@ -159,7 +161,7 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     private func runBatch() async throws {
-        let polling = ContinuousClock.now
+        let polling = previousBatchEnd ?? ContinuousClock.now
         try await collect()
         guard !collected.isEmpty else {
             try throttleInput()
@@ -216,6 +218,7 @@ final class WorkerSession: @unchecked Sendable {
         collected.removeAll(keepingCapacity: true)
         try await publish(one, two, offsets: offsets, timings: &timings)
 
+        previousBatchEnd = .now
         let elapsed = ContinuousClock.now - started
         context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
         context.metrics.batchMessages.record(one.messages + sequencedEntries.count)

@@ -113,7 +113,7 @@ public struct BatchReport: Sendable {
 
 /// One batch's phases, in order (zero for a phase the batch skipped).
 public struct BatchTimings: Sendable {
-    /// Polling the consumer (and the sequenced queue) until the batch was collected.
+    /// From the end of the previous batch until this one was collected (empty polls included).
     public var poll = Duration.zero
     public var stageOne = Duration.zero
     public var stageTwo = Duration.zero
