@@ -22,6 +22,7 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
     @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = 10_000
     @Option(help: "The worker's --batch-max-ms.") var batchMaxMs = 20
+    @Option(help: "linger.ms of the producer that writes the throughput phase's input beforehand.") var preloadLingerMs = 5
     @Option(help: .hidden) var workerBrokers: String?
 
     static let groupID = "bench-aggregator"
@@ -90,13 +91,16 @@ private struct ProducerSide {
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
             .merging(WorkerSettings.embeddedBrokerTuning) { $1 }
-        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        var preloadConfig = producerConfig
+        preloadConfig.properties["linger.ms"] = String(options.preloadLingerMs)
+        let preloader = try KafkaProducer(configuration: preloadConfig, logger: logger)
         clock = .now
         for m in all.prefix(options.updates) {
-            try await send(producer, settings.inputTopic, m)
+            try await send(preloader, settings.inputTopic, m)
         }
-        try await producer.flush(timeout: .seconds(300))
-        emit(String(format: "  produced in %.1f s", seconds(since: clock)))
+        await preloader.shutdown(timeout: .seconds(300))
+        emit(String(format: "  produced in %.1f s (linger.ms=%d)", seconds(since: clock), options.preloadLingerMs))
+        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         let latencyPhase = Array(all.suffix(latencyCount))
         all = []
 
