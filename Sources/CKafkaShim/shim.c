@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 
 rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                  const void *key, size_t key_len,
@@ -138,4 +139,13 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
     rd_kafka_destroy(rk);
     if (consumed < count) snprintf(errstr, errstr_size, "consumed only %lld of %lld", consumed, count);
     return consumed;
+}
+
+int shim_set_malloc_arena_max(int n) {
+#ifdef M_ARENA_MAX
+    return mallopt(M_ARENA_MAX, n);
+#else
+    (void)n;
+    return 0;
+#endif
 }

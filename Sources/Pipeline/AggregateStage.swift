@@ -71,10 +71,15 @@ final class AggregateStage: Sendable {
             owned.withLock { state in
                 guard let aggregator = state?.aggregator else { return }
                 for a in aggregate(segment, aggregator, &out) { state?.alerts[a.key] = a.value }
-                metrics.revisionKeys.record(aggregator.revisionKeyCount)
-                updateActiveAlertGauges(aggregator)
             }
             out.segments += 1
+        }
+        // Gauges once per poll, not per segment: listing the active alerts sorts and encodes them.
+        guard !segments.isEmpty else { return }
+        owned.withLock { state in
+            guard let aggregator = state?.aggregator else { return }
+            metrics.revisionKeys.record(aggregator.revisionKeyCount)
+            updateActiveAlertGauges(aggregator)
         }
     }
 

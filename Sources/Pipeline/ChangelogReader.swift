@@ -13,7 +13,7 @@ struct ChangelogReader {
 
     func readAll(stop: @Sendable () -> Bool) async throws -> [ChangelogRecord] {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
-        configuration.properties = settings.kafkaProperties
+        configuration.properties = WorkerSettings.clientTuning.merging(settings.kafkaProperties) { $1 }
         configuration.properties["enable.partition.eof"] = "true"
         configuration.properties["fetch.wait.max.ms"] = configuration.properties["fetch.wait.max.ms"] ?? "10"
         var quiet = logger

@@ -22,6 +22,8 @@ final class WorkerSession: @unchecked Sendable {
     private var revokedDuringCollection: Set<TopicPartition> = []
     private var hookError: (any Error)?
     private var lastLagReport = ContinuousClock.now
+    /// When the previous batch was published: a batch's poll time includes the empty polls before it.
+    private var previousBatchEnd: ContinuousClock.Instant?
     /// Sequenced records this session appended, and sequenced records it read back (as owner).
     private var sequencedAppended = 0
     private var sequencedRead = 0
@@ -159,7 +161,7 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     private func runBatch() async throws {
-        let polling = ContinuousClock.now
+        let polling = previousBatchEnd ?? ContinuousClock.now
         try await collect()
         guard !collected.isEmpty else {
             try throttleInput()
@@ -200,9 +202,13 @@ final class WorkerSession: @unchecked Sendable {
         }
         context.metrics.consumed.increment(by: one.messages)
         one.markEndOfSegment()
+        var timings = BatchTimings()
+        timings.poll = started - polling
+        timings.stageOne = stageOneDone - started
+        timings.stageTwo = ContinuousClock.now - stageOneDone
         logger.trace("batch processed", metadata: [
-            "poll_ms": "\((started - polling).milliseconds)", "stage1_ms": "\((stageOneDone - started).milliseconds)",
-            "stage2_ms": "\((ContinuousClock.now - stageOneDone).milliseconds)", "end_batch_ms": "\(two.endBatchTime.milliseconds)",
+            "poll_ms": "\(timings.poll.milliseconds)", "stage1_ms": "\(timings.stageOne.milliseconds)",
+            "stage2_ms": "\(timings.stageTwo.milliseconds)", "end_batch_ms": "\(two.endBatchTime.milliseconds)",
             "input": "\(one.messages)", "sequenced_in": "\(sequencedEntries.count)", "segments": "\(two.segments)"])
 
         var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
@@ -210,8 +216,9 @@ final class WorkerSession: @unchecked Sendable {
             offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: context.stage.committableOffset(next: next)))
         }
         collected.removeAll(keepingCapacity: true)
-        try await publish(one, two, offsets: offsets)
+        try await publish(one, two, offsets: offsets, timings: &timings)
 
+        previousBatchEnd = .now
         let elapsed = ContinuousClock.now - started
         context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
         context.metrics.batchMessages.record(one.messages + sequencedEntries.count)
@@ -219,7 +226,8 @@ final class WorkerSession: @unchecked Sendable {
         if let observer = settings.batchObserver {
             observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.records,
                                  inputTimestampsMillis: two.inputTimestamps,
-                                 sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis()))
+                                 sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
+                                 timings: timings))
         }
         sequencedAppended += one.sequenced.count
         try throttleInput()
@@ -242,7 +250,8 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     /// outputs → ack → changelog → ack → offsets, in one transaction with exactly-once.
-    private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset]) async throws {
+    private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset],
+                         timings: inout BatchTimings) async throws {
         guard !offsets.isEmpty else { return }
         let transactional = settings.guarantee == .exactlyOnce
         let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
@@ -265,12 +274,14 @@ final class WorkerSession: @unchecked Sendable {
             if crash == .afterChangelog { throw SimulatedCrash(point: .afterChangelog) }
 
             let commitStarted = ContinuousClock.now
+            var offsetsSent = commitStarted
             if transactional {
                 let metadata = try consumer.groupMetadata()
                 try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
                     try await producer.sendOffsetsToTransaction(offsets, groupMetadata: metadata)
                 }
                 if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }
+                offsetsSent = .now
                 try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
                     try await producer.commitTransaction()
                 }
@@ -279,8 +290,13 @@ final class WorkerSession: @unchecked Sendable {
                 try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
                     try await consumer.commit(offsets, wait: true)
                 }
+                offsetsSent = .now
             }
             let committed = ContinuousClock.now
+            timings.flushOutputs = outputsAcked - published
+            timings.flushChangelog = commitStarted - outputsAcked
+            timings.sendOffsets = offsetsSent - commitStarted
+            timings.commit = committed - offsetsSent
             context.metrics.commitDuration.recordNanoseconds((committed - commitStarted).nanoseconds)
             logger.trace("batch published", metadata: [
                 "outputs_ms": "\((outputsAcked - published).milliseconds)", "changelog_ms": "\((commitStarted - outputsAcked).milliseconds)",

@@ -70,18 +70,23 @@ public struct WorkerSettings: Sendable {
     /// Consumer queue sizing. librdkafka 2.0.2 stops fetching a partition for up to 1 s once the
     /// local queue passes `queued.min.messages` or `queued.max.messages.kbytes` (issue #2879), so
     /// the limits sit above one full batch plus a fetch round, and the back-off is short.
-    public static let consumerTuning: [String: String] = [
+    public static let consumerTuning: [String: String] = clientTuning.merging([
         "queued.min.messages": "50000",
         "queued.max.messages.kbytes": "16384",
         "fetch.error.backoff.ms": "10",
         "fetch.wait.max.ms": "10",
         "fetch.max.bytes": "8388608",
         "max.partition.fetch.bytes": "1048576",
-    ]
+    ]) { $1 }
 
     /// Producer: a new transaction's first AddPartitionsToTxn is often answered
     /// CONCURRENT_TRANSACTIONS while the previous commit settles; retry it after 10 ms, not 100.
-    public static let producerTuning: [String: String] = ["retry.backoff.ms": "10"]
+    public static let producerTuning: [String: String] = clientTuning.merging(["retry.backoff.ms": "10"]) { $1 }
+
+    /// Every client (producer, consumer, changelog reader): TCP_NODELAY. With Nagle on, a small
+    /// request written while an earlier one is unacknowledged waits for the peer's delayed ACK
+    /// (~40 ms); a worker that waits for acks every batch pays that on each round trip.
+    public static let clientTuning: [String: String] = ["socket.nagle.disable": "true"]
 
     /// For the embedded broker only: the mock answers the later of several requests in flight on
     /// one connection tens of milliseconds late; one at a time is much faster there.
@@ -102,6 +107,32 @@ public struct BatchReport: Sendable {
     public var sequencedTimestampsMillis: [Int64]
     /// Wall clock (ms since the epoch) when the batch's offsets were committed.
     public var committedAtMillis: Int64
+    /// Where the batch's time went.
+    public var timings = BatchTimings()
+}
+
+/// One batch's phases, in order (zero for a phase the batch skipped).
+public struct BatchTimings: Sendable {
+    /// From the end of the previous batch until this one was collected (empty polls included).
+    public var poll = Duration.zero
+    public var stageOne = Duration.zero
+    public var stageTwo = Duration.zero
+    /// Producing the outputs and waiting for their acks.
+    public var flushOutputs = Duration.zero
+    /// Producing the changelog records and waiting for their acks.
+    public var flushChangelog = Duration.zero
+    /// Sending the offsets to the transaction, or committing them (at-least-once).
+    public var sendOffsets = Duration.zero
+    /// Committing the transaction (exactly-once).
+    public var commit = Duration.zero
+
+    public init() {}
+
+    /// The phases with their names, in order.
+    public var phases: [(name: String, duration: Duration)] {
+        [("poll", poll), ("stage 1", stageOne), ("stage 2", stageTwo), ("flush outputs", flushOutputs),
+         ("flush changelog", flushChangelog), ("send offsets", sendOffsets), ("commit", commit)]
+    }
 }
 
 /// A test's simulated crash: at `point`, in the first batch that emits summaries once

@@ -20,6 +20,9 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "Updates per second in the latency phase.") var latencyRate = 10_000
     @Option(help: "Seconds of the latency phase.") var latencySeconds = 10
     @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
+    @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = 10_000
+    @Option(help: "The worker's --batch-max-ms.") var batchMaxMs = 20
+    @Option(help: "linger.ms of the producer that writes the throughput phase's input beforehand.") var preloadLingerMs = 5
     @Option(help: .hidden) var workerBrokers: String?
 
     static let groupID = "bench-aggregator"
@@ -39,12 +42,25 @@ struct BenchPipeline: AsyncParsableCommand {
             brokers: brokers, groupID: Self.groupID, inputTopic: "bench.execution-updates",
             summariesTopic: "bench.regional-summaries", alertsTopic: "bench.alerts", rejectedTopic: "bench.rejected",
             guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: "bench-worker",
-            kafkaProperties: WorkerSettings.embeddedBrokerTuning.merging(["compression.type": "lz4"]) { $1 }.merging(
-                ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_KAFKA_DEBUG"].map { ["debug": $0] } ?? [:]) { $1 },
-            registries: try Registries.load(), rules: try AlertRules.bundled())
+            batchMaxMessages: batchMaxMessages, batchMaxMilliseconds: batchMaxMs,
+            kafkaProperties: workerKafkaProperties, registries: try Registries.load(), rules: try AlertRules.bundled())
         // lz4 keeps a sequenced record near 150 B, so the mock's 5 MiB window holds far more than the default allows.
         settings.maxSequencedBacklog = 30_000
         return settings
+    }
+
+    /// The worker's extra librdkafka properties: the embedded-broker tuning, lz4, then
+    /// `KHUYENCONG_BENCH_KAFKA` ("key=value key=value", to try settings) and
+    /// `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
+    var workerKafkaProperties: [String: String] {
+        let environment = ProcessInfo.processInfo.environment
+        var p = WorkerSettings.embeddedBrokerTuning.merging(["compression.type": "lz4"]) { $1 }
+        for pair in (environment["KHUYENCONG_BENCH_KAFKA"] ?? "").split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { p[parts[0]] = parts[1] }
+        }
+        if let debug = environment["KHUYENCONG_BENCH_KAFKA_DEBUG"] { p["debug"] = debug }
+        return p
     }
 }
 
@@ -65,19 +81,26 @@ private struct ProducerSide {
         var all = SyntheticUpdates.generate(count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
         let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
         emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
+        emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms \(settings.batchMaxMilliseconds); Kafka properties "
+            + "(over the worker's defaults): " + settings.kafkaProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + "; consumer " + describe(WorkerSettings.consumerTuning))
         emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
         emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
                      Double(options.updates) * averageBytes / 63 / 1_048_576))
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
-        producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.embeddedBrokerTuning) { $1 }
-        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
+            .merging(WorkerSettings.embeddedBrokerTuning) { $1 }
+        var preloadConfig = producerConfig
+        preloadConfig.properties["linger.ms"] = String(options.preloadLingerMs)
+        let preloader = try KafkaProducer(configuration: preloadConfig, logger: logger)
         clock = .now
         for m in all.prefix(options.updates) {
-            try await send(producer, settings.inputTopic, m)
+            try await send(preloader, settings.inputTopic, m)
         }
-        try await producer.flush(timeout: .seconds(300))
-        emit(String(format: "  produced in %.1f s", seconds(since: clock)))
+        await preloader.shutdown(timeout: .seconds(300))
+        emit(String(format: "  produced in %.1f s (linger.ms=%d)", seconds(since: clock), options.preloadLingerMs))
+        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         let latencyPhase = Array(all.suffix(latencyCount))
         all = []
 
@@ -147,6 +170,7 @@ private struct WorkerSide {
             var latencies: [Int64] = []
             var stageOneLatencies: [Int64] = []
             var inputSpan: (first: Int64, last: Int64) = (.max, .min)
+            var phases = PhaseTotals()
         }
         let state = Mutex(State())
     }
@@ -160,6 +184,7 @@ private struct WorkerSide {
         settings.batchObserver = { report in
             let messages = stats.state.withLock { s -> [String] in
                 if s.firstBatch == nil && report.inputMessages > 0 { s.firstBatch = .now }
+                if s.firstBatch != nil { s.phases.add(report.timings) }
                 if s.aggregated >= target {
                     s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
                     s.stageOneLatencies += zip(report.inputTimestampsMillis, report.sequencedTimestampsMillis).map { $1 - $0 }
@@ -171,6 +196,8 @@ private struct WorkerSide {
                     s.throughputDone = true
                     let elapsed = seconds(since: first)
                     out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed)", s.aggregated, elapsed))
+                    out.append(s.phases.summary())
+                    s.phases = PhaseTotals()
                     out.append(String(format: "throughput %.0f", Double(target) / elapsed))
                 }
                 if s.latencies.count >= latencyCount && s.throughputDone {
@@ -179,6 +206,7 @@ private struct WorkerSide {
                     out.append("latency at \(options.latencyRate)/s, produce → summary committed (\(sorted.count) updates produced over \(s.inputSpan.last - s.inputSpan.first) ms): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms")
                     let one = s.stageOneLatencies.sorted()
                     out.append("  of which input produced → appended to the sequenced log: p50 \(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
+                    out.append(s.phases.summary())
                     out.append("done")
                     s.latencies.removeAll()
                     s.throughputDone = false
@@ -216,6 +244,32 @@ private struct WorkerSide {
     }
 }
 
+/// Batch phase durations summed over a bench phase.
+private struct PhaseTotals {
+    var batches = 0
+    var totals: [Duration] = []
+
+    mutating func add(_ timings: BatchTimings) {
+        let phases = timings.phases.map(\.duration)
+        totals = totals.isEmpty ? phases : zip(totals, phases).map { $0 + $1 }
+        batches += 1
+    }
+
+    /// Mean milliseconds per batch of each phase.
+    func summary() -> String {
+        let names = BatchTimings().phases.map(\.name)
+        let means = zip(names, totals).map { name, total in
+            name + String(format: " %.2f", (Double(total.components.seconds) * 1000
+                                            + Double(total.components.attoseconds) / 1e15) / Double(max(1, batches)))
+        }
+        return "  \(batches) batches, mean ms per batch: " + means.joined(separator: ", ")
+    }
+}
+
+private func describe(_ properties: [String: String]) -> String {
+    properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+}
+
 /// The librdkafka consumer settings the worker uses, shared with the C baseline.
 enum WorkerSessionTuning {
     static var consumer: [String: String] {
@@ -245,7 +299,8 @@ private final class WorkerChild: Sendable {
         process.arguments = path + [
             "--worker-brokers", brokers, "--updates", String(options.updates), "--partitions", String(options.partitions),
             "--latency-rate", String(options.latencyRate), "--latency-seconds", String(options.latencySeconds),
-            "--guarantee", options.guarantee,
+            "--guarantee", options.guarantee, "--batch-max-messages", String(options.batchMaxMessages),
+            "--batch-max-ms", String(options.batchMaxMs),
         ]
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipeline
 
 @main
 struct Khuyencong: AsyncParsableCommand {
@@ -10,4 +11,10 @@ struct Khuyencong: AsyncParsableCommand {
             BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self,
         ]
     )
+
+    /// Arenas are limited before any thread starts: glibc creates them as threads meet locked ones.
+    static func main() async {
+        MallocArenas.limitForWorker()
+        await main(nil)
+    }
 }

@@ -53,4 +53,7 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
                              long long count, uint64_t *byte_sum,
                              char *errstr, size_t errstr_size);
 
+/// glibc's mallopt(M_ARENA_MAX, n) (malloc.h is not in Swift's Glibc module). Returns 1 on success.
+int shim_set_malloc_arena_max(int n);
+
 #endif
