@@ -22,6 +22,9 @@ final class KafkaClient: @unchecked Sendable {
     /// Runs on the event thread; set before `start`.
     var onDeliveryEvent: ((OpaquePointer) -> Void)?
     var onStatistics: ((String) -> Void)?
+    /// An authentication failure reported by an error event. librdkafka keeps retrying, but
+    /// wrong credentials do not heal: the client reports it as fatal so the application can stop.
+    private let authenticationFailure = Mutex<KafkaError?>(nil)
 
     /// Creates the handle from `conf` (consumed, also on failure).
     init(_ type: rd_kafka_type_t, conf: OpaquePointer, logger: Logger, label: String) throws(KafkaError) {
@@ -74,7 +77,9 @@ final class KafkaClient: @unchecked Sendable {
     /// The fatal error this instance raised, if any (the instance is then unusable); asked
     /// from librdkafka directly, so it is current even before the error event is polled.
     var fatalError: KafkaError? {
-        guard rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        guard rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return authenticationFailure.withLock { $0 }
+        }
         var buf = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(rk, &buf, buf.count)
         return KafkaError(code: KafkaErrorCode(code), message: string(cBuffer: buf), isFatal: true)
@@ -93,7 +98,11 @@ final class KafkaClient: @unchecked Sendable {
                        metadata: ["facility": .string(facility.map { String(cString: $0) } ?? "")])
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
-            if rd_kafka_event_error_is_fatal(event) != 0 {
+            if [KafkaErrorCode.authentication, .saslAuthenticationFailed].contains(KafkaErrorCode(err)) {
+                let failure = KafkaError(code: KafkaErrorCode(err), message: String(cString: rd_kafka_event_error_string(event)), isFatal: true)
+                authenticationFailure.withLock { $0 = $0 ?? failure }
+                logger.error("Kafka authentication failed: \(failure)")
+            } else if rd_kafka_event_error_is_fatal(event) != 0 {
                 logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
             } else {
                 logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")

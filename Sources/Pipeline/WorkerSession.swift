@@ -53,7 +53,12 @@ final class WorkerSession: @unchecked Sendable {
         consumer = try KafkaConsumer(configuration: c, logger: context.logger)
 
         if settings.guarantee == .exactlyOnce {
-            try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in try await producer.initTransactions() }
+            try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                do throws(KafkaError) { try await producer.initTransactions() } catch {
+                    // A timeout is often only the symptom: an authentication failure the producer saw is the cause.
+                    throw producer.fatalError ?? error
+                }
+            }
         }
         consumer.setRebalanceHooks(KafkaRebalanceHooks(
             beforeRevoke: { [weak self] partitions, lost in self?.beforeRevoke(partitions, lost: lost) },

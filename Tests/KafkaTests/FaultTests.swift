@@ -123,3 +123,25 @@ import Testing
         await producer.shutdown()
     }
 }
+
+/// Wrong credentials: librdkafka only retries, so the client reports them as fatal.
+@Suite(.timeLimit(.minutes(1))) struct AuthenticationTests {
+    @Test func aFailedAuthenticationIsAFatalErrorThePollerSees() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("auth")
+        try broker.createTopic(topic, partitions: 1)
+        // The embedded broker speaks PLAINTEXT only, so a SASL handshake with it cannot succeed.
+        let consumer = try consumer(broker, group: unique("auth-group"), topics: [topic]) {
+            $0.properties = ["security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN",
+                             "sasl.username": "province-49", "sasl.password": "wrong"]
+        }
+        var failure: KafkaError?
+        let deadline = ContinuousClock.now + groupWaitLimit
+        while failure == nil && ContinuousClock.now < deadline {
+            do { _ = try await consumer.poll(timeout: .milliseconds(100)) } catch { failure = error }
+        }
+        #expect(failure?.isFatal == true, "\(String(describing: failure))")
+        #expect(failure.map { [.authentication, .saslAuthenticationFailed].contains($0.code) } == true, "\(String(describing: failure))")
+        await consumer.close()
+    }
+}

@@ -54,6 +54,18 @@ import Testing
         #expect(!metrics.contains(secret))
     }
 
+    @Test func failedAuthenticationEndsTheProcessWithExitCode1() async throws {
+        let secret = "Wr0ng-Password-\(UUID().uuidString)"
+        // The embedded broker speaks PLAINTEXT only: a SASL client cannot authenticate with it.
+        let worker = try ChildProcess(["run", "--http", "127.0.0.1:0", "--kafka", "security.protocol=sasl_plaintext",
+                                       "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49"],
+                                      environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
+        #expect(try await worker.exitStatus(within: .seconds(120)) == 1)
+        let last = worker.stderr.split(separator: "\n").last ?? ""
+        #expect(last.hasPrefix("khuyencong: fatal Kafka error") && last.contains("_AUTHENTICATION"), "\(last)")
+        #expect(!worker.stderr.contains(secret))
+    }
+
     @Test func aConfigurationErrorIsOneLineAndExitCode64() async throws {
         let worker = try ChildProcess(["run", "--guarantee", "sometimes", "--http", "127.0.0.1:0"])
         #expect(try await worker.exitStatus(within: .seconds(30)) == 64)
