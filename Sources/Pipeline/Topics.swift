@@ -6,7 +6,11 @@ import Logging
 public struct TopicPlan: Sendable {
     public var topics: [NewTopic]
 
-    public init(_ settings: WorkerSettings, inputPartitions: Int32 = 6, outputPartitions: Int32 = 6, replicationFactor: Int32 = 3) {
+    /// Partitions of the contract's topics when the worker creates them.
+    public static let contractPartitions: Int32 = 6
+
+    public init(_ settings: WorkerSettings, inputPartitions: Int32 = contractPartitions,
+                outputPartitions: Int32 = contractPartitions, replicationFactor: Int32 = 3) {
         let rf = replicationFactor
         topics = [
             NewTopic(name: settings.inputTopic, partitions: inputPartitions, replicationFactor: rf),

@@ -35,14 +35,23 @@ public struct WorkerSettings: Sendable {
     /// Test hook: simulate a crash inside a batch.
     var crashPlan: CrashPlan?
 
+    /// The contract's defaults; the service's configuration falls back on these.
+    public static let defaultGroupID = "khuyencong-aggregator"
+    public static let defaultInputTopic = "khuyencong.execution-updates.v1"
+    public static let defaultSummariesTopic = "khuyencong.regional-summaries.v1"
+    public static let defaultAlertsTopic = "khuyencong.alerts.v1"
+    public static let defaultRejectedTopic = "khuyencong.rejected.v1"
+    public static let defaultBatchMaxMessages = 10_000
+    public static let defaultBatchMaxMilliseconds = 20
+
     public init(
-        brokers: String, groupID: String = "khuyencong-aggregator",
-        inputTopic: String = "khuyencong.execution-updates.v1",
-        summariesTopic: String = "khuyencong.regional-summaries.v1",
-        alertsTopic: String = "khuyencong.alerts.v1",
-        rejectedTopic: String = "khuyencong.rejected.v1",
+        brokers: String, groupID: String = defaultGroupID,
+        inputTopic: String = defaultInputTopic,
+        summariesTopic: String = defaultSummariesTopic,
+        alertsTopic: String = defaultAlertsTopic,
+        rejectedTopic: String = defaultRejectedTopic,
         guarantee: DeliveryGuarantee = .exactlyOnce, transactionalID: String? = nil,
-        batchMaxMessages: Int = 10_000, batchMaxMilliseconds: Int = 20,
+        batchMaxMessages: Int = defaultBatchMaxMessages, batchMaxMilliseconds: Int = defaultBatchMaxMilliseconds,
         kafkaProperties: [String: String] = [:], registries: Registries, rules: AlertRules,
         batchObserver: (@Sendable (BatchReport) -> Void)? = nil
     ) {

@@ -20,10 +20,10 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
 
         /// The contract's default topic names.
         public static let defaults = Topics(
-            input: "khuyencong.execution-updates.v1",
-            summaries: "khuyencong.regional-summaries.v1",
-            alerts: "khuyencong.alerts.v1",
-            rejected: "khuyencong.rejected.v1"
+            input: WorkerSettings.defaultInputTopic,
+            summaries: WorkerSettings.defaultSummariesTopic,
+            alerts: WorkerSettings.defaultAlertsTopic,
+            rejected: WorkerSettings.defaultRejectedTopic
         )
 
         public var all: [String] { [input, summaries, alerts, rejected] }
@@ -46,10 +46,10 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var logLevel: Logger.Level
     public var kafka: KafkaProperties
 
-    public static let defaultGroupID = "khuyencong-aggregator"
+    public static let defaultGroupID = WorkerSettings.defaultGroupID
     public static let defaultHTTP = "127.0.0.1:8080"
-    public static let defaultBatchMaxMessages = 10_000
-    public static let defaultBatchMaxMs = 20
+    public static let defaultBatchMaxMessages = WorkerSettings.defaultBatchMaxMessages
+    public static let defaultBatchMaxMs = WorkerSettings.defaultBatchMaxMilliseconds
     /// Prefix of the per-property librdkafka variables (`KHUYENCONG_KAFKA_SASL_PASSWORD`).
     public static let kafkaEnvironmentPrefix = "KHUYENCONG_KAFKA_"
     /// Every fixed environment variable `khuyencong run` reads (plus `KHUYENCONG_KAFKA_*`).

@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Kafka
 import Logging
+import Pipeline
+import Service
 
 /// `khuyencong broker`: the embedded Kafka cluster with the contract's topics, until SIGINT/SIGTERM.
 struct BrokerCommand: AsyncParsableCommand {
@@ -11,20 +13,14 @@ struct BrokerCommand: AsyncParsableCommand {
         abstract: "Start the embedded Kafka broker (3 brokers, the contract topics with 6 partitions) and print its bootstrap list."
     )
 
-    /// The contract's topics.
-    static let contractTopics = [
-        "khuyencong.execution-updates.v1", "khuyencong.regional-summaries.v1",
-        "khuyencong.alerts.v1", "khuyencong.rejected.v1",
-    ]
-
     @Option(name: .customLong("bootstrap-file"), help: "Also write the bootstrap list to this file.")
     var bootstrapFile: String?
 
     func run() async throws {
         // Logs go to stderr: stdout's first line is the bootstrap list other tools read.
         let broker = try EmbeddedBroker(brokers: 3, logger: Logger(label: "khuyencong.broker", factory: { label in StreamLogHandler.standardError(label: label) }))
-        for topic in Self.contractTopics {
-            try broker.createTopic(topic, partitions: 6)
+        for topic in RunConfiguration.Topics.defaults.all {
+            try broker.createTopic(topic, partitions: TopicPlan.contractPartitions)
         }
         FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
         if let bootstrapFile {
