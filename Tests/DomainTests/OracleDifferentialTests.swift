@@ -239,30 +239,21 @@ enum ReferenceModel {
         let request: [String: Any] = ["batches": batches.map { b in
             ["timestamp": b.timestamp, "updates": b.updates.map(OracleJSON.object)] as [String: Any]
         }]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oracle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
-        let errURL = dir.appendingPathComponent("err.txt")
-        try JSONSerialization.data(withJSONObject: request).write(to: inURL)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, inURL.path, outURL.path]
-        if let rules {
-            let rulesURL = dir.appendingPathComponent("rules.json")
-            try Data(rules.utf8).write(to: rulesURL)
-            process.arguments?.append(rulesURL.path)
-        }
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
-        else {
-            let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            throw Failure(description: "reference model failed (\(process.terminationStatus)): \(err)")
+        let result = try Python.withScratchDirectory { dir -> [[String: Any]] in
+            let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
+            try JSONSerialization.data(withJSONObject: request).write(to: inURL)
+            var arguments = [script, inURL.path, outURL.path]
+            if let rules {
+                let rulesURL = dir.appendingPathComponent("rules.json")
+                try Data(rules.utf8).write(to: rulesURL)
+                arguments.append(rulesURL.path)
+            }
+            let run = try Python.run(arguments, scratch: dir)
+            guard run.status == 0,
+                  let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
+            else { throw Failure(description: "reference model failed (\(run.status)): \(run.errors)") }
+            return result
         }
         func messages(_ v: Any?) -> [(key: String, value: Any)] {
             ((v as? [[String: Any]]) ?? []).map { (($0["key"] as? String) ?? "?", $0["value"] ?? NSNull()) }

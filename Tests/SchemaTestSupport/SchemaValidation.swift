@@ -27,30 +27,12 @@ public enum SchemaValidation {
         guard !documents.isEmpty else { return [] }
         let request = documents.map { ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()] }
         let input = try JSONSerialization.data(withJSONObject: request)
-        // Files, not pipes: a read from a pipe interrupted by a signal (EINTR) traps in Foundation.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schema-validation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
-        let errURL = dir.appendingPathComponent("err.txt")
-        try input.write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.standardInput = try FileHandle(forReadingFrom: inURL)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        let output = try Data(contentsOf: outURL)
-        let errors = try Data(contentsOf: errURL)
-        guard process.terminationStatus == 0,
-              let result = try JSONSerialization.jsonObject(with: output) as? [[String]], result.count == documents.count
+        let run = try Python.withScratchDirectory { try Python.run(["-c", script], input: input, scratch: $0) }
+        guard run.status == 0,
+              let result = try JSONSerialization.jsonObject(with: run.output) as? [[String]], result.count == documents.count
         else {
-            throw Failure(description: "python3 jsonschema failed (\(process.terminationStatus)); it needs python3 with "
-                + "jsonschema and rfc3339-validator (pip install jsonschema rfc3339-validator): \(String(decoding: errors, as: UTF8.self))")
+            throw Failure(description: "python3 jsonschema failed (\(run.status)); it needs python3 with "
+                + "jsonschema and rfc3339-validator (pip install jsonschema rfc3339-validator): \(run.errors)")
         }
         return result
     }
