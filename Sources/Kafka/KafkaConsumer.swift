@@ -24,7 +24,7 @@ public struct KafkaRebalanceHooks: Sendable {
 /// (`KafkaMessageBatch.nextOffsets`). Call `close()` when done (runs `beforeRevoke`, leaves the group).
 public final class KafkaConsumer: Sendable {
     let client: KafkaClient
-    private let core: ConsumerCore
+    let core: ConsumerCore
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
         let conf = try makeConf(configuration.librdkafkaProperties)
@@ -69,9 +69,12 @@ public final class KafkaConsumer: Sendable {
         let ms = timeout.milliseconds
         let capacity = max(1, maxMessages)
         let (batch, rebalance) = await client.perform { [core] () -> (KafkaMessageBatch, PendingRebalance?) in
+            let queue = core.client.consumerQueue
+            let queuedBefore = rd_kafka_queue_length(queue)
             let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
-            let n = rd_kafka_consume_batch_queue(core.client.consumerQueue, ms, buffer, capacity)
+            let n = rd_kafka_consume_batch_queue(queue, ms, buffer, capacity)
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: max(0, n))
+            core.restartFetchersIfStalled(queuedBefore: queuedBefore, batch: batch, queuedAfter: rd_kafka_queue_length(queue))
             return (batch, core.takePendingRebalance())
         }
         for error in batch.errors { client.logger.warning("consumer: \(error)") }
@@ -207,8 +210,24 @@ final class ConsumerCore: @unchecked Sendable {
     let hooks = Mutex(KafkaRebalanceHooks())
     let lag = Mutex<[TopicPartition: Int64]>([:])
     private let deferred = Mutex<PendingRebalance?>(nil)
+    /// Partitions read through their own queue (`KafkaPartitionQueue`), not the consumer queue.
+    let separated = Mutex<Set<TopicPartition>>([])
+    /// Blocking queue only.
+    private var fetchRestart: FetchRestart
 
-    init(client: KafkaClient) { self.client = client }
+    init(client: KafkaClient) {
+        self.client = client
+        fetchRestart = FetchRestart(rk: client.rk)
+    }
+
+    /// Blocking queue only: see `FetchRestart`.
+    func restartFetchersIfStalled(queuedBefore: Int, batch: KafkaMessageBatch, queuedAfter: Int) {
+        var bytes = 0
+        for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
+        guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
+        FetchRestart.restart(rk: client.rk, separated: separated.withLock { $0 })
+        client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
+    }
 
     /// Blocking queue only (the shim's state is not synchronised otherwise).
     func takePendingRebalance() -> PendingRebalance? {

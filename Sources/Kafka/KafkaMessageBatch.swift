@@ -56,6 +56,9 @@ public struct KafkaMessageView {
     let message: UnsafeMutablePointer<rd_kafka_message_t>
 
     public var topic: String { String(cString: rd_kafka_topic_name(message.pointee.rkt)) }
+    /// The same for every message of one topic in one consumer: lets hot loops look the topic
+    /// up instead of building `topic` per message.
+    public var topicHandle: OpaquePointer { message.pointee.rkt }
     public var partition: Int32 { message.pointee.partition }
     public var offset: Int64 { message.pointee.offset }
     /// nil when the message has no key.

@@ -10,12 +10,19 @@ public final class KafkaPartitionQueue: @unchecked Sendable {
     private let consumer: KafkaConsumer
     private var client: KafkaClient { consumer.client }
 
-    init(queue: OpaquePointer, consumer: KafkaConsumer) {
+    private let partition: TopicPartition
+
+    init(queue: OpaquePointer, consumer: KafkaConsumer, partition: TopicPartition) {
         self.queue = queue
         self.consumer = consumer
+        self.partition = partition
+        _ = consumer.core.separated.withLock { $0.insert(partition) }
     }
 
-    deinit { rd_kafka_queue_destroy(queue) }
+    deinit {
+        _ = consumer.core.separated.withLock { $0.remove(partition) }
+        rd_kafka_queue_destroy(queue)
+    }
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for a FULL batch (`.zero`: what
     /// is there now).
@@ -38,6 +45,6 @@ extension KafkaConsumer {
     public func separateQueue(for partition: TopicPartition) -> KafkaPartitionQueue? {
         guard let queue = rd_kafka_queue_get_partition(client.rk, partition.topic, partition.partition) else { return nil }
         rd_kafka_queue_forward(queue, nil)
-        return KafkaPartitionQueue(queue: queue, consumer: self)
+        return KafkaPartitionQueue(queue: queue, consumer: self, partition: partition)
     }
 }

@@ -34,16 +34,28 @@ struct SequencedRecord: Sendable, Equatable {
     static let endsSegmentFlag: UInt8 = 1
 
     func encoded() -> [UInt8] {
+        let key = origin.key ?? []
+        return payload.withUnsafeBytes { payload in
+            key.withUnsafeBytes { key in
+                Self.encode(update, topic: origin.topic, partition: origin.partition, offset: origin.offset,
+                            key: origin.key == nil ? nil : key, timestampMillis: origin.timestampMillis,
+                            payload: payload, endsSegment: endsSegment)
+            }
+        }
+    }
+
+    /// Stage 1's hot path: encodes straight from the input message's buffers.
+    static func encode(_ u: ExecutionUpdate, topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?,
+                       timestampMillis: Int64, payload: UnsafeRawBufferPointer, endsSegment: Bool = false) -> [UInt8] {
         var w = BinaryWriter()
-        w.bytes.reserveCapacity(96 + payload.count + origin.topic.utf8.count)
+        w.bytes.reserveCapacity(160 + payload.count + topic.utf8.count + (key?.count ?? 0) + u.reportID.utf8.count)
         w.u8(Self.formatVersion)
         w.u8(endsSegment ? Self.endsSegmentFlag : 0)
-        w.string(origin.topic)
-        w.i64(Int64(origin.partition))
-        w.i64(origin.offset)
-        w.optionalBytes(origin.key)
-        w.i64(origin.timestampMillis)
-        let u = update
+        w.string(topic)
+        w.i64(Int64(partition))
+        w.i64(offset)
+        w.optionalBytes(key)
+        w.i64(timestampMillis)
         w.string(u.reportID)
         w.string(u.province)
         w.i64(Int64(u.fiscalYear))
@@ -141,14 +153,17 @@ struct BinaryWriter {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func bytes(_ v: [UInt8]) {
+    mutating func bytes(_ v: UnsafeRawBufferPointer) {
         i64(Int64(v.count))
         bytes.append(contentsOf: v)
     }
 
-    mutating func string(_ v: String) { bytes(Array(v.utf8)) }
+    mutating func string(_ v: String) {
+        var v = v
+        v.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
 
-    mutating func optionalBytes(_ v: [UInt8]?) {
+    mutating func optionalBytes(_ v: UnsafeRawBufferPointer?) {
         if let v { u8(1); bytes(v) } else { u8(0) }
     }
 

@@ -19,21 +19,29 @@ struct StageOne {
     let decoder: ExecutionUpdateDecoder
     let metrics: PipelineMetrics
 
-    func process(_ m: KafkaMessageView, into out: inout Output) {
+    /// `topic`: the message's topic name (the caller has it; building it per message is costly).
+    func process(_ m: KafkaMessageView, topic: String, into out: inout Output) {
         out.messages += 1
-        let key = m.key.map { Array($0) }
         let timestamp = m.timestamp ?? 0
         switch decoder.decode(payload: m.value, key: m.key) {
         case .success(let update):
-            let origin = InputOrigin(topic: m.topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
-            let record = SequencedRecord(update: update, origin: origin, payload: m.value.map { Array($0) } ?? [], endsSegment: false)
-            out.sequenced.append((key, record.encoded()))
+            let record = SequencedRecord.encode(update, topic: topic, partition: m.partition, offset: m.offset, key: m.key,
+                                                timestampMillis: timestamp, payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            out.sequenced.append((m.key.map { Array($0) }, record))
         case .failure(let rejection):
             metrics.rejected(rejection.reason)
-            let origin = InputOrigin(topic: m.topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
-            let payload = m.value.map { Array($0) }
-            out.rejected.append((key, RejectedRecords.encode(
-                rejection, origin: origin, payload: payload)))
+            let key = m.key.map { Array($0) }
+            let origin = InputOrigin(topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
+            out.rejected.append((key, RejectedRecords.encode(rejection, origin: origin, payload: m.value.map { Array($0) })))
         }
+    }
+}
+
+extension StageOne.Output {
+    /// Appends a later slice's output (stage 1 runs on slices of a batch in parallel).
+    mutating func append(_ other: StageOne.Output) {
+        sequenced += other.sequenced
+        rejected += other.rejected
+        messages += other.messages
     }
 }

@@ -158,6 +158,62 @@ final class WorkerSession: @unchecked Sendable {
         collected.removeAll { $0.isEmpty }
     }
 
+    /// The collected messages by role, and the next input offset per partition.
+    private func sortCollected() -> (inputs: MessageViews, sequenced: MessageViews, inputOffsets: [TopicPartition: Int64]) {
+        var inputs = MessageViews(), sequencedMessages = MessageViews()
+        var inputOffsets: [TopicPartition: Int64] = [:]
+        var handle: OpaquePointer?
+        var topic = ""
+        for batch in collected {
+            for m in batch {
+                if m.topicHandle != handle {
+                    handle = m.topicHandle
+                    topic = m.topic
+                }
+                if !revokedDuringCollection.isEmpty && revokedDuringCollection.contains(TopicPartition(topic, m.partition)) { continue }
+                if topic == sequenced.topic && m.partition == sequenced.partition {
+                    sequencedMessages.items.append(m)
+                } else if topic == settings.inputTopic {
+                    inputs.items.append(m)
+                    inputOffsets[TopicPartition(topic, m.partition)] = m.offset + 1
+                }
+            }
+        }
+        return (inputs, sequencedMessages, inputOffsets)
+    }
+
+    struct StageTwoResult: Sendable {
+        var output = AggregateStage.Output()
+        var read = 0
+        var lastOffset: Int64 = -1
+        var next: Int64?
+        var duration = Duration.zero
+    }
+
+    /// Stage 2: decodes the sequenced records (log order, each offset once) and aggregates every
+    /// segment they complete.
+    private func aggregate(_ messages: MessageViews, after lastOffset: Int64) -> StageTwoResult {
+        let started = ContinuousClock.now
+        var result = StageTwoResult(lastOffset: lastOffset)
+        var entries: [SegmentAssembler.Entry] = []
+        entries.reserveCapacity(messages.items.count)
+        for m in messages.items {
+            guard m.offset > result.lastOffset else {
+                logger.error("sequenced record out of order skipped", metadata: ["offset": "\(m.offset)", "last": "\(result.lastOffset)"])
+                continue
+            }
+            result.lastOffset = m.offset
+            let record = m.value.flatMap { SequencedRecord.decode($0) }
+            if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
+            entries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
+            result.next = m.offset + 1
+            result.read += 1
+        }
+        context.stage.process(entries, into: &result.output)
+        result.duration = .now - started
+        return result
+    }
+
     private func throwHookError() throws {
         if let error = hookError {
             hookError = nil
@@ -173,65 +229,62 @@ final class WorkerSession: @unchecked Sendable {
             return reportLag()
         }
         let started = ContinuousClock.now
+        let (inputs, sequencedMessages, inputOffsets) = sortCollected()
+        // Stage 1 (stateless, in slices) and stage 2 (this batch's sequenced records) touch
+        // disjoint data: they run in parallel.
+        let owner = context.stage.isOwned && !sequencedMessages.items.isEmpty
+        async let stageTwo = owner ? aggregate(sequencedMessages, after: lastSequencedOffset) : StageTwoResult()
         var one = StageOne.Output()
-        var two = AggregateStage.Output()
-        var inputOffsets: [TopicPartition: Int64] = [:]
-        var sequencedEntries: [SegmentAssembler.Entry] = []
-        var sequencedNext: Int64?
-        for batch in collected {
-            for m in batch {
-                let tp = TopicPartition(m.topic, m.partition)
-                if revokedDuringCollection.contains(tp) { continue }
-                if tp == sequenced {
-                    guard m.offset > lastSequencedOffset else {
-                        logger.error("sequenced record out of order skipped", metadata: ["offset": "\(m.offset)", "last": "\(lastSequencedOffset)"])
-                        continue
+        await withTaskGroup(of: (Int, StageOne.Output).self) { [stageOne, topic = settings.inputTopic] group in
+            let count = inputs.items.count
+            let slices = count >= 2_000 ? 2 : 1
+            for slice in 0..<slices {
+                group.addTask {
+                    var out = StageOne.Output()
+                    for i in (count * slice / slices)..<(count * (slice + 1) / slices) {
+                        stageOne.process(inputs.items[i], topic: topic, into: &out)
                     }
-                    lastSequencedOffset = m.offset
-                    let record = m.value.flatMap { SequencedRecord.decode($0) }
-                    if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
-                    sequencedEntries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
-                    sequencedNext = m.offset + 1
-                    sequencedRead += 1
-                } else if m.topic == settings.inputTopic {
-                    stageOne.process(m, into: &one)
-                    inputOffsets[tp] = m.offset + 1
+                    return (slice, out)
                 }
             }
+            var outputs = [StageOne.Output](repeating: .init(), count: slices)
+            for await (slice, out) in group { outputs[slice] = out }
+            for out in outputs { one.append(out) }
         }
         let stageOneDone = ContinuousClock.now
-        if context.stage.isOwned && !sequencedEntries.isEmpty {
-            context.stage.process(sequencedEntries, into: &two)
-        } else {
-            sequencedNext = nil  // not the owner (any more): leave the offset alone
-        }
+        let two = await stageTwo
+        lastSequencedOffset = two.lastOffset
+        sequencedRead += two.read
+        let sequencedEntries = two.read
+        // Not the owner (any more): the sequenced offset is left alone.
+        let sequencedNext = owner ? two.next : nil
         context.metrics.consumed.increment(by: one.messages)
         one.markEndOfSegment()
         var timings = BatchTimings()
         timings.poll = started - polling
         timings.stageOne = stageOneDone - started
-        timings.stageTwo = ContinuousClock.now - stageOneDone
+        timings.stageTwo = two.duration
         logger.trace("batch processed", metadata: [
             "poll_ms": "\(timings.poll.milliseconds)", "stage1_ms": "\(timings.stageOne.milliseconds)",
-            "stage2_ms": "\(timings.stageTwo.milliseconds)", "end_batch_ms": "\(two.endBatchTime.milliseconds)",
-            "input": "\(one.messages)", "sequenced_in": "\(sequencedEntries.count)", "segments": "\(two.segments)"])
+            "stage2_ms": "\(timings.stageTwo.milliseconds)", "end_batch_ms": "\(two.output.endBatchTime.milliseconds)",
+            "input": "\(one.messages)", "sequenced_in": "\(sequencedEntries)", "segments": "\(two.output.segments)"])
 
         var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
         if let next = sequencedNext {
             offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: context.stage.committableOffset(next: next)))
         }
         collected.removeAll(keepingCapacity: true)
-        try await publish(one, two, offsets: offsets, timings: &timings)
+        try await publish(one, two.output, offsets: offsets, timings: &timings)
 
         previousBatchEnd = .now
         let elapsed = ContinuousClock.now - started
         context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
-        context.metrics.batchMessages.record(one.messages + sequencedEntries.count)
-        context.segmentsAggregated += two.segments
+        context.metrics.batchMessages.record(one.messages + sequencedEntries)
+        context.segmentsAggregated += two.output.segments
         if let observer = settings.batchObserver {
-            observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.records,
-                                 inputTimestampsMillis: two.inputTimestamps,
-                                 sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
+            observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.output.records,
+                                 inputTimestampsMillis: two.output.inputTimestamps,
+                                 sequencedTimestampsMillis: two.output.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
                                  timings: timings))
         }
         sequencedAppended += one.sequenced.count
@@ -372,4 +425,10 @@ extension Duration {
         let (s, atto) = components
         return s * 1_000_000_000 + atto / 1_000_000_000
     }
+}
+
+/// Message views handed to the parallel stages. The batches they point into stay alive (in
+/// `collected`) until the stages are done, and nobody writes to them.
+struct MessageViews: @unchecked Sendable {
+    var items: [KafkaMessageView] = []
 }

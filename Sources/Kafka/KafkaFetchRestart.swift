@@ -1,0 +1,61 @@
+import CKafkaShim
+
+/// Works around librdkafka 2.0.2's fetch stall (issue #2879, fixed in 2.4 by
+/// `fetch.queue.backoff.ms`): once the consumer queue passes `queued.min.messages` or
+/// `queued.max.messages.kbytes`, every partition forwarded to it stops fetching, and nothing
+/// restarts the fetchers when the application drains the queue; their broker threads look
+/// again only when their 1 s idle timer fires. A consumer slower than its brokers thus loses
+/// up to a second after every fill-up.
+///
+/// When a poll saw the queue near a limit and leaves it empty, the consumer seeks its
+/// partitions to their current positions: a seek wakes the partition's broker thread. The queue
+/// is empty, so nothing is discarded but fetches already in flight, which are fetched again.
+struct FetchRestart {
+    private let minMessages: Double
+    private let maxBytes: Double
+    private var bytesPerMessage = 512.0
+    private var nearLimit = false
+
+    /// Reads the thresholds from the consumer's configuration.
+    init(rk: OpaquePointer) {
+        minMessages = Double(Self.setting(rk, "queued.min.messages") ?? 100_000)
+        maxBytes = Double(Self.setting(rk, "queued.max.messages.kbytes") ?? 65_536) * 1024
+    }
+
+    /// Called after each poll of the consumer queue; true when the fetchers should be restarted.
+    mutating func observe(queuedBefore: Int, polled: Int, polledBytes: Int, queuedAfter: Int) -> Bool {
+        if polled > 0 { bytesPerMessage = 0.8 * bytesPerMessage + 0.2 * Double(polledBytes) / Double(polled) }
+        // 3/4: the byte size is an estimate, and the limits are checked only between fetches.
+        if Double(queuedBefore) >= 0.75 * minMessages || Double(queuedBefore) * bytesPerMessage >= 0.75 * maxBytes {
+            nearLimit = true
+        }
+        guard nearLimit, queuedAfter == 0 else { return false }
+        nearLimit = false
+        return true
+    }
+
+    /// Seeks every assigned partition that reads through the consumer queue (not `separated`) to
+    /// its position. Asynchronous; errors (a partition just revoked) are harmless and ignored.
+    static func restart(rk: OpaquePointer, separated: Set<TopicPartition>) {
+        var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assigned) }
+        rd_kafka_position(rk, assigned)
+        guard let seek = rd_kafka_topic_partition_list_new(assigned.pointee.cnt) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(seek) }
+        for i in 0..<Int(assigned.pointee.cnt) {
+            let p = assigned.pointee.elems[i]
+            guard p.offset >= 0, !separated.contains(TopicPartition(String(cString: p.topic), p.partition)) else { continue }
+            rd_kafka_topic_partition_list_add(seek, p.topic, p.partition)?.pointee.offset = p.offset
+        }
+        guard seek.pointee.cnt > 0 else { return }
+        if let error = rd_kafka_seek_partitions(rk, seek, 0) { rd_kafka_error_destroy(error) }
+    }
+
+    private static func setting(_ rk: OpaquePointer, _ name: String) -> Int? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        var size = buffer.count
+        guard rd_kafka_conf_get(rd_kafka_conf(rk), name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return Int(String(cString: buffer))
+    }
+}
