@@ -16,6 +16,9 @@ final class WorkerSession: @unchecked Sendable {
     let consumer: KafkaConsumer
     private let stageOne: StageOne
     private let sequenced: TopicPartition
+    /// The previous batch's publish (acks, offsets, commit), running while the next batch is
+    /// collected and processed. Settled before the next publish, a rebalance, or the end.
+    private var inFlight: Task<Void, any Error>?
     /// Messages polled for the open batch; nothing has been produced for them yet.
     private var collected: [KafkaMessageBatch] = []
     /// Partitions revoked while the batch was being collected: their messages are dropped.
@@ -61,16 +64,18 @@ final class WorkerSession: @unchecked Sendable {
             }
         }
         consumer.setRebalanceHooks(KafkaRebalanceHooks(
-            beforeRevoke: { [weak self] partitions, lost in self?.beforeRevoke(partitions, lost: lost) },
+            beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
             afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
         try consumer.subscribe(topics: [settings.inputTopic, settings.sequencedTopic])
     }
 
     // MARK: Rebalance hooks
 
-    private func beforeRevoke(_ partitions: [TopicPartition], lost: Bool) {
-        // Nothing is produced while a batch is collected, so "abort" is simply dropping what was
-        // polled from these partitions; the next owner starts from the committed offsets.
+    private func beforeRevoke(_ partitions: [TopicPartition], lost: Bool) async {
+        // The batch in flight is finished first. Nothing is produced while a batch is collected,
+        // so "abort" is simply dropping what was polled from these partitions; the next owner
+        // starts from the committed offsets.
+        await settleInFlightInHook()
         revokedDuringCollection.formUnion(partitions)
         if partitions.contains(sequenced) {
             sequencedQueue = nil
@@ -81,6 +86,7 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     private func afterAssign(_ partitions: [TopicPartition]) async {
+        await settleInFlightInHook()
         revokedDuringCollection.subtract(partitions)
         if inputPaused {
             do { try consumer.pause(partitions.filter { $0.topic == settings.inputTopic }) } catch { hookError = error }
@@ -104,6 +110,11 @@ final class WorkerSession: @unchecked Sendable {
         logger.info("partitions assigned", metadata: ["count": "\(partitions.count)"])
     }
 
+    /// A failure of the batch in flight surfaces after the poll that ran the hook.
+    private func settleInFlightInHook() async {
+        do { try await settleInFlight() } catch { hookError = hookError ?? error }
+    }
+
     // MARK: Loop
 
     /// Runs batches until the worker is asked to stop, then leaves the group.
@@ -111,6 +122,7 @@ final class WorkerSession: @unchecked Sendable {
         while !context.stopRequested() {
             try await runBatch()
         }
+        try await settleInFlight()
         sequencedQueue = nil
         await consumer.close()
         await producer.shutdown()
@@ -118,6 +130,11 @@ final class WorkerSession: @unchecked Sendable {
 
     /// Releases the clients after a failure (no commit; the open transaction is aborted when possible).
     func abandon(abortTransaction: Bool) async {
+        if let task = inFlight {
+            inFlight = nil
+            task.cancel()
+            _ = try? await task.value
+        }
         if abortTransaction {
             do { try await producer.abortTransaction(timeout: .seconds(10)) } catch { logger.debug("abort: \(error)") }
         }
@@ -225,6 +242,7 @@ final class WorkerSession: @unchecked Sendable {
         let polling = previousBatchEnd ?? ContinuousClock.now
         try await collect()
         guard !collected.isEmpty else {
+            try await settleInFlight()
             try throttleInput()
             return reportLag()
         }
@@ -274,22 +292,33 @@ final class WorkerSession: @unchecked Sendable {
             offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: context.stage.committableOffset(next: next)))
         }
         collected.removeAll(keepingCapacity: true)
-        try await publish(one, two.output, offsets: offsets, timings: &timings)
-
-        previousBatchEnd = .now
-        let elapsed = ContinuousClock.now - started
-        context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
-        context.metrics.batchMessages.record(one.messages + sequencedEntries)
-        context.segmentsAggregated += two.output.segments
-        if let observer = settings.batchObserver {
-            observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.output.records,
-                                 inputTimestampsMillis: two.output.inputTimestamps,
-                                 sequencedTimestampsMillis: two.output.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
-                                 timings: timings))
-        }
+        // One transaction at a time: the previous batch's must be committed before this one begins.
+        try await settleInFlight()
         sequencedAppended += one.sequenced.count
+        inFlight = Task { [self, timings] in
+            var timings = timings
+            try await publish(one, two.output, offsets: offsets, timings: &timings)
+            let elapsed = ContinuousClock.now - started
+            context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
+            context.metrics.batchMessages.record(one.messages + sequencedEntries)
+            context.segmentsAggregated += two.output.segments
+            if let observer = settings.batchObserver {
+                observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.output.records,
+                                     inputTimestampsMillis: two.output.inputTimestamps,
+                                     sequencedTimestampsMillis: two.output.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
+                                     timings: timings))
+            }
+        }
+        previousBatchEnd = .now
         try throttleInput()
         reportLag()
+    }
+
+    /// Waits for the batch being published (its acks and commit) and rethrows its failure.
+    private func settleInFlight() async throws {
+        guard let task = inFlight else { return }
+        inFlight = nil
+        try await task.value
     }
 
     /// Stage 1 may run ahead of stage 2 by at most `maxSequencedBacklog` records of its own: the
@@ -335,17 +364,17 @@ final class WorkerSession: @unchecked Sendable {
             var offsetsSent = commitStarted
             if transactional {
                 let metadata = try consumer.groupMetadata()
-                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                try await Retry.retriable(stop: publishingStopped) { () async throws(KafkaError) in
                     try await producer.sendOffsetsToTransaction(offsets, groupMetadata: metadata)
                 }
                 if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }
                 offsetsSent = .now
-                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                try await Retry.retriable(stop: publishingStopped) { () async throws(KafkaError) in
                     try await producer.commitTransaction()
                 }
             } else {
                 if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }
-                try await Retry.retriable(stop: context.stopRequested) { () async throws(KafkaError) in
+                try await Retry.retriable(stop: publishingStopped) { () async throws(KafkaError) in
                     try await consumer.commit(offsets, wait: true)
                 }
                 offsetsSent = .now
@@ -365,6 +394,9 @@ final class WorkerSession: @unchecked Sendable {
         }
     }
 
+    /// Retries of a publish end when the worker stops or the session abandons the batch.
+    private func publishingStopped() -> Bool { context.stopRequested() || Task.isCancelled }
+
     private func send(_ topic: String, _ key: [UInt8]?, _ value: [UInt8]?, partition: Int32? = nil) async throws(KafkaError) {
         do {
             try producer.trySend(topic: topic, partition: partition, key: key, value: value)
@@ -378,7 +410,7 @@ final class WorkerSession: @unchecked Sendable {
         while true {
             do {
                 return try await producer.flush(timeout: .seconds(10))
-            } catch where error.code == .timedOut && !context.stopRequested() {
+            } catch where error.code == .timedOut && !publishingStopped() {
                 logger.warning("waiting for the broker to acknowledge the batch")
             }
         }

@@ -28,7 +28,7 @@ struct BenchPipeline: AsyncParsableCommand {
     static let groupID = "bench-aggregator"
     /// Producers compress (lz4): the mock keeps ~5 MiB of stored (compressed) batches per partition.
     static let producerTuning = [
-        "compression.type": "lz4", "linger.ms": "5", "batch.num.messages": "10000",
+        "compression.type": "lz4", "linger.ms": "1", "batch.num.messages": "10000",
         "queue.buffering.max.messages": "1000000", "queue.buffering.max.kbytes": "1048576",
     ]
 
@@ -165,6 +165,7 @@ private struct WorkerSide {
     final class Stats: Sendable {
         struct State {
             var firstBatch: ContinuousClock.Instant?
+            var cpuAtFirstBatch = 0.0
             var aggregated = 0
             var throughputDone = false
             var latencies: [Int64] = []
@@ -183,7 +184,10 @@ private struct WorkerSide {
         var settings = try options.settings(brokers: brokers)
         settings.batchObserver = { report in
             let messages = stats.state.withLock { s -> [String] in
-                if s.firstBatch == nil && report.inputMessages > 0 { s.firstBatch = .now }
+                if s.firstBatch == nil && report.inputMessages > 0 {
+                    s.firstBatch = .now
+                    s.cpuAtFirstBatch = processCPUSeconds()
+                }
                 if s.firstBatch != nil { s.phases.add(report.timings) }
                 if s.aggregated >= target {
                     s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
@@ -195,7 +199,8 @@ private struct WorkerSide {
                 if !s.throughputDone && s.aggregated >= target, let first = s.firstBatch {
                     s.throughputDone = true
                     let elapsed = seconds(since: first)
-                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed)", s.aggregated, elapsed))
+                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed), worker CPU %.2f cores on average",
+                                      s.aggregated, elapsed, (processCPUSeconds() - s.cpuAtFirstBatch) / elapsed))
                     out.append(s.phases.summary())
                     s.phases = PhaseTotals()
                     out.append(String(format: "throughput %.0f", Double(target) / elapsed))
@@ -333,6 +338,13 @@ private func emit(_ line: String) {
 private func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// User + system CPU time of this process, all threads.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// VmHWM of this process.
