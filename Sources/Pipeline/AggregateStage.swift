@@ -9,6 +9,8 @@ final class AggregateStage: Sendable {
         var assembler = SegmentAssembler()
         /// Last emitted message of every alert since the state was restored (resolved ones too).
         var alerts: [String: [UInt8]] = [:]
+        var gaugesUpdated = ContinuousClock.now
+        var gaugesStale = false
     }
 
     /// What stage 2 produced for one Kafka batch: outputs in deterministic order.
@@ -74,10 +76,19 @@ final class AggregateStage: Sendable {
             }
             out.segments += 1
         }
-        // Gauges once per poll, not per segment: listing the active alerts sorts and encodes them.
-        guard !segments.isEmpty else { return }
+        if !segments.isEmpty { owned.withLock { $0?.gaugesStale = true } }
+        refreshGauges()
+    }
+
+    /// Updates the state gauges when segments were aggregated since the last update, at most once
+    /// a second: listing the active alerts sorts and encodes them. The worker loop calls it
+    /// when idle too, so the gauges catch up with the last batch.
+    func refreshGauges() {
         owned.withLock { state in
-            guard let aggregator = state?.aggregator else { return }
+            guard let aggregator = state?.aggregator, state?.gaugesStale == true,
+                  ContinuousClock.now - (state?.gaugesUpdated ?? .now) >= .seconds(1) else { return }
+            state?.gaugesUpdated = .now
+            state?.gaugesStale = false
             metrics.revisionKeys.record(aggregator.revisionKeyCount)
             updateActiveAlertGauges(aggregator)
         }

@@ -22,11 +22,25 @@ public struct InputOrigin: Sendable, Hashable {
 /// payload. `endsSegment` marks the last record a stage-1 batch appended; stage 2 aggregates
 /// exactly up to such markers so its batches (and so every output) are a function of the log
 /// alone, never of how polls happened to split it.
-struct SequencedRecord: Sendable, Equatable {
-    var update: ExecutionUpdate
-    var origin: InputOrigin
-    var payload: [UInt8]
-    var endsSegment: Bool
+///
+/// A class: stage 2 passes each record through the segment assembler and the aggregator, and
+/// copying a reference is one retain where copying the fields would be a dozen.
+final class SequencedRecord: Sendable, Equatable {
+    let update: ExecutionUpdate
+    let origin: InputOrigin
+    let payload: [UInt8]
+    let endsSegment: Bool
+
+    init(update: ExecutionUpdate, origin: InputOrigin, payload: [UInt8], endsSegment: Bool) {
+        self.update = update
+        self.origin = origin
+        self.payload = payload
+        self.endsSegment = endsSegment
+    }
+
+    static func == (a: SequencedRecord, b: SequencedRecord) -> Bool {
+        a.update == b.update && a.origin == b.origin && a.payload == b.payload && a.endsSegment == b.endsSegment
+    }
 
     static let formatVersion: UInt8 = 1
     /// Byte offset of the flags byte, so a batch can mark its last record after encoding.

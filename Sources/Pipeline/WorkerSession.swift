@@ -244,7 +244,7 @@ final class WorkerSession: @unchecked Sendable {
         guard !collected.isEmpty else {
             try await settleInFlight()
             try throttleInput()
-            return reportLag()
+            return updateGauges()
         }
         let started = ContinuousClock.now
         let (inputs, sequencedMessages, inputOffsets) = sortCollected()
@@ -311,7 +311,7 @@ final class WorkerSession: @unchecked Sendable {
         }
         previousBatchEnd = .now
         try throttleInput()
-        reportLag()
+        updateGauges()
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.
@@ -416,7 +416,8 @@ final class WorkerSession: @unchecked Sendable {
         }
     }
 
-    private func reportLag() {
+    private func updateGauges() {
+        context.stage.refreshGauges()
         guard ContinuousClock.now - lastLagReport >= .seconds(5) else { return }
         lastLagReport = .now
         for (tp, lag) in consumer.lag() { context.metrics.lag(topic: tp.topic, partition: tp.partition, value: lag) }
