@@ -102,9 +102,37 @@ long long shim_bench_produce(rd_kafka_conf_t *conf, const char *topic, int parti
     return delivered;
 }
 
+static double conf_number(rd_kafka_conf_t *conf, const char *name, double fallback) {
+    char value[64];
+    size_t size = sizeof(value);
+    return rd_kafka_conf_get(conf, name, value, &size) == RD_KAFKA_CONF_OK ? atof(value) : fallback;
+}
+
+/* The Swift consumer's fetch restart (KafkaFetchRestart.swift), so the baseline does not stall
+ * on librdkafka 2.0.2 issue #2879 either: seek to the positions once the queue that had
+ * neared its limits is empty. */
+static void restart_fetchers(rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(rk, &assigned) || !assigned) return;
+    rd_kafka_position(rk, assigned);
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(assigned->cnt);
+    for (int i = 0; i < assigned->cnt; i++)
+        if (assigned->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(seek, assigned->elems[i].topic, assigned->elems[i].partition)->offset =
+                assigned->elems[i].offset;
+    rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(rk, seek, 0) : NULL;
+    if (error) rd_kafka_error_destroy(error);
+    rd_kafka_topic_partition_list_destroy(seek);
+    rd_kafka_topic_partition_list_destroy(assigned);
+}
+
 long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int partitions,
                              long long count, uint64_t *byte_sum,
                              char *errstr, size_t errstr_size) {
+    double min_messages = conf_number(conf, "queued.min.messages", 100000);
+    double max_bytes = conf_number(conf, "queued.max.messages.kbytes", 65536) * 1024;
+    double bytes_per_message = 512;
+    int near_limit = 0;
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!rk) { rd_kafka_conf_destroy(conf); return -1; }
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
@@ -119,17 +147,26 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
     uint64_t sum = 0;
     int idle = 0;
     while (consumed < count && idle < 30) {
+        double queued = (double)rd_kafka_queue_length(q);
         ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
         if (n <= 0) { idle++; continue; }
         idle = 0;
+        size_t bytes = 0;
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
             if (!m->err) {
                 const unsigned char *b = m->payload;
                 for (size_t j = 0; j < m->len; j++) sum += b[j];
+                bytes += m->len + m->key_len;
                 consumed++;
             }
             rd_kafka_message_destroy(m);
+        }
+        bytes_per_message = 0.8 * bytes_per_message + 0.2 * (double)bytes / (double)n;
+        if (queued >= 0.75 * min_messages || queued * bytes_per_message >= 0.75 * max_bytes) near_limit = 1;
+        if (near_limit && rd_kafka_queue_length(q) == 0) {
+            near_limit = 0;
+            restart_fetchers(rk);
         }
     }
     free(msgs);

@@ -170,6 +170,10 @@ public final class KafkaConsumer: Sendable {
         return KafkaConsumerGroupMetadata(metadata)
     }
 
+    /// How often the consumer restarted fetchers that librdkafka had left idle after its queue
+    /// filled up (see `FetchRestart`).
+    public var fetchRestarts: Int { core.fetchRestarts.load(ordering: .relaxed) }
+
     /// Per-partition lag from the latest librdkafka statistics (see `ConsumerCore.lag(_:)`); empty unless
     /// `statisticsIntervalMs` > 0. Partitions whose lag is unknown are absent.
     public func lag() -> [TopicPartition: Int64] {
@@ -214,6 +218,7 @@ final class ConsumerCore: @unchecked Sendable {
     let separated = Mutex<Set<TopicPartition>>([])
     /// Blocking queue only.
     private var fetchRestart: FetchRestart
+    let fetchRestarts = Atomic<Int>(0)
 
     init(client: KafkaClient) {
         self.client = client
@@ -226,6 +231,7 @@ final class ConsumerCore: @unchecked Sendable {
         for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
         guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
         FetchRestart.restart(rk: client.rk, separated: separated.withLock { $0 })
+        fetchRestarts.add(1, ordering: .relaxed)
         client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
     }
 

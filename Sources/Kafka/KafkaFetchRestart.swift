@@ -16,10 +16,15 @@ struct FetchRestart {
     private var bytesPerMessage = 512.0
     private var nearLimit = false
 
+    init(minMessages: Int, maxBytes: Int) {
+        self.minMessages = Double(minMessages)
+        self.maxBytes = Double(maxBytes)
+    }
+
     /// Reads the thresholds from the consumer's configuration.
     init(rk: OpaquePointer) {
-        minMessages = Double(Self.setting(rk, "queued.min.messages") ?? 100_000)
-        maxBytes = Double(Self.setting(rk, "queued.max.messages.kbytes") ?? 65_536) * 1024
+        self.init(minMessages: Self.setting(rk, "queued.min.messages") ?? 100_000,
+                  maxBytes: (Self.setting(rk, "queued.max.messages.kbytes") ?? 65_536) * 1024)
     }
 
     /// Called after each poll of the consumer queue; true when the fetchers should be restarted.

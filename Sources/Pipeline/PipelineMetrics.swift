@@ -14,6 +14,8 @@ final class PipelineMetrics: Sendable {
     let commitDuration = Metrics.Timer(label: "khuyencong_transaction_commit_seconds")
     let revisionKeys = Gauge(label: "khuyencong_state_revision_keys")
     let ready = Gauge(label: "khuyencong_ready")
+    /// The consumer's restarts of fetchers librdkafka 2.0.2 left idle after a full queue (#2879).
+    let fetchRestarts = Counter(label: "khuyencong_consumer_fetch_restarts_total")
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let summariesByRegion: [String: Counter]

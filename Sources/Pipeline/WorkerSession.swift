@@ -25,6 +25,7 @@ final class WorkerSession: @unchecked Sendable {
     private var revokedDuringCollection: Set<TopicPartition> = []
     private var hookError: (any Error)?
     private var lastLagReport = ContinuousClock.now
+    private var fetchRestartsReported = 0
     /// When the previous batch was published: a batch's poll time includes the empty polls before it.
     private var previousBatchEnd: ContinuousClock.Instant?
     /// Sequenced records this session appended, and sequenced records it read back (as owner).
@@ -418,6 +419,11 @@ final class WorkerSession: @unchecked Sendable {
 
     private func updateGauges() {
         context.stage.refreshGauges()
+        let restarts = consumer.fetchRestarts
+        if restarts > fetchRestartsReported {
+            context.metrics.fetchRestarts.increment(by: restarts - fetchRestartsReported)
+            fetchRestartsReported = restarts
+        }
         guard ContinuousClock.now - lastLagReport >= .seconds(5) else { return }
         lastLagReport = .now
         for (tp, lag) in consumer.lag() { context.metrics.lag(topic: tp.topic, partition: tp.partition, value: lag) }

@@ -1,0 +1,70 @@
+@testable import Kafka
+import Testing
+
+/// `FetchRestart.observe` outside `#expect`, which cannot take a mutating call.
+private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, polledBytes: Int, queuedAfter: Int) -> Bool {
+    r.observe(queuedBefore: queuedBefore, polled: polled, polledBytes: polledBytes, queuedAfter: queuedAfter)
+}
+
+@Suite struct FetchRestartTests {
+    @Test func restartsOnceTheQueueThatNearedALimitIsEmpty() {
+        var r = FetchRestart(minMessages: 1_000, maxBytes: 1 << 20)
+        // Far from both limits: never.
+        #expect(!observe(&r, queuedBefore: 100, polled: 100, polledBytes: 10_000, queuedAfter: 0))
+        // Near the message limit, not yet drained: not yet.
+        #expect(!observe(&r, queuedBefore: 800, polled: 500, polledBytes: 50_000, queuedAfter: 300))
+        #expect(!observe(&r, queuedBefore: 300, polled: 200, polledBytes: 20_000, queuedAfter: 100))
+        // Drained: once.
+        #expect(observe(&r, queuedBefore: 100, polled: 100, polledBytes: 10_000, queuedAfter: 0))
+        #expect(!observe(&r, queuedBefore: 0, polled: 0, polledBytes: 0, queuedAfter: 0))
+    }
+
+    @Test func theByteLimitCountsTooFromTheMessagesSeen() {
+        var r = FetchRestart(minMessages: 100_000, maxBytes: 1 << 20)
+        // 10 KiB messages: 100 queued is ~1 MiB, near the byte limit though far from the count limit.
+        for _ in 0..<20 { _ = r.observe(queuedBefore: 10, polled: 10, polledBytes: 102_400, queuedAfter: 5) }
+        #expect(!observe(&r, queuedBefore: 100, polled: 50, polledBytes: 512_000, queuedAfter: 50))
+        #expect(observe(&r, queuedBefore: 50, polled: 50, polledBytes: 512_000, queuedAfter: 0))
+    }
+}
+
+@Suite struct FetchRestartConsumptionTests {
+    /// Queue limits far below one fetch response: librdkafka 2.0.2 alone would idle up to a second
+    /// after each fill-up; the consumer restarts its fetchers and still gets every message once, in order.
+    @Test func aTinyConsumerQueueStillDeliversEveryMessageInOrder() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("tiny-queue")
+        let partitions = 4
+        let total = 20_000
+        try broker.createTopic(topic, partitions: Int32(partitions))
+        let producer = try producer(broker)
+        for i in 0..<total {
+            try await producer.send(topic: topic, partition: Int32(i % partitions), key: nil,
+                                    value: Array("\(i / partitions)".utf8) + [UInt8](repeating: 0x2a, count: 60))
+        }
+        try await producer.flush()
+        await producer.shutdown()
+
+        let consumer = try consumer(broker, group: unique("tiny-queue-group"), topics: [topic]) {
+            $0.properties = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
+                             "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+        }
+        var next = [Int](repeating: 0, count: partitions)
+        var problems: [String] = []
+        var count = 0
+        try await pollUntil(consumer, maxMessages: 50) { batch in
+            for m in batch {
+                let p = Int(m.partition)
+                let sequence = m.value.flatMap { Int(String(decoding: $0.prefix { $0 != 0x2a }, as: UTF8.self)) }
+                if sequence != next[p] { problems.append("p\(p) offset \(m.offset): expected \(next[p]), got \(sequence ?? -1)") }
+                next[p] += 1
+                count += 1
+            }
+            return count >= total
+        }
+        await consumer.close()
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+        #expect(count == total)
+        #expect(consumer.fetchRestarts > 0)
+    }
+}
