@@ -157,8 +157,9 @@ final class WorkerSession: @unchecked Sendable {
         try throwHookError()
         var fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
         if first.isEmpty && (fromSequenced?.isEmpty ?? true) {
-            // Owning the sequenced queue, wake up often enough to serve it too.
-            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 5))
+            // Owning the sequenced queue, wake up often enough to serve it too (its records wait
+            // at most this long: it is a latency bound of stage 2).
+            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2))
             try throwHookError()
             fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
         }

@@ -249,25 +249,29 @@ private struct WorkerSide {
     }
 }
 
-/// Batch phase durations summed over a bench phase.
+/// Batch phase durations over a bench phase.
 private struct PhaseTotals {
     var batches = 0
-    var totals: [Duration] = []
+    var samples: [[Duration]] = []
 
     mutating func add(_ timings: BatchTimings) {
         let phases = timings.phases.map(\.duration)
-        totals = totals.isEmpty ? phases : zip(totals, phases).map { $0 + $1 }
+        if samples.isEmpty { samples = phases.map { _ in [] } }
+        for (i, d) in phases.enumerated() { samples[i].append(d) }
         batches += 1
     }
 
-    /// Mean milliseconds per batch of each phase.
+    /// Mean and p99 milliseconds per batch of each phase.
     func summary() -> String {
         let names = BatchTimings().phases.map(\.name)
-        let means = zip(names, totals).map { name, total in
-            name + String(format: " %.2f", (Double(total.components.seconds) * 1000
-                                            + Double(total.components.attoseconds) / 1e15) / Double(max(1, batches)))
+        let ms = { (d: Duration) in Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+        let parts = zip(names, samples).map { name, values -> String in
+            let sorted = values.map(ms).sorted()
+            let mean = sorted.reduce(0, +) / Double(max(1, sorted.count))
+            let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+            return name + String(format: " %.2f (p99 %.1f)", mean, p99)
         }
-        return "  \(batches) batches, mean ms per batch: " + means.joined(separator: ", ")
+        return "  \(batches) batches, ms per batch, mean (p99): " + parts.joined(separator: ", ")
     }
 }
 
