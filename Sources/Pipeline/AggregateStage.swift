@@ -96,15 +96,21 @@ final class AggregateStage: Sendable {
 
     /// Applies one segment and ends the aggregator batch at the segment's timestamp; returns its alerts.
     private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator, _ out: inout Output) -> [EncodedMessage] {
+        var accepted = 0, duplicate = 0, stale = 0
+        defer {
+            metrics.accepted.increment(by: accepted)
+            metrics.duplicate.increment(by: duplicate)
+            metrics.stale.increment(by: stale)
+        }
         for entry in segment.entries {
             guard let record = entry.record else { continue }
             out.records += 1
             out.inputTimestamps.append(record.origin.timestampMillis)
             out.sequencedTimestamps.append(entry.timestampMillis)
             switch aggregator.apply(record.update) {
-            case .accepted: metrics.accepted.increment()
-            case .duplicate: metrics.duplicate.increment()
-            case .stale: metrics.stale.increment()
+            case .accepted: accepted += 1
+            case .duplicate: duplicate += 1
+            case .stale: stale += 1
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
                 out.rejected.append((record.origin.key, RejectedRecords.encode(

@@ -5,14 +5,15 @@ import Kafka
 /// rejected record each. Stateless.
 struct StageOne {
     struct Output {
-        var sequenced: [(key: [UInt8]?, value: [UInt8])] = []
+        /// Encoded sequenced records (no key: they go to partition 0 explicitly, and nothing reads one).
+        var sequenced: [[UInt8]] = []
         var rejected: [(key: [UInt8]?, value: [UInt8])] = []
         var messages = 0
 
         /// The last sequenced record of a batch ends a stage-2 segment.
         mutating func markEndOfSegment() {
             guard !sequenced.isEmpty else { return }
-            SequencedRecord.markEndOfSegment(&sequenced[sequenced.count - 1].value)
+            SequencedRecord.markEndOfSegment(&sequenced[sequenced.count - 1])
         }
     }
 
@@ -27,7 +28,7 @@ struct StageOne {
         case .success(let update):
             let record = SequencedRecord.encode(update, topic: topic, partition: m.partition, offset: m.offset, key: m.key,
                                                 timestampMillis: timestamp, payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
-            out.sequenced.append((m.key.map { Array($0) }, record))
+            out.sequenced.append(record)
         case .failure(let rejection):
             metrics.rejected(rejection.reason)
             let key = m.key.map { Array($0) }

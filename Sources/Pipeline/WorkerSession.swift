@@ -261,6 +261,7 @@ final class WorkerSession: @unchecked Sendable {
             for slice in 0..<slices {
                 group.addTask {
                     var out = StageOne.Output()
+                    out.sequenced.reserveCapacity(count / slices + 1)
                     for i in (count * slice / slices)..<(count * (slice + 1) / slices) {
                         stageOne.process(inputs.items[i], topic: topic, into: &out)
                     }
@@ -348,7 +349,7 @@ final class WorkerSession: @unchecked Sendable {
         if transactional { try producer.beginTransaction() }
         do {
             for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
-            for r in one.sequenced { try await send(settings.sequencedTopic, r.key, r.value, partition: 0) }
+            for r in one.sequenced { try await send(settings.sequencedTopic, nil, r, partition: 0) }
             for s in two.summaries { try await send(settings.summariesTopic, Array(s.key.utf8), s.value) }
             for a in two.alerts { try await send(settings.alertsTopic, Array(a.key.utf8), a.value) }
             for r in two.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
