@@ -148,7 +148,9 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
     int idle = 0;
     while (consumed < count && idle < 30) {
         double queued = (double)rd_kafka_queue_length(q);
-        ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
+        /* What is there, else wait for one message: a batch call waits for a FULL batch. */
+        ssize_t n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
+        if (n == 0) n = rd_kafka_consume_batch_queue(q, 1000, msgs, 1);
         if (n <= 0) { idle++; continue; }
         idle = 0;
         size_t bytes = 0;

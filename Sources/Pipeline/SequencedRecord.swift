@@ -63,6 +63,13 @@ final class SequencedRecord: Sendable, Equatable {
                        timestampMillis: Int64, payload: UnsafeRawBufferPointer, endsSegment: Bool = false) -> [UInt8] {
         var w = BinaryWriter()
         w.bytes.reserveCapacity(160 + payload.count + topic.utf8.count + (key?.count ?? 0) + u.reportID.utf8.count)
+        encode(u, topic: topic, partition: partition, offset: offset, key: key, timestampMillis: timestampMillis,
+               payload: payload, endsSegment: endsSegment, into: &w)
+        return w.bytes
+    }
+
+    static func encode(_ u: ExecutionUpdate, topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?,
+                       timestampMillis: Int64, payload: UnsafeRawBufferPointer, endsSegment: Bool, into w: inout BinaryWriter) {
         w.u8(Self.formatVersion)
         w.u8(endsSegment ? Self.endsSegmentFlag : 0)
         w.string(topic)
@@ -102,16 +109,15 @@ final class SequencedRecord: Sendable, Equatable {
             w.u8(0)
         }
         w.bytes(payload)
-        return w.bytes
     }
 
-    /// Marks an encoded record as the end of its segment.
+    /// Marks an encoded record (or pack) as the end of its segment.
     static func markEndOfSegment(_ encoded: inout [UInt8]) {
         if encoded.count > flagsIndex { encoded[flagsIndex] |= endsSegmentFlag }
     }
 
     /// nil when the bytes are not a record of this format (never traps on bad input).
-    static func decode(_ bytes: UnsafeRawBufferPointer) -> SequencedRecord? {
+    static func decode(_ bytes: UnsafeRawBufferPointer, endsSegment: Bool? = nil) -> SequencedRecord? {
         var r = BinaryReader(bytes)
         guard r.u8() == formatVersion, let flags = r.u8(),
               let topic = r.string(), let partition = r.i64(), let offset = r.i64(),
@@ -153,7 +159,59 @@ final class SequencedRecord: Sendable, Equatable {
             planVND: plan, executedVND: executed, revision: revision, reportedAt: reportedAt,
             advancedVND: advanced, activities: activities, consulting: consulting)
         let origin = InputOrigin(topic: topic, partition: partition32, offset: offset, key: key, timestampMillis: timestamp)
-        return SequencedRecord(update: update, origin: origin, payload: payload, endsSegment: flags & endsSegmentFlag != 0)
+        return SequencedRecord(update: update, origin: origin, payload: payload, endsSegment: endsSegment ?? (flags & endsSegmentFlag != 0))
+    }
+}
+
+/// Many sequenced records in one Kafka message. librdkafka's costs are per message (the produce
+/// call, the delivery report, the framing, the consumer's message objects), so stage 1 packs
+/// its records: `[2, flags]` then each record (format 1) with its length. The segment marker is
+/// the pack's flag (same place as a record's) and belongs to its last record.
+enum SequencedPack {
+    static let formatVersion: UInt8 = 2
+    /// A pack is closed once it holds this many bytes: far below Kafka's default 1 MB message limit.
+    static let targetBytes = 256 * 1024
+
+    /// Starts a pack in an empty writer.
+    static func start(_ w: inout BinaryWriter) {
+        w.bytes.reserveCapacity(targetBytes + 8 * 1024)
+        w.u8(formatVersion)
+        w.u8(0)
+    }
+
+    /// Appends one record, written by `encode`, with its length in front.
+    static func add(_ w: inout BinaryWriter, _ encode: (inout BinaryWriter) -> Void) {
+        let lengthAt = w.bytes.count
+        w.i64(0)
+        encode(&w)
+        let length = Int64(w.bytes.count - lengthAt - 8).littleEndian
+        withUnsafeBytes(of: length) { bytes in
+            for i in 0..<8 { w.bytes[lengthAt + i] = bytes[i] }
+        }
+    }
+
+    /// The records of one sequenced message, a pack or a single record; nil when it is neither
+    /// (never traps on bad input).
+    static func unpack(_ bytes: UnsafeRawBufferPointer) -> [SequencedRecord]? {
+        guard bytes.first != formatVersion else { return unpackRecords(bytes) }
+        return SequencedRecord.decode(bytes).map { [$0] }
+    }
+
+    private static func unpackRecords(_ bytes: UnsafeRawBufferPointer) -> [SequencedRecord]? {
+        var r = BinaryReader(bytes)
+        guard r.u8() == formatVersion, let flags = r.u8() else { return nil }
+        var records: [SequencedRecord] = []
+        while r.remaining > 0 {
+            guard let length = r.i64(), length >= 0, length <= Int64(r.remaining) else { return nil }
+            let end = r.position + Int(length)
+            let last = end == bytes.count
+            guard let record = SequencedRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[r.position..<end]),
+                                                      endsSegment: last && flags & SequencedRecord.endsSegmentFlag != 0)
+            else { return nil }
+            records.append(record)
+            r.position = end
+        }
+        return records.isEmpty ? nil : records
     }
 }
 

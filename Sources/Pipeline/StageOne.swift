@@ -5,13 +5,42 @@ import Kafka
 /// rejected record each. Stateless.
 struct StageOne {
     struct Output {
-        /// Encoded sequenced records (no key: they go to partition 0 explicitly, and nothing reads one).
+        /// Sequenced messages, each a pack of records (`SequencedPack`). No key: they go to
+        /// partition 0 explicitly, and nothing reads one.
         var sequenced: [[UInt8]] = []
+        /// Records in `sequenced`.
+        var sequencedRecords = 0
         var rejected: [(key: [UInt8]?, value: [UInt8])] = []
         var messages = 0
+        private var openPack = BinaryWriter()
 
-        /// The last sequenced record of a batch ends a stage-2 segment.
-        mutating func markEndOfSegment() {
+        mutating func addSequenced(_ encode: (inout BinaryWriter) -> Void) {
+            if openPack.bytes.isEmpty { SequencedPack.start(&openPack) }
+            SequencedPack.add(&openPack, encode)
+            sequencedRecords += 1
+            if openPack.bytes.count >= SequencedPack.targetBytes { closePack() }
+        }
+
+        mutating func closePack() {
+            guard !openPack.bytes.isEmpty else { return }
+            sequenced.append(openPack.bytes)
+            openPack = BinaryWriter()
+        }
+
+        /// Appends a later slice's output (stage 1 runs on slices of a batch in parallel).
+        mutating func append(_ other: Output) {
+            closePack()
+            var other = other
+            other.closePack()
+            sequenced += other.sequenced
+            sequencedRecords += other.sequencedRecords
+            rejected += other.rejected
+            messages += other.messages
+        }
+
+        /// Closes the batch: its last sequenced record ends a stage-2 segment.
+        mutating func finish() {
+            closePack()
             guard !sequenced.isEmpty else { return }
             SequencedRecord.markEndOfSegment(&sequenced[sequenced.count - 1])
         }
@@ -26,23 +55,15 @@ struct StageOne {
         let timestamp = m.timestamp ?? 0
         switch decoder.decode(payload: m.value, key: m.key) {
         case .success(let update):
-            let record = SequencedRecord.encode(update, topic: topic, partition: m.partition, offset: m.offset, key: m.key,
-                                                timestampMillis: timestamp, payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
-            out.sequenced.append(record)
+            out.addSequenced { w in
+                SequencedRecord.encode(update, topic: topic, partition: m.partition, offset: m.offset, key: m.key, timestampMillis: timestamp,
+                                       payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), endsSegment: false, into: &w)
+            }
         case .failure(let rejection):
             metrics.rejected(rejection.reason)
             let key = m.key.map { Array($0) }
             let origin = InputOrigin(topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
             out.rejected.append((key, RejectedRecords.encode(rejection, origin: origin, payload: m.value.map { Array($0) })))
         }
-    }
-}
-
-extension StageOne.Output {
-    /// Appends a later slice's output (stage 1 runs on slices of a batch in parallel).
-    mutating func append(_ other: StageOne.Output) {
-        sequenced += other.sequenced
-        rejected += other.rejected
-        messages += other.messages
     }
 }

@@ -222,11 +222,16 @@ final class WorkerSession: @unchecked Sendable {
                 continue
             }
             result.lastOffset = m.offset
-            let record = m.value.flatMap { SequencedRecord.decode($0) }
-            if record == nil { logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"]) }
-            entries.append(.init(offset: m.offset, timestampMillis: m.timestamp ?? 0, record: record))
+            let timestamp = m.timestamp ?? 0
+            if let records = m.value.flatMap(SequencedPack.unpack) {
+                for record in records { entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: record)) }
+                result.read += records.count
+            } else {
+                logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"])
+                entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: nil))
+                result.read += 1
+            }
             result.next = m.offset + 1
-            result.read += 1
         }
         context.stage.process(entries, into: &result.output)
         result.duration = .now - started
@@ -261,7 +266,6 @@ final class WorkerSession: @unchecked Sendable {
             for slice in 0..<slices {
                 group.addTask {
                     var out = StageOne.Output()
-                    out.sequenced.reserveCapacity(count / slices + 1)
                     for i in (count * slice / slices)..<(count * (slice + 1) / slices) {
                         stageOne.process(inputs.items[i], topic: topic, into: &out)
                     }
@@ -280,7 +284,7 @@ final class WorkerSession: @unchecked Sendable {
         // Not the owner (any more): the sequenced offset is left alone.
         let sequencedNext = owner ? two.next : nil
         context.metrics.consumed.increment(by: one.messages)
-        one.markEndOfSegment()
+        one.finish()
         var timings = BatchTimings()
         timings.poll = started - polling
         timings.stageOne = stageOneDone - started
@@ -297,7 +301,7 @@ final class WorkerSession: @unchecked Sendable {
         collected.removeAll(keepingCapacity: true)
         // One transaction at a time: the previous batch's must be committed before this one begins.
         try await settleInFlight()
-        sequencedAppended += one.sequenced.count
+        sequencedAppended += one.sequencedRecords
         inFlight = Task { [self, timings] in
             var timings = timings
             try await publish(one, two.output, offsets: offsets, timings: &timings)
@@ -391,7 +395,7 @@ final class WorkerSession: @unchecked Sendable {
             logger.trace("batch published", metadata: [
                 "outputs_ms": "\((outputsAcked - published).milliseconds)", "changelog_ms": "\((commitStarted - outputsAcked).milliseconds)",
                 "commit_ms": "\((committed - commitStarted).milliseconds)", "offsets": "\(offsets.count)",
-                "sequenced": "\(one.sequenced.count)", "summaries": "\(two.summaries.count)", "changelog": "\(two.changelog.count)"])
+                "sequenced": "\(one.sequencedRecords)", "summaries": "\(two.summaries.count)", "changelog": "\(two.changelog.count)"])
         } catch let error as KafkaError {
             throw BatchFailure(error: error, transactionOpen: transactional)
         }

@@ -101,7 +101,9 @@ struct BenchKafka: AsyncParsableCommand {
         var idle = 0
         let count = messages
         while consumed < count && idle < 30 {
-            let batch = try await consumer.poll(maxMessages: 10_000, timeout: .seconds(1))
+            // What is there, else wait for one message (a batch poll waits for a FULL batch), as the C loop.
+            var batch = try await consumer.poll(maxMessages: 10_000, timeout: .zero)
+            if batch.isEmpty { batch = try await consumer.poll(maxMessages: 1, timeout: .seconds(1)) }
             idle = batch.isEmpty ? idle + 1 : 0
             for message in batch {
                 if let value = message.value {
