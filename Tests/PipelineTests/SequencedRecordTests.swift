@@ -38,6 +38,34 @@ import Testing
         #expect(Array("{\"schema\":1}".utf8).withUnsafeBytes { SequencedRecord.decode($0) } == nil)
     }
 
+    /// Several records in one message: each comes back, and the pack's marker belongs to its last record only.
+    @Test(arguments: [true, false])
+    func packsRoundTrip(marked: Bool) {
+        let records: [SequencedRecord] = [
+            Self.record(activities: nil, key: Array("40".utf8), endsSegment: false),
+            Self.record(activities: [Activity(category: .training, executedVND: 1)], key: Array("41".utf8), endsSegment: false),
+            Self.record(activities: nil, key: nil, endsSegment: false),
+        ]
+        var w = BinaryWriter()
+        SequencedPack.start(&w)
+        for r in records {
+            let encoded = r.encoded()  // format 1, as stage 1 writes it in place
+            SequencedPack.add(&w) { w in w.bytes += encoded }
+        }
+        var bytes = w.bytes
+        if marked { SequencedRecord.markEndOfSegment(&bytes) }
+        let unpacked: [SequencedRecord] = bytes.withUnsafeBytes { SequencedPack.unpack($0) } ?? []
+        #expect(unpacked.map { $0.update } == records.map { $0.update })
+        #expect(unpacked.map { $0.origin } == records.map { $0.origin })
+        #expect(unpacked.map { $0.endsSegment } == [false, false, marked])
+        // A single record (format 1) is a message too. A cut pack never traps and never passes
+        // for the whole (Kafka never delivers a cut message; this is about foreign bytes).
+        #expect(records[0].encoded().withUnsafeBytes { SequencedPack.unpack($0) } == [records[0]])
+        for cut in stride(from: 1, to: bytes.count, by: 11) {
+            #expect((Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0) }?.count ?? 0) < records.count)
+        }
+    }
+
     @Test func segmentsEndAtMarkersWhateverThePollSlices() {
         var assembler = SegmentAssembler()
         let plain = Self.record(activities: nil, key: nil, endsSegment: false)
