@@ -398,6 +398,11 @@ public final class Aggregator {
     /// Fiscal years with any held report, ascending.
     public var fiscalYears: [Int] { store.years.keys.sorted() }
 
+    /// Scope and severity of every active alert, unordered: cheap, for gauges.
+    public func activeAlertSeverities() -> [(scope: AlertScope, severity: AlertRules.Severity)] {
+        alerts.map { ($0.key.scope, $0.value.severity) }
+    }
+
     /// The last emitted message of every active (raised or updated) alert, ordered by key.
     public func activeAlerts() -> [EncodedMessage] {
         alerts.sorted { $0.key < $1.key }.map { EncodedMessage(key: $0.key.description, value: $0.value.message) }

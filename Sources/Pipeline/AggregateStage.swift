@@ -130,25 +130,22 @@ final class AggregateStage: Sendable {
 
     private func updateActiveAlertGauges(_ aggregator: Aggregator) {
         var counts: [String: Int] = [:]
-        for alert in aggregator.activeAlerts() {
-            guard let region = regionOfAlert(key: alert.key) else { continue }
-            let severity = Self.jsonString(alert.value, member: "severity") ?? ""
-            counts[PipelineMetrics.activeAlertLabel(region: region, severity: severity), default: 0] += 1
+        for alert in aggregator.activeAlertSeverities() {
+            guard let region = region(of: alert.scope) else { continue }
+            counts[PipelineMetrics.activeAlertLabel(region: region, severity: alert.severity.rawValue), default: 0] += 1
         }
         metrics.setActiveAlerts(counts)
     }
 
-    /// `province:49/…` counts under the province's region, `region:bac/…` under bac, `national/…` under ca-nuoc.
-    private func regionOfAlert(key: String) -> String? {
-        let scope = key.prefix { $0 != "/" }
-        if scope == "national" { return "ca-nuoc" }
-        if scope.hasPrefix("region:") { return String(scope.dropFirst(7)) }
-        if scope.hasPrefix("province:") {
-            let code = String(scope.dropFirst(9))
+    /// A province's alerts count under its region, a region's under itself, the nation's under ca-nuoc.
+    private func region(of scope: AlertScope) -> String? {
+        switch scope {
+        case .national: return "ca-nuoc"
+        case .region(let r): return r.rawValue
+        case .province(let code):
             let registries = configuration.registries
             return (registries.r2025.unit(code) ?? registries.r2004.unit(code))?.region.rawValue
         }
-        return nil
     }
 
     static func alertState(_ json: [UInt8]) -> String { jsonString(json, member: "state") ?? "" }

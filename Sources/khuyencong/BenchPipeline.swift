@@ -27,8 +27,10 @@ struct BenchPipeline: AsyncParsableCommand {
 
     static let groupID = "bench-aggregator"
     /// Producers compress (lz4): the mock keeps ~5 MiB of stored (compressed) batches per partition.
+    /// linger.ms 5, not less: the mock scans a partition's list of stored batches on every fetch,
+    /// so a producer sending tiny batches slows it down more and more over a latency phase.
     static let producerTuning = [
-        "compression.type": "lz4", "linger.ms": "1", "batch.num.messages": "10000",
+        "compression.type": "lz4", "linger.ms": "5", "batch.num.messages": "10000",
         "queue.buffering.max.messages": "1000000", "queue.buffering.max.kbytes": "1048576",
     ]
 
@@ -169,6 +171,8 @@ private struct WorkerSide {
             var aggregated = 0
             var throughputDone = false
             var latencies: [Int64] = []
+            /// Input timestamps, in the order of `latencies`.
+            var produced: [Int64] = []
             var stageOneLatencies: [Int64] = []
             var inputSpan: (first: Int64, last: Int64) = (.max, .min)
             var phases = PhaseTotals()
@@ -191,6 +195,7 @@ private struct WorkerSide {
                 if s.firstBatch != nil { s.phases.add(report.timings) }
                 if s.aggregated >= target {
                     s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
+                    s.produced += report.inputTimestampsMillis
                     s.stageOneLatencies += zip(report.inputTimestampsMillis, report.sequencedTimestampsMillis).map { $1 - $0 }
                     for t in report.inputTimestampsMillis { s.inputSpan = (min(s.inputSpan.first, t), max(s.inputSpan.last, t)) }
                 }
@@ -206,9 +211,20 @@ private struct WorkerSide {
                     out.append(String(format: "throughput %.0f", Double(target) / elapsed))
                 }
                 if s.latencies.count >= latencyCount && s.throughputDone {
-                    let sorted = s.latencies.sorted()
-                    let p = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-                    out.append("latency at \(options.latencyRate)/s, produce → summary committed (\(sorted.count) updates produced over \(s.inputSpan.last - s.inputSpan.first) ms): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms")
+                    // Steady state: updates produced in the phase's first second are its warm-up
+                    // (the switch from the throughput phase, the producer's first metadata lookups).
+                    let warmUp: Int64 = 1000
+                    let steady = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first >= warmUp }
+                    let sorted = steady.map(\.0).sorted()
+                    let p = { (q: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+                    let warmUpMax = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first < warmUp }.map(\.0).max() ?? 0
+                    out.append("latency at \(options.latencyRate)/s, produce → summary committed, steady state (\(sorted.count) updates produced after the first \(warmUp) ms of the \(s.inputSpan.last - s.inputSpan.first) ms phase): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms; warm-up max \(warmUpMax) ms")
+                    // Where in the phase the slowest 1% were produced: a stall shows as a narrow window.
+                    let threshold = p(0.99)
+                    let slow = steady.filter { $0.0 >= threshold }.map { $0.1 - s.inputSpan.first }
+                    if let first = slow.min(), let last = slow.max() {
+                        out.append("  the slowest 1% (≥ \(threshold) ms) were produced \(first)–\(last) ms into the phase")
+                    }
                     let one = s.stageOneLatencies.sorted()
                     out.append("  of which input produced → appended to the sequenced log: p50 \(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
                     out.append(s.phases.summary())
