@@ -50,6 +50,13 @@ import Testing
         #expect(moved.double("expected_rate_pct") == 66.67)
         #expect(moved.string("raised_at") == "2024-08-07T00:00:00Z")
         #expect(a.activeAlerts().contains { $0.key == key })
+        // The gauges' cheap view agrees with the messages: same alerts, same severities.
+        let severities = a.activeAlertSeverities().map { "\($0.scope.id)|\($0.severity.rawValue)" }.sorted()
+        let fromMessages = a.activeAlerts().map { message in
+            "\(message.key.prefix { $0 != "/" })|\(Fixture.object(message.value).string("severity") ?? "?")"
+        }.sorted()
+        #expect(severities == fromMessages)
+        #expect(severities.contains("province:70|critical"))
         // The plan becoming 0 resolves.
         let zero = try #require(step(a, month: 9, plan: 0, executed: 0, revision: 1, at: "2024-10-01T00:00:00Z"))
         #expect(zero.string("state") == "resolved")
