@@ -19,6 +19,7 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "Input partitions (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
     @Option(help: "Updates per second in the latency phase.") var latencyRate = 10_000
     @Option(help: "Seconds of the latency phase.") var latencySeconds = 10
+    @Option(help: "Input partitions in the latency phase (its own topics; the contract's default).") var latencyPartitions: Int32 = TopicPlan.contractPartitions
     @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
     @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = 10_000
     @Option(help: "The worker's --batch-max-ms.") var batchMaxMs = 20
@@ -39,11 +40,13 @@ struct BenchPipeline: AsyncParsableCommand {
         try await ProducerSide(options: self).run()
     }
 
-    func settings(brokers: String) throws -> WorkerSettings {
+    /// The throughput phase's worker (`latency` false) or the latency phase's, on topics of its own.
+    func settings(brokers: String, latency: Bool = false) throws -> WorkerSettings {
+        let prefix = latency ? "bench.latency" : "bench"
         var settings = WorkerSettings(
-            brokers: brokers, groupID: Self.groupID, inputTopic: "bench.execution-updates",
-            summariesTopic: "bench.regional-summaries", alertsTopic: "bench.alerts", rejectedTopic: "bench.rejected",
-            guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: "bench-worker",
+            brokers: brokers, groupID: latency ? "bench-latency" : Self.groupID, inputTopic: prefix + ".execution-updates",
+            summariesTopic: prefix + ".regional-summaries", alertsTopic: prefix + ".alerts", rejectedTopic: prefix + ".rejected",
+            guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: latency ? "bench-latency-worker" : "bench-worker",
             batchMaxMessages: batchMaxMessages, batchMaxMilliseconds: batchMaxMs,
             kafkaProperties: workerKafkaProperties, registries: try Registries.load(), rules: try AlertRules.bundled())
         // lz4 keeps a sequenced record near 150 B, so the mock's 5 MiB window holds far more than the default allows.
@@ -76,6 +79,11 @@ private struct ProducerSide {
         let broker = try EmbeddedBroker(brokers: 3, logger: logger)
         let settings = try options.settings(brokers: broker.bootstrapServers)
         try ensureTopics(TopicPlan(settings, inputPartitions: options.partitions, outputPartitions: 6), on: broker)
+        // The latency phase has topics of its own with the contract's partition count: 64 partitions
+        // are only there so that the throughput phase's input fits the mock's 5 MiB per partition,
+        // and at 10,000/s they would give the mock ~64 tiny stored batches to walk per fetch.
+        let latencySettings = try options.settings(brokers: broker.bootstrapServers, latency: true)
+        try ensureTopics(TopicPlan(latencySettings, inputPartitions: options.latencyPartitions, outputPartitions: 6), on: broker)
 
         let latencyCount = options.latencyRate * options.latencySeconds
         emit("Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded broker (3 brokers)")
@@ -86,6 +94,7 @@ private struct ProducerSide {
         emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms \(settings.batchMaxMilliseconds); Kafka properties "
             + "(over the worker's defaults): " + settings.kafkaProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + "; consumer " + describe(WorkerSettings.consumerTuning))
+        emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the contract's default)")
         emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
         emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
                      Double(options.updates) * averageBytes / 63 / 1_048_576))
@@ -127,6 +136,12 @@ private struct ProducerSide {
             }
             if line.hasPrefix("error") { throw ExitCode.failure }
         }
+        // The latency worker joins its group first.
+        while let line = await lines.next() {
+            emit("  worker: \(line)")
+            if line == "latency worker ready" { break }
+            if line.hasPrefix("error") { throw ExitCode.failure }
+        }
         // Latency phase: a steady rate, 1 ms ticks.
         let perTick = max(1, options.latencyRate / 1000)
         let start = ContinuousClock.now
@@ -135,7 +150,7 @@ private struct ProducerSide {
                 let due = start + .milliseconds(i / perTick)
                 if due > .now { try await Task.sleep(until: due) }
             }
-            try await send(producer, settings.inputTopic, m)
+            try await send(producer, latencySettings.inputTopic, m)
         }
         try await producer.flush(timeout: .seconds(60))
         while let line = await lines.next() { print("  worker: \(line)") }
@@ -185,9 +200,10 @@ private struct WorkerSide {
         let latencyCount = options.latencyRate * options.latencySeconds
         let stats = Stats()
         let done = AsyncStream<String>.makeStream()
-        var settings = try options.settings(brokers: brokers)
-        settings.batchObserver = { report in
+        // One observer for both workers; the throughput worker's batches after its phase are ignored.
+        let observer = { (latencyWorker: Bool) -> @Sendable (BatchReport) -> Void in { report in
             let messages = stats.state.withLock { s -> [String] in
+                if !latencyWorker && s.throughputDone { return [] }
                 if s.firstBatch == nil && report.inputMessages > 0 {
                     s.firstBatch = .now
                     s.cpuAtFirstBatch = processCPUSeconds()
@@ -236,17 +252,20 @@ private struct WorkerSide {
                 return out
             }
             for m in messages { done.continuation.yield(m) }
-        }
+        } }
         var logger = Logger(label: "bench.worker", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        var settings = try options.settings(brokers: brokers)
+        settings.batchObserver = observer(false)
         let worker = Worker(settings: settings, logger: logger)
         let task = Task { try await worker.run() }
+        var latencyTask: Task<Void, any Error>?
         emit("started")
         let progress = Task {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(5))
                 let (aggregated, started) = stats.state.withLock { ($0.aggregated, $0.firstBatch != nil) }
-                emit("progress: \(aggregated) aggregated, input seen: \(started), ready: \(worker.isReady)")
+                emit("progress: \(aggregated) aggregated, input seen: \(started)")
             }
         }
         defer { progress.cancel() }
@@ -256,11 +275,26 @@ private struct WorkerSide {
         }
         for await line in done.stream {
             emit(line)
+            if line.hasPrefix("throughput ") {
+                // The throughput worker leaves; the latency worker joins its own group and topics.
+                task.cancel()
+                _ = try? await task.value
+                var latencySettings = try options.settings(brokers: brokers, latency: true)
+                latencySettings.batchObserver = observer(true)
+                let latencyWorker = Worker(settings: latencySettings, logger: logger)
+                latencyTask = Task { try await latencyWorker.run() }
+                let joined = ContinuousClock.now + .seconds(120)
+                while !latencyWorker.isReady && ContinuousClock.now < joined { try await Task.sleep(for: .milliseconds(50)) }
+                emit(latencyWorker.isReady ? "latency worker ready" : "error: the latency worker did not join within 120 s")
+                if !latencyWorker.isReady { break }
+            }
             if line == "done" || line.hasPrefix("error") { break }
         }
         deadline.cancel()
         task.cancel()
+        latencyTask?.cancel()
         _ = try? await task.value
+        _ = try? await latencyTask?.value
         emit(String(format: "peak RSS of the worker process: %.1f MiB", Double(peakRSSKiB()) / 1024))
     }
 }
