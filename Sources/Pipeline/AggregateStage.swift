@@ -9,8 +9,6 @@ final class AggregateStage: Sendable {
         var assembler = SegmentAssembler()
         /// Last emitted message of every alert since the state was restored (resolved ones too).
         var alerts: [String: [UInt8]] = [:]
-        var gaugesUpdated = ContinuousClock.now
-        var gaugesStale = false
     }
 
     /// What stage 2 produced for one Kafka batch: outputs in deterministic order.
@@ -76,19 +74,10 @@ final class AggregateStage: Sendable {
             }
             out.segments += 1
         }
-        if !segments.isEmpty { owned.withLock { $0?.gaugesStale = true } }
-        refreshGauges()
-    }
-
-    /// Updates the state gauges when segments were aggregated since the last update, at most once
-    /// a second: listing the active alerts sorts and encodes them. The worker loop calls it
-    /// when idle too, so the gauges catch up with the last batch.
-    func refreshGauges() {
+        // Gauges once per poll, not per segment.
+        guard !segments.isEmpty else { return }
         owned.withLock { state in
-            guard let aggregator = state?.aggregator, state?.gaugesStale == true,
-                  ContinuousClock.now - (state?.gaugesUpdated ?? .now) >= .seconds(1) else { return }
-            state?.gaugesUpdated = .now
-            state?.gaugesStale = false
+            guard let aggregator = state?.aggregator else { return }
             metrics.revisionKeys.record(aggregator.revisionKeyCount)
             updateActiveAlertGauges(aggregator)
         }

@@ -424,7 +424,6 @@ final class WorkerSession: @unchecked Sendable {
     }
 
     private func updateGauges() {
-        context.stage.refreshGauges()
         let restarts = consumer.fetchRestarts
         if restarts > fetchRestartsReported {
             context.metrics.fetchRestarts.increment(by: restarts - fetchRestartsReported)
