@@ -278,10 +278,10 @@ final class WorkerSession: @unchecked Sendable {
         }
         let stageOneDone = ContinuousClock.now
         let two = await stageTwo
-        lastSequencedOffset = two.lastOffset
+        // Not the owner (any more), or no sequenced record: the order guard and the sequenced
+        // offset are left alone.
+        if owner { lastSequencedOffset = two.lastOffset }
         sequencedRead += two.read
-        let sequencedEntries = two.read
-        // Not the owner (any more): the sequenced offset is left alone.
         let sequencedNext = owner ? two.next : nil
         context.metrics.consumed.increment(by: one.messages)
         one.finish()
@@ -292,7 +292,7 @@ final class WorkerSession: @unchecked Sendable {
         logger.trace("batch processed", metadata: [
             "poll_ms": "\(timings.poll.milliseconds)", "stage1_ms": "\(timings.stageOne.milliseconds)",
             "stage2_ms": "\(timings.stageTwo.milliseconds)", "end_batch_ms": "\(two.output.endBatchTime.milliseconds)",
-            "input": "\(one.messages)", "sequenced_in": "\(sequencedEntries)", "segments": "\(two.output.segments)"])
+            "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.output.segments)"])
 
         var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
         if let next = sequencedNext {
@@ -307,7 +307,7 @@ final class WorkerSession: @unchecked Sendable {
             try await publish(one, two.output, offsets: offsets, timings: &timings)
             let elapsed = ContinuousClock.now - started
             context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
-            context.metrics.batchMessages.record(one.messages + sequencedEntries)
+            context.metrics.batchMessages.record(one.messages + two.read)
             context.segmentsAggregated += two.output.segments
             if let observer = settings.batchObserver {
                 observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.output.records,
