@@ -48,26 +48,19 @@ final class SequencedRecord: Sendable, Equatable {
     static let endsSegmentFlag: UInt8 = 1
 
     func encoded() -> [UInt8] {
+        var w = BinaryWriter()
         let key = origin.key ?? []
-        return payload.withUnsafeBytes { payload in
+        payload.withUnsafeBytes { payload in
             key.withUnsafeBytes { key in
                 Self.encode(update, topic: origin.topic, partition: origin.partition, offset: origin.offset,
                             key: origin.key == nil ? nil : key, timestampMillis: origin.timestampMillis,
-                            payload: payload, endsSegment: endsSegment)
+                            payload: payload, endsSegment: endsSegment, into: &w)
             }
         }
-    }
-
-    /// Stage 1's hot path: encodes straight from the input message's buffers.
-    static func encode(_ u: ExecutionUpdate, topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?,
-                       timestampMillis: Int64, payload: UnsafeRawBufferPointer, endsSegment: Bool = false) -> [UInt8] {
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(160 + payload.count + topic.utf8.count + (key?.count ?? 0) + u.reportID.utf8.count)
-        encode(u, topic: topic, partition: partition, offset: offset, key: key, timestampMillis: timestampMillis,
-               payload: payload, endsSegment: endsSegment, into: &w)
         return w.bytes
     }
 
+    /// Stage 1's hot path: encodes straight from the input message's buffers (into a pack).
     static func encode(_ u: ExecutionUpdate, topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?,
                        timestampMillis: Int64, payload: UnsafeRawBufferPointer, endsSegment: Bool, into w: inout BinaryWriter) {
         w.u8(Self.formatVersion)
