@@ -159,8 +159,8 @@ private struct ProducerSide {
 
         emit("  consumer settings (worker and C baseline): " + WorkerSessionTuning.consumer.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        emit("    sized so one batch plus a fetch round stays under them: librdkafka 2.0.2 stops fetching a partition")
-        emit("    for up to 1 s once its queue passes queued.min.messages / queued.max.messages.kbytes (issue #2879)")
+        emit("    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes librdkafka 2.0.2")
+        emit("    idles its fetchers for up to 1 s (issue #2879), and both restart them as soon as the queue is drained")
         emit(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
                      cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
     }
