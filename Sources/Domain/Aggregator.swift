@@ -108,34 +108,39 @@ public final class Aggregator {
 
     /// Applies one validated update under the revision-key rules.
     public func apply(_ u: ExecutionUpdate) -> ApplyOutcome {
+        apply(ReportFacts(u)) { u }
+    }
+
+    /// The same from an update's facts; `original` is called only for a conflict, whose
+    /// rejection names the report (nil: the rejection says what the facts say).
+    public func apply(_ f: ReportFacts, original: () -> ExecutionUpdate?) -> ApplyOutcome {
         // The decoder has checked all this; kept so a bad value can never index the tables.
-        guard u.periodEnd.year == u.fiscalYear, (2000...2100).contains(u.fiscalYear), (1...12).contains(u.periodEnd.month) else {
+        guard f.periodEnd.year == f.fiscalYear, (2000...2100).contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
             return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
-                detail: "Kỳ báo cáo \(u.periodEnd) không thuộc năm tài chính \(u.fiscalYear) (2000–2100)."))
+                detail: "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."))
         }
-        guard let code = Self.code(u.province),
-              index.region(code: code, RegistryVersion.inForce(at: u.periodEnd)) != nil
-        else {
+        let code = f.code
+        guard (0..<YearRevisions.codes).contains(code), index.region(code: code, RegistryVersion.inForce(at: f.periodEnd)) != nil else {
             return .rejected(Rejection(reason: .unknownProvince, field: "/province",
-                detail: "Mã tỉnh \(u.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(u.periodEnd)."))
+                detail: "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(f.periodEnd)."))
         }
-        switch store.offer(u, code: code) {
+        switch store.offer(f) {
         case .accepted: break
         case .duplicate: return .duplicate
         case .stale: return .stale
-        case .conflict: return .rejected(Self.conflict(u))
+        case .conflict: return .rejected(Self.conflict(f, reportID: original()?.reportID))
         }
-        let slot = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
-        touchedRevisions.append(u.fiscalYear * Self.slotCount + slot)
-        markDirty(code: code, year: u.fiscalYear, month: u.periodEnd.month)
+        let slot = YearRevisions.index(code: code, source: f.source, month: f.periodEnd.month, status: f.status)
+        touchedRevisions.append(f.fiscalYear * Self.slotCount + slot)
+        markDirty(code: code, year: f.fiscalYear, month: f.periodEnd.month)
         return .accepted
     }
 
-    private static func conflict(_ u: ExecutionUpdate) -> Rejection {
+    private static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
         Rejection(reason: .conflictingRevision, field: "/revision", detail:
-            "Báo cáo \(u.reportID) có revision \(u.revision) trùng với một báo cáo đã nhận cho tỉnh \(u.province), "
-            + "nguồn \(u.source.rawValue), kỳ \(u.periodEnd), trạng thái \(u.status.rawValue) nhưng nội dung khác; "
-            + "hãy gửi lại với revision lớn hơn \(u.revision).")
+            "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận cho tỉnh \(f.province), "
+            + "nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) nhưng nội dung khác; "
+            + "hãy gửi lại với revision lớn hơn \(f.revision).")
     }
 
     static func code(_ text: String) -> Int? {

@@ -17,9 +17,9 @@ struct HeldRevision: Sendable, Hashable {
 
     init() {}
 
-    init(_ u: ExecutionUpdate, accepted: Int64) {
-        self.init(revision: u.revision, accepted: accepted, digest: ContentDigest.of(u), plan: u.planVND,
-                  executed: u.executedVND, advanced: u.advancedVND, estimate: u.status == .estimate)
+    init(_ f: ReportFacts, accepted: Int64) {
+        self.init(revision: f.revision, accepted: accepted, digest: f.digest, plan: f.planVND,
+                  executed: f.executedVND, advanced: f.advancedVND, estimate: f.status == .estimate)
     }
 
     init(revision: Int64, accepted: Int64, digest: UInt128, plan: Int64, executed: Int64, advanced: Int64?, estimate: Bool) {
@@ -116,24 +116,24 @@ struct RevisionStore: Sendable {
     /// The contract's revision-key rules in one in-place access: r > held replaces (accepted),
     /// r = held is a duplicate when the content is the same and a conflict otherwise, r < held
     /// is stale.
-    mutating func offer(_ u: ExecutionUpdate, code: Int) -> Offer {
-        let i = YearRevisions.index(code: code, source: u.source, month: u.periodEnd.month, status: u.status)
-        let cm = code * 12 + u.periodEnd.month - 1
+    mutating func offer(_ f: ReportFacts) -> Offer {
+        let i = YearRevisions.index(code: f.code, source: f.source, month: f.periodEnd.month, status: f.status)
+        let cm = f.code * 12 + f.periodEnd.month - 1
         var result = Offer.accepted
         var added = false
-        modifyYear(u.fiscalYear) { y in
+        modifyYear(f.fiscalYear) { y in
             let old = y.slots[i]
             var accepted: Int64 = 1
             if old.present {
-                if u.revision < old.revision { result = .stale; return }
-                if u.revision == old.revision { result = old.digest == ContentDigest.of(u) ? .duplicate : .conflict; return }
+                if f.revision < old.revision { result = .stale; return }
+                if f.revision == old.revision { result = old.digest == f.digest ? .duplicate : .conflict; return }
                 accepted = old.accepted + 1
             } else {
                 y.heldCount[cm] += 1
                 added = true
             }
             y.accepted[cm] &+= 1
-            y.slots[i] = HeldRevision(u, accepted: accepted)
+            y.slots[i] = HeldRevision(f, accepted: accepted)
         }
         if added { count += 1 }
         return result

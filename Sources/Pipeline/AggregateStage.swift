@@ -28,10 +28,12 @@ final class AggregateStage: Sendable {
     private let owned = Mutex<Owned?>(nil)
     let configuration: AggregatorConfiguration
     let metrics: PipelineMetrics
+    private let decoder: ExecutionUpdateDecoder
 
     init(configuration: AggregatorConfiguration, metrics: PipelineMetrics) {
         self.configuration = configuration
         self.metrics = metrics
+        decoder = ExecutionUpdateDecoder(registries: configuration.registries)
     }
 
     var isOwned: Bool { owned.withLock { $0 != nil } }
@@ -94,16 +96,16 @@ final class AggregateStage: Sendable {
         for entry in segment.entries {
             guard let record = entry.record else { continue }
             out.records += 1
-            out.inputTimestamps.append(record.origin.timestampMillis)
+            out.inputTimestamps.append(record.timestampMillis)
             out.sequencedTimestamps.append(entry.timestampMillis)
-            switch aggregator.apply(record.update) {
+            switch aggregator.apply(record.facts, original: { originalUpdate(record) }) {
             case .accepted: accepted += 1
             case .duplicate: duplicate += 1
             case .stale: stale += 1
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
-                out.rejected.append((record.origin.key, RejectedRecords.encode(
-                    rejection, origin: record.origin, payload: record.payload)))
+                let origin = record.origin
+                out.rejected.append((origin.key, RejectedRecords.encode(rejection, origin: origin, payload: Array(record.payload))))
             }
         }
         let applied = ContinuousClock.now
@@ -115,6 +117,13 @@ final class AggregateStage: Sendable {
         out.alerts += batch.alerts
         out.changelog += batch.changelog
         return batch.alerts
+    }
+
+    /// A record's update as sent (a conflict's rejection names its report): its payload decoded again.
+    private func originalUpdate(_ record: SequencedRecord) -> ExecutionUpdate? {
+        let key = Array(record.facts.province.utf8)
+        guard case .success(let update) = decoder.decode(payload: Array(record.payload), key: key) else { return nil }
+        return update
     }
 
     private func updateActiveAlertGauges(_ aggregator: Aggregator) {

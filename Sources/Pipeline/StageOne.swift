@@ -14,8 +14,8 @@ struct StageOne {
         var messages = 0
         private var openPack = BinaryWriter()
 
-        mutating func addSequenced(_ encode: (inout BinaryWriter) -> Void) {
-            if openPack.bytes.isEmpty { SequencedPack.start(&openPack) }
+        mutating func addSequenced(topic: String, _ encode: (inout BinaryWriter) -> Void) {
+            if openPack.bytes.isEmpty { SequencedPack.start(&openPack, topic: topic) }
             SequencedPack.add(&openPack, encode)
             sequencedRecords += 1
             if openPack.bytes.count >= SequencedPack.targetBytes { closePack() }
@@ -42,7 +42,7 @@ struct StageOne {
         mutating func finish() {
             closePack()
             guard !sequenced.isEmpty else { return }
-            SequencedRecord.markEndOfSegment(&sequenced[sequenced.count - 1])
+            SequencedPack.markEndOfSegment(&sequenced[sequenced.count - 1])
         }
     }
 
@@ -55,9 +55,10 @@ struct StageOne {
         let timestamp = m.timestamp ?? 0
         switch decoder.decode(payload: m.value, key: m.key) {
         case .success(let update):
-            out.addSequenced { w in
-                SequencedRecord.encode(update, topic: topic, partition: m.partition, offset: m.offset, key: m.key, timestampMillis: timestamp,
-                                       payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), endsSegment: false, into: &w)
+            let facts = ReportFacts(update)
+            out.addSequenced(topic: topic) { w in
+                SequencedRecord.encode(facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,
+                                       payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), into: &w)
             }
         case .failure(let rejection):
             metrics.rejected(rejection.reason)

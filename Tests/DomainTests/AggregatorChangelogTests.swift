@@ -59,12 +59,12 @@ import Testing
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2024-03/actual", value: [1, 2])]) }
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "other/x", value: [])]) }
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "sum/bac/2024/2024-13", value: Array(repeating: 0, count: 16))]) }
-        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2025-03/actual", value: ChangelogCodec.encode(HeldRevision(Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1), accepted: 1)))]) }
+        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2025-03/actual", value: ChangelogCodec.encode(HeldRevision(ReportFacts(Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1)), accepted: 1)))]) }
     }
 
     @Test func revisionRecordsRoundTrip() throws {
         let u = Fixture.update("79", 2026, 11, .kcdp, plan: Money.maxAmount, executed: 0, status: .estimate, revision: 9_007_199_254_740_991, advanced: 5)
-        let held = HeldRevision(u, accepted: 4)
+        let held = HeldRevision(ReportFacts(u), accepted: 4)
         #expect(try ChangelogCodec.decodeRevision(ChangelogCodec.encode(held)) == held)
         let slot = YearRevisions.index(code: 79, source: .kcdp, month: 11, status: .estimate)
         #expect(ChangelogCodec.revisionKey(year: 2026, slot: slot) == "rev/" + u.revisionKey.description)

@@ -203,6 +203,14 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         let tooLarge = rejected.first { $0["reason"] as? String == "too_large" }
         #expect(tooLarge?["payload_truncated"] as? Bool == true)
         #expect((tooLarge?["payload_base64"] as? String).flatMap { Data(base64Encoded: $0) }?.count == 65_536)
+        // The conflict is found by stage 2, which holds the report's facts, not the report: its
+        // rejection still carries the original bytes, the key, and a detail naming the report.
+        let conflict = rejected.first { $0["reason"] as? String == "conflicting_revision" }
+        let conflictPayload = try #require(Self.poison.last?.value)
+        #expect((conflict?["payload_base64"] as? String).flatMap { Data(base64Encoded: $0) } == Data(conflictPayload))
+        #expect(conflict?["key"] as? String == "49")
+        let reportID = try #require(parse(conflictPayload)?["report_id"] as? String)
+        #expect((conflict?["detail"] as? String)?.contains(reportID) == true)
     }
 }
 

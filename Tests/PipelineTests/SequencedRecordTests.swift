@@ -3,73 +3,76 @@ import Domain
 import Testing
 
 @Suite struct SequencedRecordTests {
-    static func record(activities: [Activity]?, key: [UInt8]?, endsSegment: Bool) -> SequencedRecord {
-        let update = ExecutionUpdate(
-            reportID: "r-1:a.b", province: "49", fiscalYear: 2022, periodEnd: YearMonth(year: 2022, month: 7),
-            source: .kcdp, status: .actual, planVND: 1_000_000_000_000_000, executedVND: 0,
-            revision: 9_007_199_254_740_991, reportedAt: "2022-08-01T09:00:00+07:00",
-            advancedVND: activities == nil ? nil : 5, activities: activities,
-            consulting: activities == nil ? nil : Consulting(projects: 3, revenueVND: 7))
-        let origin = InputOrigin(topic: "in", partition: 63, offset: 1 << 40, key: key, timestampMillis: 1_700_000_000_123)
-        return SequencedRecord(update: update, origin: origin, payload: Array("{\"x\":1}".utf8), endsSegment: endsSegment)
+    static func update(province: String, full: Bool) -> ExecutionUpdate {
+        ExecutionUpdate(
+            reportID: "r-1:a.b", province: province, fiscalYear: 2022, periodEnd: YearMonth(year: 2022, month: full ? 7 : 12),
+            source: full ? .kcdp : .kcqg, status: full ? .actual : .estimate, planVND: 1_000_000_000_000_000, executedVND: full ? 0 : 5,
+            revision: full ? 9_007_199_254_740_991 : 1, reportedAt: "2022-08-01T09:00:00+07:00",
+            advancedVND: full ? 5 : nil, activities: full ? [Activity(category: .tradePromotion, executedVND: 0, projects: 2)] : nil,
+            consulting: full ? Consulting(projects: 3, revenueVND: 7) : nil)
     }
 
-    @Test(arguments: [true, false])
-    func roundTrips(full: Bool) {
-        let original = Self.record(
-            activities: full ? [Activity(category: .tradePromotion, executedVND: 0, projects: 2, beneficiaries: nil)] : nil,
-            key: full ? Array("49".utf8) : nil, endsSegment: full)
-        let bytes = original.encoded()
-        let decoded = bytes.withUnsafeBytes { SequencedRecord.decode($0) }
-        #expect(decoded == original)
-    }
+    /// (update, partition, offset, timestamp, payload) of one record to pack.
+    typealias Input = (update: ExecutionUpdate, partition: Int32, offset: Int64, timestamp: Int64, payload: [UInt8])
 
-    @Test func markerIsSetAfterEncoding() {
-        var bytes = Self.record(activities: nil, key: nil, endsSegment: false).encoded()
-        SequencedRecord.markEndOfSegment(&bytes)
-        #expect(bytes.withUnsafeBytes { SequencedRecord.decode($0) }?.endsSegment == true)
-    }
+    static let inputs: [Input] = [
+        (update(province: "49", full: true), 63, 1 << 40, 1_700_000_000_123, Array("{\"x\":1}".utf8)),
+        (update(province: "01", full: false), 0, 0, 0, []),
+        (update(province: "96", full: true), 5, 17, -1, Array(repeating: 0x7B, count: 70_000)),
+    ]
 
-    @Test func truncatedOrForeignBytesAreRejected() {
-        let bytes = Self.record(activities: [Activity(category: .training, executedVND: 1)], key: [1], endsSegment: true).encoded()
-        for cut in stride(from: 0, to: bytes.count, by: 7) {
-            #expect(Array(bytes.prefix(cut)).withUnsafeBytes { SequencedRecord.decode($0) } == nil)
-        }
-        #expect(Array("{\"schema\":1}".utf8).withUnsafeBytes { SequencedRecord.decode($0) } == nil)
-    }
-
-    /// Several records in one message: each comes back, and the pack's marker belongs to its last record only.
-    @Test(arguments: [true, false])
-    func packsRoundTrip(marked: Bool) {
-        let records: [SequencedRecord] = [
-            Self.record(activities: nil, key: Array("40".utf8), endsSegment: false),
-            Self.record(activities: [Activity(category: .training, executedVND: 1)], key: Array("41".utf8), endsSegment: false),
-            Self.record(activities: nil, key: nil, endsSegment: false),
-        ]
+    static func pack(_ inputs: [Input], topic: String = "khuyencong.execution-updates.v1", marked: Bool) -> [UInt8] {
         var w = BinaryWriter()
-        SequencedPack.start(&w)
-        for r in records {
-            let encoded = r.encoded()  // format 1, as stage 1 writes it in place
-            SequencedPack.add(&w) { w in w.bytes += encoded }
+        SequencedPack.start(&w, topic: topic)
+        for i in inputs {
+            SequencedPack.add(&w) { w in
+                i.payload.withUnsafeBytes { p in
+                    SequencedRecord.encode(ReportFacts(i.update), partition: i.partition, offset: i.offset, timestampMillis: i.timestamp,
+                                           payload: p, into: &w)
+                }
+            }
         }
         var bytes = w.bytes
-        if marked { SequencedRecord.markEndOfSegment(&bytes) }
-        let unpacked: [SequencedRecord] = bytes.withUnsafeBytes { SequencedPack.unpack($0) } ?? []
-        #expect(unpacked.map { $0.update } == records.map { $0.update })
-        #expect(unpacked.map { $0.origin } == records.map { $0.origin })
-        #expect(unpacked.map { $0.endsSegment } == [false, false, marked])
-        // A single record (format 1) is a message too. A cut pack never traps and never passes
-        // for the whole (Kafka never delivers a cut message; this is about foreign bytes).
-        #expect(records[0].encoded().withUnsafeBytes { SequencedPack.unpack($0) } == [records[0]])
-        for cut in stride(from: 1, to: bytes.count, by: 11) {
-            #expect((Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0) }?.count ?? 0) < records.count)
+        if marked { SequencedPack.markEndOfSegment(&bytes) }
+        return bytes
+    }
+
+    /// Every record comes back with its facts (digest included), origin and payload; the pack's
+    /// marker belongs to its last record only.
+    @Test(arguments: [true, false])
+    func packsRoundTrip(marked: Bool) throws {
+        let bytes = Self.pack(Self.inputs, marked: marked)
+        let records = try #require(bytes.withUnsafeBytes { SequencedPack.unpack($0) })
+        #expect(records.map(\.facts) == Self.inputs.map { ReportFacts($0.update) })
+        #expect(records.map(\.facts.digest) == Self.inputs.map { ReportFacts($0.update).digest })
+        #expect(records.map { Array($0.payload) } == Self.inputs.map(\.payload))
+        #expect(records.map(\.origin) == Self.inputs.map {
+            InputOrigin(topic: "khuyencong.execution-updates.v1", partition: $0.partition, offset: $0.offset,
+                        key: Array($0.update.province.utf8), timestampMillis: $0.timestamp)
+        })
+        #expect(records.map(\.endsSegment) == [false, false, marked])
+    }
+
+    /// Kafka never delivers a cut message; this is about foreign bytes: never a trap, never the whole.
+    @Test func cutOrForeignBytesAreRejected() {
+        let bytes = Self.pack(Array(Self.inputs.prefix(2)), marked: true)
+        for cut in 0..<bytes.count {
+            #expect((Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0) }?.count ?? 0) < 2)
+        }
+        #expect(Array("{\"schema\":1}".utf8).withUnsafeBytes { SequencedPack.unpack($0) } == nil)
+        // Earlier formats (1: a single record, 2: a pack of them) are not read.
+        for version: UInt8 in [1, 2] {
+            var old = bytes
+            old[0] = version
+            #expect(old.withUnsafeBytes { SequencedPack.unpack($0) } == nil)
         }
     }
 
-    @Test func segmentsEndAtMarkersWhateverThePollSlices() {
+    @Test func segmentsEndAtMarkersWhateverThePollSlices() throws {
+        let one = Array(Self.inputs.prefix(1))
+        let plain = try #require(Self.pack(one, marked: false).withUnsafeBytes { SequencedPack.unpack($0) }?.first)
+        let marker = try #require(Self.pack(one, marked: true).withUnsafeBytes { SequencedPack.unpack($0) }?.first)
         var assembler = SegmentAssembler()
-        let plain = Self.record(activities: nil, key: nil, endsSegment: false)
-        let marker = Self.record(activities: nil, key: nil, endsSegment: true)
         var segments: [[Int64]] = []
         for (offset, record) in [plain, plain, marker, plain, marker, plain].enumerated() {
             if let s = assembler.append(.init(offset: Int64(offset), timestampMillis: Int64(100 + offset), record: record)) {
