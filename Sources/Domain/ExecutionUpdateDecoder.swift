@@ -30,6 +30,17 @@ public struct ExecutionUpdateDecoder: Sendable {
     /// `payload` nil is a tombstone; `key` nil is an absent message key. The buffers are only
     /// read during the call (they may point into a Kafka batch).
     public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ExecutionUpdate, Rejection> {
+        validate(payload: payload, key: key) { validator, period in validator.build(period) }
+    }
+
+    /// The same checks; an accepted message's facts (what aggregation needs), built without
+    /// the update's strings and arrays.
+    public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ReportFacts, Rejection> {
+        validate(payload: payload, key: key) { validator, period in validator.facts(period) }
+    }
+
+    private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+                             _ accepted: (UpdateValidator, YearMonth) -> T) -> Result<T, Rejection> {
         guard let payload else {
             return .failure(Rejection(reason: .malformedJSON, field: nil, detail: RejectionText.tombstone))
         }
@@ -42,7 +53,8 @@ public struct ExecutionUpdateDecoder: Sendable {
         case .success(let tape):
             var validator = UpdateValidator(tape: tape, key: key, decoder: self)
             do {
-                return .success(try validator.run())
+                let period = try validator.check()
+                return .success(accepted(validator, period))
             } catch {
                 return .failure(error)
             }
@@ -50,11 +62,20 @@ public struct ExecutionUpdateDecoder: Sendable {
     }
 
     public func decode(payload: [UInt8]?, key: [UInt8]?) -> Result<ExecutionUpdate, Rejection> {
-        func withOptional<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        Self.withBuffers(payload, key, decode)
+    }
+
+    public func decodeFacts(payload: [UInt8]?, key: [UInt8]?) -> Result<ReportFacts, Rejection> {
+        Self.withBuffers(payload, key, decodeFacts)
+    }
+
+    private static func withBuffers<R>(_ payload: [UInt8]?, _ key: [UInt8]?,
+                                       _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) -> R) -> R {
+        func withOptional<T>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> T) -> T {
             guard let bytes else { return body(nil) }
             return bytes.withUnsafeBytes { body($0) }
         }
-        return withOptional(payload) { p in withOptional(key) { k in decode(payload: p, key: k) } }
+        return withOptional(payload) { p in withOptional(key) { k in body(p, k) } }
     }
 }
 

@@ -15,7 +15,11 @@ public struct ReportFacts: Sendable, Hashable {
     public var digest: UInt128
 
     public init(_ u: ExecutionUpdate) {
-        self.init(code: Aggregator.code(u.province) ?? -1, fiscalYear: u.fiscalYear, periodEnd: u.periodEnd, source: u.source,
+        self.init(u, code: Aggregator.code(u.province) ?? -1)
+    }
+
+    init<U: DigestSource>(_ u: U, code: Int) {
+        self.init(code: code, fiscalYear: u.fiscalYear, periodEnd: u.periodEnd, source: u.source,
                   status: u.status, planVND: u.planVND, executedVND: u.executedVND, advancedVND: u.advancedVND,
                   revision: u.revision, digest: ContentDigest.of(u))
     }

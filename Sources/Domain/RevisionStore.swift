@@ -173,16 +173,19 @@ struct RevisionStore: Sendable {
 /// the duplicate decision): fields are fed as tagged words, strings with their length.
 /// Stored in the changelog, so the algorithm must never change.
 enum ContentDigest {
-    static func of(_ u: ExecutionUpdate) -> UInt128 {
+    static func of<U: DigestSource>(_ u: U) -> UInt128 {
         var h = WordHasher()
-        h.string(u.reportID); h.string(u.province)
-        h.word(UInt64(bitPattern: Int64(u.fiscalYear))); h.word(UInt64(u.periodEnd.month))
-        h.word(u.source == .kcqg ? 1 : 2); h.word(u.status == .actual ? 1 : 2)
-        h.int(u.planVND); h.int(u.executedVND); h.int(u.revision); h.string(u.reportedAt)
+        u.withStrings { reportID, province, reportedAt in
+            h.bytes(reportID); h.bytes(province)
+            h.word(UInt64(bitPattern: Int64(u.fiscalYear))); h.word(UInt64(u.periodEnd.month))
+            h.word(u.source == .kcqg ? 1 : 2); h.word(u.status == .actual ? 1 : 2)
+            h.int(u.planVND); h.int(u.executedVND); h.int(u.revision); h.bytes(reportedAt)
+        }
         h.optional(u.advancedVND)
-        if let acts = u.activities {
-            h.word(UInt64(acts.count) + 1)
-            for a in acts {
+        if let count = u.activityCount {
+            h.word(UInt64(count) + 1)
+            for i in 0..<count {
+                let a = u.activity(i)
                 h.string(a.category.rawValue); h.int(a.executedVND); h.optional(a.projects); h.optional(a.beneficiaries)
             }
         } else {
@@ -190,6 +193,34 @@ enum ContentDigest {
         }
         if let c = u.consulting { h.word(1); h.int(c.projects); h.int(c.revenueVND) } else { h.word(0) }
         return h.finish()
+    }
+}
+
+/// The contract fields `ContentDigest` reads: a decoded update, or a validated message read
+/// straight from its parse (stage 1 digests without building the update's strings).
+protocol DigestSource {
+    var fiscalYear: Int { get }
+    var periodEnd: YearMonth { get }
+    var source: FundingSource { get }
+    var status: ReportStatus { get }
+    var planVND: Int64 { get }
+    var executedVND: Int64 { get }
+    var revision: Int64 { get }
+    var advancedVND: Int64? { get }
+    var consulting: Consulting? { get }
+    /// nil when `activities` is absent.
+    var activityCount: Int? { get }
+    func activity(_ i: Int) -> Activity
+    /// `report_id`, `province` and `reported_at` as UTF-8.
+    func withStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R
+}
+
+extension ExecutionUpdate: DigestSource {
+    var activityCount: Int? { activities?.count }
+    func activity(_ i: Int) -> Activity { activities![i] }
+    func withStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+        var (a, b, c) = (reportID, province, reportedAt)
+        return a.withUTF8 { a in b.withUTF8 { b in c.withUTF8 { c in body(.init(a), .init(b), .init(c)) } } }
     }
 }
 
@@ -212,20 +243,22 @@ struct WordHasher {
         if let v { word(1); int(v) } else { word(0) }
     }
 
-    /// The UTF-8 bytes as little-endian words (the last one zero-padded), then the length.
     mutating func string(_ s: String) {
         var s = s
-        s.withUTF8 { buf in
-            var i = 0
-            while i + 8 <= buf.count {
-                word(UInt64(littleEndian: UnsafeRawBufferPointer(buf).loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-                i += 8
-            }
-            var w: UInt64 = 0
-            for j in i..<buf.count { w |= UInt64(buf[j]) << (8 * UInt64(j - i)) }
-            word(w)
-            word(UInt64(buf.count))
+        s.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The bytes as little-endian words (the last one zero-padded), then the length.
+    mutating func bytes(_ buf: UnsafeRawBufferPointer) {
+        var i = 0
+        while i + 8 <= buf.count {
+            word(UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            i += 8
         }
+        var w: UInt64 = 0
+        for j in i..<buf.count { w |= UInt64(buf[j]) << (8 * UInt64(j - i)) }
+        word(w)
+        word(UInt64(buf.count))
     }
 
     func finish() -> UInt128 {

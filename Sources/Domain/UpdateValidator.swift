@@ -124,7 +124,8 @@ struct UpdateValidator {
         return tape.withString(i, names.index(of:))
     }
 
-    mutating func run() throws(Rejection) -> ExecutionUpdate {
+    /// Every check in the contract's order; the period once they all pass.
+    mutating func check() throws(Rejection) -> YearMonth {
         // 3. schema_mismatch
         guard kind(0) == .object else { throw fail(.schemaMismatch, nil, RejectionText.received(RejectionText.notAnObject, shown(0))) }
         top = collect(0, MemberNames.top)
@@ -145,7 +146,7 @@ struct UpdateValidator {
         try checkKey()
         try checkRegistry(period)
         try checkActivitiesSum()
-        return build(period)
+        return period
     }
 
     // 4. missing_field: top level, then inside each activity object, then consulting.
@@ -299,18 +300,18 @@ struct UpdateValidator {
         }
     }
 
+    func activity(_ item: (node: Int, slots: MemberSlots)) -> Activity {
+        Activity(category: item.slots[0].flatMap { match($0, MemberNames.categories) }.map { ActivityCategory.allCases[$0] } ?? .training,
+                 executedVND: item.slots[1].map { tape.integerValue($0) } ?? 0,
+                 projects: item.slots[2].map { tape.integerValue($0) },
+                 beneficiaries: item.slots[3].map { tape.integerValue($0) })
+    }
+
     /// Builds the update once every check has passed.
     func build(_ period: YearMonth) -> ExecutionUpdate {
         func int(_ i: Int?) -> Int64 { i.map { tape.integerValue($0) } ?? 0 }
         func str(_ f: UpdateField) -> String { top[f].map { tape.string($0) } ?? "" }
-        let activities: [Activity]? = top[.activities].map { _ in
-            items.map { item in
-                Activity(category: item.slots[0].flatMap { match($0, MemberNames.categories) }.map { ActivityCategory.allCases[$0] } ?? .training,
-                         executedVND: int(item.slots[1]),
-                         projects: item.slots[2].map { tape.integerValue($0) },
-                         beneficiaries: item.slots[3].map { tape.integerValue($0) })
-            }
-        }
+        let activities: [Activity]? = top[.activities].map { _ in items.map(activity) }
         return ExecutionUpdate(
             reportID: str(.reportID),
             province: str(.province),
@@ -326,4 +327,40 @@ struct UpdateValidator {
             activities: activities,
             consulting: consulting.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) })
     }
+
+    /// The facts of a message that passed every check, without building its strings.
+    func facts(_ period: YearMonth) -> ReportFacts {
+        let message = CheckedMessage(validator: self, periodEnd: period)
+        return ReportFacts(message, code: top[.province].map { tape.withString($0) { Forms.number($0) } } ?? -1)
+    }
 }
+
+/// A message that passed every check, read from its parse as `ContentDigest` needs it.
+private struct CheckedMessage: DigestSource {
+    let validator: UpdateValidator
+    let periodEnd: YearMonth
+
+    var tape: JSONTape { validator.tape }
+    var top: MemberSlots { validator.top }
+    func int(_ i: Int?) -> Int64 { i.map { tape.integerValue($0) } ?? 0 }
+
+    var fiscalYear: Int { periodEnd.year }
+    var source: FundingSource { top[.source].flatMap { validator.match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg }
+    var status: ReportStatus { top[.status].flatMap { validator.match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate }
+    var planVND: Int64 { int(top[.planVND]) }
+    var executedVND: Int64 { int(top[.executedVND]) }
+    var revision: Int64 { int(top[.revision]) }
+    var advancedVND: Int64? { top[.advancedVND].map { tape.integerValue($0) } }
+    var consulting: Consulting? { validator.consulting.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) } }
+    var activityCount: Int? { top[.activities].map { _ in validator.items.count } }
+    func activity(_ i: Int) -> Activity { validator.activity(validator.items[i]) }
+
+    func withStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+        func string<T>(_ f: UpdateField, _ next: (UnsafeRawBufferPointer) -> T) -> T {
+            guard let i = top[f] else { return next(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return tape.withString(i, next)
+        }
+        return string(.reportID) { a in string(.province) { b in string(.reportedAt) { c in body(a, b, c) } } }
+    }
+}
+

@@ -53,9 +53,8 @@ struct StageOne {
     func process(_ m: KafkaMessageView, topic: String, into out: inout Output) {
         out.messages += 1
         let timestamp = m.timestamp ?? 0
-        switch decoder.decode(payload: m.value, key: m.key) {
-        case .success(let update):
-            let facts = ReportFacts(update)
+        switch decoder.decodeFacts(payload: m.value, key: m.key) {
+        case .success(let facts):
             out.addSequenced(topic: topic) { w in
                 SequencedRecord.encode(facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,
                                        payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), into: &w)

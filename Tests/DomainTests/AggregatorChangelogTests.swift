@@ -83,6 +83,8 @@ import Testing
         ]
         let digest = ContentDigest.of(base)
         #expect(ContentDigest.of(base) == digest)
+        // Digests are stored in the changelog: the algorithm must never change.
+        #expect(digest == 334_377_648_726_181_857_514_351_881_926_177_923_567)
         for (i, change) in variants.enumerated() {
             var v = base
             change(&v)

@@ -1,3 +1,4 @@
+import Foundation
 import PropertyBased
 import Testing
 @testable import Domain
@@ -51,6 +52,24 @@ import Testing
             let decoded = Fixtures.decoder.decode(payload: wire, key: Array(update.province.utf8))
             #expect(decoded.success == update, "\(String(decoding: wire, as: UTF8.self)) → \(String(describing: decoded.failure))")
             #expect(decoded.success?.canonicalJSON() == wire)
+            #expect(Fixtures.decoder.decodeFacts(payload: wire, key: Array(update.province.utf8)).success == ReportFacts(update))
+        }
+    }
+
+    /// Stage 1 digests a message from its parse, stage 2's revision store compares digests: the
+    /// facts must be those of the decoded update, whatever escapes the strings were sent with.
+    @Test func factsFromTheParseAreThoseOfTheDecodedUpdate() throws {
+        func escaped(_ s: String) -> String { s.utf8.map { String(format: "\\u%04x", $0) }.joined() }
+        for update in SyntheticUpdates.updates(count: 300, registries: Fixtures.registries, seed: 11) {
+            var json = String(decoding: update.canonicalJSON(), as: UTF8.self)
+            for value in [update.reportID, update.province, update.reportedAt] + (update.activities ?? []).map(\.category.rawValue) {
+                json = json.replacingOccurrences(of: "\"\(value)\"", with: "\"\(escaped(value))\"")
+            }
+            let key = Array(update.province.utf8)
+            let decoded = try #require(Fixtures.decoder.decode(payload: Array(json.utf8), key: key).success, "\(json)")
+            #expect(decoded == update)
+            #expect(Fixtures.decoder.decodeFacts(payload: Array(json.utf8), key: key).success == ReportFacts(update), "\(json)")
+            #expect(Fixtures.decoder.decodeFacts(payload: update.canonicalJSON(), key: key).success == ReportFacts(update))
         }
     }
 
