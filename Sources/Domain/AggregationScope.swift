@@ -39,7 +39,9 @@ public enum SummaryScope: Sendable, Hashable, Comparable, CustomStringConvertibl
 }
 
 /// A unit as the aggregator sees it: numeric code for array indexing, 2025 predecessors.
-struct UnitInfo: Sendable {
+/// A class: summaries walk the units of a scope for every month they build, and passing a
+/// reference is one retain where copying the fields would be several.
+final class UnitInfo: Sendable {
     let code: Int
     let unit: AdministrativeUnit
     /// For 2025 units: the 2004 codes merged into it.

@@ -75,6 +75,9 @@ public final class Aggregator {
     @exclusivity(unchecked) private var store = RevisionStore()
     /// Digest of each summary's last emitted content.
     private var emitted: [SummaryKey: UInt128] = [:]
+    /// Digest of the inputs each summary's content was last built from (this process only: a
+    /// restore starts without, and the content digests decide).
+    private var inputDigests: [SummaryKey: UInt128] = [:]
     private var alerts: [AlertKey: ActiveAlert] = [:]
     /// Encoded province rows, reused across batches while their figures are unchanged.
     private var rows = AggregationView.RowCache()
@@ -204,7 +207,12 @@ public final class Aggregator {
             for m in from...12 { candidates.insert(SummaryKey(scope: scope, fiscalYear: year, month: m)) }
         }
         for key in candidates.sorted() where view.exists(key.scope, year: key.fiscalYear, month: key.month) {
-            var w = view.content(key.scope, year: key.fiscalYear, month: key.month, cache: &rows)
+            // Most marked summaries keep their inputs (a later month with reports of its own, last
+            // year's figures): those are not built again.
+            let inputs = view.inputs(key.scope, year: key.fiscalYear, month: key.month)
+            if inputDigests[key] == inputs.digest, emitted[key] != nil { continue }
+            inputDigests[key] = inputs.digest
+            var w = view.content(key.scope, year: key.fiscalYear, month: key.month, inputs, cache: &rows)
             let digest = ChangelogCodec.digest(w.bytes)
             guard emitted[key] != digest else { continue }
             emitted[key] = digest
@@ -321,6 +329,7 @@ public final class Aggregator {
     /// `endBatch`, and every alert scope is re-evaluated then, so re-processing the batch that
     /// was cut short converges and re-emits only identical outputs.
     public func restore(_ records: [ChangelogRecord]) throws(ChangelogError) {
+        inputDigests.removeAll()
         for r in records {
             do throws(BinaryReader.Failure) {
                 if r.key.hasPrefix(ChangelogCodec.revisionPrefix) {

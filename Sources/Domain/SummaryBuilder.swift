@@ -153,12 +153,63 @@ struct AggregationView {
         return w.bytes
     }
 
-    /// The summary's content: every member but `revision` and `computed_at`, object left open.
-    func content(_ scope: SummaryScope, year: Int, month m: Int, cache: inout RowCache) -> AggregateJSON {
+    /// Everything a summary's content is made of: each unit's figure per source (in the scope's
+    /// unit order) and last year's totals. Equal inputs give equal content, so `digest` lets the
+    /// aggregator skip building a summary whose inputs a batch did not change.
+    struct SummaryInputs {
+        var units: [UnitInfo]
+        var figures: [(kcqg: SourceFigure?, kcdp: SourceFigure?)]
+        var prior: ScopeTotals
+        var digest: UInt128
+    }
+
+    func inputs(_ scope: SummaryScope, year: Int, month m: Int) -> SummaryInputs {
         let v = Self.version(year, m)
         let carry = Self.carries(year: year, v)
         let units = index.units(scope, v)
         let y = store[year] ?? YearRevisions()
+        var h = WordHasher()
+        func feed(_ v: Int128) {
+            h.word(UInt64(truncatingIfNeeded: v))
+            h.word(UInt64(truncatingIfNeeded: v >> 64))
+        }
+        func feed(_ f: FigureSum) {
+            feed(f.plan)
+            feed(f.executed)
+            feed(f.advanced ?? -1)
+        }
+        func feed(_ f: SourceFigure?) {
+            guard let f else { return h.word(0) }
+            h.word(UInt64(f.month) << 1 | (f.estimate ? 1 : 0) | 1 << 8)
+            feed(f.plan)
+            feed(f.executed)
+            feed(f.advanced ?? -1)
+        }
+        var figures: [(kcqg: SourceFigure?, kcdp: SourceFigure?)] = []
+        figures.reserveCapacity(units.count)
+        for u in units {
+            let q = figure(u, y, month: m, carry: carry, .kcqg)
+            let d = figure(u, y, month: m, carry: carry, .kcdp)
+            figures.append((q, d))
+            feed(q)
+            feed(d)
+        }
+        let (priorUnits, priorCarry) = priorUnits(scope, year: year, month: m)
+        let p = totals(priorUnits, year: year - 1, month: m, carry: priorCarry)
+        feed(p.kcqg)
+        feed(p.kcdp)
+        h.word((p.counted ? 1 : 0) | (p.estimate ? 2 : 0))
+        return SummaryInputs(units: units, figures: figures, prior: p, digest: h.finish())
+    }
+
+    /// The summary's content: every member but `revision` and `computed_at`, object left open.
+    func content(_ scope: SummaryScope, year: Int, month m: Int, cache: inout RowCache) -> AggregateJSON {
+        content(scope, year: year, month: m, inputs(scope, year: year, month: m), cache: &cache)
+    }
+
+    func content(_ scope: SummaryScope, year: Int, month m: Int, _ inputs: SummaryInputs, cache: inout RowCache) -> AggregateJSON {
+        let v = Self.version(year, m)
+        let units = inputs.units
         let period = YearMonth(year: year, month: m)
 
         // Per-unit figures, scope totals and (for the nation) per-region totals.
@@ -168,9 +219,7 @@ struct AggregationView {
         var byRegion = [ScopeTotals](repeating: ScopeTotals(), count: 3)
         var reported = 0, carried = 0
         var missing: [String] = []
-        for u in units {
-            let q = figure(u, y, month: m, carry: carry, .kcqg)
-            let d = figure(u, y, month: m, carry: carry, .kcdp)
+        for (u, (q, d)) in zip(units, inputs.figures) {
             rows.append(row(u, q, d, year: year, month: m, cache: &cache))
             let ri = SummaryScope.region(u.unit.region).index
             if let q { t.add(q, .kcqg); byRegion[ri].add(q, .kcqg) }
@@ -203,8 +252,7 @@ struct AggregationView {
         w.endObject()
 
         w.key("same_period_last_year")
-        let (priorUnits, priorCarry) = priorUnits(scope, year: year, month: m)
-        let p = totals(priorUnits, year: year - 1, month: m, carry: priorCarry)
+        let p = inputs.prior
         if p.counted {
             w.beginObject()
             w.key("totals"); priorBlock(&w, now: total, prior: p.total)
