@@ -36,7 +36,7 @@ public struct ExecutionUpdateDecoder: Sendable {
     /// The same checks; an accepted message's facts (what aggregation needs), built without
     /// the update's strings and arrays.
     public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ReportFacts, Rejection> {
-        validate(payload: payload, key: key) { validator, period in validator.facts(period) }
+        validate(payload: payload, key: key) { validator, _ in validator.facts() }
     }
 
     private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,

@@ -87,7 +87,9 @@ struct UpdateValidator {
     /// Every element of `activities` (when it is an array); slots only for object elements.
     var items: [(node: Int, slots: MemberSlots)] = []
     /// `consulting`'s slots when it is an object.
-    var consulting: MemberSlots?
+    var consultingSlots: MemberSlots?
+    /// The period, once `check` has passed.
+    private(set) var period = YearMonth(year: 0, month: 0)
 
     init(tape: JSONTape, key: UnsafeRawBufferPointer?, decoder: ExecutionUpdateDecoder) {
         self.tape = tape
@@ -137,7 +139,7 @@ struct UpdateValidator {
                 items.append((v, kind(v) == .object ? collect(v, MemberNames.activity) : MemberSlots()))
             }
         }
-        if let c = top[.consulting], kind(c) == .object { consulting = collect(c, MemberNames.consulting) }
+        if let c = top[.consulting], kind(c) == .object { consultingSlots = collect(c, MemberNames.consulting) }
 
         try checkPresence()
         try checkForms()
@@ -146,6 +148,7 @@ struct UpdateValidator {
         try checkKey()
         try checkRegistry(period)
         try checkActivitiesSum()
+        self.period = period
         return period
     }
 
@@ -160,7 +163,7 @@ struct UpdateValidator {
                 throw fail(.missingField, "/activities/\(index)/\(name)", RejectionText.missing(name, in: "activities/\(index)"))
             }
         }
-        if let c = consulting {
+        if let c = consultingSlots {
             for slot in 0..<2 where c[slot] == nil {
                 let name = MemberNames.consulting.name(slot)
                 throw fail(.missingField, "/consulting/\(name)", RejectionText.missing(name, in: "consulting"))
@@ -214,7 +217,7 @@ struct UpdateValidator {
         if let c = top[.consulting], kind(c) != .object {
             throw invalid("/consulting", RejectionText.consultingForm, c)
         }
-        if let c = consulting {
+        if let c = consultingSlots {
             for slot in 0..<2 {
                 try integer(c[slot], "/consulting/" + MemberNames.consulting.name(slot), MemberNames.consulting.name(slot))
             }
@@ -238,7 +241,7 @@ struct UpdateValidator {
                             MemberNames.activity.name(slot), count: slot > 1)
             }
         }
-        if let c = consulting {
+        if let c = consultingSlots {
             try inRange(c[0], "/consulting/projects", "projects", count: true)
             try inRange(c[1], "/consulting/revenue_vnd", "revenue_vnd", count: false)
         }
@@ -325,35 +328,30 @@ struct UpdateValidator {
             reportedAt: str(.reportedAt),
             advancedVND: top[.advancedVND].map { tape.integerValue($0) },
             activities: activities,
-            consulting: consulting.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) })
+            consulting: consultingSlots.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) })
     }
 
     /// The facts of a message that passed every check, without building its strings.
-    func facts(_ period: YearMonth) -> ReportFacts {
-        let message = CheckedMessage(validator: self, periodEnd: period)
-        return ReportFacts(message, code: top[.province].map { tape.withString($0) { Forms.number($0) } } ?? -1)
+    func facts() -> ReportFacts {
+        ReportFacts(self, code: top[.province].map { tape.withString($0) { Forms.number($0) } } ?? -1)
     }
 }
 
 /// A message that passed every check, read from its parse as `ContentDigest` needs it.
-private struct CheckedMessage: DigestSource {
-    let validator: UpdateValidator
-    let periodEnd: YearMonth
+extension UpdateValidator: DigestSource {
+    private func int(_ i: Int?) -> Int64 { i.map { tape.integerValue($0) } ?? 0 }
 
-    var tape: JSONTape { validator.tape }
-    var top: MemberSlots { validator.top }
-    func int(_ i: Int?) -> Int64 { i.map { tape.integerValue($0) } ?? 0 }
-
-    var fiscalYear: Int { periodEnd.year }
-    var source: FundingSource { top[.source].flatMap { validator.match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg }
-    var status: ReportStatus { top[.status].flatMap { validator.match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate }
+    var fiscalYear: Int { period.year }
+    var periodEnd: YearMonth { period }
+    var source: FundingSource { top[.source].flatMap { match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg }
+    var status: ReportStatus { top[.status].flatMap { match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate }
     var planVND: Int64 { int(top[.planVND]) }
     var executedVND: Int64 { int(top[.executedVND]) }
     var revision: Int64 { int(top[.revision]) }
     var advancedVND: Int64? { top[.advancedVND].map { tape.integerValue($0) } }
-    var consulting: Consulting? { validator.consulting.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) } }
-    var activityCount: Int? { top[.activities].map { _ in validator.items.count } }
-    func activity(_ i: Int) -> Activity { validator.activity(validator.items[i]) }
+    var consulting: Consulting? { consultingSlots.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) } }
+    var activityCount: Int? { top[.activities].map { _ in items.count } }
+    func activity(_ i: Int) -> Activity { activity(items[i]) }
 
     func withStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
         func string<T>(_ f: UpdateField, _ next: (UnsafeRawBufferPointer) -> T) -> T {
@@ -363,4 +361,3 @@ private struct CheckedMessage: DigestSource {
         return string(.reportID) { a in string(.province) { b in string(.reportedAt) { c in body(a, b, c) } } }
     }
 }
-
