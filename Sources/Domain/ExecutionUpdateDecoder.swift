@@ -30,17 +30,17 @@ public struct ExecutionUpdateDecoder: Sendable {
     /// `payload` nil is a tombstone; `key` nil is an absent message key. The buffers are only
     /// read during the call (they may point into a Kafka batch).
     public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ExecutionUpdate, Rejection> {
-        validate(payload: payload, key: key) { validator, period in validator.build(period) }
+        validate(payload: payload, key: key) { $0.build() }
     }
 
     /// The same checks; an accepted message's facts (what aggregation needs), built without
     /// the update's strings and arrays.
     public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ReportFacts, Rejection> {
-        validate(payload: payload, key: key) { validator, _ in validator.facts() }
+        validate(payload: payload, key: key) { $0.facts() }
     }
 
     private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
-                             _ accepted: (UpdateValidator, YearMonth) -> T) -> Result<T, Rejection> {
+                             _ accepted: (UpdateValidator) -> T) -> Result<T, Rejection> {
         guard let payload else {
             return .failure(Rejection(reason: .malformedJSON, field: nil, detail: RejectionText.tombstone))
         }
@@ -53,8 +53,8 @@ public struct ExecutionUpdateDecoder: Sendable {
         case .success(let tape):
             var validator = UpdateValidator(tape: tape, key: key, decoder: self)
             do {
-                let period = try validator.check()
-                return .success(accepted(validator, period))
+                try validator.check()
+                return .success(accepted(validator))
             } catch {
                 return .failure(error)
             }

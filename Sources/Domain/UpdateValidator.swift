@@ -126,8 +126,8 @@ struct UpdateValidator {
         return tape.withString(i, names.index(of:))
     }
 
-    /// Every check in the contract's order; the period once they all pass.
-    mutating func check() throws(Rejection) -> YearMonth {
+    /// Every check in the contract's order; `period` is set once they all pass.
+    mutating func check() throws(Rejection) {
         // 3. schema_mismatch
         guard kind(0) == .object else { throw fail(.schemaMismatch, nil, RejectionText.received(RejectionText.notAnObject, shown(0))) }
         top = collect(0, MemberNames.top)
@@ -149,7 +149,6 @@ struct UpdateValidator {
         try checkRegistry(period)
         try checkActivitiesSum()
         self.period = period
-        return period
     }
 
     // 4. missing_field: top level, then inside each activity object, then consulting.
@@ -310,25 +309,14 @@ struct UpdateValidator {
                  beneficiaries: item.slots[3].map { tape.integerValue($0) })
     }
 
-    /// Builds the update once every check has passed.
-    func build(_ period: YearMonth) -> ExecutionUpdate {
-        func int(_ i: Int?) -> Int64 { i.map { tape.integerValue($0) } ?? 0 }
+    /// Builds the update once every check has passed (from the same readings as the digest).
+    func build() -> ExecutionUpdate {
         func str(_ f: UpdateField) -> String { top[f].map { tape.string($0) } ?? "" }
-        let activities: [Activity]? = top[.activities].map { _ in items.map(activity) }
         return ExecutionUpdate(
-            reportID: str(.reportID),
-            province: str(.province),
-            fiscalYear: period.year,
-            periodEnd: period,
-            source: top[.source].flatMap { match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg,
-            status: top[.status].flatMap { match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate,
-            planVND: int(top[.planVND]),
-            executedVND: int(top[.executedVND]),
-            revision: int(top[.revision]),
-            reportedAt: str(.reportedAt),
-            advancedVND: top[.advancedVND].map { tape.integerValue($0) },
-            activities: activities,
-            consulting: consultingSlots.map { Consulting(projects: int($0[0]), revenueVND: int($0[1])) })
+            reportID: str(.reportID), province: str(.province), fiscalYear: fiscalYear, periodEnd: periodEnd,
+            source: source, status: status, planVND: planVND, executedVND: executedVND, revision: revision,
+            reportedAt: str(.reportedAt), advancedVND: advancedVND,
+            activities: activityCount.map { (0..<$0).map(activity) }, consulting: consulting)
     }
 
     /// The facts of a message that passed every check, without building its strings.
