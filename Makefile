@@ -24,7 +24,7 @@ test-deps:
 
 test: deps test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	Tests/with-deadline.sh $(SWIFT) test --skip-build
 
 clean:
 	rm -rf .build

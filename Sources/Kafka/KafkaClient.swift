@@ -170,13 +170,25 @@ final class KafkaClient: @unchecked Sendable {
         }
     }
 
-    /// `shutdown` awaited from async code, on a thread of its own.
-    func shutdownAsync(beforeStop: (@Sendable () -> Void)? = nil) async {
+    /// `shutdown` awaited from async code, on a thread of its own, for at most `limit`: a
+    /// librdkafka close that never returns (a group leave the broker never answers) must not
+    /// hold the application's shutdown. Past the limit the instance is left to its thread.
+    func shutdownAsync(within limit: Duration = .seconds(30), beforeStop: (@Sendable () -> Void)? = nil) async {
+        let pending = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let finished = Atomic<Bool>(false)
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            pending.withLock { $0 = c }
             DispatchQueue(label: "kafka.shutdown").async { [self] in
                 shutdown(beforeStop: beforeStop)
-                c.resume()
+                finished.store(true, ordering: .releasing)
+                pending.withLock { $0.take() }?.resume()
             }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(limit.milliseconds))) {
+                pending.withLock { $0.take() }?.resume()
+            }
+        }
+        if !finished.load(ordering: .acquiring) {
+            logger.error("librdkafka did not shut down within \(limit): leaving the instance behind")
         }
     }
 

@@ -93,8 +93,10 @@ public final class KafkaConsumer: Sendable {
         if rebalance.isRevoke {
             await hooks.beforeRevoke(rebalance.partitions, rebalance.lost)
         }
-        try await client.run { [client] () throws(KafkaError) in
+        try await client.run { [client, core] () throws(KafkaError) in
+            if !rebalance.isRevoke { core.separateQueues.split(rebalance.partitions, client: client) }
             try KafkaError.check(shim_rebalance_apply(client.rk, client.rebalance, rebalance.err, rebalance.list))
+            if rebalance.isRevoke { core.separateQueues.drop(rebalance.partitions) }
         }
         client.logger.debug("rebalance: \(rebalance.isRevoke ? "revoked" : "assigned") \(rebalance.partitions)")
         if !rebalance.isRevoke {
@@ -214,8 +216,7 @@ final class ConsumerCore: @unchecked Sendable {
     let hooks = Mutex(KafkaRebalanceHooks())
     let lag = Mutex<[TopicPartition: Int64]>([:])
     private let deferred = Mutex<PendingRebalance?>(nil)
-    /// Partitions read through their own queue (`KafkaPartitionQueue`), not the consumer queue.
-    let separated = Mutex<Set<TopicPartition>>([])
+    let separateQueues = SeparateQueues()
     /// Blocking queue only.
     private var fetchRestart: FetchRestart
     let fetchRestarts = Atomic<Int>(0)
@@ -230,7 +231,7 @@ final class ConsumerCore: @unchecked Sendable {
         var bytes = 0
         for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
         guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
-        FetchRestart.restart(rk: client.rk, separated: separated.withLock { $0 })
+        FetchRestart.restart(rk: client.rk, separated: separateQueues.separated)
         fetchRestarts.add(1, ordering: .relaxed)
         client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
     }
@@ -255,6 +256,7 @@ final class ConsumerCore: @unchecked Sendable {
            let error = shim_rebalance_apply(client.rk, client.rebalance, pending.err, pending.list) {
             rd_kafka_error_destroy(error)
         }
+        separateQueues.drop(nil)
         rd_kafka_consumer_close(client.rk)
     }
 }

@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 
 /// One assigned partition served from a queue of its own instead of the consumer queue, so its
 /// messages never wait behind other partitions' prefetched messages, and librdkafka 2.0.2's
@@ -7,22 +8,14 @@ import CRdKafka
 public final class KafkaPartitionQueue: @unchecked Sendable {
     private let queue: OpaquePointer
     /// Kept alive until this queue is destroyed: rd_kafka_destroy must not run before.
-    private let consumer: KafkaConsumer
-    private var client: KafkaClient { consumer.client }
+    private let client: KafkaClient
 
-    private let partition: TopicPartition
-
-    init(queue: OpaquePointer, consumer: KafkaConsumer, partition: TopicPartition) {
+    init(queue: OpaquePointer, client: KafkaClient) {
         self.queue = queue
-        self.consumer = consumer
-        self.partition = partition
-        _ = consumer.core.separated.withLock { $0.insert(partition) }
+        self.client = client
     }
 
-    deinit {
-        _ = consumer.core.separated.withLock { $0.remove(partition) }
-        rd_kafka_queue_destroy(queue)
-    }
+    deinit { rd_kafka_queue_destroy(queue) }
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for a FULL batch (`.zero`: what
     /// is there now).
@@ -37,14 +30,55 @@ public final class KafkaPartitionQueue: @unchecked Sendable {
     }
 }
 
+/// The partitions a consumer reads through queues of their own, and those queues while assigned.
+/// The queue is split off on the blocking queue just BEFORE librdkafka applies an assignment:
+/// once a fetch has started, the partition's first messages would already sit in the consumer
+/// queue, and reading both queues could not keep the partition's order.
+final class SeparateQueues: Sendable {
+    private struct State {
+        var wanted: Set<TopicPartition> = []
+        var queues: [TopicPartition: KafkaPartitionQueue] = [:]
+    }
+    private let state = Mutex(State())
+
+    func want(_ partition: TopicPartition) { state.withLock { _ = $0.wanted.insert(partition) } }
+
+    /// Partitions read through their own queue right now.
+    var separated: Set<TopicPartition> { state.withLock { Set($0.queues.keys) } }
+
+    func queue(for partition: TopicPartition) -> KafkaPartitionQueue? { state.withLock { $0.queues[partition] } }
+
+    /// Blocking queue, before an assignment is applied.
+    func split(_ assigned: [TopicPartition], client: KafkaClient) {
+        state.withLock { s in
+            for p in assigned where s.wanted.contains(p) && s.queues[p] == nil {
+                guard let queue = rd_kafka_queue_get_partition(client.rk, p.topic, p.partition) else { continue }
+                rd_kafka_queue_forward(queue, nil)  // sets the flag that keeps fetch starts from forwarding it
+                s.queues[p] = KafkaPartitionQueue(queue: queue, client: client)
+            }
+        }
+    }
+
+    /// After a revocation is applied (and at close): those partitions' queues are let go.
+    func drop(_ revoked: [TopicPartition]?) {
+        let gone: [KafkaPartitionQueue] = state.withLock { s in
+            guard let revoked else { defer { s.queues.removeAll() }; return Array(s.queues.values) }
+            return revoked.compactMap { s.queues.removeValue(forKey: $0) }
+        }
+        _ = gone  // released outside the lock
+    }
+}
+
 extension KafkaConsumer {
-    /// Stops forwarding `partition`'s fetched messages to the consumer queue and returns its own
-    /// queue (nil if librdkafka does not know the partition). Call right after the partition is
-    /// assigned (in `afterAssign`), before its first fetch; librdkafka keeps the application's
-    /// forwarding choice across later fetch starts. Release the queue before `close()`.
-    public func separateQueue(for partition: TopicPartition) -> KafkaPartitionQueue? {
-        guard let queue = rd_kafka_queue_get_partition(client.rk, partition.topic, partition.partition) else { return nil }
-        rd_kafka_queue_forward(queue, nil)
-        return KafkaPartitionQueue(queue: queue, consumer: self, partition: partition)
+    /// Reads `partition` through a queue of its own whenever it is assigned (`partitionQueue(for:)`).
+    /// Call before the first poll.
+    public func readSeparately(_ partition: TopicPartition) {
+        core.separateQueues.want(partition)
+    }
+
+    /// The own queue of a partition declared with `readSeparately`, while it is assigned (from
+    /// `afterAssign` on). Release it before `close()`.
+    public func partitionQueue(for partition: TopicPartition) -> KafkaPartitionQueue? {
+        core.separateQueues.queue(for: partition)
     }
 }

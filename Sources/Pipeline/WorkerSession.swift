@@ -21,8 +21,10 @@ final class WorkerSession: @unchecked Sendable {
     private var inFlight: Task<Void, any Error>?
     /// Messages polled for the open batch; nothing has been produced for them yet.
     private var collected: [KafkaMessageBatch] = []
-    /// Partitions revoked while the batch was being collected: their messages are dropped.
-    private var revokedDuringCollection: Set<TopicPartition> = []
+    /// Partitions revoked while the batch was being collected → how many of `collected` were
+    /// polled before: their messages of it are dropped (a partition assigned again restarts
+    /// from its committed offset, so they would come twice, and out of order).
+    private var revokedAt: [TopicPartition: Int] = [:]
     private var hookError: (any Error)?
     private var lastLagReport = ContinuousClock.now
     private var fetchRestartsReported = 0
@@ -67,6 +69,7 @@ final class WorkerSession: @unchecked Sendable {
         consumer.setRebalanceHooks(KafkaRebalanceHooks(
             beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
             afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
+        consumer.readSeparately(sequenced)
         try consumer.subscribe(topics: [settings.inputTopic, settings.sequencedTopic])
     }
 
@@ -77,7 +80,7 @@ final class WorkerSession: @unchecked Sendable {
         // so "abort" is simply dropping what was polled from these partitions; the next owner
         // starts from the committed offsets.
         await settleInFlightInHook()
-        revokedDuringCollection.formUnion(partitions)
+        for p in partitions { revokedAt[p] = collected.count }
         if partitions.contains(sequenced) {
             sequencedQueue = nil
             context.stage.drop()
@@ -88,12 +91,11 @@ final class WorkerSession: @unchecked Sendable {
 
     private func afterAssign(_ partitions: [TopicPartition]) async {
         await settleInFlightInHook()
-        revokedDuringCollection.subtract(partitions)
         if inputPaused {
             do { try consumer.pause(partitions.filter { $0.topic == settings.inputTopic }) } catch { hookError = error }
         }
         if partitions.contains(sequenced) {
-            sequencedQueue = consumer.separateQueue(for: sequenced)
+            sequencedQueue = consumer.partitionQueue(for: sequenced)
             lastSequencedOffset = -1
             sequencedAppended = 0
             sequencedRead = 0
@@ -146,35 +148,39 @@ final class WorkerSession: @unchecked Sendable {
 
     private func collect() async throws {
         collected.removeAll(keepingCapacity: true)
-        revokedDuringCollection.removeAll()
+        revokedAt.removeAll()
         let limit = max(1, settings.batchMaxMessages)
         let deadline = ContinuousClock.now + .milliseconds(max(1, settings.batchMaxMilliseconds))
-        var count = 0
         // Take what is already fetched; when nothing is, wait for the first message only (a batch
         // poll waits for a FULL batch until its timeout), then drain: big batches under load, no
-        // waiting at low rates.
-        var first = try await consumer.poll(maxMessages: limit, timeout: .zero)
-        try throwHookError()
-        var fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
-        if first.isEmpty && (fromSequenced?.isEmpty ?? true) {
+        // waiting at low rates. The sequenced partition is split off before it is assigned, so
+        // none of its records reach the consumer queue (all of them, if librdkafka refused the split).
+        var polled = try await take(await consumer.poll(maxMessages: limit, timeout: .zero))
+        var sequencedPolled = await takeSequenced(limit)
+        if polled == 0 && sequencedPolled == 0 {
             // Owning the sequenced queue, wake up often enough to serve it too (its records wait
             // at most this long: it is a latency bound of stage 2).
-            first = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2))
-            try throwHookError()
-            fromSequenced = await sequencedQueue?.poll(maxMessages: limit)
+            polled = try await take(await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2)))
+            sequencedPolled = await takeSequenced(limit)
         }
-        collected.append(first)
-        count += first.count
-        while count < limit && !first.isEmpty && ContinuousClock.now < deadline {
-            let more = try await consumer.poll(maxMessages: limit - count, timeout: .zero)
-            try throwHookError()
-            if more.isEmpty { break }
-            collected.append(more)
-            count += more.count
+        var count = polled
+        while count < limit && polled > 0 && ContinuousClock.now < deadline {
+            polled = try await take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
+            count += polled
         }
-        // After the consumer queue: it can only hold sequenced records older than these.
-        if let fromSequenced { collected.append(fromSequenced) }
-        collected.removeAll { $0.isEmpty }
+    }
+
+    /// Keeps a polled batch (a rebalance hook that ran in the poll counts it from then on).
+    private func take(_ batch: KafkaMessageBatch) throws -> Int {
+        if !batch.isEmpty { collected.append(batch) }
+        try throwHookError()
+        return batch.count
+    }
+
+    private func takeSequenced(_ limit: Int) async -> Int {
+        guard let batch = await sequencedQueue?.poll(maxMessages: limit), !batch.isEmpty else { return 0 }
+        collected.append(batch)
+        return batch.count
     }
 
     /// The collected messages by role, and the next input offset per partition.
@@ -183,13 +189,13 @@ final class WorkerSession: @unchecked Sendable {
         var inputOffsets: [TopicPartition: Int64] = [:]
         var handle: OpaquePointer?
         var topic = ""
-        for batch in collected {
+        for (index, batch) in collected.enumerated() {
             for m in batch {
                 if m.topicHandle != handle {
                     handle = m.topicHandle
                     topic = m.topic
                 }
-                if !revokedDuringCollection.isEmpty && revokedDuringCollection.contains(TopicPartition(topic, m.partition)) { continue }
+                if !revokedAt.isEmpty, let cut = revokedAt[TopicPartition(topic, m.partition)], index < cut { continue }
                 if topic == sequenced.topic && m.partition == sequenced.partition {
                     sequencedMessages.items.append(m)
                 } else if topic == settings.inputTopic {

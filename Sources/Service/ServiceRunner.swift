@@ -102,7 +102,10 @@ public struct ServiceRunner: Sendable {
         }
         let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            // A fatal worker error stops the HTTP server gracefully too: cancelling it races
+            // its own shutdown ("Already closed" logged after the worker's fatal message).
+            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
                   successTerminationBehavior: .gracefullyShutdownGroup),
         ]

@@ -30,6 +30,9 @@ func consumer(_ broker: EmbeddedBroker, group: String, topics: [String],
               configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }) throws -> KafkaConsumer {
     var config = KafkaConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: group)
     config.sessionTimeoutMs = 6000
+    // The mock waits session − 1 s for members to rejoin a rebalance, and a member learns of one
+    // at its next heartbeat (3 s by default): beat often, or a loaded machine drops members.
+    config.properties["heartbeat.interval.ms"] = "500"
     configure(&config)
     let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
     try consumer.subscribe(topics: topics)

@@ -130,8 +130,11 @@ final class RunningWorker: Sendable {
 
     var hasEnded: Bool { finished.isSet }
 
-    func stop() async -> Result<Void, any Error> {
+    /// A worker that does not stop within `limit` fails the test (`.failure(Timeout)`) instead
+    /// of hanging the run.
+    func stop(within limit: Duration = .seconds(60)) async -> Result<Void, any Error> {
         task.cancel()
+        do { try await eventually(limit, "worker stop") { self.hasEnded } } catch { return .failure(error) }
         return await task.value
     }
 
