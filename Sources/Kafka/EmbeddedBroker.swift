@@ -1,4 +1,5 @@
 import CKafkaShim
+import Dispatch
 import Logging
 
 /// An in-process Kafka cluster (librdkafka's mock cluster) on loopback, for tests, the demo and
@@ -31,8 +32,12 @@ public final class EmbeddedBroker: Sendable {
     }
 
     deinit {
-        rd_kafka_mock_cluster_destroy(cluster.pointer)
-        host.shutdown()
+        // Joins the mock's thread and stops the host's: not on the releasing thread (see KafkaClient.deinit).
+        let cluster = cluster, host = host
+        DispatchQueue(label: "kafka.embedded-broker.teardown").async {
+            rd_kafka_mock_cluster_destroy(cluster.pointer)
+            host.shutdown()
+        }
     }
 
     /// Creates `name` with `partitions` partitions (replication defaults to min(3, brokers)).

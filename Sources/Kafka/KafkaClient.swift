@@ -160,15 +160,29 @@ final class KafkaClient: @unchecked Sendable {
     }
 
     deinit {
-        // Only reached after shutdown (the event thread holds `self` until it stops).
-        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
-        rd_kafka_queue_destroy(mainQueue)
-        rd_kafka_destroy(rk)
-        if let rebalance {
-            if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
-            rebalance.deallocate()
+        // Only reached after shutdown (the event thread holds `self` until it stops). rd_kafka_destroy
+        // joins librdkafka's threads, which can take long (or, with some librdkafka bugs, forever):
+        // never on the releasing thread, which may be one of Swift's few cooperative threads.
+        let handles = Handles(rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue, rebalance: rebalance)
+        Self.destroying.async {
+            if let consumerQueue = handles.consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+            rd_kafka_queue_destroy(handles.mainQueue)
+            rd_kafka_destroy(handles.rk)
+            if let rebalance = handles.rebalance {
+                if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
+                rebalance.deallocate()
+            }
         }
     }
+
+    /// What `deinit` hands to the destroying queue: nothing else refers to them any more.
+    private struct Handles: @unchecked Sendable {
+        let rk: OpaquePointer
+        let mainQueue: OpaquePointer
+        let consumerQueue: OpaquePointer?
+        let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+    }
+    private static let destroying = DispatchQueue(label: "kafka.destroy", attributes: .concurrent)
 
     /// `shutdown` awaited from async code, on a thread of its own, for at most `limit`: a
     /// librdkafka close that never returns (a group leave the broker never answers) must not
