@@ -163,8 +163,11 @@ final class KafkaClient: @unchecked Sendable {
         // Only reached after shutdown (the event thread holds `self` until it stops). rd_kafka_destroy
         // joins librdkafka's threads, which can take long (or, with some librdkafka bugs, forever):
         // never on the releasing thread, which may be one of Swift's few cooperative threads.
+        // A serial queue of its own gets a thread of its own, like `shutdownDetached`: a shared
+        // concurrent queue would run on the global pool, where a stuck destroy takes a thread
+        // the `shutdownAsync` timers need.
         let handles = Handles(rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue, rebalance: rebalance)
-        Self.destroying.async {
+        DispatchQueue(label: "kafka.destroy").async {
             if let consumerQueue = handles.consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
             rd_kafka_queue_destroy(handles.mainQueue)
             rd_kafka_destroy(handles.rk)
@@ -182,26 +185,24 @@ final class KafkaClient: @unchecked Sendable {
         let consumerQueue: OpaquePointer?
         let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
     }
-    private static let destroying = DispatchQueue(label: "kafka.destroy", attributes: .concurrent)
 
     /// `shutdown` awaited from async code, on a thread of its own, for at most `limit`: a
     /// librdkafka close that never returns (a group leave the broker never answers) must not
     /// hold the application's shutdown. Past the limit the instance is left to its thread.
     func shutdownAsync(within limit: Duration = .seconds(30), beforeStop: (@Sendable () -> Void)? = nil) async {
-        let pending = Mutex<CheckedContinuation<Void, Never>?>(nil)
-        let finished = Atomic<Bool>(false)
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        // Whichever comes first resumes: true when the shutdown finished.
+        let pending = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        let finished = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             pending.withLock { $0 = c }
             DispatchQueue(label: "kafka.shutdown").async { [self] in
                 shutdown(beforeStop: beforeStop)
-                finished.store(true, ordering: .releasing)
-                pending.withLock { $0.take() }?.resume()
+                pending.withLock { $0.take() }?.resume(returning: true)
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(limit.milliseconds))) {
-                pending.withLock { $0.take() }?.resume()
+                pending.withLock { $0.take() }?.resume(returning: false)
             }
         }
-        if !finished.load(ordering: .acquiring) {
+        if !finished {
             logger.error("librdkafka did not shut down within \(limit): leaving the instance behind")
         }
     }

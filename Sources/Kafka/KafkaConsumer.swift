@@ -256,7 +256,7 @@ final class ConsumerCore: @unchecked Sendable {
            let error = shim_rebalance_apply(client.rk, client.rebalance, pending.err, pending.list) {
             rd_kafka_error_destroy(error)
         }
-        separateQueues.drop(nil)
+        separateQueues.dropAll()
         rd_kafka_consumer_close(client.rk)
     }
 }

@@ -59,13 +59,14 @@ final class SeparateQueues: Sendable {
         }
     }
 
-    /// After a revocation is applied (and at close): those partitions' queues are let go.
-    func drop(_ revoked: [TopicPartition]?) {
-        let gone: [KafkaPartitionQueue] = state.withLock { s in
-            guard let revoked else { defer { s.queues.removeAll() }; return Array(s.queues.values) }
-            return revoked.compactMap { s.queues.removeValue(forKey: $0) }
-        }
-        _ = gone  // released outside the lock
+    /// After a revocation is applied: those partitions' queues are let go.
+    func drop(_ revoked: [TopicPartition]) {
+        state.withLock { s in for p in revoked { s.queues[p] = nil } }
+    }
+
+    /// At close: every queue is let go.
+    func dropAll() {
+        state.withLock { $0.queues.removeAll() }
     }
 }
 
