@@ -31,6 +31,10 @@ public final class EmbeddedBroker: Sendable {
         brokerCount = brokers
     }
 
+    /// Whether a cluster id (`KafkaConsumer.clusterID`) is an embedded broker's: librdkafka
+    /// names a mock cluster `mockCluster<hex>`. Lets a worker apply the mock's limits only there.
+    public static func isEmbedded(clusterID: String) -> Bool { clusterID.hasPrefix("mockCluster") }
+
     deinit {
         // Joins the mock's thread and stops the host's: not on the releasing thread (see KafkaClient.deinit).
         let cluster = cluster, host = host

@@ -96,7 +96,10 @@ public final class KafkaConsumer: Sendable {
         try await client.run { [client, core] () throws(KafkaError) in
             if !rebalance.isRevoke { core.separateQueues.split(rebalance.partitions, client: client) }
             try KafkaError.check(shim_rebalance_apply(client.rk, client.rebalance, rebalance.err, rebalance.list))
-            if rebalance.isRevoke { core.separateQueues.drop(rebalance.partitions) }
+            if rebalance.isRevoke {
+                core.separateQueues.drop(rebalance.partitions)
+                core.paused.withLock { $0.subtract(rebalance.partitions) }
+            }
         }
         client.logger.debug("rebalance: \(rebalance.isRevoke ? "revoked" : "assigned") \(rebalance.partitions)")
         if !rebalance.isRevoke {
@@ -144,14 +147,29 @@ public final class KafkaConsumer: Sendable {
         return offsets(from: list).map(\.topicPartition)
     }
 
+    /// The offset the application reads next from each of `partitions` (-1001 where none yet).
+    public func positions(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartitionOffset] {
+        try client.checkOpen()
+        let list = partitions.makeCList()
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_position(client.rk, list))
+        return offsets(from: list)
+    }
+
     /// Stops fetching from `partitions` (they stay assigned).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try apply(rd_kafka_pause_partitions, to: partitions)
+        core.paused.withLock { $0.formUnion(partitions) }
     }
 
-    /// Resumes fetching from paused `partitions`.
+    /// Resumes fetching from paused `partitions`. A pause drops what they had prefetched, and
+    /// librdkafka 2.0.2 would fetch them again only at its broker threads' next 1 s idle tick
+    /// (the stall of `FetchRestart`), so they are also sought to their positions: fetched at once.
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
         try apply(rd_kafka_resume_partitions, to: partitions)
+        let resumed = Set(partitions)
+        core.paused.withLock { $0.subtract(resumed) }
+        FetchRestart.restart(rk: client.rk) { resumed.contains($0) }
     }
 
     private func apply(_ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
@@ -170,6 +188,13 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(RD_KAFKA_RESP_ERR__STATE, message: "no consumer group metadata (group.id not set?)")
         }
         return KafkaConsumerGroupMetadata(metadata)
+    }
+
+    /// The cluster's id from the metadata already received; nil before any (never waits).
+    public var clusterID: String? {
+        guard !client.isShutDown, let id = rd_kafka_clusterid(client.rk, 0) else { return nil }
+        defer { rd_kafka_mem_free(client.rk, id) }
+        return String(cString: id)
     }
 
     /// How often the consumer restarted fetchers that librdkafka had left idle after its queue
@@ -217,6 +242,8 @@ final class ConsumerCore: @unchecked Sendable {
     let lag = Mutex<[TopicPartition: Int64]>([:])
     private let deferred = Mutex<PendingRebalance?>(nil)
     let separateQueues = SeparateQueues()
+    /// Partitions the application paused (the fetch restart leaves them alone).
+    let paused = Mutex<Set<TopicPartition>>([])
     /// Blocking queue only.
     private var fetchRestart: FetchRestart
     let fetchRestarts = Atomic<Int>(0)
@@ -231,7 +258,8 @@ final class ConsumerCore: @unchecked Sendable {
         var bytes = 0
         for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
         guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
-        FetchRestart.restart(rk: client.rk, separated: separateQueues.separated)
+        let skipped = separateQueues.separated.union(paused.withLock { $0 })
+        FetchRestart.restart(rk: client.rk) { !skipped.contains($0) }
         fetchRestarts.add(1, ordering: .relaxed)
         client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
     }

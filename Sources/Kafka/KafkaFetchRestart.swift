@@ -39,9 +39,10 @@ struct FetchRestart {
         return true
     }
 
-    /// Seeks every assigned partition that reads through the consumer queue (not `separated`) to
-    /// its position. Asynchronous; errors (a partition just revoked) are harmless and ignored.
-    static func restart(rk: OpaquePointer, separated: Set<TopicPartition>) {
+    /// Seeks every assigned partition for which `include` holds to its position. Asynchronous;
+    /// errors (a partition just revoked) are harmless and ignored. Never a paused partition: a
+    /// seek there would leave it without a position, and its resume would then have none to seek to.
+    static func restart(rk: OpaquePointer, where include: (TopicPartition) -> Bool) {
         var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return }
         defer { rd_kafka_topic_partition_list_destroy(assigned) }
@@ -50,7 +51,7 @@ struct FetchRestart {
         defer { rd_kafka_topic_partition_list_destroy(seek) }
         for i in 0..<Int(assigned.pointee.cnt) {
             let p = assigned.pointee.elems[i]
-            guard p.offset >= 0, !separated.contains(TopicPartition(String(cString: p.topic), p.partition)) else { continue }
+            guard p.offset >= 0, include(TopicPartition(String(cString: p.topic), p.partition)) else { continue }
             rd_kafka_topic_partition_list_add(seek, p.topic, p.partition)?.pointee.offset = p.offset
         }
         guard seek.pointee.cnt > 0 else { return }

@@ -34,6 +34,8 @@ final class WorkerSession: @unchecked Sendable {
     private var sequencedAppended = 0
     private var sequencedRead = 0
     private var inputPaused = false
+    /// Whether the cluster is the embedded broker; nil until the consumer has its metadata.
+    private var onEmbeddedBroker: Bool?
     /// The sequenced partition's own queue while this worker owns it (see `KafkaPartitionQueue`).
     private var sequencedQueue: KafkaPartitionQueue?
     /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
@@ -334,14 +336,16 @@ final class WorkerSession: @unchecked Sendable {
         try await task.value
     }
 
-    /// Stage 1 may run ahead of stage 2 by at most `maxSequencedBacklog` records of its own: the
-    /// embedded broker keeps only ~5 MiB per partition, and a stage 2 starved behind a full
-    /// fetch queue would otherwise find its next records gone. Pausing the input partitions
-    /// also empties their prefetched messages, so the sequenced partition is fetched at once.
+    /// Stage 1 may run ahead of stage 2 by a bounded number of records of its own
+    /// (`WorkerSettings.sequencedBacklogLimit`): the embedded broker keeps only ~5 MiB per
+    /// partition, and a stage 2 far behind would find its next records gone there.
     private func throttleInput() throws {
         let backlog = context.stage.isOwned ? sequencedAppended - sequencedRead : 0
-        let pause = backlog > settings.maxSequencedBacklog
-        let resume = inputPaused && backlog <= settings.maxSequencedBacklog / 2
+        if onEmbeddedBroker == nil, let id = consumer.clusterID { onEmbeddedBroker = EmbeddedBroker.isEmbedded(clusterID: id) }
+        // Unknown yet: the embedded broker's (smaller) limit.
+        let limit = settings.sequencedBacklogLimit(onEmbeddedBroker: onEmbeddedBroker ?? true)
+        let pause = backlog > limit
+        let resume = inputPaused && backlog <= limit / 2
         guard pause != inputPaused, pause || resume else { return }
         let inputs = try consumer.assignment().filter { $0.topic == settings.inputTopic }
         if pause { try consumer.pause(inputs) } else { try consumer.resume(inputs) }

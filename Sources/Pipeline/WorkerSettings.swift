@@ -27,8 +27,8 @@ public struct WorkerSettings: Sendable {
     public var registries: Registries
     public var rules: AlertRules
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
-    /// partitions are paused (the embedded broker keeps only ~5 MiB of the sequenced partition).
-    public var maxSequencedBacklog = 8_000
+    /// partitions are paused; nil: `sequencedBacklogLimit(onEmbeddedBroker:)`.
+    public var maxSequencedBacklog: Int?
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
 
@@ -102,6 +102,15 @@ public struct WorkerSettings: Sendable {
     /// For the embedded broker only: the mock answers the later of several requests in flight on
     /// one connection tens of milliseconds late; one at a time is much faster there.
     public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1"]
+
+    /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
+    /// (uncompressed) fit, with room to spare. A real cluster keeps its log, so there the limit
+    /// only stops stage 1 from running far ahead: three batches, since two are outstanding
+    /// between batches anyway (one being published, one just appended). A limit under that
+    /// would pause the input every other batch.
+    func sequencedBacklogLimit(onEmbeddedBroker: Bool) -> Int {
+        maxSequencedBacklog ?? (onEmbeddedBroker ? 8_000 : 3 * max(1, batchMaxMessages))
+    }
 
     static func hostname() -> String { ProcessInfo.processInfo.hostName }
 }

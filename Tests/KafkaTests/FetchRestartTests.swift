@@ -68,3 +68,56 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         #expect(consumer.fetchRestarts > 0)
     }
 }
+
+@Suite struct PauseResumeTests {
+    /// A paused partition keeps its position while the fetch restart seeks the others (a seek
+    /// there would drop it, and its resume, which seeks to it to fetch at once, would have none),
+    /// and after the resume it delivers the rest of its messages once, in order.
+    @Test func aPausedPartitionKeepsItsPositionThroughFetchRestartsAndResumesInOrder() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("pause-resume")
+        let perPartition = 3_000
+        try broker.createTopic(topic, partitions: 2)
+        let producer = try producer(broker)
+        for i in 0..<perPartition {
+            for p in Int32(0)...1 {
+                try await producer.send(topic: topic, partition: p, key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
+            }
+        }
+        try await producer.flush()
+        await producer.shutdown()
+
+        let consumer = try consumer(broker, group: unique("pause-resume-group"), topics: []) {
+            $0.properties = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
+                             "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+        }
+        try consumer.assign([TopicPartitionOffset(topic, 0, offset: 0), TopicPartitionOffset(topic, 1, offset: 0)])
+        let paused = TopicPartition(topic, 1)
+        var next: [Int64] = [0, 0]
+        var problems: [String] = []
+        func take(_ batch: some Sequence<KafkaMessageView>) {
+            for m in batch {
+                let p = Int(m.partition)
+                if m.offset != next[p] { problems.append("p\(p): expected offset \(next[p]), got \(m.offset)") }
+                next[p] = m.offset + 1
+            }
+        }
+        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] > 0 }
+        try consumer.pause([paused])
+        let position = next[1]
+        let restarts = consumer.fetchRestarts
+        try await pollUntil(consumer, maxMessages: 50) { batch in
+            for m in batch where m.partition == 1 { problems.append("paused p1 delivered offset \(m.offset)") }
+            take(batch.filter { $0.partition == 0 })
+            return consumer.fetchRestarts > restarts + 1
+        }
+        #expect(try consumer.positions([paused]).first?.offset == position)
+        // The worker tells the embedded broker (whose limits it respects) from a real cluster by its id.
+        #expect(consumer.clusterID.map(EmbeddedBroker.isEmbedded) == true)
+        #expect(!EmbeddedBroker.isEmbedded(clusterID: "lkc-6kx3p2"))
+        try consumer.resume([paused])
+        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] == Int64(perPartition) }
+        await consumer.close()
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+    }
+}
