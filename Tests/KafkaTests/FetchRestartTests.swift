@@ -76,12 +76,13 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
     @Test func aPausedPartitionKeepsItsPositionThroughFetchRestartsAndResumesInOrder() async throws {
         let broker = try sharedBroker()
         let topic = unique("pause-resume")
-        let perPartition = 3_000
+        // Partition 0 keeps the tiny queue filling up (fetch restarts) while partition 1 is paused.
+        let counts = [20_000, 3_000]
         try broker.createTopic(topic, partitions: 2)
         let producer = try producer(broker)
-        for i in 0..<perPartition {
-            for p in Int32(0)...1 {
-                try await producer.send(topic: topic, partition: p, key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
+        for p in 0..<2 {
+            for i in 0..<counts[p] {
+                try await producer.send(topic: topic, partition: Int32(p), key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
             }
         }
         try await producer.flush()
@@ -92,7 +93,7 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
                              "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
         }
         try consumer.assign([TopicPartitionOffset(topic, 0, offset: 0), TopicPartitionOffset(topic, 1, offset: 0)])
-        let paused = TopicPartition(topic, 1)
+        let busy = TopicPartition(topic, 0), paused = TopicPartition(topic, 1)
         var next: [Int64] = [0, 0]
         var problems: [String] = []
         func take(_ batch: some Sequence<KafkaMessageView>) {
@@ -102,8 +103,11 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
                 next[p] = m.offset + 1
             }
         }
+        // Partition 1 first, alone (partition 0 would fill the queue before its first fetch).
+        try consumer.pause([busy])
         try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] > 0 }
         try consumer.pause([paused])
+        try consumer.resume([busy])
         let position = next[1]
         let restarts = consumer.fetchRestarts
         try await pollUntil(consumer, maxMessages: 50) { batch in
@@ -116,7 +120,7 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         #expect(consumer.clusterID.map(EmbeddedBroker.isEmbedded) == true)
         #expect(!EmbeddedBroker.isEmbedded(clusterID: "lkc-6kx3p2"))
         try consumer.resume([paused])
-        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] == Int64(perPartition) }
+        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] == Int64(counts[1]) }
         await consumer.close()
         #expect(problems.isEmpty, "\(problems.prefix(5))")
     }
