@@ -40,8 +40,8 @@ struct FetchRestart {
     }
 
     /// Seeks every assigned partition for which `include` holds to its position. Asynchronous;
-    /// errors (a partition just revoked) are harmless and ignored. Never a paused partition: a
-    /// seek there would leave it without a position, and its resume would then have none to seek to.
+    /// errors (a partition just revoked) are harmless and ignored. Callers leave paused partitions
+    /// out: a seek there clears the position, and their resume would then have none to seek to.
     static func restart(rk: OpaquePointer, where include: (TopicPartition) -> Bool) {
         var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return }

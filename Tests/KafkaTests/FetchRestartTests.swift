@@ -28,26 +28,36 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
     }
 }
 
+/// Consumer queue limits far below one fetch response: librdkafka 2.0.2 alone would idle up to a
+/// second after each fill-up, so the consumer's fetch restarts come often.
+private let tinyQueue = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
+                         "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+
+/// Creates `topic` with one partition per count; partition p gets `counts[p]` messages whose
+/// values are their sequence number (0, 1, …) padded with 60 `*`.
+private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: [Int]) async throws {
+    try broker.createTopic(topic, partitions: Int32(counts.count))
+    let producer = try producer(broker)
+    for (p, count) in counts.enumerated() {
+        for i in 0..<count {
+            try await producer.send(topic: topic, partition: Int32(p), key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
+        }
+    }
+    try await producer.flush()
+    await producer.shutdown()
+}
+
 @Suite struct FetchRestartConsumptionTests {
-    /// Queue limits far below one fetch response: librdkafka 2.0.2 alone would idle up to a second
-    /// after each fill-up; the consumer restarts its fetchers and still gets every message once, in order.
+    /// With a tiny queue the consumer restarts its fetchers and still gets every message once, in order.
     @Test func aTinyConsumerQueueStillDeliversEveryMessageInOrder() async throws {
         let broker = try sharedBroker()
         let topic = unique("tiny-queue")
         let partitions = 4
         let total = 20_000
-        try broker.createTopic(topic, partitions: Int32(partitions))
-        let producer = try producer(broker)
-        for i in 0..<total {
-            try await producer.send(topic: topic, partition: Int32(i % partitions), key: nil,
-                                    value: Array("\(i / partitions)".utf8) + [UInt8](repeating: 0x2a, count: 60))
-        }
-        try await producer.flush()
-        await producer.shutdown()
+        try await produceNumbered(broker, topic, counts: Array(repeating: total / partitions, count: partitions))
 
         let consumer = try consumer(broker, group: unique("tiny-queue-group"), topics: [topic]) {
-            $0.properties = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
-                             "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+            $0.properties.merge(tinyQueue) { $1 }
         }
         var next = [Int](repeating: 0, count: partitions)
         var problems: [String] = []
@@ -78,19 +88,10 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         let topic = unique("pause-resume")
         // Partition 0 keeps the tiny queue filling up (fetch restarts) while partition 1 is paused.
         let counts = [20_000, 3_000]
-        try broker.createTopic(topic, partitions: 2)
-        let producer = try producer(broker)
-        for p in 0..<2 {
-            for i in 0..<counts[p] {
-                try await producer.send(topic: topic, partition: Int32(p), key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
-            }
-        }
-        try await producer.flush()
-        await producer.shutdown()
+        try await produceNumbered(broker, topic, counts: counts)
 
         let consumer = try consumer(broker, group: unique("pause-resume-group"), topics: []) {
-            $0.properties = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
-                             "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+            $0.properties.merge(tinyQueue) { $1 }
         }
         try consumer.assign([TopicPartitionOffset(topic, 0, offset: 0), TopicPartitionOffset(topic, 1, offset: 0)])
         let busy = TopicPartition(topic, 0), paused = TopicPartition(topic, 1)
