@@ -11,20 +11,13 @@ public struct ExecutionUpdateDecoder: Sendable {
     public static let maxPayloadBytes = 65_536
     public static let schemaName = "khuyencong.execution-update.v1"
 
-    public let registries: Registries
-    /// Province codes "00"…"99" of each registry as a table, so the hot path needs no hashing.
-    let known2004: [Bool]
-    let known2025: [Bool]
+    /// One reference: a validation run holds it, and copying it must cost one retain, not one
+    /// per array of the registries.
+    let provinces: KnownProvinces
+    public var registries: Registries { provinces.registries }
 
     public init(registries: Registries) {
-        self.registries = registries
-        func table(_ r: Registry) -> [Bool] {
-            var t = [Bool](repeating: false, count: 100)
-            for u in r.units where Array(u.code.utf8).withUnsafeBytes(Forms.isProvinceCode) { t[Forms.number(u.code.utf8)] = true }
-            return t
-        }
-        known2004 = table(registries.r2004)
-        known2025 = table(registries.r2025)
+        provinces = KnownProvinces(registries)
     }
 
     /// `payload` nil is a tombstone; `key` nil is an absent message key. The buffers are only
@@ -51,7 +44,7 @@ public struct ExecutionUpdateDecoder: Sendable {
         case .failure(let error):
             return .failure(RejectionText.malformed(error, payload: payload))
         case .success(let tape):
-            var validator = UpdateValidator(tape: tape, key: key, decoder: self)
+            var validator = UpdateValidator(tape: tape, key: key, provinces: provinces)
             do {
                 try validator.check()
                 return .success(accepted(validator))
@@ -79,3 +72,27 @@ public struct ExecutionUpdateDecoder: Sendable {
     }
 }
 
+
+/// The registries, with the province codes "00"…"99" of each as a table, so the hot path needs
+/// no hashing.
+final class KnownProvinces: Sendable {
+    let registries: Registries
+    let known2004: [Bool]
+    let known2025: [Bool]
+
+    init(_ registries: Registries) {
+        self.registries = registries
+        func table(_ r: Registry) -> [Bool] {
+            var t = [Bool](repeating: false, count: 100)
+            for u in r.units where Array(u.code.utf8).withUnsafeBytes(Forms.isProvinceCode) { t[Forms.number(u.code.utf8)] = true }
+            return t
+        }
+        known2004 = table(registries.r2004)
+        known2025 = table(registries.r2025)
+    }
+
+    /// Whether `code` is a unit of the registry in force at `period`.
+    func isKnown(_ code: Int, at period: YearMonth) -> Bool {
+        (RegistryVersion.inForce(at: period) == .v2004 ? known2004 : known2025)[code]
+    }
+}

@@ -34,7 +34,8 @@ extension JSONTape {
 
         init(p: UnsafeRawBufferPointer) {
             self.p = p
-            nodes.reserveCapacity(64)
+            // About one node per 6 bytes of compact JSON: one allocation for a typical message.
+            nodes.reserveCapacity(min(max(64, p.count / 4), 4096))
             open.reserveCapacity(8)
         }
 
@@ -53,6 +54,7 @@ extension JSONTape {
             i = j
         }
 
+        @inline(__always)
         mutating func peek() throws(SyntaxError) -> UInt8 {
             skipWhitespace()
             guard i < p.count else { throw fail(.unexpectedEnd) }
@@ -272,11 +274,17 @@ extension JSONTape {
             let count = Int(nodes[object].count)
             if count <= 32 {
                 // Hashes side by side in a stack buffer; bytes are compared only on a hash match.
+                // A 64-bit filter of the hashes seen skips the scan for most keys.
                 let collision: Int? = withUnsafeTemporaryAllocation(of: (hash: Int32, key: Int).self, capacity: max(count, 1)) { buf in
                     var k = object + 1
+                    var seen: UInt64 = 0
                     for n in 0..<count {
                         let h = nodes[k].count
-                        for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return k }
+                        let bit: UInt64 = 1 << UInt64(UInt32(bitPattern: h) & 63)
+                        if seen & bit != 0 {
+                            for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return k }
+                        }
+                        seen |= bit
                         buf[n] = (h, k)
                         k = Int(nodes[k + 1].next)
                     }

@@ -45,10 +45,13 @@ struct NameTable: @unchecked Sendable {
         return nil
     }
 
-    /// The index of a key node's name (its hash was computed by the parser).
-    func index(ofKey k: Int, in tape: JSONTape) -> Int? {
+    /// The index of a key node's name (its hash was computed by the parser). `expected` is
+    /// tried first: senders mostly write members in the contract's order.
+    func index(ofKey k: Int, in tape: JSONTape, expected: Int) -> Int? {
         let h = tape.nodes[k].count
-        for i in hashes.indices where hashes[i] == h && tape.withString(k, { JSONTape.bytesEqual(names[i], $0) }) { return i }
+        func matches(_ i: Int) -> Bool { hashes[i] == h && tape.withString(k, { JSONTape.bytesEqual(names[i], $0) }) }
+        if expected < hashes.count, matches(expected) { return expected }
+        for i in hashes.indices where matches(i) { return i }
         return nil
     }
 
@@ -82,7 +85,7 @@ private let maxRevision: Int64 = (1 << 53) - 1
 struct UpdateValidator {
     let tape: JSONTape
     let key: UnsafeRawBufferPointer?
-    let decoder: ExecutionUpdateDecoder
+    let provinces: KnownProvinces
     var top = MemberSlots()
     /// Every element of `activities` (when it is an array); slots only for object elements.
     var items: [(node: Int, slots: MemberSlots)] = []
@@ -91,10 +94,10 @@ struct UpdateValidator {
     /// The period, once `check` has passed.
     private(set) var period = YearMonth(year: 0, month: 0)
 
-    init(tape: JSONTape, key: UnsafeRawBufferPointer?, decoder: ExecutionUpdateDecoder) {
+    init(tape: JSONTape, key: UnsafeRawBufferPointer?, provinces: KnownProvinces) {
         self.tape = tape
         self.key = key
-        self.decoder = decoder
+        self.provinces = provinces
     }
 
     func kind(_ i: Int) -> JSONTape.Kind { tape.nodes[i].kind }
@@ -114,8 +117,11 @@ struct UpdateValidator {
 
     func collect(_ object: Int, _ names: NameTable) -> MemberSlots {
         var slots = MemberSlots()
+        var expected = 0
         tape.forEachChild(object) { k, v in
-            if let i = names.index(ofKey: k, in: tape) { slots[i] = v }
+            guard let i = names.index(ofKey: k, in: tape, expected: expected) else { return }
+            slots[i] = v
+            expected = i + 1
         }
         return slots
     }
@@ -279,9 +285,8 @@ struct UpdateValidator {
     func checkRegistry(_ period: YearMonth) throws(Rejection) {
         guard let p = top[.province] else { return }
         let code = tape.withString(p) { Forms.number($0) }
-        let known = RegistryVersion.inForce(at: period) == .v2004 ? decoder.known2004 : decoder.known2025
-        guard known[code] else {
-            let registry = decoder.registries.inForce(at: period)
+        guard provinces.isKnown(code, at: period) else {
+            let registry = provinces.registries.inForce(at: period)
             throw fail(.unknownProvince, "/province", RejectionText.unknownProvince(tape.string(p), registry: registry, period: period))
         }
     }

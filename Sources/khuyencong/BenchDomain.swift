@@ -43,9 +43,12 @@ struct BenchDomain: ParsableCommand {
     /// Decode + validate of wire JSON built by the canonical encoder.
     private func benchDecode(_ registries: Registries) {
         let wire = SyntheticUpdates.generate(count: min(updates, 200_000), registries: registries, seed: seed)
-        let decode = DecodeBenchmark.run(messages: wire, decoder: ExecutionUpdateDecoder(registries: registries), minimumSeconds: 2)
-        print("decode+validate: \(decode.messages) messages (avg \(Int(decode.averageBytes)) B), "
-            + "\(format(decode.perSecond))/s wall, \(format(decode.perCPUSecond))/s per core (CPU time); accepted \(decode.accepted)")
+        let decoder = ExecutionUpdateDecoder(registries: registries)
+        for factsOnly in [false, true] {
+            let decode = DecodeBenchmark.run(messages: wire, decoder: decoder, minimumSeconds: 2, factsOnly: factsOnly)
+            print("decode+validate \(factsOnly ? "to facts (stage 1)" : "to whole updates"): \(decode.messages) messages (avg \(Int(decode.averageBytes)) B), "
+                + "\(format(decode.perSecond))/s wall, \(format(decode.perCPUSecond))/s per core (CPU time); accepted \(decode.accepted)")
+        }
     }
 
     /// Applies every update, ending a batch every `batchSize`.
