@@ -191,6 +191,12 @@ final class WorkerSession: @unchecked Sendable {
         var inputOffsets: [TopicPartition: Int64] = [:]
         var handle: OpaquePointer?
         var topic = ""
+        // Messages come in runs per partition: a run's next offset is stored once, at its end.
+        var run: (partition: Int32, next: Int64)?
+        func endRun() {
+            if let r = run { inputOffsets[TopicPartition(settings.inputTopic, r.partition)] = r.next }
+            run = nil
+        }
         for (index, batch) in collected.enumerated() {
             for m in batch {
                 if m.topicHandle != handle {
@@ -202,10 +208,12 @@ final class WorkerSession: @unchecked Sendable {
                     sequencedMessages.items.append(m)
                 } else if topic == settings.inputTopic {
                     inputs.items.append(m)
-                    inputOffsets[TopicPartition(topic, m.partition)] = m.offset + 1
+                    if run?.partition != m.partition { endRun() }
+                    run = (m.partition, m.offset + 1)
                 }
             }
         }
+        endRun()
         return (inputs, sequencedMessages, inputOffsets)
     }
 

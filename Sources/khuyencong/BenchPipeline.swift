@@ -183,6 +183,7 @@ private struct WorkerSide {
         struct State {
             var firstBatch: ContinuousClock.Instant?
             var cpuAtFirstBatch = 0.0
+            var stealAtPhaseStart = CPUSteal.now()
             var aggregated = 0
             var throughputDone = false
             var latencies: [Int64] = []
@@ -207,6 +208,7 @@ private struct WorkerSide {
                 if s.firstBatch == nil && report.inputMessages > 0 {
                     s.firstBatch = .now
                     s.cpuAtFirstBatch = processCPUSeconds()
+                    s.stealAtPhaseStart = CPUSteal.now()
                 }
                 if s.firstBatch != nil { s.phases.add(report.timings) }
                 if s.aggregated >= target {
@@ -220,9 +222,13 @@ private struct WorkerSide {
                 if !s.throughputDone && s.aggregated >= target, let first = s.firstBatch {
                     s.throughputDone = true
                     let elapsed = seconds(since: first)
-                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed), worker CPU %.2f cores on average",
-                                      s.aggregated, elapsed, (processCPUSeconds() - s.cpuAtFirstBatch) / elapsed))
+                    // CPU per update varies less than updates/s when the machine's other load does.
+                    let cpu = processCPUSeconds() - s.cpuAtFirstBatch
+                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed), worker CPU %.2f cores on average, %.1f µs per update",
+                                      s.aggregated, elapsed, cpu / elapsed, cpu / Double(max(s.aggregated, 1)) * 1e6))
                     out.append(s.phases.summary())
+                    if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
+                    s.stealAtPhaseStart = CPUSteal.now()
                     s.phases = PhaseTotals()
                     out.append(String(format: "throughput %.0f", Double(target) / elapsed))
                 }
@@ -244,6 +250,7 @@ private struct WorkerSide {
                     let one = s.stageOneLatencies.sorted()
                     out.append("  of which input produced → appended to the sequenced log: p50 \(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
                     out.append(s.phases.summary())
+                    if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
                     out.append("done")
                     s.latencies.removeAll()
                     s.throughputDone = false
@@ -399,6 +406,27 @@ private func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The machine's CPU time stolen by the hypervisor (`/proc/stat`): on a shared virtual machine
+/// it explains most of the spread between runs of the same build.
+private enum CPUSteal {
+    typealias Ticks = (steal: UInt64, total: UInt64)
+
+    static func now() -> Ticks? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        // user nice system idle iowait irq softirq steal (guest time is already in user)
+        let fields = line.split(separator: " ").dropFirst().prefix(8).compactMap { UInt64($0) }
+        guard fields.count == 8 else { return nil }
+        return (fields[7], fields.reduce(0, +))
+    }
+
+    static func percent(since start: Ticks?) -> String? {
+        guard let start, let end = now(), end.total > start.total else { return nil }
+        let share = Double(end.steal - start.steal) / Double(end.total - start.total) * 100
+        return String(format: "CPU time stolen by the hypervisor in this phase (whole machine): %.0f %%", share)
+    }
 }
 
 /// VmHWM of this process.
