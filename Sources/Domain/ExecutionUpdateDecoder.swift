@@ -72,7 +72,6 @@ public struct ExecutionUpdateDecoder: Sendable {
     }
 }
 
-
 /// The registries, with the province codes "00"…"99" of each as a table, so the hot path needs
 /// no hashing.
 final class KnownProvinces: Sendable {

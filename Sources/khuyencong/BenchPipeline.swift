@@ -409,7 +409,8 @@ private func processCPUSeconds() -> Double {
 }
 
 /// The machine's CPU time stolen by the hypervisor (`/proc/stat`): on a shared virtual machine
-/// it explains most of the spread between runs of the same build.
+/// it explains part of the spread between runs of the same build (slow runs were measured with
+/// little steal too, so a low figure does not make a run comparable).
 private enum CPUSteal {
     typealias Ticks = (steal: UInt64, total: UInt64)
 
