@@ -12,6 +12,7 @@ public final class KafkaProducer: Sendable {
     let client: KafkaClient
     let state: DeliveryState
     private let topics = Mutex<[String: KafkaTopic]>([:])
+    private let topicProperties: [String: [String: String]]
     /// Per-message delivery reports (empty stream unless `perMessageDeliveryReports`; unbounded:
     /// consume it when enabled).
     public let deliveryReports: AsyncStream<DeliveryReport>
@@ -20,6 +21,14 @@ public final class KafkaProducer: Sendable {
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
         let conf = try makeConf(configuration.librdkafkaProperties)
+        // A bad topic property fails here, not at the first send.
+        for properties in configuration.topicProperties.values {
+            do throws(KafkaError) { rd_kafka_topic_conf_destroy(try makeTopicConf(properties, over: nil)) } catch {
+                rd_kafka_conf_destroy(conf)
+                throw error
+            }
+        }
+        topicProperties = configuration.topicProperties
         client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "producer")
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryReport.self)
         deliveryReports = stream
@@ -81,7 +90,9 @@ public final class KafkaProducer: Sendable {
     public func topic(_ name: String) throws(KafkaError) -> KafkaTopic {
         if let topic = topics.withLock({ $0[name] }) { return topic }
         try client.checkOpen()
-        guard let rkt = rd_kafka_topic_new(client.rk, name, nil) else {
+        // rd_kafka_topic_new takes ownership of the topic configuration.
+        let conf = try topicProperties[name].map { properties throws(KafkaError) in try makeTopicConf(properties, over: client.rk) }
+        guard let rkt = rd_kafka_topic_new(client.rk, name, conf) else {
             throw KafkaError(rd_kafka_last_error(), message: "topic \(name): \(KafkaErrorCode(rd_kafka_last_error()).name)")
         }
         let topic = KafkaTopic(name: name, rkt: rkt, client: client)

@@ -51,6 +51,7 @@ final class WorkerSession: @unchecked Sendable {
         p.clientID = "khuyencong-worker"
         if settings.guarantee == .exactlyOnce { p.transactionalID = settings.transactionalID }
         p.properties = WorkerSettings.producerTuning.merging(settings.kafkaProperties) { _, configured in configured }
+        p.topicProperties = [settings.sequencedTopic: WorkerSettings.sequencedTopicTuning]
         producer = try KafkaProducer(configuration: p, logger: context.logger)
 
         var c = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID)

@@ -54,12 +54,12 @@ struct BenchPipeline: AsyncParsableCommand {
         return settings
     }
 
-    /// The worker's extra librdkafka properties: the embedded-broker tuning, lz4, then
+    /// The worker's extra librdkafka properties: the embedded-broker tuning, then
     /// `KHUYENCONG_BENCH_KAFKA` ("key=value key=value", to try settings) and
     /// `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
     var workerKafkaProperties: [String: String] {
         let environment = ProcessInfo.processInfo.environment
-        var p = WorkerSettings.embeddedBrokerTuning.merging(["compression.type": "lz4"]) { $1 }
+        var p = WorkerSettings.embeddedBrokerTuning
         for pair in (environment["KHUYENCONG_BENCH_KAFKA"] ?? "").split(separator: " ") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { p[parts[0]] = parts[1] }
@@ -93,7 +93,8 @@ private struct ProducerSide {
         emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
         emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms \(settings.batchMaxMilliseconds); Kafka properties "
             + "(over the worker's defaults): " + settings.kafkaProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + "; consumer " + describe(WorkerSettings.consumerTuning))
+        emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + " (sequenced topic " + describe(WorkerSettings.sequencedTopicTuning)
+             + "); consumer " + describe(WorkerSettings.consumerTuning))
         emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the contract's default)")
         emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
         emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",

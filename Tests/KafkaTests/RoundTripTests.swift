@@ -31,6 +31,44 @@ import Testing
         #expect(p1.first?.value == [])  // empty, not null
     }
 
+    /// Compression set for one topic applies to that topic only. The embedded broker keeps ~5 MiB
+    /// of stored batches per partition: 6 MiB of repetitive records stays whole when compressed and
+    /// loses its head when not.
+    @Test func topicPropertiesApplyToTheirTopicOnly() async throws {
+        let broker = try sharedBroker()
+        let compressed = unique("lz4-topic"), plain = unique("plain-topic")
+        try broker.createTopic(compressed, partitions: 1)
+        try broker.createTopic(plain, partitions: 1)
+        let producer = try producer(broker) { $0.topicProperties = [compressed: ["compression.type": "lz4"]] }
+        let record = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
+        for _ in 0..<1536 {
+            for topic in [compressed, plain] { try await producer.send(topic: topic, partition: 0, key: nil, value: record) }
+        }
+        try await producer.flush()
+        await producer.shutdown()
+
+        let consumer = try consumer(broker, group: unique("g"), topics: [])
+        try consumer.assign([TopicPartitionOffset(compressed, 0, offset: 0), TopicPartitionOffset(plain, 0, offset: 0)])
+        var first: [String: Int64] = [:]
+        try await pollUntil(consumer, limit: .seconds(30)) { batch in
+            for m in batch where first[m.topic] == nil { first[m.topic] = m.offset }
+            return first.count == 2
+        }
+        await consumer.close()
+        #expect(first[compressed] == 0)
+        #expect((first[plain] ?? 0) > 0)
+    }
+
+    @Test func badTopicPropertyFailsAtCreation() {
+        var config = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        config.topicProperties["t"] = ["compression.type": "zip"]
+        #expect {
+            _ = try KafkaProducer(configuration: config)
+        } throws: { error in
+            (error as? KafkaError)?.message.contains("compression") == true
+        }
+    }
+
     @Test func unknownPropertyFailsWithLibrdkafkaMessage() throws {
         var config = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
         config.properties["no.such.property"] = "1"
