@@ -13,9 +13,19 @@ public final class KafkaConsumerGroupMetadata: @unchecked Sendable {
 extension KafkaProducer {
     /// Registers the transactional id with the coordinator (fencing older instances). Call once.
     public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        let ms = timeout.milliseconds
         try client.checkOpen()
-        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_init_transactions(client.rk, ms)) }
+        let deadline = ContinuousClock.now + timeout
+        // In slices (the call resumes where a timed-out one stopped): librdkafka retries a failed
+        // authentication until the timeout, and between slices the client's record of it ends
+        // the wait at once.
+        while true {
+            let ms = max(1, min(500, (deadline - .now).milliseconds))
+            do {
+                return try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_init_transactions(client.rk, ms)) }
+            } catch where error.code == .timedOut && ContinuousClock.now < deadline {
+                if let fatal = client.fatalError { throw fatal }
+            }
+        }
     }
 
     /// Starts a transaction (local, non-blocking).

@@ -60,7 +60,10 @@ import Testing
         let worker = try ChildProcess(["run", "--http", "127.0.0.1:0", "--kafka", "security.protocol=sasl_plaintext",
                                        "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49"],
                                       environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
+        // Within seconds: librdkafka would retry the handshake until initTransactions' 30 s timeout.
+        let started = ContinuousClock.now
         #expect(try await worker.exitStatus(within: .seconds(120)) == 1)
+        #expect(ContinuousClock.now - started < .seconds(15))
         let last = worker.stderr.split(separator: "\n").last ?? ""
         #expect(last.hasPrefix("khuyencong: fatal Kafka error") && last.contains("_AUTHENTICATION"), "\(last)")
         #expect(!worker.stderr.contains(secret))
