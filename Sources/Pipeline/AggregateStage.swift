@@ -166,12 +166,13 @@ final class AggregateStage: Sendable {
 
     // MARK: Queries
 
-    func summaries(region: String?, year: Int?, period: String?) -> [[UInt8]] {
+    /// nil when this worker holds no state (not the owner, or restoring).
+    func summaries(region: String?, year: Int?, period: String?) -> [[UInt8]]? {
         let computedAt = RejectedRecord.timestamp(epochMilliseconds: Timestamps.wallMillis())
         let periodFilter = period.flatMap(YearMonth.init)
-        if period != nil && periodFilter == nil { return [] }
-        return owned.withLock { state -> [[UInt8]] in
-            guard let aggregator = state?.aggregator else { return [] }
+        return owned.withLock { state -> [[UInt8]]? in
+            guard let aggregator = state?.aggregator else { return nil }
+            if period != nil && periodFilter == nil { return [] }
             var result: [[UInt8]] = []
             for scope in SummaryScope.all where region == nil || scope.id == region {
                 for y in aggregator.fiscalYears where year == nil || y == year {
@@ -184,9 +185,10 @@ final class AggregateStage: Sendable {
         }
     }
 
-    func alerts(activeOnly: Bool) -> [[UInt8]] {
-        owned.withLock { state -> [[UInt8]] in
-            guard let state else { return [] }
+    /// nil when this worker holds no state (not the owner, or restoring).
+    func alerts(activeOnly: Bool) -> [[UInt8]]? {
+        owned.withLock { state -> [[UInt8]]? in
+            guard let state else { return nil }
             if activeOnly { return state.aggregator.activeAlerts().map(\.value) }
             return state.alerts.sorted { $0.key < $1.key }.map(\.value)
         }

@@ -32,15 +32,16 @@ public final class Worker: Service, Sendable {
     /// Joined the group and, when this worker owns the sequenced partition, its state restored.
     public var isReady: Bool { context.isReady }
 
-    /// Current summaries (contract JSON) matching the filters; empty unless this worker is the
-    /// stage-2 owner. `period` is `YYYY-MM`.
-    public func summaries(region: String?, year: Int?, period: String?) async -> [[UInt8]] {
+    /// Current summaries (contract JSON) matching the filters; nil when this worker holds no
+    /// aggregation state (another worker of the group aggregates, or the state is being
+    /// restored). `period` is `YYYY-MM`.
+    public func summaries(region: String?, year: Int?, period: String?) async -> [[UInt8]]? {
         context.stage.summaries(region: region, year: year, period: period)
     }
 
     /// Active alerts, or (`activeOnly` false) the last message of every alert seen since the
-    /// state was restored, resolved ones included.
-    public func alerts(activeOnly: Bool) async -> [[UInt8]] {
+    /// state was restored, resolved ones included; nil as for `summaries`.
+    public func alerts(activeOnly: Bool) async -> [[UInt8]]? {
         context.stage.alerts(activeOnly: activeOnly)
     }
 

@@ -34,8 +34,8 @@ public struct DemoService: Service {
             table.sampleNote = "Fed \(sent) lines of the synthetic sample stream \(samplePath)."
             var lastScreen = ""
             while !Task.isCancelled {
-                table.summaries = decode(LiveTable.Summary.self, await started.worker.summaries(region: nil, year: nil, period: nil))
-                table.alerts = decode(LiveTable.Alert.self, await started.worker.alerts(activeOnly: true))
+                table.summaries = decode(LiveTable.Summary.self, await started.worker.summaries(region: nil, year: nil, period: nil) ?? [])
+                table.alerts = decode(LiveTable.Alert.self, await started.worker.alerts(activeOnly: true) ?? [])
                 table.metricsText = metrics.emitToString()
                 let screen = table.render()
                 if interactive {

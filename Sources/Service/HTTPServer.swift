@@ -8,15 +8,16 @@ import Prometheus
 public struct WorkerQueries: Sendable {
     /// True once the worker has joined its group and restored its state.
     public var isReady: @Sendable () async -> Bool
-    /// A JSON array of contract summaries matching the (optional) filters.
-    public var summaries: @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8]
-    /// A JSON array of contract alerts: the active ones, or all.
-    public var alerts: @Sendable (_ activeOnly: Bool) async throws -> [UInt8]
+    /// A JSON array of contract summaries matching the (optional) filters; nil when the worker
+    /// holds no aggregation state.
+    public var summaries: @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8]?
+    /// A JSON array of contract alerts: the active ones, or all; nil as for `summaries`.
+    public var alerts: @Sendable (_ activeOnly: Bool) async throws -> [UInt8]?
 
     public init(
         isReady: @escaping @Sendable () async -> Bool,
-        summaries: @escaping @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8],
-        alerts: @escaping @Sendable (_ activeOnly: Bool) async throws -> [UInt8]
+        summaries: @escaping @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8]?,
+        alerts: @escaping @Sendable (_ activeOnly: Bool) async throws -> [UInt8]?
     ) {
         self.isReady = isReady
         self.summaries = summaries
@@ -73,12 +74,12 @@ public enum HTTPServer {
                 guard let p = YearMonth(String(text)) else { return problem("period must be YYYY-MM, e.g. 2022-07") }
                 period = p
             }
-            return json(try await queries.summaries(region, year, period))
+            return state(try await queries.summaries(region, year, period))
         }
         router.get("/v1/alerts") { request, _ in
             switch request.uri.queryParameters["state"].map(String.init) ?? "active" {
-            case "active": json(try await queries.alerts(true))
-            case "all": json(try await queries.alerts(false))
+            case "active": state(try await queries.alerts(true))
+            case "all": state(try await queries.alerts(false))
             default: problem("state must be active or all")
             }
         }
@@ -98,7 +99,17 @@ public enum HTTPServer {
     }
 
     /// 400 with `{"error": "..."}`.
-    private static func problem(_ message: String) -> Response {
-        json(Array(#"{"error":"\#(message)"}"#.utf8) + [0x0A], status: .badRequest)
+    private static func problem(_ message: String, status: HTTPResponse.Status = .badRequest) -> Response {
+        json(Array(#"{"error":"\#(message)"}"#.utf8) + [0x0A], status: status)
+    }
+
+    /// The answer, or 503 when this worker holds no aggregation state: an empty list would
+    /// look like "nothing reported" to a caller that reached the wrong worker.
+    private static func state(_ answer: [UInt8]?) -> Response {
+        guard let answer else {
+            return problem("this worker holds no aggregation state: another worker of the group aggregates, or the state is "
+                           + "being restored. Ask the aggregating worker, or read the summaries and alerts topics", status: .serviceUnavailable)
+        }
+        return json(answer)
     }
 }

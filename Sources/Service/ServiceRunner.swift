@@ -123,9 +123,9 @@ public struct ServiceRunner: Sendable {
         WorkerQueries(
             isReady: { worker.isReady },
             summaries: { region, year, period in
-                jsonArray(await worker.summaries(region: region, year: year, period: period?.description))
+                await worker.summaries(region: region, year: year, period: period?.description).map(jsonArray)
             },
-            alerts: { activeOnly in jsonArray(await worker.alerts(activeOnly: activeOnly)) }
+            alerts: { activeOnly in await worker.alerts(activeOnly: activeOnly).map(jsonArray) }
         )
     }
 

@@ -10,6 +10,7 @@ import Testing
 @Suite struct HTTPServerTests {
     final class FakeWorker: Sendable {
         let ready = Mutex(false)
+        let holdsState = Mutex(true)
         let calls = Mutex<[String]>([])
 
         var queries: WorkerQueries {
@@ -17,11 +18,11 @@ import Testing
                 isReady: { self.ready.withLock { $0 } },
                 summaries: { region, year, period in
                     self.calls.withLock { $0.append("summaries \(region ?? "-") \(year.map(String.init) ?? "-") \(period?.description ?? "-")") }
-                    return Array(#"[{"region":"bac"}]"#.utf8)
+                    return self.holdsState.withLock { $0 } ? Array(#"[{"region":"bac"}]"#.utf8) : nil
                 },
                 alerts: { activeOnly in
                     self.calls.withLock { $0.append("alerts \(activeOnly)") }
-                    return Array("[]".utf8)
+                    return self.holdsState.withLock { $0 } ? Array("[]".utf8) : nil
                 }
             )
         }
@@ -73,6 +74,14 @@ import Testing
                 #expect(text.contains(#""error""#))
             }
             #expect(worker.calls.withLock { $0.count } == 4)
+
+            // A worker without the aggregation state says so; an empty list would read as "nothing reported".
+            worker.holdsState.withLock { $0 = false }
+            for path in ["/v1/summaries", "/v1/alerts"] {
+                let (code, text) = try await get(port, path)
+                #expect(code == 503, "\(path)")
+                #expect(text.contains("holds no aggregation state"), "\(text)")
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ import Testing
             let queries = ServiceRunner.queries(started.worker)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
-                let body = String(decoding: try await queries.summaries("mien-trung-tay-nguyen", 2022, .init(year: 2022, month: 7)), as: UTF8.self)
+                let body = String(decoding: try await queries.summaries("mien-trung-tay-nguyen", 2022, .init(year: 2022, month: 7)) ?? [], as: UTF8.self)
                 if body.contains(#""execution_rate_pct":28.44"#) {
                     let ready = await queries.isReady()
                     // The live table reads the worker's own summaries.
