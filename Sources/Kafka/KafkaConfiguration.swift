@@ -92,7 +92,9 @@ func makeConf(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePoin
 /// A topic configuration holding `properties` (librdkafka's topic-level ones) over the client's
 /// defaults for every topic (`rk`; nil: librdkafka's defaults, to check the properties).
 func makeTopicConf(_ properties: [String: String], over rk: OpaquePointer?) throws(KafkaError) -> OpaquePointer {
-    guard let conf = rk.map(rd_kafka_default_topic_conf_dup) ?? rd_kafka_topic_conf_new() else { throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_topic_conf_new failed") }
+    guard let conf = rk.map(rd_kafka_default_topic_conf_dup) ?? rd_kafka_topic_conf_new() else {
+        throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_topic_conf_new failed")
+    }
     for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
         var errstr = [CChar](repeating: 0, count: 512)
         if rd_kafka_topic_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {

@@ -90,7 +90,8 @@ public final class KafkaProducer: Sendable {
     public func topic(_ name: String) throws(KafkaError) -> KafkaTopic {
         if let topic = topics.withLock({ $0[name] }) { return topic }
         try client.checkOpen()
-        // rd_kafka_topic_new takes ownership of the topic configuration.
+        // rd_kafka_topic_new takes ownership of the topic configuration (and ignores it for a
+        // topic the instance already knows: this cache is the only place that makes handles).
         let conf = try topicProperties[name].map { properties throws(KafkaError) in try makeTopicConf(properties, over: client.rk) }
         guard let rkt = rd_kafka_topic_new(client.rk, name, conf) else {
             throw KafkaError(rd_kafka_last_error(), message: "topic \(name): \(KafkaErrorCode(rd_kafka_last_error()).name)")
