@@ -30,13 +30,14 @@ extension JSONTape {
         let p: UnsafeRawBufferPointer
         var i = 0
         var nodes: [Node] = []
-        var open: [Int32] = []
+        /// The innermost open container (-1: none). An open container's `next` links to its
+        /// parent until it closes: the stack costs no allocation.
+        var top = -1
 
         init(p: UnsafeRawBufferPointer) {
             self.p = p
             // About one node per 6 bytes of compact JSON: one allocation for a typical message.
             nodes.reserveCapacity(min(max(64, p.count / 4), 4096))
-            open.reserveCapacity(8)
         }
 
         func fail(_ problem: SyntaxError.Problem, at offset: Int? = nil) -> SyntaxError {
@@ -69,13 +70,13 @@ extension JSONTape {
                 if expectValue {
                     try parseValueStart()
                     // An opened container with a first element leaves us expecting a value/key.
-                    if let top = open.last, Int(top) == nodes.count - 1 {
-                        let closer: UInt8 = nodes[Int(top)].kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    if top >= 0 && top == nodes.count - 1 {
+                        let closer: UInt8 = nodes[top].kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]")
                         if try peek() == closer {
                             i += 1
                             close()
                             expectValue = false
-                        } else if nodes[Int(top)].kind == .object {
+                        } else if nodes[top].kind == .object {
                             try parseKey()
                         }
                         continue
@@ -83,12 +84,12 @@ extension JSONTape {
                     expectValue = false
                     continue
                 }
-                guard let top = open.last else {
+                guard top >= 0 else {
                     skipWhitespace()
                     if i != p.count { throw fail(.trailingData) }
                     return
                 }
-                let isObject = nodes[Int(top)].kind == .object
+                let isObject = nodes[top].kind == .object
                 let c = try peek()
                 if c == UInt8(ascii: ",") {
                     i += 1
@@ -96,7 +97,7 @@ extension JSONTape {
                     expectValue = true
                 } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
-                    if isObject { try checkDuplicates(Int(top)) }
+                    if isObject { try checkDuplicates(top) }
                     close()
                 } else {
                     throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
@@ -107,14 +108,14 @@ extension JSONTape {
         /// Adds one value node (or opens a container) and counts it in its parent array.
         mutating func parseValueStart() throws(SyntaxError) {
             let c = try peek()
-            if let top = open.last, nodes[Int(top)].kind == .array { nodes[Int(top)].count += 1 }
+            if top >= 0, nodes[top].kind == .array { nodes[top].count += 1 }
             let start = i
             switch c {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 i += 1
-                open.append(Int32(nodes.count))
                 nodes.append(Node(kind: c == UInt8(ascii: "{") ? .object : .array, flag: false,
-                                  start: Int32(start), end: 0, next: 0, count: 0))
+                                  start: Int32(start), end: 0, next: Int32(top), count: 0))
+                top = nodes.count - 1
             case UInt8(ascii: "\""):
                 try parseString(kind: .string)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -128,15 +129,28 @@ extension JSONTape {
         }
 
         mutating func close() {
-            guard let top = open.popLast() else { return }
-            nodes[Int(top)].end = Int32(i)
-            nodes[Int(top)].next = Int32(nodes.count)
+            guard top >= 0 else { return }
+            let parent = Int(nodes[top].next)
+            nodes[top].end = Int32(i)
+            nodes[top].next = Int32(nodes.count)
+            top = parent
+        }
+
+        /// The open containers, innermost first (for a pointer into a text still being parsed).
+        var openContainers: [Int32] {
+            var chain: [Int32] = []
+            var t = top
+            while t >= 0 {
+                chain.append(Int32(t))
+                t = Int(nodes[t].next)
+            }
+            return chain
         }
 
         mutating func parseKey() throws(SyntaxError) {
             let c = try peek()
             guard c == UInt8(ascii: "\"") else { throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c)) }
-            if let top = open.last { nodes[Int(top)].count += 1 }
+            if top >= 0 { nodes[top].count += 1 }
             try parseString(kind: .key)
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw fail(colon >= 0x80 ? .invalidUTF8 : .unexpectedByte(colon)) }
@@ -305,7 +319,7 @@ extension JSONTape {
 
         func duplicate(_ tape: JSONTape, object: Int, key: Int) -> SyntaxError {
             let name = tape.string(key)
-            let pointer = tape.pointer(to: object, openContainers: open) + "/" + JSONPointer.escape(name)
+            let pointer = tape.pointer(to: object, openContainers: openContainers) + "/" + JSONPointer.escape(name)
             return SyntaxError(problem: .duplicateMember(pointer: pointer, name: name), offset: Int(nodes[key].start) - 1)
         }
     }

@@ -141,6 +141,7 @@ struct UpdateValidator {
             throw fail(.schemaMismatch, "/schema", RejectionText.received(RejectionText.wrongSchema, shown(s)))
         }
         if let a = top[.activities], kind(a) == .array {
+            items.reserveCapacity(Int(tape.nodes[a].count))
             tape.forEachChild(a) { _, v in
                 items.append((v, kind(v) == .object ? collect(v, MemberNames.activity) : MemberSlots()))
             }
