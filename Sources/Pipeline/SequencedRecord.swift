@@ -141,26 +141,36 @@ enum SequencedPack {
     /// The records of one sequenced message; nil when it is not a pack of this format (never
     /// traps on bad input).
     static func unpack(_ bytes: UnsafeRawBufferPointer) -> [SequencedRecord]? {
-        guard bytes.first == formatVersion else { return nil }
+        var records: [SequencedRecord] = []
+        return unpack(bytes, into: &records) { $0 } ? records : nil
+    }
+
+    /// Appends the records of one sequenced message to `out`, each made into an element by
+    /// `make` (stage 2 collects a whole batch in one array, without an array per pack). False,
+    /// with `out` as it was, when the message is not a pack of this format or holds no record.
+    static func unpack<Element>(_ bytes: UnsafeRawBufferPointer, into out: inout [Element],
+                                _ make: (SequencedRecord) -> Element) -> Bool {
+        guard bytes.first == formatVersion else { return false }
         let pack = PackBytes(Array(bytes))
         var r = BinaryReader(pack.bytes)
-        var records: [SequencedRecord] = []
-        do throws(BinaryReader.Failure) {
+        let before = out.count
+        func read() throws(BinaryReader.Failure) -> Bool {
             _ = try r.byte()
             let flags = try r.byte(), topic = try r.string()
             while !r.atEnd {
                 let length = try r.uint()
-                guard length <= UInt64(r.remaining) else { return nil }
+                guard length <= UInt64(r.remaining) else { return false }
                 let start = r.position
                 try r.skip(Int(length))
                 guard let record = SequencedRecord.decode(pack, start..<r.position, topic: topic,
                                                           endsSegment: r.atEnd && flags & endsSegmentFlag != 0)
-                else { return nil }
-                records.append(record)
+                else { return false }
+                out.append(make(record))
             }
-        } catch {
-            return nil
+            return out.count > before
         }
-        return records.isEmpty ? nil : records
+        let complete = (try? read()) ?? false
+        if !complete { out.removeSubrange(before...) }
+        return complete
     }
 }

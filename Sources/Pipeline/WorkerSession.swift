@@ -240,9 +240,9 @@ final class WorkerSession: @unchecked Sendable {
             }
             result.lastOffset = m.offset
             let timestamp = m.timestamp ?? 0
-            if let records = m.value.flatMap(SequencedPack.unpack) {
-                for record in records { entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: record)) }
-                result.read += records.count
+            let before = entries.count
+            if let value = m.value, SequencedPack.unpack(value, into: &entries, { .init(offset: m.offset, timestampMillis: timestamp, record: $0) }) {
+                result.read += entries.count - before
             } else {
                 logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"])
                 entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: nil))

@@ -59,6 +59,16 @@ import Testing
         for cut in 0..<bytes.count {
             #expect((Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0) }?.count ?? 0) < 2)
         }
+        // Appending into a batch's array: a pack that fails midway leaves the array as it was.
+        let whole = bytes.withUnsafeBytes { SequencedPack.unpack($0) } ?? []
+        for cut in 1..<bytes.count {
+            var batch = [0]
+            let complete = Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0, into: &batch) { _ in 1 } }
+            #expect(complete ? batch.count > 1 && batch.count <= whole.count + 1 : batch == [0])
+        }
+        var batch = [0]
+        #expect(bytes.withUnsafeBytes { SequencedPack.unpack($0, into: &batch) { Int($0.offset) } })
+        #expect(batch == [0] + whole.map { Int($0.offset) })
         #expect(Array("{\"schema\":1}".utf8).withUnsafeBytes { SequencedPack.unpack($0) } == nil)
         // Earlier formats (1: a single record, 2: a pack of them) are not read.
         for version: UInt8 in [1, 2] {
