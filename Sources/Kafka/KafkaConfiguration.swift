@@ -79,13 +79,7 @@ public struct KafkaConsumerConfiguration: Sendable {
 /// own message for an unknown or invalid property.
 func makeConf(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
     guard let conf = rd_kafka_conf_new() else { throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_conf_new failed") }
-    for (key, value) in properties + [("log.queue", "true")] {
-        var errstr = [CChar](repeating: 0, count: 512)
-        if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
-            rd_kafka_conf_destroy(conf)
-            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
-        }
-    }
+    try set(properties + [("log.queue", "true")], destroy: { rd_kafka_conf_destroy(conf) }) { rd_kafka_conf_set(conf, $0, $1, $2, $3) }
     return conf
 }
 
@@ -95,12 +89,21 @@ func makeTopicConf(_ properties: [String: String], over rk: OpaquePointer?) thro
     guard let conf = rk.map(rd_kafka_default_topic_conf_dup) ?? rd_kafka_topic_conf_new() else {
         throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_topic_conf_new failed")
     }
-    for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+    try set(properties.sorted { $0.key < $1.key }, destroy: { rd_kafka_topic_conf_destroy(conf) }) {
+        rd_kafka_topic_conf_set(conf, $0, $1, $2, $3)
+    }
+    return conf
+}
+
+/// Sets each property with `apply` (`rd_kafka_conf_set` or `rd_kafka_topic_conf_set` on one
+/// configuration); on the first refusal, destroys the configuration and throws librdkafka's message.
+private func set(_ properties: [(key: String, value: String)], destroy: () -> Void,
+                 _ apply: (String, String, UnsafeMutablePointer<CChar>, Int) -> rd_kafka_conf_res_t) throws(KafkaError) {
+    for (key, value) in properties {
         var errstr = [CChar](repeating: 0, count: 512)
-        if rd_kafka_topic_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
-            rd_kafka_topic_conf_destroy(conf)
+        if apply(key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+            destroy()
             throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
         }
     }
-    return conf
 }
