@@ -1,5 +1,6 @@
 import CKafkaShim
 import Dispatch
+import Glibc
 import Logging
 
 /// An in-process Kafka cluster (librdkafka's mock cluster) on loopback, for tests, the demo and
@@ -29,6 +30,50 @@ public final class EmbeddedBroker: Sendable {
         cluster = MockCluster(mcluster)
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mcluster))
         brokerCount = brokers
+        Self.disableNagle(ports: Set(bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }))
+    }
+
+    /// The mock leaves Nagle's algorithm on for its connections: an answer written while the
+    /// previous one is unacknowledged waits for the client's delayed ACK (40 ms), so a client with
+    /// several requests in flight (librdkafka's default) waited up to hundreds of milliseconds per
+    /// produce. Linux gives accepted sockets the listening socket's TCP_NODELAY, and the listening
+    /// sockets are in this process: set it there, before anyone connects.
+    private static func disableNagle(ports: Set<UInt16>) {
+        for fd in openDescriptors() where ports.contains(listeningPort(fd) ?? 0) {
+            var on: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// This process's open file descriptors.
+    static func openDescriptors() -> [Int32] {
+        guard let dir = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(dir) }
+        var fds: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name) { fds.append(fd) }
+        }
+        return fds
+    }
+
+    /// The local port of a listening IPv4 socket; nil for any other descriptor.
+    static func listeningPort(_ fd: Int32) -> UInt16? {
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 1 else { return nil }
+        return localPort(fd)
+    }
+
+    /// The local port of an IPv4 socket.
+    static func localPort(_ fd: Int32) -> UInt16? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        return UInt16(bigEndian: address.sin_port)
     }
 
     /// Whether a cluster id (`KafkaConsumer.clusterID`) is an embedded broker's: librdkafka

@@ -19,7 +19,9 @@ public struct NewTopic: Sendable {
 /// Cluster administration (rd_kafka_CreateTopics).
 public enum KafkaAdmin {
     /// Creates `topics`; topics that already exist are fine (idempotent). `properties` are raw
-    /// librdkafka client properties (SASL/TLS).
+    /// librdkafka client properties (SASL/TLS). Throws `unsupportedFeature` at once on an embedded
+    /// broker (`khuyencong broker` in another process): the mock has no CreateTopics, and
+    /// librdkafka would wait for its controller until the timeout. It creates a topic on first use.
     public static func createTopics(_ topics: [NewTopic], bootstrapServers: String, properties: [String: String] = [:],
                                     timeout: Duration = .seconds(30),
                                     logger: Logger = Logger(label: "kafka.admin")) async throws(KafkaError) {
@@ -36,6 +38,15 @@ public enum KafkaAdmin {
     }
 
     private static func createTopics(_ topics: [NewTopic], rk: OpaquePointer, timeoutMs: Int32) throws(KafkaError) {
+        guard let id = rd_kafka_clusterid(rk, timeoutMs) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster metadata within \(timeoutMs) ms")
+        }
+        let clusterID = String(cString: id)
+        rd_kafka_mem_free(rk, id)
+        if EmbeddedBroker.isEmbedded(clusterID: clusterID) {
+            throw KafkaError(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
+                             message: "the embedded broker cannot create topics on request; it creates each on first use (4 partitions)")
+        }
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for topic in topics {

@@ -94,7 +94,11 @@ final class KafkaClient: @unchecked Sendable {
             var text: UnsafePointer<CChar>?
             var level: Int32 = 0
             rd_kafka_event_log(event, &facility, &text, &level)
-            logger.log(level: logLevel(syslog: level), "\(text.map { String(cString: $0) } ?? "")",
+            let message = text.map { String(cString: $0) } ?? ""
+            // One property list serves all of a program's clients (the worker passes `--kafka` to its
+            // producer, consumer and admin client): a property of the other role is expected there.
+            let otherRole = message.contains(" property and will be ignored by this ")
+            logger.log(level: otherRole ? .debug : logLevel(syslog: level), "\(message)",
                        metadata: ["facility": .string(facility.map { String(cString: $0) } ?? "")])
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)

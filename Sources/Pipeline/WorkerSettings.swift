@@ -104,10 +104,6 @@ public struct WorkerSettings: Sendable {
     /// holds more of it, and a real cluster stores and sends less.
     public static let sequencedTopicTuning: [String: String] = ["compression.type": "lz4"]
 
-    /// For the embedded broker only: the mock answers the later of several requests in flight on
-    /// one connection tens of milliseconds late; one at a time is much faster there.
-    public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1"]
-
     /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
     /// fit with room to spare even uncompressed (the log is lz4-compressed, `sequencedTopicTuning`). A real cluster keeps its log, so there the limit
     /// only stops stage 1 from running far ahead: three batches, since two are outstanding

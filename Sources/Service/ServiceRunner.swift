@@ -78,13 +78,13 @@ public struct ServiceRunner: Sendable {
             do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
                 throw RunError("cannot create the topics on the embedded broker: \(error)")
             }
-            // Explicit properties still win over the embedded broker's tuning.
-            settings.kafkaProperties = WorkerSettings.embeddedBrokerTuning.merging(settings.kafkaProperties) { $1 }
             printBootstrap(bootstrap)
             logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(bootstrap)"])
         } else {
             do {
                 try await ensureTopics(TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
+            } catch let error as KafkaError where error.code == .unsupportedFeature {
+                logger.info("topics not created: \(error.message)")
             } catch {
                 // Topics may be managed by the operator (no CreateTopics ACL): the worker reports
                 // a missing one clearly when it subscribes.

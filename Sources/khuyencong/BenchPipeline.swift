@@ -54,12 +54,11 @@ struct BenchPipeline: AsyncParsableCommand {
         return settings
     }
 
-    /// The worker's extra librdkafka properties: the embedded-broker tuning, then
-    /// `KHUYENCONG_BENCH_KAFKA` ("key=value key=value", to try settings) and
-    /// `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
+    /// The worker's extra librdkafka properties: `KHUYENCONG_BENCH_KAFKA` ("key=value key=value",
+    /// to try settings) and `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
     var workerKafkaProperties: [String: String] {
         let environment = ProcessInfo.processInfo.environment
-        var p = WorkerSettings.embeddedBrokerTuning
+        var p: [String: String] = [:]
         for pair in (environment["KHUYENCONG_BENCH_KAFKA"] ?? "").split(separator: " ") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { p[parts[0]] = parts[1] }
@@ -92,7 +91,7 @@ private struct ProducerSide {
         let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
         emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
         emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms \(settings.batchMaxMilliseconds); Kafka properties "
-            + "(over the worker's defaults): " + settings.kafkaProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            + "(over the worker's defaults): " + (settings.kafkaProperties.isEmpty ? "none" : describe(settings.kafkaProperties)))
         emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + " (sequenced topic " + describe(WorkerSettings.sequencedTopicTuning)
              + "); consumer " + describe(WorkerSettings.consumerTuning))
         emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the contract's default)")
@@ -102,7 +101,6 @@ private struct ProducerSide {
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
-            .merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         var preloadConfig = producerConfig
         preloadConfig.properties["linger.ms"] = String(options.preloadLingerMs)
         let preloader = try KafkaProducer(configuration: preloadConfig, logger: logger)

@@ -54,6 +54,28 @@ import Testing
         #expect(!metrics.contains(secret))
     }
 
+    /// The contract's other way to run locally: `khuyencong broker` in one process, `run --brokers` in another.
+    @Test func workerAgainstTheBrokerCommandIsReadyWithinSecondsAndWarnsAboutNothing() async throws {
+        let broker = try ChildProcess(["broker"])
+        let bootstrap = try await broker.firstLine(within: .seconds(60))
+        let port = try freeLoopbackPort()
+        // A consumer property reaches the producer and the admin client as well, by design.
+        let worker = try ChildProcess(["run", "--brokers", bootstrap, "--http", "127.0.0.1:\(port)", "--kafka", "session.timeout.ms=20000"])
+        // librdkafka waited 30 s for the mock's controller, which does not exist, before giving up on CreateTopics.
+        let started = ContinuousClock.now
+        try await ChildProcess.waitUntil("/readyz 200", within: .seconds(90)) {
+            (try? LoopbackHTTP.get(port: port, path: "/readyz").status) == 200
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        worker.signal(SIGTERM)
+        #expect(try await worker.exitStatus(within: .seconds(60)) == 0)
+        broker.signal(SIGTERM)
+        #expect(try await broker.exitStatus(within: .seconds(30)) == 0)
+        #expect(worker.stderr.contains("topics not created: the embedded broker"), "\(worker.stderr)")
+        let warnings = worker.stderr.split(separator: "\n").filter { $0.contains(" warning ") || $0.contains(" error ") }
+        #expect(warnings.isEmpty, "\(warnings.joined(separator: "\n"))")
+    }
+
     @Test func failedAuthenticationEndsTheProcessWithExitCode1() async throws {
         let secret = "Wr0ng-Password-\(UUID().uuidString)"
         // The embedded broker speaks PLAINTEXT only: a SASL client cannot authenticate with it.
