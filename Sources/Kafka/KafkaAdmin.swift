@@ -31,22 +31,35 @@ public enum KafkaAdmin {
         client.start()
         let ms = timeout.milliseconds
         let result = await client.perform { () -> Result<Void, KafkaError> in
-            Result { () throws(KafkaError) in try createTopics(topics, rk: client.rk, timeoutMs: ms) }
+            Result { () throws(KafkaError) in
+                if EmbeddedBroker.isEmbedded(clusterID: try clusterID(client, timeoutMs: ms)) {
+                    throw KafkaError(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
+                                     message: "the embedded broker cannot create topics on request; it creates each on first use (4 partitions)")
+                }
+                try createTopics(topics, rk: client.rk, timeoutMs: ms)
+            }
         }
         await client.shutdownAsync()
         try result.get()
     }
 
+    /// The cluster's id, waited for in slices: a failed authentication ends the wait at once
+    /// (librdkafka would retry it until the timeout).
+    private static func clusterID(_ client: KafkaClient, timeoutMs: Int32) throws(KafkaError) -> String {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        while true {
+            if let id = rd_kafka_clusterid(client.rk, 500) {
+                defer { rd_kafka_mem_free(client.rk, id) }
+                return String(cString: id)
+            }
+            if let fatal = client.fatalError { throw fatal }
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster metadata within \(timeoutMs) ms")
+            }
+        }
+    }
+
     private static func createTopics(_ topics: [NewTopic], rk: OpaquePointer, timeoutMs: Int32) throws(KafkaError) {
-        guard let id = rd_kafka_clusterid(rk, timeoutMs) else {
-            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster metadata within \(timeoutMs) ms")
-        }
-        let clusterID = String(cString: id)
-        rd_kafka_mem_free(rk, id)
-        if EmbeddedBroker.isEmbedded(clusterID: clusterID) {
-            throw KafkaError(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
-                             message: "the embedded broker cannot create topics on request; it creates each on first use (4 partitions)")
-        }
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for topic in topics {

@@ -76,13 +76,19 @@ import Testing
         #expect(warnings.isEmpty, "\(warnings.joined(separator: "\n"))")
     }
 
-    @Test func failedAuthenticationEndsTheProcessWithExitCode1() async throws {
+    /// In-process broker, or `khuyencong broker` in another process (the path a real cluster takes,
+    /// where the worker first asks for the cluster's id to create its topics).
+    @Test(arguments: [false, true]) func failedAuthenticationEndsTheProcessWithExitCode1(brokerProcess: Bool) async throws {
         let secret = "Wr0ng-Password-\(UUID().uuidString)"
+        let broker = brokerProcess ? try ChildProcess(["broker"]) : nil
+        var brokers: [String] = []
+        if let broker { brokers = ["--brokers", try await broker.firstLine(within: .seconds(60))] }
+        defer { broker?.signal(SIGTERM) }
         // The embedded broker speaks PLAINTEXT only: a SASL client cannot authenticate with it.
         let worker = try ChildProcess(["run", "--http", "127.0.0.1:0", "--kafka", "security.protocol=sasl_plaintext",
-                                       "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49"],
+                                       "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49"] + brokers,
                                       environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
-        // Within seconds: librdkafka would retry the handshake until initTransactions' 30 s timeout.
+        // Within seconds: librdkafka would retry the handshake until its 30 s timeouts.
         let started = ContinuousClock.now
         #expect(try await worker.exitStatus(within: .seconds(120)) == 1)
         #expect(ContinuousClock.now - started < .seconds(15))
