@@ -78,6 +78,8 @@ public struct ServiceRunner: Sendable {
             do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
                 throw RunError("cannot create the topics on the embedded broker: \(error)")
             }
+            // Explicit properties still win over the embedded broker's tuning.
+            settings.kafkaProperties = WorkerSettings.embeddedBrokerTuning.merging(settings.kafkaProperties) { $1 }
             printBootstrap(bootstrap)
             logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(bootstrap)"])
         } else {
@@ -85,6 +87,7 @@ public struct ServiceRunner: Sendable {
                 try await ensureTopics(TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
             } catch let error as KafkaError where error.code == .unsupportedFeature {
                 logger.info("topics not created: \(error.message)")
+                settings.kafkaProperties = WorkerSettings.embeddedBrokerTuning.merging(settings.kafkaProperties) { $1 }
             } catch {
                 // Topics may be managed by the operator (no CreateTopics ACL): the worker reports
                 // a missing one clearly when it subscribes.

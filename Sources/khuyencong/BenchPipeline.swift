@@ -54,11 +54,12 @@ struct BenchPipeline: AsyncParsableCommand {
         return settings
     }
 
-    /// The worker's extra librdkafka properties: `KHUYENCONG_BENCH_KAFKA` ("key=value key=value",
-    /// to try settings) and `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
+    /// The worker's extra librdkafka properties: the embedded-broker tuning, then
+    /// `KHUYENCONG_BENCH_KAFKA` ("key=value key=value", to try settings) and
+    /// `KHUYENCONG_BENCH_KAFKA_DEBUG` (librdkafka `debug` contexts).
     var workerKafkaProperties: [String: String] {
         let environment = ProcessInfo.processInfo.environment
-        var p: [String: String] = [:]
+        var p = WorkerSettings.embeddedBrokerTuning
         for pair in (environment["KHUYENCONG_BENCH_KAFKA"] ?? "").split(separator: " ") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { p[parts[0]] = parts[1] }
@@ -101,6 +102,7 @@ private struct ProducerSide {
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
+            .merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         var preloadConfig = producerConfig
         preloadConfig.properties["linger.ms"] = String(options.preloadLingerMs)
         let preloader = try KafkaProducer(configuration: preloadConfig, logger: logger)
