@@ -36,8 +36,8 @@ struct BenchKafka: AsyncParsableCommand {
         print("Kafka bench: \(messages) messages × \(size) B over \(partitions) partitions on the embedded broker (3 brokers)")
         print(String(format: "  the embedded broker keeps ~5 MiB per partition: %.2f MiB per partition here%@", perPartition,
                      perPartition > 5 ? " — TOO MUCH, raise --partitions" : ""))
-        print("  producer settings: \(Self.producerTuning.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
-        print("  consumer settings: \(Self.consumerTuning.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        print("  producer settings: \(describe(Self.producerTuning))")
+        print("  consumer settings: \(describe(Self.consumerTuning))")
 
         let broker = try EmbeddedBroker(brokers: 3, logger: logger)
         var producerProps = Self.producerTuning

@@ -158,8 +158,7 @@ private struct ProducerSide {
         child.wait()
         await producer.shutdown()
 
-        emit("  consumer settings (worker and C baseline): " + WorkerSessionTuning.consumer.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        emit("  consumer settings (worker and C baseline): " + describe(WorkerSessionTuning.consumer))
         emit("    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes librdkafka 2.0.2")
         emit("    idles its fetchers for up to 1 s (issue #2879), and both restart them as soon as the queue is drained")
         emit(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
@@ -331,10 +330,6 @@ private struct PhaseTotals {
         }
         return "  \(batches) batches, ms per batch, mean (p99): " + parts.joined(separator: ", ")
     }
-}
-
-private func describe(_ properties: [String: String]) -> String {
-    properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
 }
 
 /// The librdkafka consumer settings the worker uses, shared with the C baseline.

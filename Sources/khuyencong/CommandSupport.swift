@@ -9,6 +9,11 @@ func failure(_ message: String, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
+/// librdkafka properties as `key=value` pairs in key order, as the benchmarks print them.
+func describe(_ properties: [String: String]) -> String {
+    properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+}
+
 /// Configuration errors exit with EX_USAGE (64).
 let configurationErrorExitCode: Int32 = 64
 
