@@ -67,6 +67,16 @@ import Testing
             (try? LoopbackHTTP.get(port: port, path: "/readyz").status) == 200
         }
         #expect(ContinuousClock.now - started < .seconds(20))
+
+        // The internal topics the mock made on first use (4 partitions) carry the stream: the
+        // national summary of the sample's last month is served.
+        let sample = try #require(SampleStream.bundledPath)
+        let produce = try ChildProcess(["produce", sample, "--brokers", bootstrap])
+        #expect(try await produce.exitStatus(within: .seconds(60)) == 0, "\(produce.stderr)")
+        try await ChildProcess.waitUntil("the national summary of 2024-06", within: .seconds(90)) {
+            let answer = try? LoopbackHTTP.get(port: port, path: "/v1/summaries?region=ca-nuoc&period=2024-06")
+            return answer?.status == 200 && answer?.body.contains(#""provinces_reported":48"#) == true
+        }
         worker.signal(SIGTERM)
         #expect(try await worker.exitStatus(within: .seconds(60)) == 0)
         broker.signal(SIGTERM)
