@@ -158,17 +158,17 @@ final class WorkerSession: @unchecked Sendable {
         // poll waits for a FULL batch until its timeout), then drain: big batches under load, no
         // waiting at low rates. The sequenced partition is split off before it is assigned, so
         // none of its records reach the consumer queue (all of them, if librdkafka refused the split).
-        var polled = try await take(await consumer.poll(maxMessages: limit, timeout: .zero))
+        var polled = try take(await consumer.poll(maxMessages: limit, timeout: .zero))
         var sequencedPolled = await takeSequenced(limit)
         if polled == 0 && sequencedPolled == 0 {
             // Owning the sequenced queue, wake up often enough to serve it too (its records wait
             // at most this long: it is a latency bound of stage 2).
-            polled = try await take(await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2)))
+            polled = try take(await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2)))
             sequencedPolled = await takeSequenced(limit)
         }
         var count = polled
         while count < limit && polled > 0 && ContinuousClock.now < deadline {
-            polled = try await take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
+            polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
             count += polled
         }
     }
@@ -319,9 +319,10 @@ final class WorkerSession: @unchecked Sendable {
         // One transaction at a time: the previous batch's must be committed before this one begins.
         try await settleInFlight()
         sequencedAppended += one.sequencedRecords
+        let commitOffsetsToo = settings.guarantee == .exactlyOnce && isEmbeddedBroker()
         inFlight = Task { [self, timings] in
             var timings = timings
-            try await publish(one, two.output, offsets: offsets, timings: &timings)
+            try await publish(one, two.output, offsets: offsets, commitOffsetsToo: commitOffsetsToo, timings: &timings)
             let elapsed = ContinuousClock.now - started
             context.metrics.batchDuration.recordNanoseconds(elapsed.nanoseconds)
             context.metrics.batchMessages.record(one.messages + two.read)
@@ -350,9 +351,7 @@ final class WorkerSession: @unchecked Sendable {
     /// partition, and a stage 2 far behind would find its next records gone there.
     private func throttleInput() throws {
         let backlog = context.stage.isOwned ? sequencedAppended - sequencedRead : 0
-        if onEmbeddedBroker == nil, let id = consumer.clusterID { onEmbeddedBroker = EmbeddedBroker.isEmbedded(clusterID: id) }
-        // Unknown yet: the embedded broker's (smaller) limit.
-        let limit = settings.sequencedBacklogLimit(onEmbeddedBroker: onEmbeddedBroker ?? true)
+        let limit = settings.sequencedBacklogLimit(onEmbeddedBroker: isEmbeddedBroker())
         let pause = backlog > limit
         let resume = inputPaused && backlog <= limit / 2
         guard pause != inputPaused, pause || resume else { return }
@@ -362,9 +361,18 @@ final class WorkerSession: @unchecked Sendable {
         logger.debug(pause ? "input paused: stage 2 is behind" : "input resumed", metadata: ["backlog": "\(backlog)"])
     }
 
+    /// Whether the cluster is the embedded broker; while unknown (no metadata yet), assumed so:
+    /// its limits are the stricter ones, and what it needs is harmless on Kafka.
+    private func isEmbeddedBroker() -> Bool {
+        if onEmbeddedBroker == nil, let id = consumer.clusterID { onEmbeddedBroker = EmbeddedBroker.isEmbedded(clusterID: id) }
+        return onEmbeddedBroker ?? true
+    }
+
     /// outputs → ack → changelog → ack → offsets, in one transaction with exactly-once.
+    /// `commitOffsetsToo`: also commit the offsets with the consumer once the transaction is
+    /// committed (the embedded broker ignores offsets sent in a transaction).
     private func publish(_ one: StageOne.Output, _ two: AggregateStage.Output, offsets: [TopicPartitionOffset],
-                         timings: inout BatchTimings) async throws {
+                         commitOffsetsToo: Bool, timings: inout BatchTimings) async throws {
         guard !offsets.isEmpty else { return }
         let transactional = settings.guarantee == .exactlyOnce
         let crash = context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty)
@@ -397,6 +405,11 @@ final class WorkerSession: @unchecked Sendable {
                 offsetsSent = .now
                 try await Retry.retriable(stop: publishingStopped) { () async throws(KafkaError) in
                     try await producer.commitTransaction()
+                }
+                // Without it a restart or a rebalance there reads (and rejects) the input again. Not
+                // awaited: closing the consumer waits for it, and a lost one only means a re-read.
+                if commitOffsetsToo {
+                    do { try await consumer.commit(offsets, wait: false) } catch { logger.debug("offsets not committed: \(error)") }
                 }
             } else {
                 if crash == .beforeOffsets { throw SimulatedCrash(point: .beforeOffsets) }

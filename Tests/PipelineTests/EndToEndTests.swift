@@ -82,3 +82,38 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         }
     }
 }
+
+@Suite struct RestartTests {
+    /// A worker stopped gracefully and started again resumes where it left off: no input is read
+    /// twice, so no rejection and no summary repeats (the contract's "exactly one rejected
+    /// record"). The embedded broker ignores offsets sent in transactions, so this also shows
+    /// that exactly-once stores them another way there.
+    @Test(arguments: [DeliveryGuarantee.exactlyOnce, .atLeastOnce])
+    func aGracefulRestartRepeatsNothing(guarantee: DeliveryGuarantee) async throws {
+        let d = try Deployment("restart", guarantee: guarantee)
+        let first = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        try await waitForFixtureState([first.worker])
+        #expect((try? await first.stop().get()) != nil)
+
+        let second = RunningWorker(d.settings(worker: 0))
+        // A marker in every input partition: once all are rejected, stage 1 has read whatever
+        // the second worker reads again before them.
+        let markers = try await d.produceToEveryPartition { Array("marker \($0)".utf8) }
+        try await eventually(.seconds(60), "the markers' rejections") {
+            let payloads = Set(try await d.read(d.base.rejectedTopic).compactMap { parse($0.value)?["payload_base64"] as? String })
+            return markers.allSatisfy { payloads.contains(Data($0).base64EncodedString()) }
+        }
+        // A new report behind them in the sequenced log: once aggregated, stage 2 has too.
+        let late = Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion, executed: 4 * Fixture.billion, revision: 1)
+        try await d.produce([("79", Array(late.utf8))])
+        try await eventually(.seconds(60), "the late report aggregated") {
+            await second.worker.summaries(region: "nam", year: 2022, period: "2022-08")?.isEmpty == false
+        }
+        #expect((try? await second.stop().get()) != nil)
+
+        let reasons = try await d.read(d.base.rejectedTopic).compactMap { parse($0.value)?["reason"] as? String }
+        #expect(reasons.sorted() == (Fixture.expectedRejections + markers.map { _ in "malformed_json" }).sorted())
+        #expect(try await expectRepeatsIdentical(d) == 0)
+    }
+}

@@ -66,6 +66,18 @@ struct Deployment {
         await producer.shutdown()
     }
 
+    /// Produces one record to each input partition (`value(partition)`, no key); returns the values.
+    func produceToEveryPartition(_ value: (Int32) -> [UInt8]) async throws -> [[UInt8]] {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: quietLogger)
+        let values = (0..<inputPartitions).map(value)
+        for (p, v) in values.enumerated() {
+            try await producer.send(topic: base.inputTopic, partition: Int32(p), key: nil, value: v)
+        }
+        try await producer.flush()
+        await producer.shutdown()
+        return values
+    }
+
     /// Every record of `topic` (all partitions, from the beginning to the current end).
     func read(_ topic: String, partitions: Int32 = 3) async throws -> [KafkaMessage] {
         var config = KafkaConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "reader-\(topic)")
