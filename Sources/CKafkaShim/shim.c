@@ -180,11 +180,15 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
     return consumed;
 }
 
-int shim_set_malloc_arena_max(int n) {
+int shim_tune_malloc(int arena_max, int trim_threshold, int mmap_threshold, int top_pad) {
+    int ok = 1;
 #ifdef M_ARENA_MAX
-    return mallopt(M_ARENA_MAX, n);
+    if (arena_max >= 0) ok &= mallopt(M_ARENA_MAX, arena_max);
 #else
-    (void)n;
-    return 0;
+    if (arena_max >= 0) ok = 0;
 #endif
+    if (trim_threshold >= 0) ok &= mallopt(M_TRIM_THRESHOLD, trim_threshold);
+    if (mmap_threshold >= 0) ok &= mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    if (top_pad >= 0) ok &= mallopt(M_TOP_PAD, top_pad);
+    return ok;
 }

@@ -12,9 +12,9 @@ struct Khuyencong: AsyncParsableCommand {
         ]
     )
 
-    /// Arenas are limited before any thread starts: glibc creates them as threads meet locked ones.
+    /// malloc is tuned before any thread starts: glibc creates arenas as threads meet locked ones.
     static func main() async {
-        MallocArenas.limitForWorker()
+        MallocTuning.applyForWorker()
         await main(nil)
     }
 }

@@ -53,7 +53,9 @@ long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int parti
                              long long count, uint64_t *byte_sum,
                              char *errstr, size_t errstr_size);
 
-/// glibc's mallopt(M_ARENA_MAX, n) (malloc.h is not in Swift's Glibc module). Returns 1 on success.
-int shim_set_malloc_arena_max(int n);
+/// glibc's mallopt (malloc.h is not in Swift's Glibc module): M_ARENA_MAX, M_TRIM_THRESHOLD,
+/// M_MMAP_THRESHOLD and M_TOP_PAD; a negative value leaves that setting alone. Returns 1 when
+/// every setting asked for was accepted.
+int shim_tune_malloc(int arena_max, int trim_threshold, int mmap_threshold, int top_pad);
 
 #endif
