@@ -111,10 +111,11 @@ public struct WorkerSettings: Sendable {
     public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1"]
 
     /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
-    /// fit with room to spare even uncompressed (the log is lz4-compressed, `sequencedTopicTuning`). A real cluster keeps its log, so there the limit
-    /// only stops stage 1 from running far ahead: three batches, since two are outstanding
-    /// between batches anyway (one being published, one just appended). A limit under that
-    /// would pause the input every other batch.
+    /// fit with room to spare even uncompressed (the log is lz4-compressed,
+    /// `sequencedTopicTuning`). A real cluster keeps its log, so there the limit only stops
+    /// stage 1 from running far ahead: three batches, since two are outstanding between batches
+    /// anyway (one being published, one just appended). A limit under that would pause the input
+    /// every other batch.
     func sequencedBacklogLimit(onEmbeddedBroker: Bool) -> Int {
         maxSequencedBacklog ?? (onEmbeddedBroker ? 8_000 : 3 * max(1, batchMaxMessages))
     }
