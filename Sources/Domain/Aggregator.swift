@@ -366,6 +366,21 @@ public final class Aggregator {
         evaluateAllAlerts = true
     }
 
+    /// The whole state as changelog records, framed by snapshot markers with `id`: restoring them
+    /// alone (`ChangelogFold` drops everything before a complete snapshot) gives this state.
+    public func changelogSnapshot(id: Int64) -> [ChangelogRecord] {
+        var packer = SnapshotPacker()
+        for (key, digest) in emitted.sorted(by: { $0.key < $1.key }) {
+            packer.add(key: ChangelogCodec.summaryPrefix + key.description, value: ChangelogCodec.encode(digest: digest))
+        }
+        for (key, state) in alerts.sorted(by: { $0.key < $1.key }) {
+            packer.add(key: ChangelogCodec.alertPrefix + key.description, value: ChangelogCodec.encode(state))
+        }
+        store.forEachHeld { packer.addRevision(year: $0, slot: $1, $2) }
+        return [ChangelogCodec.snapshotMarker(ChangelogCodec.snapshotBeginKey, id: id)] + packer.finish()
+            + [ChangelogCodec.snapshotMarker(ChangelogCodec.snapshotEndKey, id: id)]
+    }
+
     static func summaryKey(_ text: Substring) -> SummaryKey? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, let scope = SummaryScope(id: String(parts[0])), let year = Int(parts[1]),

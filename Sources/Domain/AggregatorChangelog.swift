@@ -6,6 +6,9 @@ public struct ChangelogRecord: Sendable, Hashable {
         self.key = key
         self.value = value
     }
+
+    /// About what it takes in a Kafka log (a record's own header is 7–10 bytes).
+    public var logBytes: Int { key.utf8.count + (value?.count ?? 0) + 10 }
 }
 
 /// A changelog record that cannot be restored.
@@ -17,12 +20,93 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
 
 /// Keys and compact binary values of the aggregator's changelog:
 /// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
-/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved).
+/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved). A snapshot
+/// (`Aggregator.changelogSnapshot`) is `snapshot/begin`, `snapshot/part`s holding every live key's
+/// record, and `snapshot/end`; begin and end carry the snapshot's id.
+/// Packs a snapshot's records into `snapshot/part` records as they come. Each entry is a tag,
+/// then for a held revision (tag 1) its year, slot and value, with no key text: a revision is
+/// most of a state, and its key most of a revision record; otherwise (tag 0) key and value.
+/// Strings and values carry their length.
+struct SnapshotPacker {
+    private var parts: [ChangelogRecord] = []
+    private var w = BinaryWriter()
+
+    mutating func add(key: String, value: [UInt8]) {
+        w.byte(0)
+        w.string(key)
+        w.uint(UInt64(value.count)); w.bytes.append(contentsOf: value)
+        closePartIfFull()
+    }
+
+    mutating func addRevision(year: Int, slot: Int, _ held: HeldRevision) {
+        w.byte(1)
+        w.int(Int64(year)); w.uint(UInt64(slot))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ChangelogCodec.maxRevisionBytes) { buf in
+            let n = ChangelogCodec.encode(held, into: buf)
+            w.uint(UInt64(n))
+            w.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
+        }
+        closePartIfFull()
+    }
+
+    mutating func finish() -> [ChangelogRecord] {
+        if !w.bytes.isEmpty { closePart() }
+        return parts
+    }
+
+    private mutating func closePartIfFull() {
+        if w.bytes.count >= ChangelogCodec.snapshotPartBytes { closePart() }
+    }
+
+    private mutating func closePart() {
+        parts.append(ChangelogRecord(key: ChangelogCodec.snapshotPartKey, value: w.bytes))
+        w = BinaryWriter()
+        w.bytes.reserveCapacity(ChangelogCodec.snapshotPartBytes + 1024)
+    }
+}
+
 enum ChangelogCodec {
     static let revisionPrefix = "rev/"
     static let summaryPrefix = "sum/"
     static let alertPrefix = "alert/"
+    static let snapshotBeginKey = "snapshot/begin"
+    static let snapshotPartKey = "snapshot/part"
+    static let snapshotEndKey = "snapshot/end"
     static let format: UInt8 = 1
+    /// A part is closed at this size: a few Kafka records per snapshot, not one per key, and far
+    /// below Kafka's default 1 MB message limit.
+    static let snapshotPartBytes = 256 * 1024
+
+    static func snapshotMarker(_ key: String, id: Int64) -> ChangelogRecord {
+        ChangelogRecord(key: key, value: (0..<8).map { UInt8(truncatingIfNeeded: id >> (8 * (7 - $0))) })
+    }
+
+    /// Live records (no deletions) packed into `snapshot/part` records.
+    static func snapshotParts(_ records: [ChangelogRecord]) -> [ChangelogRecord] {
+        var packer = SnapshotPacker()
+        for r in records { if let value = r.value { packer.add(key: r.key, value: value) } }
+        return packer.finish()
+    }
+
+    static func unpackSnapshotPart(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> [ChangelogRecord] {
+        var r = BinaryReader(bytes)
+        var records: [ChangelogRecord] = []
+        while !r.atEnd {
+            switch try r.byte() {
+            case 0:
+                let key = try r.string()
+                records.append(ChangelogRecord(key: key, value: try r.raw(Int(clamping: try r.uint()))))
+            case 1:
+                let year = try r.int(), slot = try r.uint()
+                guard slot < YearRevisions.slotCount else { throw .init("bad revision slot") }
+                let value = try r.raw(Int(clamping: try r.uint()))
+                records.append(ChangelogRecord(key: revisionKey(year: Int(year), slot: Int(slot)), value: value))
+            default:
+                throw .init("unknown snapshot entry")
+            }
+        }
+        return records
+    }
 
     /// `rev/{province}/{fiscal_year}/{source}/{period_end}/{status}` (= "rev/" + RevisionKey).
     static func revisionKey(year: Int, slot: Int) -> String {
@@ -66,18 +150,24 @@ enum ChangelogCodec {
     /// One record per accepted revision key per batch (the changelog's bulk): written straight
     /// into the array's storage, at most 1 + 7 × 10 + 1 bytes.
     static func encode(_ h: HeldRevision) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 72) { buf, count in
-            var at = 0
-            func int(_ v: Int64) { BinaryWriter.varint(BinaryWriter.zigzag(v), into: buf, at: &at) }
-            func uint(_ v: UInt64) { BinaryWriter.varint(v, into: buf, at: &at) }
-            buf[at] = format; at += 1
-            int(h.revision); int(h.accepted)
-            uint(UInt64(truncatingIfNeeded: h.digest >> 64)); uint(UInt64(truncatingIfNeeded: h.digest))
-            int(h.plan); int(h.executed)
-            buf[at] = (h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0); at += 1
-            if h.hasAdvanced { int(h.advanced) }
-            count = at
-        }
+        [UInt8](unsafeUninitializedCapacity: maxRevisionBytes) { buf, count in count = encode(h, into: buf) }
+    }
+
+    static let maxRevisionBytes = 72
+
+    /// Writes `h` at the start of `buf` (at least `maxRevisionBytes`); returns the length.
+    @inline(__always)
+    static func encode(_ h: HeldRevision, into buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var at = 0
+        func int(_ v: Int64) { BinaryWriter.varint(BinaryWriter.zigzag(v), into: buf, at: &at) }
+        func uint(_ v: UInt64) { BinaryWriter.varint(v, into: buf, at: &at) }
+        buf[at] = format; at += 1
+        int(h.revision); int(h.accepted)
+        uint(UInt64(truncatingIfNeeded: h.digest >> 64)); uint(UInt64(truncatingIfNeeded: h.digest))
+        int(h.plan); int(h.executed)
+        buf[at] = (h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0); at += 1
+        if h.hasAdvanced { int(h.advanced) }
+        return at
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {

@@ -158,6 +158,14 @@ struct RevisionStore: Sendable {
         if added { count += 1 }
     }
 
+    /// Every held revision, by year and slot (for a snapshot).
+    func forEachHeld(_ body: (_ year: Int, _ slot: Int, HeldRevision) -> Void) {
+        for year in years.keys.sorted() {
+            guard let y = years[year] else { continue }
+            for (slot, held) in y.slots.enumerated() where held.present { body(year, slot, held) }
+        }
+    }
+
     /// The `rev/…` changelog record of one slot.
     func changelogRecord(year: Int, slot: Int) -> ChangelogRecord? {
         guard let held = years[year]?.slots[slot], held.present else { return nil }

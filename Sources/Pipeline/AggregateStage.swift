@@ -51,6 +51,11 @@ final class AggregateStage: Sendable {
         }
     }
 
+    /// The whole state as a changelog snapshot (empty when not the owner).
+    func changelogSnapshot(id: Int64) -> [ChangelogRecord] {
+        owned.withLock { $0?.aggregator.changelogSnapshot(id: id) } ?? []
+    }
+
     /// Gives up ownership (revoke, session end): the state is dropped, the open segment too.
     func drop() {
         owned.withLock { $0 = nil }

@@ -3,7 +3,7 @@ import Kafka
 import Logging
 
 /// Reads `{group-id}.state-changelog` from the beginning to its end (partition EOF, which
-/// accounts for transaction markers), keeping the last record of each key.
+/// accounts for transaction markers), keeping the last record of each key (`ChangelogFold`).
 struct ChangelogReader {
     let settings: WorkerSettings
     let logger: Logger
@@ -11,7 +11,7 @@ struct ChangelogReader {
     /// librdkafka's `_PARTITION_EOF`.
     static let partitionEOF = KafkaErrorCode(rawValue: -191)
 
-    func readAll(stop: @Sendable () -> Bool) async throws -> [ChangelogRecord] {
+    func readAll(stop: @Sendable () -> Bool) async throws -> RestoredChangelog {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
         configuration.properties = WorkerSettings.clientTuning.merging(settings.kafkaProperties) { $1 }
         configuration.properties["enable.partition.eof"] = "true"
@@ -19,25 +19,57 @@ struct ChangelogReader {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)  // EOF arrives as a consumer "error"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quiet)
-        try consumer.assign([TopicPartitionOffset(settings.changelogTopic, 0, offset: -2)])  // -2: beginning
-        var latest: [String: Int] = [:]
-        var records: [ChangelogRecord] = []
+        let partition = TopicPartition(settings.changelogTopic, 0)
+        let logStart: Int64
+        do {
+            logStart = try await consumer.watermarks(partition).low
+            try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])  // -2: beginning
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        var fold = ChangelogFold()
         var reachedEnd = false
-        while !reachedEnd {
-            if stop() { break }
-            let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200))
-            for m in batch {
-                let key = m.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                let record = ChangelogRecord(key: key, value: m.value.map { Array($0) })
-                if let i = latest[key] { records[i] = record } else {
-                    latest[key] = records.count
-                    records.append(record)
+        do {
+            while !reachedEnd {
+                if stop() { break }
+                let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200))
+                for m in batch {
+                    try fold.add(ChangelogRecord(key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "", value: m.value.map { Array($0) }))
                 }
+                reachedEnd = batch.errors.contains { $0.code == Self.partitionEOF }
             }
-            reachedEnd = batch.errors.contains { $0.code == Self.partitionEOF }
+        } catch {
+            await consumer.close()
+            throw error
         }
         await consumer.close()
-        logger.info("state restored from \(settings.changelogTopic)", metadata: ["keys": "\(records.count)"])
-        return records
+        logger.info("state restored from \(settings.changelogTopic)", metadata: [
+            "keys": "\(fold.records.count)", "log_start": "\(logStart)", "snapshots": "\(fold.snapshots)"])
+        return RestoredChangelog(records: fold.records, tailBytes: fold.tailBytes, logStart: logStart,
+                                 headLostWithoutSnapshot: reachedEnd && logStart > 0 && fold.snapshots == 0)
+    }
+}
+
+/// The state's records, and how much of the log lies after the last complete snapshot's start.
+struct RestoredChangelog: Sendable {
+    var records: [ChangelogRecord]
+    var tailBytes: Int
+    var logStart: Int64 = 0
+    /// Read to the end, the log does not start at 0 and holds no complete snapshot. On the
+    /// embedded broker that means lost state; a real cluster may move the start of a compacted
+    /// log past records compaction removed.
+    var headLostWithoutSnapshot = false
+}
+
+/// The embedded broker dropped the changelog's head: restoring from the rest would be silently wrong.
+struct StateLost: Error, CustomStringConvertible {
+    var topic: String
+    var logStart: Int64
+
+    var description: String {
+        "the state cannot be restored: \(topic) starts at offset \(logStart), its earlier records are gone (the embedded "
+            + "broker keeps only ~5 MiB per partition), and no complete snapshot follows them. Start from an empty "
+            + "changelog: a new embedded broker, or a new --group-id."
     }
 }

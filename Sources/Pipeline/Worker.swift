@@ -62,6 +62,9 @@ public final class Worker: Service, Sendable {
             do {
                 try await session.run()
                 return
+            } catch let lost as StateLost {
+                await session.abandon(abortTransaction: false)
+                throw WorkerError.fatal(lost.description)
             } catch let crash as SimulatedCrash {
                 logger.warning("simulated crash at \(crash.point)")
                 throw crash

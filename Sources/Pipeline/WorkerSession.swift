@@ -40,6 +40,9 @@ final class WorkerSession: @unchecked Sendable {
     private var sequencedQueue: KafkaPartitionQueue?
     /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
     private var lastSequencedOffset: Int64 = -1
+    /// When stage 2 writes snapshots into the changelog (the embedded broker); nil: never.
+    private var snapshots: SnapshotSchedule?
+    private var warnedSnapshotSize = false
 
     init(context: WorkerContext) async throws {
         self.context = context
@@ -86,6 +89,7 @@ final class WorkerSession: @unchecked Sendable {
         for p in partitions { revokedAt[p] = collected.count }
         if partitions.contains(sequenced) {
             sequencedQueue = nil
+            snapshots = nil
             context.stage.drop()
             context.setReady(consumerJoined: true)
         }
@@ -104,9 +108,14 @@ final class WorkerSession: @unchecked Sendable {
             sequencedRead = 0
             context.setReady(consumerJoined: false)
             do {
-                let records = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
-                try context.stage.restore(records)
-                logger.info("stage 2 owner: state restored", metadata: ["records": "\(records.count)"])
+                let restored = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
+                if restored.headLostWithoutSnapshot && isEmbeddedBroker() {
+                    throw StateLost(topic: settings.changelogTopic, logStart: restored.logStart)
+                }
+                try context.stage.restore(restored.records)
+                snapshots = (settings.changelogBudget ?? (isEmbeddedBroker() ? WorkerSettings.embeddedChangelogBudget : nil))
+                    .map { SnapshotSchedule(budget: $0, restored: restored) }
+                logger.info("stage 2 owner: state restored", metadata: ["records": "\(restored.records.count)"])
             } catch {
                 hookError = error
                 return
@@ -251,6 +260,8 @@ final class WorkerSession: @unchecked Sendable {
             result.next = m.offset + 1
         }
         context.stage.process(entries, into: &result.output)
+        // Here, not after the stages: it overlaps with stage 1 like the rest of stage 2.
+        if let next = result.next { addSnapshotIfDue(&result.output.changelog, id: context.stage.committableOffset(next: next)) }
         result.duration = .now - started
         return result
     }
@@ -299,7 +310,7 @@ final class WorkerSession: @unchecked Sendable {
         // offset are left alone.
         if owner { lastSequencedOffset = two.lastOffset }
         sequencedRead += two.read
-        let sequencedNext = owner ? two.next : nil
+        let sequencedCommit = owner ? two.next.map { context.stage.committableOffset(next: $0) } : nil
         context.metrics.consumed.increment(by: one.messages)
         one.finish()
         var timings = BatchTimings()
@@ -312,9 +323,7 @@ final class WorkerSession: @unchecked Sendable {
             "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.output.segments)"])
 
         var offsets = inputOffsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) }
-        if let next = sequencedNext {
-            offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: context.stage.committableOffset(next: next)))
-        }
+        if let offset = sequencedCommit { offsets.append(TopicPartitionOffset(sequenced.topic, 0, offset: offset)) }
         collected.removeAll(keepingCapacity: true)
         // One transaction at a time: the previous batch's must be committed before this one begins.
         try await settleInFlight()
@@ -337,6 +346,26 @@ final class WorkerSession: @unchecked Sendable {
         previousBatchEnd = .now
         try throttleInput()
         updateGauges()
+    }
+
+    /// Adds the whole state as a snapshot to a batch's changelog records when `SnapshotSchedule` says so.
+    private func addSnapshotIfDue(_ changelog: inout [ChangelogRecord], id: Int64) {
+        guard !changelog.isEmpty, var schedule = snapshots else { return }
+        defer { snapshots = schedule }
+        guard schedule.needsSnapshot(changes: changelog.reduce(0) { $0 + $1.logBytes }) else { return }
+        let started = ContinuousClock.now
+        let snapshot = context.stage.changelogSnapshot(id: id)
+        changelog += snapshot
+        let size = snapshot.reduce(0) { $0 + $1.logBytes }
+        schedule.wroteSnapshot(bytes: size)
+        logger.debug("changelog snapshot", metadata: ["bytes": "\(size)", "id": "\(id)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
+        if 2 * size > schedule.budget && !warnedSnapshotSize {
+            warnedSnapshotSize = true
+            logger.warning("""
+                the aggregation state is large for the embedded broker, which keeps only ~5 MiB of the changelog: it is \
+                written again with nearly every batch, and past ~4 MiB a restart cannot restore it
+                """, metadata: ["state_bytes": "\(size)"])
+        }
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.

@@ -34,6 +34,9 @@ public struct WorkerSettings: Sendable {
 
     /// Test hook: simulate a crash inside a batch.
     var crashPlan: CrashPlan?
+    /// Test hook: the changelog budget of `SnapshotSchedule`, on any broker (default
+    /// `embeddedChangelogBudget` on the embedded broker; no snapshots on Kafka).
+    var changelogBudget: Int?
 
     /// The contract's defaults; the service's configuration falls back on these.
     public static let defaultGroupID = "khuyencong-aggregator"
@@ -119,6 +122,14 @@ public struct WorkerSettings: Sendable {
     func sequencedBacklogLimit(onEmbeddedBroker: Bool) -> Int {
         maxSequencedBacklog ?? (onEmbeddedBroker ? 8_000 : 3 * max(1, batchMaxMessages))
     }
+
+    /// The embedded broker keeps only the last 5 MiB of the changelog and never compacts it:
+    /// stage 2 writes its whole state again (a snapshot) before the log after the last one
+    /// passes 4 MiB (`SnapshotSchedule`). The 1 MiB left over covers the state growing within
+    /// a batch and the log's own overhead. The state must stay well under 2 MiB, ~40,000 keys
+    /// (`bench pipeline`'s eight years of every province: ~1 MiB). A compacted topic on Kafka
+    /// needs no snapshots.
+    static let embeddedChangelogBudget = 4 << 20
 
     static func hostname() -> String { ProcessInfo.processInfo.hostName }
 }

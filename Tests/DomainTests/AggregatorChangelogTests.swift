@@ -54,6 +54,82 @@ import Testing
         #expect(a.activeAlerts() == b.activeAlerts())
     }
 
+    /// The embedded broker keeps only the changelog's tail. Restored from any tail that still holds
+    /// a complete snapshot (a later snapshot cut short by a crash included), the aggregator goes on
+    /// exactly like the original.
+    @Test(arguments: [1, 2, 3, 4])
+    func aTailWithACompleteSnapshotRestoresTheState(seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        let all = batches()
+        let snapshotAfter = Int.random(in: 1..<(all.count - 2), using: &rng)
+        let restoreAt = Int.random(in: (snapshotAfter + 2)..<all.count, using: &rng)
+        let a = Fixture.aggregator()
+        var outputs: [BatchOutput] = []
+        var log: [ChangelogRecord] = []
+        var snapshotStart = 0
+        for (i, batch) in all.enumerated() {
+            for u in batch { _ = a.apply(u) }
+            outputs.append(a.endBatch(at: Streams.timestamp(i)))
+            guard i < restoreAt else { continue }
+            log += outputs[i].changelog
+            if i == snapshotAfter {
+                snapshotStart = log.count
+                log += a.changelogSnapshot(id: Int64(i))
+            } else if i == restoreAt - 1 {
+                let cutShort = a.changelogSnapshot(id: Int64(i)).dropLast()
+                log += cutShort.prefix(Int.random(in: 1...cutShort.count, using: &rng))
+            }
+        }
+        #expect(outputs[restoreAt...].contains { !$0.summaries.isEmpty })
+
+        var fold = ChangelogFold()
+        for r in log[Int.random(in: 0...snapshotStart, using: &rng)...] { try fold.add(r) }
+        #expect(fold.snapshots == 1)
+        let b = Fixture.aggregator()
+        try b.restore(fold.records)
+        let continued = Streams.run(b, all[restoreAt...].flatMap { $0 }, batchSize: batchSize, firstBatch: restoreAt)
+        for (x, y) in zip(outputs[restoreAt...], continued) {
+            #expect(x.summaries == y.summaries)
+            #expect(x.alerts == y.alerts)
+            #expect(x.changelog == y.changelog)
+        }
+        #expect(Streams.finalSummaries(a) == Streams.finalSummaries(b))
+        #expect(a.activeAlerts() == b.activeAlerts())
+        #expect(a.changelogSnapshot(id: 0) == b.changelogSnapshot(id: 0))
+    }
+
+    /// Only a snapshot whose end carries its begin's id replaces what came before it.
+    @Test func onlyACompleteSnapshotReplacesTheLog() throws {
+        func fold(_ records: [ChangelogRecord]) throws -> (records: [String: [UInt8]?], snapshots: Int, tailBytes: Int) {
+            var f = ChangelogFold()
+            for r in records { try f.add(r) }
+            return (Dictionary(uniqueKeysWithValues: f.records.map { ($0.key, $0.value) }), f.snapshots, f.tailBytes)
+        }
+        func r(_ key: String, _ v: UInt8?) -> ChangelogRecord { ChangelogRecord(key: key, value: v.map { [$0] }) }
+        let begin = { (id: Int64) in ChangelogCodec.snapshotMarker(ChangelogCodec.snapshotBeginKey, id: id) }
+        let end = { (id: Int64) in ChangelogCodec.snapshotMarker(ChangelogCodec.snapshotEndKey, id: id) }
+        let history = [r("a", 1), r("b", 1), r("c", nil)]
+
+        let snapshot = [begin(7)] + ChangelogCodec.snapshotParts([r("b", 2), r("e", nil)]) + [end(7)]
+        let complete = try fold(history + snapshot + [r("d", 1)])
+        #expect(complete.snapshots == 1)
+        #expect(complete.records == ["b": [2], "d": [1]])
+        #expect(complete.tailBytes == (snapshot + [r("d", 1)]).reduce(0) { $0 + $1.logBytes })
+        // Cut short, or ended by another snapshot's marker: the records count as changes, nothing is dropped.
+        for broken in [[begin(7), r("b", 2)], [begin(7), r("b", 2), end(8)], [begin(7), r("b", 2), begin(8), end(7)]] {
+            let f = try fold(history + broken + [r("d", 1)])
+            #expect(f.snapshots == 0)
+            #expect(f.records == ["a": [1], "b": [2], "c": [UInt8]?.none, "d": [1]])
+            #expect(f.tailBytes == (history + broken + [r("d", 1)]).reduce(0) { $0 + $1.logBytes })
+        }
+        // A snapshot restarted before its end (the batch written again after a crash) counts once complete.
+        let restarted = try fold(history + [begin(7), r("a", 3), begin(7), r("b", 3), end(7)])
+        #expect(restarted.snapshots == 1)
+        #expect(restarted.records == ["b": [3]])
+        // A part that does not decode is an error, not a silent gap.
+        #expect(throws: ChangelogError.self) { try fold([begin(1), ChangelogRecord(key: ChangelogCodec.snapshotPartKey, value: [5, 1]), end(1)]) }
+    }
+
     @Test func restoreRejectsBrokenRecords() {
         let a = Fixture.aggregator()
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2024-03/actual", value: [1, 2])]) }

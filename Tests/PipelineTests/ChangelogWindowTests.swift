@@ -1,0 +1,88 @@
+import Domain
+import Foundation
+import Kafka
+@testable import Pipeline
+import Synchronization
+import Testing
+
+/// The embedded broker keeps only the last ~5 MiB of the changelog partition and never compacts
+/// it: a restart must restore the state from the snapshot the worker keeps in that tail, or
+/// refuse to start, never restore part of it.
+@Suite struct ChangelogWindowTests {
+    /// Tombstones of an alert that never existed: no state, but they push the changelog's head
+    /// out of the window as a long run of changes would. Small chunks, so that the cut lands
+    /// just past the head. Returns the new log start.
+    func pushHeadOut(_ d: Deployment) async throws -> Int64 {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
+                                                                                  groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
+        let changelog = TopicPartition(d.base.changelogTopic, 0)
+        let key = Array("alert/national/1999/KCQG".utf8)
+        var logStart: Int64 = 0
+        for _ in 0..<400 {  // 400 × 500 × ~35 B ≈ 7 MB: far past the window
+            for _ in 0..<500 { try await producer.send(topic: changelog.topic, partition: 0, key: key, value: nil) }
+            try await producer.flush()
+            logStart = try await watcher.watermarks(changelog).low
+            if logStart > 0 { break }
+        }
+        await watcher.close()
+        await producer.shutdown()
+        return logStart
+    }
+
+    /// Summaries without `computed_at`, and the active alerts, as the worker answers them.
+    func state(_ worker: Worker) async -> (summaries: Set<String>, alerts: Set<String>) {
+        let summaries = (await worker.summaries(region: nil, year: nil, period: nil) ?? []).map { json in
+            var s = parse(json) ?? [:]
+            s["computed_at"] = nil
+            return String(decoding: (try? JSONSerialization.data(withJSONObject: s, options: .sortedKeys)) ?? Data(), as: UTF8.self)
+        }
+        let alerts = (await worker.alerts(activeOnly: true) ?? []).map { String(decoding: $0, as: UTF8.self) }
+        return (Set(summaries), Set(alerts))
+    }
+
+    @Test func aRestartAfterTheHeadIsGoneRestoresTheWholeState() async throws {
+        let d = try Deployment("changelog-window")
+        var settings = d.settings(worker: 0)
+        settings.changelogBudget = 1  // a snapshot in every batch: the last one survives the cut
+        let aggregated = Atomic<Int>(0)
+        settings.batchObserver = { aggregated.add($0.aggregatedRecords, ordering: .relaxed) }
+        let first = RunningWorker(settings)
+        // In two parts, so that the changelog has at least two record batches: the broker drops
+        // whole batches, and the first goes.
+        let updates = SyntheticUpdates.generate(count: 2_000, registries: d.base.registries, seed: 11)
+        for part in [updates[..<1_500], updates[1_500...]] {
+            try await d.produce(part.map { (String(decoding: $0.key, as: UTF8.self), $0.payload) })
+            try await eventually(.seconds(60), "the updates aggregated") { aggregated.load(ordering: .relaxed) >= part.endIndex }
+        }
+        let before = await state(first.worker)
+        #expect(before.summaries.count > 50 && !before.alerts.isEmpty)
+        #expect((try? await first.stop().get()) != nil)
+
+        #expect(try await pushHeadOut(d) > 0, "the changelog lost its head")
+
+        let second = RunningWorker(d.settings(worker: 0))
+        try await eventually(.seconds(60), "restored, or ended") { second.worker.isReady || second.hasEnded }
+        if second.hasEnded {
+            Issue.record("the second worker ended: \(await second.stop())")
+            return
+        }
+        let after = await state(second.worker)
+        #expect(after.summaries == before.summaries)
+        #expect(after.alerts == before.alerts)
+        #expect((try? await second.stop().get()) != nil)
+    }
+
+    @Test func aChangelogThatLostItsHeadWithoutASnapshotStopsTheWorker() async throws {
+        let d = try Deployment("changelog-lost")
+        #expect(try await pushHeadOut(d) > 0)
+        let worker = RunningWorker(d.settings(worker: 0))
+        let end = try await worker.ended(within: .seconds(60))
+        guard case .failure(WorkerError.fatal(let message)) = end else {
+            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+            return
+        }
+        #expect(message.contains("cannot be restored") && message.contains(d.base.changelogTopic), "\(message)")
+        #expect(!worker.worker.isReady)
+    }
+}
