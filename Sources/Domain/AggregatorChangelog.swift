@@ -18,11 +18,6 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
     public var description: String { "changelog record \(key): \(problem)" }
 }
 
-/// Keys and compact binary values of the aggregator's changelog:
-/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
-/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved). A snapshot
-/// (`Aggregator.changelogSnapshot`) is `snapshot/begin`, `snapshot/part`s holding every live key's
-/// record, and `snapshot/end`; begin and end carry the snapshot's id.
 /// Packs a snapshot's records into `snapshot/part` records as they come. Each entry is a tag,
 /// then for a held revision (tag 1) its year, slot and value, with no key text: a revision is
 /// most of a state, and its key most of a revision record; otherwise (tag 0) key and value.
@@ -65,6 +60,11 @@ struct SnapshotPacker {
     }
 }
 
+/// Keys and compact binary values of the aggregator's changelog:
+/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
+/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved). A snapshot
+/// (`Aggregator.changelogSnapshot`) is `snapshot/begin`, `snapshot/part`s holding every live key's
+/// record, and `snapshot/end`; begin and end carry the snapshot's id.
 enum ChangelogCodec {
     static let revisionPrefix = "rev/"
     static let summaryPrefix = "sum/"
