@@ -149,6 +149,15 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The partition's log start offset as the last fetch answer gave it (no request; nil before one).
+    public func cachedLogStart(_ partition: TopicPartition) -> Int64? {
+        var low: Int64 = -1, high: Int64 = -1
+        guard (try? client.checkOpen()) != nil,
+              rd_kafka_get_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+              low >= 0 else { return nil }
+        return low
+    }
+
     /// The current assignment.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
         try client.checkOpen()

@@ -40,6 +40,8 @@ final class WorkerSession: @unchecked Sendable {
     private var sequencedQueue: KafkaPartitionQueue?
     /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
     private var lastSequencedOffset: Int64 = -1
+    /// The group's committed sequenced offset when this worker took the partition (nil: none).
+    private var sequencedStart: Int64?
     /// When stage 2 writes snapshots into the changelog (the embedded broker); nil: never.
     private var snapshots: SnapshotSchedule?
     private var warnedSnapshotSize = false
@@ -104,13 +106,14 @@ final class WorkerSession: @unchecked Sendable {
         if partitions.contains(sequenced) {
             sequencedQueue = consumer.partitionQueue(for: sequenced)
             lastSequencedOffset = -1
+            sequencedStart = try? await consumer.committed([sequenced]).first.flatMap { $0.offset >= 0 ? $0.offset : nil }
             sequencedAppended = 0
             sequencedRead = 0
             context.setReady(consumerJoined: false)
             do {
                 let restored = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
                 if restored.headLostWithoutSnapshot && isEmbeddedBroker() {
-                    throw StateLost(topic: settings.changelogTopic, logStart: restored.logStart)
+                    throw StateLost.changelogHead(topic: settings.changelogTopic, logStart: restored.logStart)
                 }
                 try context.stage.restore(restored.records)
                 snapshots = (settings.changelogBudget ?? (isEmbeddedBroker() ? WorkerSettings.embeddedChangelogBudget : nil))
@@ -286,6 +289,7 @@ final class WorkerSession: @unchecked Sendable {
         // Stage 1 (stateless, in slices) and stage 2 (this batch's sequenced records) touch
         // disjoint data: they run in parallel.
         let owner = context.stage.isOwned && !sequencedMessages.items.isEmpty
+        if owner { try checkNothingSkipped(before: sequencedMessages.items[0].offset) }
         async let stageTwo = owner ? aggregate(sequencedMessages, after: lastSequencedOffset) : StageTwoResult()
         var one = StageOne.Output()
         await withTaskGroup(of: (Int, StageOne.Output).self) { [stageOne, topic = settings.inputTopic] group in
@@ -366,6 +370,14 @@ final class WorkerSession: @unchecked Sendable {
                 written again with nearly every batch, and past ~4 MiB a restart cannot restore it
                 """, metadata: ["state_bytes": "\(size)"])
         }
+    }
+
+    /// Stage 2 reads on from the next offset it expects; a gap is normally transaction markers. When
+    /// the log now starts past that offset, the consumer was reset over records that were dropped.
+    private func checkNothingSkipped(before first: Int64) throws {
+        guard let expected = lastSequencedOffset >= 0 ? lastSequencedOffset + 1 : sequencedStart, first > expected,
+              let logStart = consumer.cachedLogStart(sequenced), logStart > expected else { return }
+        throw StateLost.sequencedRecords(topic: sequenced.topic, from: expected, to: logStart)
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.

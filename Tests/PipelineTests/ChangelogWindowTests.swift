@@ -9,21 +9,20 @@ import Testing
 /// it: a restart must restore the state from the snapshot the worker keeps in that tail, or
 /// refuse to start, never restore part of it.
 @Suite struct ChangelogWindowTests {
-    /// Tombstones of an alert that never existed: no state, but they push the changelog's head
-    /// out of the window as a long run of changes would. Small chunks, so that the cut lands
-    /// just past the head. Returns the new log start.
-    func pushHeadOut(_ d: Deployment) async throws -> Int64 {
+    /// Tombstones of an alert that never existed: no state, but they push a partition's head out
+    /// of the window as a long run of changes would. Small chunks, so that the cut lands just
+    /// past `offset` (the log start passes it). Returns the new log start.
+    func pushHeadOut(_ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0) async throws -> Int64 {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
         let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
                                                                                   groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
-        let changelog = TopicPartition(d.base.changelogTopic, 0)
         let key = Array("alert/national/1999/KCQG".utf8)
         var logStart: Int64 = 0
         for _ in 0..<400 {  // 400 × 500 × ~35 B ≈ 7 MB: far past the window
-            for _ in 0..<500 { try await producer.send(topic: changelog.topic, partition: 0, key: key, value: nil) }
+            for _ in 0..<500 { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: nil) }
             try await producer.flush()
-            logStart = try await watcher.watermarks(changelog).low
-            if logStart > 0 { break }
+            logStart = try await watcher.watermarks(partition).low
+            if logStart > offset { break }
         }
         await watcher.close()
         await producer.shutdown()
@@ -59,7 +58,7 @@ import Testing
         #expect(before.summaries.count > 50 && !before.alerts.isEmpty)
         #expect((try? await first.stop().get()) != nil)
 
-        #expect(try await pushHeadOut(d) > 0, "the changelog lost its head")
+        #expect(try await pushHeadOut(d, TopicPartition(d.base.changelogTopic, 0)) > 0, "the changelog lost its head")
 
         let second = RunningWorker(d.settings(worker: 0))
         try await eventually(.seconds(60), "restored, or ended") { second.worker.isReady || second.hasEnded }
@@ -75,7 +74,7 @@ import Testing
 
     @Test func aChangelogThatLostItsHeadWithoutASnapshotStopsTheWorker() async throws {
         let d = try Deployment("changelog-lost")
-        #expect(try await pushHeadOut(d) > 0)
+        #expect(try await pushHeadOut(d, TopicPartition(d.base.changelogTopic, 0)) > 0)
         let worker = RunningWorker(d.settings(worker: 0))
         let end = try await worker.ended(within: .seconds(60))
         guard case .failure(WorkerError.fatal(let message)) = end else {
@@ -84,5 +83,34 @@ import Testing
         }
         #expect(message.contains("cannot be restored") && message.contains(d.base.changelogTopic), "\(message)")
         #expect(!worker.worker.isReady)
+    }
+
+    /// Several workers on the embedded broker can outrun stage 2 by more than the ~5 MiB the
+    /// broker keeps of the sequenced log: stage 2 must not skip the dropped records silently.
+    @Test func sequencedRecordsDroppedBeforeStageTwoReadThemStopTheWorker() async throws {
+        let d = try Deployment("sequenced-lost")
+        let first = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        try await waitForFixtureState([first.worker])
+        #expect((try? await first.stop().get()) != nil)
+
+        // Records appended behind stage 2's committed offset, then dropped with it.
+        let sequenced = TopicPartition(d.base.sequencedTopic, 0)
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
+                                                                                  groupID: d.base.groupID), logger: quietLogger)
+        let committed = try #require(try await watcher.committed([sequenced]).first?.offset)
+        await watcher.close()
+        #expect(committed > 0)
+        #expect(try await pushHeadOut(d, sequenced, past: committed) > committed)
+
+        let second = RunningWorker(d.settings(worker: 0))
+        try await d.produce([("79", Array(Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion,
+                                                          executed: 4 * Fixture.billion, revision: 1).utf8))])
+        let end = try await second.ended(within: .seconds(60))
+        guard case .failure(WorkerError.fatal(let message)) = end else {
+            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+            return
+        }
+        #expect(message.contains("were dropped before it read them") && message.contains(d.base.sequencedTopic), "\(message)")
     }
 }
