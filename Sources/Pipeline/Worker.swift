@@ -16,7 +16,8 @@ public final class Worker: Service, Sendable {
 
     /// Runs until cancelled or gracefully shut down (returns normally). Throws `WorkerError.fatal`
     /// when Kafka reports an unrecoverable error (fenced producer, authentication or
-    /// authorization failure): the caller should exit non-zero.
+    /// authorization failure), and `WorkerError.stateLost` when records the state depends on are
+    /// gone: the caller should exit non-zero.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
@@ -64,7 +65,7 @@ public final class Worker: Service, Sendable {
                 return
             } catch let lost as StateLost {
                 await session.abandon(abortTransaction: false)
-                throw WorkerError.fatal(lost.description)
+                throw WorkerError.stateLost(lost.description)
             } catch let crash as SimulatedCrash {
                 logger.warning("simulated crash at \(crash.point)")
                 throw crash
@@ -104,10 +105,13 @@ public final class Worker: Service, Sendable {
 /// Why `Worker.run` gave up.
 public enum WorkerError: Error, CustomStringConvertible {
     case fatal(String)
+    /// Records the state depends on are gone from Kafka (see `StateLost`).
+    case stateLost(String)
 
     public var description: String {
         switch self {
         case .fatal(let message): "fatal Kafka error, the worker stops: \(message)"
+        case .stateLost(let message): "the worker stops: \(message)"
         }
     }
 

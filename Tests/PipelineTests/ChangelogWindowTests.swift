@@ -77,8 +77,8 @@ import Testing
         #expect(try await pushHeadOut(d, TopicPartition(d.base.changelogTopic, 0)) > 0)
         let worker = RunningWorker(d.settings(worker: 0))
         let end = try await worker.ended(within: .seconds(60))
-        guard case .failure(WorkerError.fatal(let message)) = end else {
-            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+        guard case .failure(WorkerError.stateLost(let message)) = end else {
+            Issue.record("run should end with WorkerError.stateLost, ended with \(end)")
             return
         }
         #expect(message.contains("cannot be restored") && message.contains(d.base.changelogTopic), "\(message)")
@@ -107,8 +107,8 @@ import Testing
         try await d.produce([("79", Array(Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion,
                                                           executed: 4 * Fixture.billion, revision: 1).utf8))])
         let end = try await second.ended(within: .seconds(60))
-        guard case .failure(WorkerError.fatal(let message)) = end else {
-            Issue.record("run should end with WorkerError.fatal, ended with \(end)")
+        guard case .failure(WorkerError.stateLost(let message)) = end else {
+            Issue.record("run should end with WorkerError.stateLost, ended with \(end)")
             return
         }
         #expect(message.contains("were dropped before it read them") && message.contains(d.base.sequencedTopic), "\(message)")
