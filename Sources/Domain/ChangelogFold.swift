@@ -52,6 +52,11 @@ public struct ChangelogFold: Sendable {
         }
     }
 
+    /// Offsets the consumer skipped (transaction markers) still take room in the log: `bytes` each.
+    public mutating func skipped(offsets: Int64, bytes: Int) {
+        bytesRead += Int(clamping: offsets) * bytes
+    }
+
     private mutating func set(_ record: ChangelogRecord) {
         table.set(record)
         pending?.table.set(record)

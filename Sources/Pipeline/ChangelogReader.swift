@@ -30,11 +30,15 @@ struct ChangelogReader {
         }
         var fold = ChangelogFold()
         var reachedEnd = false
+        var next = logStart
         do {
             while !reachedEnd {
                 if stop() { break }
                 let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200))
                 for m in batch {
+                    // A gap is a transaction's commit marker: counted like `SnapshotSchedule.batchOverhead`.
+                    if m.offset > next { fold.skipped(offsets: m.offset - next, bytes: SnapshotSchedule.batchOverhead) }
+                    next = m.offset + 1
                     try fold.add(ChangelogRecord(key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "", value: m.value.map { Array($0) }))
                 }
                 reachedEnd = batch.errors.contains { $0.code == Self.partitionEOF }

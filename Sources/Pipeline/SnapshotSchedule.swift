@@ -18,11 +18,17 @@ struct SnapshotSchedule: Sendable {
         stateBytes = restored.records.reduce(0) { $0 + $1.logBytes }
     }
 
-    /// A batch writes `changes` bytes: whether it must also write a snapshot, because the next
-    /// batch (as large as the largest so far) and a snapshot after it might not fit any more.
+    /// What a batch adds to the log besides its records: the record batch's header (61 bytes)
+    /// and, with transactions, the commit marker's batch (~70 bytes). Small batches at a low rate
+    /// are mostly this.
+    static let batchOverhead = 150
+
+    /// A batch writes `changes` bytes of records: whether it must also write a snapshot, because
+    /// the next batch (as large as the largest so far) and a snapshot after it might not fit any more.
     mutating func needsSnapshot(changes: Int) -> Bool {
-        tail += changes
-        largestBatch = max(largestBatch, changes)
+        let bytes = changes + Self.batchOverhead
+        tail += bytes
+        largestBatch = max(largestBatch, bytes)
         return tail + largestBatch + stateBytes > budget
     }
 

@@ -126,7 +126,7 @@ public struct WorkerSettings: Sendable {
     /// The embedded broker keeps only the last 5 MiB of the changelog and never compacts it:
     /// stage 2 writes its whole state again (a snapshot) before the log after the last one
     /// passes 4 MiB (`SnapshotSchedule`). The 1 MiB left over covers the state growing within
-    /// a batch and the log's own overhead. The state must stay well under 2 MiB as a snapshot
+    /// a batch and errors in the size estimates. The state must stay well under 2 MiB as a snapshot
     /// (`bench pipeline`'s four years of every province: ~0.9 MB). A compacted topic on Kafka
     /// needs no snapshots.
     static let embeddedChangelogBudget = 4 << 20
