@@ -42,6 +42,8 @@ final class WorkerSession: @unchecked Sendable {
     private var lastSequencedOffset: Int64 = -1
     /// The group's committed sequenced offset when this worker took the partition (nil: none).
     private var sequencedStart: Int64?
+    /// Per input partition, the offset stage 1 reads next (the committed one at assignment).
+    private var inputNext: [Int32: Int64] = [:]
     /// When stage 2 writes snapshots into the changelog (the embedded broker); nil: never.
     private var snapshots: SnapshotSchedule?
     private var warnedSnapshotSize = false
@@ -88,7 +90,10 @@ final class WorkerSession: @unchecked Sendable {
         // so "abort" is simply dropping what was polled from these partitions; the next owner
         // starts from the committed offsets.
         await settleInFlightInHook()
-        for p in partitions { revokedAt[p] = collected.count }
+        for p in partitions {
+            revokedAt[p] = collected.count
+            if p.topic == settings.inputTopic { inputNext[p.partition] = nil }
+        }
         if partitions.contains(sequenced) {
             sequencedQueue = nil
             snapshots = nil
@@ -100,9 +105,11 @@ final class WorkerSession: @unchecked Sendable {
 
     private func afterAssign(_ partitions: [TopicPartition]) async {
         await settleInFlightInHook()
+        let inputs = partitions.filter { $0.topic == settings.inputTopic }
         if inputPaused {
-            do { try consumer.pause(partitions.filter { $0.topic == settings.inputTopic }) } catch { hookError = error }
+            do { try consumer.pause(inputs) } catch { hookError = error }
         }
+        for c in (try? await consumer.committed(inputs)) ?? [] where c.offset >= 0 { inputNext[c.partition] = c.offset }
         if partitions.contains(sequenced) {
             sequencedQueue = consumer.partitionQueue(for: sequenced)
             lastSequencedOffset = -1
@@ -205,9 +212,13 @@ final class WorkerSession: @unchecked Sendable {
         var handle: OpaquePointer?
         var topic = ""
         // Messages come in runs per partition: a run's next offset is stored once, at its end.
-        var run: (partition: Int32, next: Int64)?
+        var run: (partition: Int32, first: Int64, next: Int64)?
         func endRun() {
-            if let r = run { inputOffsets[TopicPartition(settings.inputTopic, r.partition)] = r.next }
+            if let r = run {
+                inputOffsets[TopicPartition(settings.inputTopic, r.partition)] = r.next
+                checkInputGap(partition: r.partition, first: r.first)
+                inputNext[r.partition] = r.next
+            }
             run = nil
         }
         for (index, batch) in collected.enumerated() {
@@ -222,7 +233,7 @@ final class WorkerSession: @unchecked Sendable {
                 } else if topic == settings.inputTopic {
                     inputs.items.append(m)
                     if run?.partition != m.partition { endRun() }
-                    run = (m.partition, m.offset + 1)
+                    run = (m.partition, run?.first ?? m.offset, m.offset + 1)
                 }
             }
         }
@@ -378,6 +389,17 @@ final class WorkerSession: @unchecked Sendable {
         guard let expected = lastSequencedOffset >= 0 ? lastSequencedOffset + 1 : sequencedStart, first > expected,
               let logStart = consumer.cachedLogStart(sequenced), logStart > expected else { return }
         throw StateLost.sequencedRecords(topic: sequenced.topic, from: expected, to: logStart)
+    }
+
+    /// The same for an input partition, where the loss is the sender's (the embedded broker keeps
+    /// ~5 MiB per partition; a real cluster's retention): not fatal, but never silent.
+    private func checkInputGap(partition: Int32, first: Int64) {
+        let tp = TopicPartition(settings.inputTopic, partition)
+        guard let expected = inputNext[partition], first > expected, let logStart = consumer.cachedLogStart(tp),
+              logStart > expected else { return }
+        context.metrics.inputDropped.increment(by: Int(clamping: min(logStart, first) - expected))
+        logger.error("input records were dropped by the broker before the worker read them: they are in no total", metadata: [
+            "topic": "\(tp.topic)", "partition": "\(partition)", "offsets": "\(expected)..<\(min(logStart, first))"])
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.

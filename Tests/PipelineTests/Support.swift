@@ -129,8 +129,8 @@ final class RunningWorker: Sendable {
     private let task: Task<Result<Void, any Error>, Never>
     private let finished: Flag
 
-    init(_ settings: WorkerSettings) {
-        let worker = Worker(settings: settings, logger: quietLogger)
+    init(_ settings: WorkerSettings, logger: Logger = quietLogger) {
+        let worker = Worker(settings: settings, logger: logger)
         let finished = Flag()
         self.worker = worker
         self.finished = finished
@@ -171,4 +171,30 @@ final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .releasing) }
     var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// Keeps the messages logged at `error` or above, for tests of what the worker reports.
+final class ErrorLog: Sendable {
+    private let messages = Mutex<[String]>([])
+    var all: [String] { messages.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "pipeline.test.errors") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: ErrorLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .error
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.messages.withLock { $0.append("\(event.message) \(fields)") }
+        }
+    }
 }

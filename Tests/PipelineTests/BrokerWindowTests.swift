@@ -5,21 +5,22 @@ import Kafka
 import Synchronization
 import Testing
 
-/// The embedded broker keeps only the last ~5 MiB of the changelog partition and never compacts
-/// it: a restart must restore the state from the snapshot the worker keeps in that tail, or
-/// refuse to start, never restore part of it.
-@Suite struct ChangelogWindowTests {
-    /// Tombstones of an alert that never existed: no state, but they push a partition's head out
-    /// of the window as a long run of changes would. Small chunks, so that the cut lands just
-    /// past `offset` (the log start passes it). Returns the new log start.
-    func pushHeadOut(_ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0) async throws -> Int64 {
+/// The embedded broker keeps only the last ~5 MiB of a partition and never compacts. A restart
+/// must restore the state from the snapshot the worker keeps in the changelog's tail, or refuse to
+/// start; records dropped before they were read must never go unnoticed.
+@Suite struct BrokerWindowTests {
+    /// Tombstones of an alert that never existed (or `value`s): no state, but they push a
+    /// partition's head out of the window as a long run of changes would. Small chunks, so that
+    /// the cut lands just past `offset` (the log start passes it). Returns the new log start.
+    func pushHeadOut(_ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0,
+                     value: [UInt8]? = nil, perChunk: Int = 500) async throws -> Int64 {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
         let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
                                                                                   groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
         let key = Array("alert/national/1999/KCQG".utf8)
         var logStart: Int64 = 0
-        for _ in 0..<400 {  // 400 × 500 × ~35 B ≈ 7 MB: far past the window
-            for _ in 0..<500 { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: nil) }
+        for _ in 0..<(8 << 20) / (perChunk * (35 + (value?.count ?? 0))) {  // ~8 MB: far past the window
+            for _ in 0..<perChunk { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: value) }
             try await producer.flush()
             logStart = try await watcher.watermarks(partition).low
             if logStart > offset { break }
@@ -27,6 +28,20 @@ import Testing
         await watcher.close()
         await producer.shutdown()
         return logStart
+    }
+
+    /// Runs a worker over the fixture until its state is complete and stops it; returns the
+    /// group's committed offset of `partition` then.
+    func processFixture(_ d: Deployment, thenCommittedOffsetOf partition: TopicPartition) async throws -> Int64 {
+        let first = RunningWorker(d.settings(worker: 0))
+        try await d.produce(Fixture.stream)
+        try await waitForFixtureState([first.worker])
+        #expect((try? await first.stop().get()) != nil)
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
+                                                                                  groupID: d.base.groupID), logger: quietLogger)
+        let committed = try await watcher.committed([partition]).first?.offset ?? -1
+        await watcher.close()
+        return committed
     }
 
     /// Summaries without `computed_at`, and the active alerts, as the worker answers them.
@@ -89,17 +104,9 @@ import Testing
     /// broker keeps of the sequenced log: stage 2 must not skip the dropped records silently.
     @Test func sequencedRecordsDroppedBeforeStageTwoReadThemStopTheWorker() async throws {
         let d = try Deployment("sequenced-lost")
-        let first = RunningWorker(d.settings(worker: 0))
-        try await d.produce(Fixture.stream)
-        try await waitForFixtureState([first.worker])
-        #expect((try? await first.stop().get()) != nil)
-
         // Records appended behind stage 2's committed offset, then dropped with it.
         let sequenced = TopicPartition(d.base.sequencedTopic, 0)
-        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
-                                                                                  groupID: d.base.groupID), logger: quietLogger)
-        let committed = try #require(try await watcher.committed([sequenced]).first?.offset)
-        await watcher.close()
+        let committed = try await processFixture(d, thenCommittedOffsetOf: sequenced)
         #expect(committed > 0)
         #expect(try await pushHeadOut(d, sequenced, past: committed) > committed)
 
@@ -112,5 +119,21 @@ import Testing
             return
         }
         #expect(message.contains("were dropped before it read them") && message.contains(d.base.sequencedTopic), "\(message)")
+    }
+
+    /// Input the broker dropped before the worker read it is in no total: the worker says so.
+    @Test func inputDroppedBeforeTheWorkerReadItIsReported() async throws {
+        let d = try Deployment("input-lost", inputPartitions: 1)
+        let input = TopicPartition(d.base.inputTopic, 0)
+        let committed = try await processFixture(d, thenCommittedOffsetOf: input)
+        #expect(committed > 0)
+        #expect(try await pushHeadOut(d, input, past: committed, value: Array(repeating: UInt8(ascii: "x"), count: 64 * 1024), perChunk: 2) > committed)
+
+        let errors = ErrorLog()
+        let second = RunningWorker(d.settings(worker: 0), logger: errors.logger)
+        try await eventually(.seconds(60), "the dropped input reported") {
+            errors.all.contains { $0.contains("input records were dropped") && $0.contains("offsets=\(committed)..<") }
+        }
+        #expect((try? await second.stop().get()) != nil)
     }
 }
