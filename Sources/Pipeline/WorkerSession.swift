@@ -109,7 +109,9 @@ final class WorkerSession: @unchecked Sendable {
         if inputPaused {
             do { try consumer.pause(inputs) } catch { hookError = error }
         }
-        for c in (try? await consumer.committed(inputs)) ?? [] where c.offset >= 0 { inputNext[c.partition] = c.offset }
+        if !inputs.isEmpty {
+            for c in (try? await consumer.committed(inputs)) ?? [] where c.offset >= 0 { inputNext[c.partition] = c.offset }
+        }
         if partitions.contains(sequenced) {
             sequencedQueue = consumer.partitionQueue(for: sequenced)
             lastSequencedOffset = -1
