@@ -11,7 +11,8 @@ struct ChangelogReader {
     /// librdkafka's `_PARTITION_EOF`.
     static let partitionEOF = KafkaErrorCode(rawValue: -191)
 
-    func readAll(stop: @Sendable () -> Bool) async throws -> RestoredChangelog {
+    /// nil when `stop` asked to stop before the end: part of a changelog is not a state.
+    func readAll(stop: @Sendable () -> Bool) async throws -> RestoredChangelog? {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
         configuration.properties = WorkerSettings.clientTuning.merging(settings.kafkaProperties) { $1 }
         configuration.properties["enable.partition.eof"] = "true"
@@ -48,10 +49,11 @@ struct ChangelogReader {
             throw error
         }
         await consumer.close()
+        guard reachedEnd else { return nil }
         logger.info("state restored from \(settings.changelogTopic)", metadata: [
             "keys": "\(fold.records.count)", "log_start": "\(logStart)", "snapshots": "\(fold.snapshots)"])
         return RestoredChangelog(records: fold.records, tailBytes: fold.tailBytes, logStart: logStart,
-                                 headLostWithoutSnapshot: reachedEnd && logStart > 0 && fold.snapshots == 0)
+                                 headLostWithoutSnapshot: logStart > 0 && fold.snapshots == 0)
     }
 }
 
@@ -60,7 +62,7 @@ struct RestoredChangelog: Sendable {
     var records: [ChangelogRecord]
     var tailBytes: Int
     var logStart: Int64 = 0
-    /// Read to the end, the log does not start at 0 and holds no complete snapshot. On the
+    /// The log does not start at 0 and holds no complete snapshot. On the
     /// embedded broker that means lost state; a real cluster may move the start of a compacted
     /// log past records compaction removed.
     var headLostWithoutSnapshot = false

@@ -120,7 +120,10 @@ final class WorkerSession: @unchecked Sendable {
             sequencedRead = 0
             context.setReady(consumerJoined: false)
             do {
-                let restored = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
+                // Stopping mid-restore: the stage stays without state, so this worker aggregates
+                // nothing before it stops (stage 1 still runs; it needs no state).
+                guard let restored = try await ChangelogReader(settings: settings, logger: logger).readAll(stop: context.stopRequested)
+                else { return }
                 if restored.headLostWithoutSnapshot && isEmbeddedBroker() {
                     throw StateLost.changelogHead(topic: settings.changelogTopic, logStart: restored.logStart)
                 }

@@ -136,4 +136,17 @@ import Testing
         }
         #expect((try? await second.stop().get()) != nil)
     }
+
+    /// A restore asked to stop before the end yields no state rather than part of one (the
+    /// worker then aggregates nothing before it stops).
+    @Test func aRestoreStoppedBeforeTheEndGivesNoState() async throws {
+        let d = try Deployment("restore-stop")
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
+        for i in 0..<10 { try await producer.send(topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8), value: nil) }
+        try await producer.flush()
+        await producer.shutdown()
+        let reader = ChangelogReader(settings: d.base, logger: quietLogger)
+        #expect(try await reader.readAll(stop: { true }) == nil)
+        #expect(try await reader.readAll(stop: { false })?.records.count == 10)
+    }
 }
