@@ -64,7 +64,8 @@ public final class Worker: Service, Sendable {
                 try await session.run()
                 return
             } catch let lost as StateLost {
-                await session.abandon(abortTransaction: false)
+                // The previous batch's transaction may still be open: end it, not leave it to time out.
+                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
                 throw WorkerError.stateLost(lost.description)
             } catch let crash as SimulatedCrash {
                 logger.warning("simulated crash at \(crash.point)")
