@@ -21,18 +21,13 @@ struct ChangelogReader {
         quiet.logLevel = max(logger.logLevel, .error)  // EOF arrives as a consumer "error"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quiet)
         let partition = TopicPartition(settings.changelogTopic, 0)
-        let logStart: Int64
+        var logStart: Int64 = 0
+        var fold = ChangelogFold()
+        var reachedEnd = false
         do {
             logStart = try await consumer.watermarks(partition).low
             try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])  // -2: beginning
-        } catch {
-            await consumer.close()
-            throw error
-        }
-        var fold = ChangelogFold()
-        var reachedEnd = false
-        var next = logStart
-        do {
+            var next = logStart
             while !reachedEnd {
                 if stop() { break }
                 let batch = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200))

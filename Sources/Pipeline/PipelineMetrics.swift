@@ -16,7 +16,7 @@ final class PipelineMetrics: Sendable {
     let ready = Gauge(label: "khuyencong_ready")
     /// The consumer's restarts of fetchers librdkafka 2.0.2 left idle after a full queue (#2879).
     let fetchRestarts = Counter(label: "khuyencong_consumer_fetch_restarts_total")
-    /// Input records the broker dropped before the worker read them (see `WorkerSession.checkInputGaps`).
+    /// Input records the broker dropped before the worker read them (see `WorkerSession.checkInputGap`).
     let inputDropped = Counter(label: "khuyencong_input_dropped_total")
 
     private let rejectedByReason: [RejectionReason: Counter]

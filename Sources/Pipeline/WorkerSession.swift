@@ -38,10 +38,9 @@ final class WorkerSession: @unchecked Sendable {
     private var onEmbeddedBroker: Bool?
     /// The sequenced partition's own queue while this worker owns it (see `KafkaPartitionQueue`).
     private var sequencedQueue: KafkaPartitionQueue?
-    /// Last sequenced offset handed to stage 2 (guards the log order across the two queues).
+    /// Last sequenced offset handed to stage 2 (guards the log order across the two queues); at
+    /// assignment the one before the group's committed offset (-1: none).
     private var lastSequencedOffset: Int64 = -1
-    /// The group's committed sequenced offset when this worker took the partition (nil: none).
-    private var sequencedStart: Int64?
     /// Per input partition, the offset stage 1 reads next (the committed one at assignment).
     private var inputNext: [Int32: Int64] = [:]
     /// When stage 2 writes snapshots into the changelog (the embedded broker); nil: never.
@@ -109,13 +108,17 @@ final class WorkerSession: @unchecked Sendable {
         if inputPaused {
             do { try consumer.pause(inputs) } catch { hookError = error }
         }
-        if !inputs.isEmpty {
-            for c in (try? await consumer.committed(inputs)) ?? [] where c.offset >= 0 { inputNext[c.partition] = c.offset }
+        // Where reading starts, to tell a gap of transaction markers from records the broker dropped.
+        let owning = partitions.contains(sequenced)
+        let watched = inputs + (owning ? [sequenced] : [])
+        var committed: [TopicPartition: Int64] = [:]
+        if !watched.isEmpty {
+            for c in (try? await consumer.committed(watched)) ?? [] where c.offset >= 0 { committed[c.topicPartition] = c.offset }
         }
-        if partitions.contains(sequenced) {
+        for p in inputs { inputNext[p.partition] = committed[p] }
+        if owning {
             sequencedQueue = consumer.partitionQueue(for: sequenced)
-            lastSequencedOffset = -1
-            sequencedStart = try? await consumer.committed([sequenced]).first.flatMap { $0.offset >= 0 ? $0.offset : nil }
+            lastSequencedOffset = (committed[sequenced] ?? 0) - 1
             sequencedAppended = 0
             sequencedRead = 0
             context.setReady(consumerJoined: false)
@@ -250,7 +253,8 @@ final class WorkerSession: @unchecked Sendable {
         var output = AggregateStage.Output()
         var read = 0
         var lastOffset: Int64 = -1
-        var next: Int64?
+        /// The sequenced offset to commit (see `AggregateStage.committableOffset`); nil: none read.
+        var commit: Int64?
         var duration = Duration.zero
     }
 
@@ -276,11 +280,14 @@ final class WorkerSession: @unchecked Sendable {
                 entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: nil))
                 result.read += 1
             }
-            result.next = m.offset + 1
         }
         context.stage.process(entries, into: &result.output)
-        // Here, not after the stages: it overlaps with stage 1 like the rest of stage 2.
-        if let next = result.next { addSnapshotIfDue(&result.output.changelog, id: context.stage.committableOffset(next: next)) }
+        if result.lastOffset > lastOffset {
+            let commit = context.stage.committableOffset(next: result.lastOffset + 1)
+            result.commit = commit
+            // Here, not after the stages: it overlaps with stage 1 like the rest of stage 2.
+            addSnapshotIfDue(&result.output.changelog, id: commit)
+        }
         result.duration = .now - started
         return result
     }
@@ -330,7 +337,7 @@ final class WorkerSession: @unchecked Sendable {
         // offset are left alone.
         if owner { lastSequencedOffset = two.lastOffset }
         sequencedRead += two.read
-        let sequencedCommit = owner ? two.next.map { context.stage.committableOffset(next: $0) } : nil
+        let sequencedCommit = owner ? two.commit : nil
         context.metrics.consumed.increment(by: one.messages)
         one.finish()
         var timings = BatchTimings()
@@ -388,23 +395,30 @@ final class WorkerSession: @unchecked Sendable {
         }
     }
 
-    /// Stage 2 reads on from the next offset it expects; a gap is normally transaction markers. When
-    /// the log now starts past that offset, the consumer was reset over records that were dropped.
-    private func checkNothingSkipped(before first: Int64) throws {
-        guard let expected = lastSequencedOffset >= 0 ? lastSequencedOffset + 1 : sequencedStart, first > expected,
-              let logStart = consumer.cachedLogStart(sequenced), logStart > expected else { return }
-        throw StateLost.sequencedRecords(topic: sequenced.topic, from: expected, to: logStart)
+    /// Offsets of `partition` the broker dropped before they were read: reading was to go on at
+    /// `expected` and goes on at `first`. A gap is normally transaction markers; only when the log
+    /// now starts past `expected` was the consumer reset over dropped records.
+    private func dropped(_ partition: TopicPartition, expected: Int64?, first: Int64) -> Range<Int64>? {
+        guard let expected, first > expected, let logStart = consumer.cachedLogStart(partition), logStart > expected
+        else { return nil }
+        return expected..<min(logStart, first)
     }
 
-    /// The same for an input partition, where the loss is the sender's (the embedded broker keeps
-    /// ~5 MiB per partition; a real cluster's retention): not fatal, but never silent.
+    /// Stage 2 cannot go on without records it never read.
+    private func checkNothingSkipped(before first: Int64) throws {
+        guard let gap = dropped(sequenced, expected: lastSequencedOffset >= 0 ? lastSequencedOffset + 1 : nil, first: first)
+        else { return }
+        throw StateLost.sequencedRecords(topic: sequenced.topic, from: gap.lowerBound, to: gap.upperBound)
+    }
+
+    /// Dropped input is the sender's loss (the embedded broker keeps ~5 MiB per partition; a real
+    /// cluster's retention): not fatal, but never silent.
     private func checkInputGap(partition: Int32, first: Int64) {
         let tp = TopicPartition(settings.inputTopic, partition)
-        guard let expected = inputNext[partition], first > expected, let logStart = consumer.cachedLogStart(tp),
-              logStart > expected else { return }
-        context.metrics.inputDropped.increment(by: Int(clamping: min(logStart, first) - expected))
+        guard let gap = dropped(tp, expected: inputNext[partition], first: first) else { return }
+        context.metrics.inputDropped.increment(by: gap.count)
         logger.error("input records were dropped by the broker before the worker read them: they are in no total", metadata: [
-            "topic": "\(tp.topic)", "partition": "\(partition)", "offsets": "\(expected)..<\(min(logStart, first))"])
+            "topic": "\(tp.topic)", "partition": "\(partition)", "offsets": "\(gap.lowerBound)..<\(gap.upperBound)"])
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.
