@@ -14,19 +14,20 @@ import Testing
     /// the cut lands just past `offset` (the log start passes it). Returns the new log start.
     func pushHeadOut(_ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0,
                      value: [UInt8]? = nil, perChunk: Int = 500) async throws -> Int64 {
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
         let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
                                                                                   groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
         let key = Array("alert/national/1999/KCQG".utf8)
-        var logStart: Int64 = 0
-        for _ in 0..<(8 << 20) / (perChunk * (35 + (value?.count ?? 0))) {  // ~8 MB: far past the window
-            for _ in 0..<perChunk { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: value) }
-            try await producer.flush()
-            logStart = try await watcher.watermarks(partition).low
-            if logStart > offset { break }
+        let logStart = try await d.producing { producer in
+            var logStart: Int64 = 0
+            for _ in 0..<(8 << 20) / (perChunk * (35 + (value?.count ?? 0))) {  // ~8 MB: far past the window
+                for _ in 0..<perChunk { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: value) }
+                try await producer.flush()
+                logStart = try await watcher.watermarks(partition).low
+                if logStart > offset { break }
+            }
+            return logStart
         }
         await watcher.close()
-        await producer.shutdown()
         return logStart
     }
 
@@ -141,10 +142,9 @@ import Testing
     /// worker then aggregates nothing before it stops).
     @Test func aRestoreStoppedBeforeTheEndGivesNoState() async throws {
         let d = try Deployment("restore-stop")
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: d.broker.bootstrapServers), logger: quietLogger)
-        for i in 0..<10 { try await producer.send(topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8), value: nil) }
-        try await producer.flush()
-        await producer.shutdown()
+        try await d.producing { producer in
+            for i in 0..<10 { try await producer.send(topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8), value: nil) }
+        }
         let reader = ChangelogReader(settings: d.base, logger: quietLogger)
         #expect(try await reader.readAll(stop: { true }) == nil)
         #expect(try await reader.readAll(stop: { false })?.records.count == 10)

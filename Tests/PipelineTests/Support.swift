@@ -54,27 +54,34 @@ struct Deployment {
         return s
     }
 
-    /// Produces `messages` (key, value) to the input topic in order, keyed partitioning.
-    func produce(_ messages: [(key: String?, value: [UInt8]?)]) async throws {
+    /// Runs `body` with a producer to the shared broker, then waits for every delivery.
+    func producing<T>(_ body: (KafkaProducer) async throws -> T) async throws -> T {
         var config = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         config.lingerMs = 1
         let producer = try KafkaProducer(configuration: config, logger: quietLogger)
-        for m in messages {
-            try await producer.send(topic: base.inputTopic, key: m.key.map { Array($0.utf8) }, value: m.value)
-        }
+        let result = try await body(producer)
         try await producer.flush()
         await producer.shutdown()
+        return result
+    }
+
+    /// Produces `messages` (key, value) to the input topic in order, keyed partitioning.
+    func produce(_ messages: [(key: String?, value: [UInt8]?)]) async throws {
+        try await producing { producer in
+            for m in messages {
+                try await producer.send(topic: base.inputTopic, key: m.key.map { Array($0.utf8) }, value: m.value)
+            }
+        }
     }
 
     /// Produces one record to each input partition (`value(partition)`, no key); returns the values.
     func produceToEveryPartition(_ value: (Int32) -> [UInt8]) async throws -> [[UInt8]] {
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: quietLogger)
         let values = (0..<inputPartitions).map(value)
-        for (p, v) in values.enumerated() {
-            try await producer.send(topic: base.inputTopic, partition: Int32(p), key: nil, value: v)
+        try await producing { producer in
+            for (p, v) in values.enumerated() {
+                try await producer.send(topic: base.inputTopic, partition: Int32(p), key: nil, value: v)
+            }
         }
-        try await producer.flush()
-        await producer.shutdown()
         return values
     }
 
