@@ -136,6 +136,17 @@ public final class KafkaProducer: Sendable {
         if let error = state.takeFirstError() { throw error }
     }
 
+    /// From now on remembers the highest offset delivered per partition of `topic` (one topic
+    /// per producer; the last one asked for).
+    public func trackDeliveredOffsets(of topic: String) throws(KafkaError) {
+        state.track(try self.topic(topic).rkt)
+    }
+
+    /// The highest offset delivered to `partition` of the tracked topic; nil: none yet.
+    public func lastDeliveredOffset(partition: Int32) -> Int64? {
+        state.trackedOffsets[partition]
+    }
+
     /// The fatal error this producer raised (e.g. fenced), if any: it is then unusable and must
     /// be recreated.
     public var fatalError: KafkaError? { client.fatalError }
@@ -192,6 +203,9 @@ final class DeliveryState: @unchecked Sendable {
         var firstError: KafkaError?
         var completionWaiters: [(target: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The tracked topic handle's address (a pointer is not Sendable).
+        var tracked: UInt = 0
+        var trackedOffsets: [Int32: Int64] = [:]
     }
     private let inner = Mutex(Inner())
     private let reports: AsyncStream<DeliveryReport>.Continuation?
@@ -205,6 +219,15 @@ final class DeliveryState: @unchecked Sendable {
 
     var completedCount: UInt64 { inner.withLock { $0.completed } }
 
+    func track(_ rkt: OpaquePointer) {
+        inner.withLock { s in
+            s.tracked = UInt(bitPattern: rkt)
+            s.trackedOffsets = [:]
+        }
+    }
+
+    var trackedOffsets: [Int32: Int64] { inner.withLock { $0.trackedOffsets } }
+
     /// One DR event (a batch of messages); the event thread or a sender (see `trySend`).
     func process(_ event: OpaquePointer) {
         withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 1024) { buffer in
@@ -215,6 +238,8 @@ final class DeliveryState: @unchecked Sendable {
     private func process(_ event: OpaquePointer, buffer: UnsafeMutableBufferPointer<UnsafePointer<rd_kafka_message_t>?>) {
         var done: UInt64 = 0
         var firstError: KafkaError?
+        let tracked = inner.withLock { $0.tracked }
+        var trackedOffsets: [Int32: Int64] = [:]
         while true {
             let n = rd_kafka_event_message_array(event, buffer.baseAddress, buffer.count)
             if n == 0 { break }
@@ -227,6 +252,8 @@ final class DeliveryState: @unchecked Sendable {
                     error = KafkaError(code: KafkaErrorCode(m.err), message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
                                        isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     if firstError == nil { firstError = error }
+                } else if tracked != 0, UInt(bitPattern: m.rkt) == tracked, m.offset > trackedOffsets[m.partition, default: -1] {
+                    trackedOffsets[m.partition] = m.offset
                 }
                 if let reports {
                     reports.yield(DeliveryReport(id: UInt64(UInt(bitPattern: m._private)),
@@ -237,6 +264,7 @@ final class DeliveryState: @unchecked Sendable {
         }
         let resumed = inner.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.completed &+= done
+            if !trackedOffsets.isEmpty { s.trackedOffsets.merge(trackedOffsets, uniquingKeysWith: max) }
             if s.firstError == nil { s.firstError = firstError }
             var ready = s.spaceWaiters
             s.spaceWaiters.removeAll()

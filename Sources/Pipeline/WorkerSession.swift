@@ -1,6 +1,7 @@
 import Domain
 import Kafka
 import Logging
+import Synchronization
 
 /// One consumer + one producer and the batch loop over them. A session ends when the worker
 /// stops (returns), on a simulated crash, or on an error (throws); the worker then decides
@@ -19,6 +20,12 @@ final class WorkerSession: @unchecked Sendable {
     /// The previous batch's publish (acks, offsets, commit), running while the next batch is
     /// collected and processed. Settled before the next publish, a rebalance, or the end.
     private var inFlight: Task<Void, any Error>?
+    /// Whether `inFlight` has ended (collecting goes on until it has).
+    private var inFlightEnded = Flag()
+    /// Whether `inFlight` appends sequenced records this worker's stage 2 reads back.
+    private var inFlightAppendsOwnRecords = false
+    /// The offset of the last sequenced record polled.
+    private var lastSequencedTaken: Int64 = -1
     /// Messages polled for the open batch; nothing has been produced for them yet.
     private var collected: [KafkaMessageBatch] = []
     /// Partitions revoked while the batch was being collected → how many of `collected` were
@@ -59,6 +66,7 @@ final class WorkerSession: @unchecked Sendable {
         p.properties = WorkerSettings.producerTuning.merging(settings.kafkaProperties) { _, configured in configured }
         p.topicProperties = [settings.sequencedTopic: WorkerSettings.sequencedTopicTuning]
         producer = try KafkaProducer(configuration: p, logger: context.logger)
+        try producer.trackDeliveredOffsets(of: settings.sequencedTopic)
 
         var c = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID)
         c.clientID = "khuyencong-worker"
@@ -194,8 +202,25 @@ final class WorkerSession: @unchecked Sendable {
             sequencedPolled = await takeSequenced(limit)
         }
         var count = polled
-        while count < limit && polled > 0 && ContinuousClock.now < deadline {
-            polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
+        var ownRecordsDeadline: ContinuousClock.Instant?
+        while count < limit && ContinuousClock.now < deadline {
+            if polled > 0 {
+                polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
+            } else {
+                // Drained. While the previous batch is still being published this one could not
+                // be published anyway: what arrives until then joins it instead of the next.
+                guard inFlight != nil else { break }
+                if inFlightEnded.isSet {
+                    // Its sequenced records for this worker's stage 2 are readable once it is
+                    // committed: a few ms more, and they are aggregated now, not a batch later.
+                    guard inFlightAppendsOwnRecords, let last = producer.lastDeliveredOffset(partition: sequenced.partition),
+                          last > lastSequencedTaken else { break }
+                    ownRecordsDeadline = ownRecordsDeadline ?? .now + .milliseconds(5)
+                    guard let end = ownRecordsDeadline, ContinuousClock.now < end else { break }
+                }
+                polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .milliseconds(1)))
+                _ = await takeSequenced(limit)
+            }
             count += polled
         }
     }
@@ -210,6 +235,7 @@ final class WorkerSession: @unchecked Sendable {
     private func takeSequenced(_ limit: Int) async -> Int {
         guard let batch = await sequencedQueue?.poll(maxMessages: limit), !batch.isEmpty else { return 0 }
         collected.append(batch)
+        lastSequencedTaken = batch[batch.count - 1].offset
         return batch.count
     }
 
@@ -356,7 +382,11 @@ final class WorkerSession: @unchecked Sendable {
         try await settleInFlight()
         sequencedAppended += one.sequencedRecords
         let commitOffsetsToo = settings.guarantee == .exactlyOnce && isEmbeddedBroker()
+        let ended = Flag()
+        inFlightEnded = ended
+        inFlightAppendsOwnRecords = one.sequencedRecords > 0 && context.stage.isOwned
         inFlight = Task { [self, timings] in
+            defer { ended.set() }
             var timings = timings
             try await publish(one, two.output, offsets: offsets, commitOffsetsToo: commitOffsetsToo, timings: &timings)
             let elapsed = ContinuousClock.now - started
@@ -585,8 +615,16 @@ extension Duration {
     }
 }
 
+/// A one-way switch shared with a task.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
 /// Message views handed to the parallel stages. The batches they point into stay alive (in
 /// `collected`) until the stages are done, and nobody writes to them.
 struct MessageViews: @unchecked Sendable {
     var items: [KafkaMessageView] = []
 }
+

@@ -111,7 +111,7 @@ public struct WorkerSettings: Sendable {
     /// one request in flight per connection. The mock serves every broker from one thread; with
     /// several in flight `bench pipeline` measured a few percent less throughput (11 interleaved
     /// pairs: 222,000 against 229,000 updates/s), and the same latency.
-    public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1"]
+    public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1", "fetch.wait.max.ms": "5"]
 
     /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
     /// fit with room to spare even uncompressed (the log is lz4-compressed,

@@ -31,6 +31,25 @@ import Testing
         #expect(p1.first?.value == [])  // empty, not null
     }
 
+    /// The tracked topic's highest delivered offset per partition, from the delivery reports;
+    /// other topics leave it alone.
+    @Test func theHighestDeliveredOffsetOfTheTrackedTopicIsKept() async throws {
+        let broker = try sharedBroker()
+        let tracked = unique("tracked"), other = unique("untracked")
+        try broker.createTopic(tracked, partitions: 2)
+        try broker.createTopic(other, partitions: 1)
+        let producer = try producer(broker)
+        try producer.trackDeliveredOffsets(of: tracked)
+        #expect(producer.lastDeliveredOffset(partition: 0) == nil)
+        for i in 0..<25 { try await producer.send(topic: tracked, partition: 0, key: nil, value: [UInt8(i)]) }
+        for i in 0..<7 { try await producer.send(topic: tracked, partition: 1, key: nil, value: [UInt8(i)]) }
+        for i in 0..<40 { try await producer.send(topic: other, partition: 0, key: nil, value: [UInt8(i)]) }
+        try await producer.flush()
+        #expect(producer.lastDeliveredOffset(partition: 0) == 24)
+        #expect(producer.lastDeliveredOffset(partition: 1) == 6)
+        await producer.shutdown()
+    }
+
     /// Compression set for one topic applies to that topic only. The embedded broker keeps ~5 MiB
     /// of stored batches per partition: 6 MiB of repetitive records stays whole when compressed and
     /// loses its head when not.
