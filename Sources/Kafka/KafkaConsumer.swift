@@ -29,7 +29,7 @@ public final class KafkaConsumer: Sendable {
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
         let conf = try makeConf(configuration.librdkafkaProperties)
         client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, logger: logger, label: "consumer")
-        core = ConsumerCore(client: client)
+        core = ConsumerCore(client: client, wakeup: try QueueWakeup())
         client.onStatistics = { [weak core] json in core?.updateLag(fromStatistics: json) }
         client.start()
     }
@@ -87,6 +87,17 @@ public final class KafkaConsumer: Sendable {
         }
         return batch
     }
+
+    /// Waits up to `timeout` until the consumer queue or a queue of `readSeparately` has
+    /// something to poll, or `wake()` is called; at once if one has, or if `wake()` was called
+    /// since the last wait returned. Lets one task serve several queues without polling them in
+    /// turn. It may also end for an internal event a poll then serves without returning a message.
+    public func waitForMessages(timeout: Duration) async {
+        await core.wakeup.wait(timeout: timeout) { [core] in core.hasQueued }
+    }
+
+    /// Ends the current (or the next) `waitForMessages` (any task or thread).
+    public func wake() { core.wakeup.signal() }
 
     private func handle(_ rebalance: PendingRebalance) async throws(KafkaError) {
         let hooks = core.hooks.withLock { $0 }
@@ -261,16 +272,25 @@ final class ConsumerCore: @unchecked Sendable {
     let hooks = Mutex(KafkaRebalanceHooks())
     let lag = Mutex<[TopicPartition: Int64]>([:])
     private let deferred = Mutex<PendingRebalance?>(nil)
-    let separateQueues = SeparateQueues()
+    let separateQueues: SeparateQueues
+    let wakeup: QueueWakeup
     /// Partitions the application paused (the fetch restart leaves them alone).
     let paused = Mutex<Set<TopicPartition>>([])
     /// Blocking queue only.
     private var fetchRestart: FetchRestart
     let fetchRestarts = Atomic<Int>(0)
 
-    init(client: KafkaClient) {
+    init(client: KafkaClient, wakeup: QueueWakeup) {
         self.client = client
+        self.wakeup = wakeup
+        separateQueues = SeparateQueues(wakeup: wakeup)
         fetchRestart = FetchRestart(rk: client.rk)
+        if let queue = client.consumerQueue { wakeup.watch(queue) }
+    }
+
+    /// Whether the consumer queue or a separate partition queue holds something.
+    var hasQueued: Bool {
+        (client.consumerQueue.map { rd_kafka_queue_length($0) > 0 } ?? false) || separateQueues.hasQueued
     }
 
     /// Blocking queue only: see `FetchRestart`.
@@ -306,5 +326,6 @@ final class ConsumerCore: @unchecked Sendable {
         }
         separateQueues.dropAll()
         rd_kafka_consumer_close(client.rk)
+        if let queue = client.consumerQueue { wakeup.unwatch(queue) }
     }
 }

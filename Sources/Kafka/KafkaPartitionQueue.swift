@@ -9,13 +9,22 @@ public final class KafkaPartitionQueue: @unchecked Sendable {
     private let queue: OpaquePointer
     /// Kept alive until this queue is destroyed: rd_kafka_destroy must not run before.
     private let client: KafkaClient
+    /// Kept alive too: librdkafka writes into its pipe until the queue is unwatched.
+    private let wakeup: QueueWakeup
 
-    init(queue: OpaquePointer, client: KafkaClient) {
+    init(queue: OpaquePointer, client: KafkaClient, wakeup: QueueWakeup) {
         self.queue = queue
         self.client = client
+        self.wakeup = wakeup
+        wakeup.watch(queue)
     }
 
-    deinit { rd_kafka_queue_destroy(queue) }
+    deinit {
+        wakeup.unwatch(queue)
+        rd_kafka_queue_destroy(queue)
+    }
+
+    var hasQueued: Bool { rd_kafka_queue_length(queue) > 0 }
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for a FULL batch (`.zero`: what
     /// is there now).
@@ -40,6 +49,11 @@ final class SeparateQueues: Sendable {
         var queues: [TopicPartition: KafkaPartitionQueue] = [:]
     }
     private let state = Mutex(State())
+    private let wakeup: QueueWakeup
+
+    init(wakeup: QueueWakeup) { self.wakeup = wakeup }
+
+    var hasQueued: Bool { state.withLock { $0.queues.values.contains { $0.hasQueued } } }
 
     func want(_ partition: TopicPartition) { state.withLock { _ = $0.wanted.insert(partition) } }
 
@@ -54,7 +68,7 @@ final class SeparateQueues: Sendable {
             for p in assigned where s.wanted.contains(p) && s.queues[p] == nil {
                 guard let queue = rd_kafka_queue_get_partition(client.rk, p.topic, p.partition) else { continue }
                 rd_kafka_queue_forward(queue, nil)  // sets the flag that keeps fetch starts from forwarding it
-                s.queues[p] = KafkaPartitionQueue(queue: queue, client: client)
+                s.queues[p] = KafkaPartitionQueue(queue: queue, client: client, wakeup: wakeup)
             }
         }
     }

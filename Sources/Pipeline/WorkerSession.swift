@@ -188,39 +188,40 @@ final class WorkerSession: @unchecked Sendable {
         collected.removeAll(keepingCapacity: true)
         revokedAt.removeAll()
         let limit = max(1, settings.batchMaxMessages)
-        let deadline = ContinuousClock.now + .milliseconds(max(1, settings.batchMaxMilliseconds))
-        // Take what is already fetched; when nothing is, wait for the first message only (a batch
-        // poll waits for a FULL batch until its timeout), then drain: big batches under load, no
-        // waiting at low rates. The sequenced partition is split off before it is assigned, so
-        // none of its records reach the consumer queue (all of them, if librdkafka refused the split).
+        // Take what is already fetched. When nothing is, wait for the first message of either
+        // queue (the sequenced partition has one of its own while this worker owns it; none of
+        // its records reach the consumer queue) or for the batch in flight to end.
         var polled = try take(await consumer.poll(maxMessages: limit, timeout: .zero))
-        var sequencedPolled = await takeSequenced(limit)
+        let sequencedPolled = await takeSequenced(limit)
         if polled == 0 && sequencedPolled == 0 {
-            // Owning the sequenced queue, wake up often enough to serve it too (its records wait
-            // at most this long: it is a latency bound of stage 2).
-            polled = try take(await consumer.poll(maxMessages: 1, timeout: .milliseconds(sequencedQueue == nil ? 100 : 2)))
-            sequencedPolled = await takeSequenced(limit)
+            await consumer.waitForMessages(timeout: .milliseconds(100))
+            polled = try take(await consumer.poll(maxMessages: limit, timeout: .zero))
+            _ = await takeSequenced(limit)
         }
+        // Then drain: big batches under load, no waiting at low rates, except while the previous
+        // batch is still being published: this one could not be published sooner, so what
+        // arrives until then joins it instead of the next.
+        let deadline = ContinuousClock.now + .milliseconds(max(1, settings.batchMaxMilliseconds))
         var count = polled
         var ownRecordsDeadline: ContinuousClock.Instant?
         while count < limit && ContinuousClock.now < deadline {
-            if polled > 0 {
-                polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
-            } else {
-                // Drained. While the previous batch is still being published this one could not
-                // be published anyway: what arrives until then joins it instead of the next.
+            if polled == 0 {
                 guard inFlight != nil else { break }
+                var until = deadline
                 if inFlightEnded.isSet {
                     // Its sequenced records for this worker's stage 2 are readable once it is
                     // committed: a few ms more, and they are aggregated now, not a batch later.
                     guard inFlightAppendsOwnRecords, let last = producer.lastDeliveredOffset(partition: sequenced.partition),
                           last > lastSequencedTaken else { break }
-                    ownRecordsDeadline = ownRecordsDeadline ?? .now + .milliseconds(5)
-                    guard let end = ownRecordsDeadline, ContinuousClock.now < end else { break }
+                    let end = ownRecordsDeadline ?? .now + .milliseconds(5)
+                    ownRecordsDeadline = end
+                    until = min(until, end)
+                    guard ContinuousClock.now < until else { break }
                 }
-                polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .milliseconds(1)))
+                await consumer.waitForMessages(timeout: until - .now)
                 _ = await takeSequenced(limit)
             }
+            polled = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
             count += polled
         }
     }
@@ -386,7 +387,10 @@ final class WorkerSession: @unchecked Sendable {
         inFlightEnded = ended
         inFlightAppendsOwnRecords = one.sequencedRecords > 0 && context.stage.isOwned
         inFlight = Task { [self, timings] in
-            defer { ended.set() }
+            defer {
+                ended.set()
+                consumer.wake()
+            }
             var timings = timings
             try await publish(one, two.output, offsets: offsets, commitOffsetsToo: commitOffsetsToo, timings: &timings)
             let elapsed = ContinuousClock.now - started

@@ -41,3 +41,54 @@ import Testing
         #expect(fromOwnQueue.map { String(decoding: $0.value ?? [], as: UTF8.self) } == stride(from: 1, to: 400, by: 2).map { "\($0)" })
     }
 }
+
+@Suite struct QueueWaitTests {
+    /// `waitForMessages` ends as soon as the consumer queue or a separate partition's queue has
+    /// a message, or `wake()` is called (also when called before the wait). Each wait's timeout is
+    /// a minute: one that is not woken fails the test by lasting it.
+    @Test func aWaitEndsWhenEitherQueueHasAMessageOrOnWake() async throws {
+        let broker = try sharedBroker()
+        let topic = unique("wait")
+        try broker.createTopic(topic, partitions: 2)
+        let c = try consumer(broker, group: unique("wait-group"), topics: [topic])
+        let own = TopicPartition(topic, 1)
+        c.readSeparately(own)
+        try await pollUntil(c) { _ in c.partitionQueue(for: own) != nil }
+        let queue = try #require(c.partitionQueue(for: own))
+        let p = try producer(broker)
+
+        // A wait may also end for an internal event a poll then serves: wait and poll until the
+        // message is there; a wait nothing wakes lasts its minute.
+        func waited(sending partition: Int32) async throws -> (Duration, [Int32]) {
+            let started = ContinuousClock.now
+            try await p.send(topic: topic, partition: partition, key: nil, value: Array("to \(partition)".utf8))
+            try await p.flush()
+            var seen: [Int32] = []
+            while seen.isEmpty && ContinuousClock.now - started < .seconds(90) {
+                await c.waitForMessages(timeout: .seconds(60))
+                seen += try await c.poll(maxMessages: 10, timeout: .zero).map(\.partition)
+                seen += await queue.poll(maxMessages: 10).map(\.partition)
+            }
+            return (.now - started, seen)
+        }
+        let (toConsumerQueue, seen0) = try await waited(sending: 0)
+        #expect(toConsumerQueue < .seconds(30))
+        #expect(seen0 == [0])
+        let (toOwnQueue, seen1) = try await waited(sending: 1)
+        #expect(toOwnQueue < .seconds(30))
+        #expect(seen1 == [1])
+
+        func waited() async -> Duration {
+            let started = ContinuousClock.now
+            await c.waitForMessages(timeout: .seconds(60))
+            return .now - started
+        }
+        c.wake()
+        #expect(await waited() < .seconds(30), "a wake before the wait")
+        let woken = Task { await waited() }
+        c.wake()
+        #expect(await woken.value < .seconds(30), "a wake during the wait")
+        await p.shutdown()
+        await c.close()
+    }
+}
