@@ -631,4 +631,3 @@ final class Flag: Sendable {
 struct MessageViews: @unchecked Sendable {
     var items: [KafkaMessageView] = []
 }
-
