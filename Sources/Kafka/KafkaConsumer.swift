@@ -152,7 +152,7 @@ public final class KafkaConsumer: Sendable {
     /// The partition's log start and end offsets, asked of its leader.
     public func watermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (low: Int64, high: Int64) {
         try client.checkOpen()
-        let ms = Int32(clamping: timeout.milliseconds)
+        let ms = timeout.milliseconds
         return try await client.run { [client] () throws(KafkaError) -> (low: Int64, high: Int64) in
             var low: Int64 = 0, high: Int64 = 0
             try KafkaError.check(rd_kafka_query_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high, ms))

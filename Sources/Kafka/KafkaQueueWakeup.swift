@@ -56,7 +56,7 @@ final class QueueWakeup: Sendable {
     /// Waits up to `timeout` for a watched queue to turn non-empty or a `signal`; returns at once
     /// when `ready()` (the queues' lengths) says there is something already.
     func wait(timeout: Duration, ready: @escaping @Sendable () -> Bool) async {
-        let ms = Int32(clamping: max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let ms = timeout.milliseconds
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             waiting.async { [self] in
                 drain()
@@ -71,7 +71,8 @@ final class QueueWakeup: Sendable {
     }
 
     private func drain() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readFD, &buffer, buffer.count) > 0 {}
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            while read(readFD, buffer.baseAddress, buffer.count) > 0 {}
+        }
     }
 }
