@@ -19,11 +19,7 @@ final class WorkerSession: @unchecked Sendable {
     private let sequenced: TopicPartition
     /// The previous batch's publish (acks, offsets, commit), running while the next batch is
     /// collected and processed. Settled before the next publish, a rebalance, or the end.
-    private var inFlight: Task<Void, any Error>?
-    /// Whether `inFlight` has ended (collecting goes on until it has).
-    private var inFlightEnded = Flag()
-    /// Whether `inFlight` appends sequenced records this worker's stage 2 reads back.
-    private var inFlightAppendsOwnRecords = false
+    private var inFlight: InFlight?
     /// The offset of the last sequenced record polled.
     private var lastSequencedTaken: Int64 = -1
     /// Messages polled for the open batch; nothing has been produced for them yet.
@@ -171,7 +167,7 @@ final class WorkerSession: @unchecked Sendable {
 
     /// Releases the clients after a failure (no commit; the open transaction is aborted when possible).
     func abandon(abortTransaction: Bool) async {
-        if let task = inFlight {
+        if let task = inFlight?.task {
             inFlight = nil
             task.cancel()
             _ = try? await task.value
@@ -206,12 +202,12 @@ final class WorkerSession: @unchecked Sendable {
         var ownRecordsDeadline: ContinuousClock.Instant?
         while count < limit && ContinuousClock.now < deadline {
             if polled == 0 {
-                guard inFlight != nil else { break }
+                guard let publishing = inFlight else { break }
                 var until = deadline
-                if inFlightEnded.isSet {
+                if publishing.ended.isSet {
                     // Its sequenced records for this worker's stage 2 are readable once it is
                     // committed: a few ms more, and they are aggregated now, not a batch later.
-                    guard inFlightAppendsOwnRecords, let last = producer.lastDeliveredOffset(partition: sequenced.partition),
+                    guard publishing.appendsOwnRecords, let last = producer.lastDeliveredOffset(partition: sequenced.partition),
                           last > lastSequencedTaken else { break }
                     let end = ownRecordsDeadline ?? .now + .milliseconds(5)
                     ownRecordsDeadline = end
@@ -384,9 +380,8 @@ final class WorkerSession: @unchecked Sendable {
         sequencedAppended += one.sequencedRecords
         let commitOffsetsToo = settings.guarantee == .exactlyOnce && isEmbeddedBroker()
         let ended = Flag()
-        inFlightEnded = ended
-        inFlightAppendsOwnRecords = one.sequencedRecords > 0 && context.stage.isOwned
-        inFlight = Task { [self, timings] in
+        let appendsOwnRecords = one.sequencedRecords > 0 && context.stage.isOwned
+        let task = Task { [self, timings] in
             defer {
                 ended.set()
                 consumer.wake()
@@ -404,6 +399,7 @@ final class WorkerSession: @unchecked Sendable {
                                      timings: timings))
             }
         }
+        inFlight = InFlight(task: task, ended: ended, appendsOwnRecords: appendsOwnRecords)
         previousBatchEnd = .now
         try throttleInput()
         updateGauges()
@@ -457,7 +453,7 @@ final class WorkerSession: @unchecked Sendable {
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.
     private func settleInFlight() async throws {
-        guard let task = inFlight else { return }
+        guard let task = inFlight?.task else { return }
         inFlight = nil
         try await task.value
     }
@@ -617,6 +613,15 @@ extension Duration {
         let (s, atto) = components
         return s * 1_000_000_000 + atto / 1_000_000_000
     }
+}
+
+/// A batch being published, and what the next batch's collecting needs to know of it.
+private struct InFlight {
+    let task: Task<Void, any Error>
+    /// Set when the task has ended (collecting goes on until then).
+    let ended: Flag
+    /// Whether it appends sequenced records this worker's stage 2 reads back.
+    let appendsOwnRecords: Bool
 }
 
 /// A one-way switch shared with a task.
