@@ -29,18 +29,20 @@ struct SnapshotPacker {
     mutating func add(key: String, value: [UInt8]) {
         w.byte(0)
         w.string(key)
-        w.uint(UInt64(value.count)); w.bytes.append(contentsOf: value)
-        closePartIfFull()
+        addValue(value)
     }
 
     mutating func addRevision(year: Int, slot: Int, _ held: HeldRevision) {
         w.byte(1)
         w.int(Int64(year)); w.uint(UInt64(slot))
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ChangelogCodec.maxRevisionBytes) { buf in
-            let n = ChangelogCodec.encode(held, into: buf)
-            w.uint(UInt64(n))
-            w.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
+            addValue(UnsafeBufferPointer(rebasing: buf[..<ChangelogCodec.encode(held, into: buf)]))
         }
+    }
+
+    /// An entry's value, after its key: length, then bytes.
+    private mutating func addValue(_ value: some Collection<UInt8>) {
+        w.uint(UInt64(value.count)); w.bytes.append(contentsOf: value)
         closePartIfFull()
     }
 
@@ -79,13 +81,6 @@ enum ChangelogCodec {
 
     static func snapshotMarker(_ key: String, id: Int64) -> ChangelogRecord {
         ChangelogRecord(key: key, value: (0..<8).map { UInt8(truncatingIfNeeded: id >> (8 * (7 - $0))) })
-    }
-
-    /// Live records (no deletions) packed into `snapshot/part` records.
-    static func snapshotParts(_ records: [ChangelogRecord]) -> [ChangelogRecord] {
-        var packer = SnapshotPacker()
-        for r in records { if let value = r.value { packer.add(key: r.key, value: value) } }
-        return packer.finish()
     }
 
     static func unpackSnapshotPart(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> [ChangelogRecord] {

@@ -168,3 +168,12 @@ import Testing
         }
     }
 }
+
+extension ChangelogCodec {
+    /// Live records (no deletions) packed into `snapshot/part` records, as a snapshot holds them.
+    static func snapshotParts(_ records: [ChangelogRecord]) -> [ChangelogRecord] {
+        var packer = SnapshotPacker()
+        for r in records { if let value = r.value { packer.add(key: r.key, value: value) } }
+        return packer.finish()
+    }
+}
