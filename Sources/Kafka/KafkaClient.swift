@@ -98,8 +98,12 @@ final class KafkaClient: @unchecked Sendable {
             // One property list serves all of a program's clients (the worker passes `--kafka` to its
             // producer, consumer and admin client): a property of the other role is expected there.
             let otherRole = message.contains(" property and will be ignored by this ")
-            logger.log(level: otherRole ? .debug : logLevel(syslog: level), "\(message)",
-                       metadata: ["facility": .string(facility.map { String(cString: $0) } ?? "")])
+            let facilityName = facility.map { String(cString: $0) } ?? ""
+            // A broker connection failure (FAIL) also arrives as an error event, logged below as
+            // a warning: log it once, not as an error and a warning.
+            let reportedAsError = facilityName == "FAIL"
+            logger.log(level: otherRole || reportedAsError ? .debug : logLevel(syslog: level), "\(message)",
+                       metadata: ["facility": .string(facilityName)])
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             if [KafkaErrorCode.authentication, .saslAuthenticationFailed].contains(KafkaErrorCode(err)) {
