@@ -3,7 +3,7 @@ import Yams
 /// The optional YAML config file of `khuyencong run`: keys named like the long flags, plus a
 /// `kafka:` map of librdkafka properties. Errors never quote the file (it may hold secrets).
 struct ConfigFile: Sendable {
-    var values: [RunOption: String] = [:]
+    var values: [RunSetting: String] = [:]
     var kafka = KafkaProperties()
 
     static func parse(_ text: String, path: String) throws(ConfigurationError) -> ConfigFile {
@@ -22,9 +22,11 @@ struct ConfigFile: Sendable {
         }
         var file = ConfigFile()
         for key in map.keys.sorted() {
-            guard let option = RunOption.allCases.first(where: { $0.fileKey == key }) else {
-                let known = RunOption.allCases.compactMap(\.fileKey).joined(separator: ", ")
-                throw ConfigurationError("config file \(path): unknown key '\(key)' (known keys: \(known))")
+            let keys = RunSetting.allCases.compactMap(\.fileKey)
+            guard let option = RunSetting.allCases.first(where: { $0.fileKey == key }) else {
+                let hint = ClosestName.suggestion(for: key, among: keys).map { "did you mean \($0)?" }
+                    ?? "known keys: \(keys.joined(separator: ", "))"
+                throw ConfigurationError("config file \(path): unknown setting '\(key)' (\(hint))")
             }
             let raw = map[key]
             if option == .kafka {
@@ -35,7 +37,7 @@ struct ConfigFile: Sendable {
                     guard let scalar = scalarText(v) else {
                         throw ConfigurationError("config file \(path): kafka property '\(name)' must be a single value")
                     }
-                    file.kafka[name] = scalar
+                    file.kafka.set(name, scalar, from: "kafka: \(name) in the config file \(path)")
                 }
             } else {
                 guard let scalar = scalarText(raw) else {

@@ -2,15 +2,21 @@ import ArgumentParser
 
 /// The flags of `khuyencong run`, as given (nil = not given). `RunConfiguration.resolve` layers
 /// them over the environment, the config file and the defaults.
-public struct RunOptions: ParsableArguments, Sendable {
+public struct RunFlags: ParsableArguments, Sendable {
     @Option(help: "YAML config file whose keys are the long flag names (env KHUYENCONG_CONFIG).")
     public var config: String?
 
-    @Option(help: "Kafka bootstrap list host:port,… (default: start the embedded broker in-process).")
+    @Option(help: "Kafka bootstrap list host:port,… (required unless --embedded).")
     public var brokers: String?
+
+    @Flag(help: "Start the embedded test broker in-process instead of using --brokers; prints its bootstrap list first.")
+    public var embedded = false
 
     @Option(name: .customLong("group-id"), help: "Consumer group id; also the prefix of the internal topics (default khuyencong-aggregator).")
     public var groupID: String?
+
+    @Option(name: .customLong("instance-id"), help: "This worker's stable name: the transactional id is derived from it (default: the host name, which a StatefulSet keeps stable).")
+    public var instanceID: String?
 
     @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
     public var inputTopic: String?
@@ -39,7 +45,7 @@ public struct RunOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("registry-2025"), help: "Province registry 2025 CSV (default: bundled).")
     public var registry2025: String?
 
-    @Option(name: .customLong("transactional-id"), help: "Kafka transactional id (default {group-id}-{hostname}).")
+    @Option(name: .customLong("transactional-id"), help: "Kafka transactional id (default {group-id}-{instance-id}).")
     public var transactionalID: String?
 
     @Option(name: .customLong("batch-max-messages"), help: "Most messages per batch (default 10000).")
@@ -51,6 +57,9 @@ public struct RunOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
     public var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line, with the log's metadata as fields.")
+    public var logFormat: String?
+
     @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
     public var kafka: [String] = []
 
@@ -60,13 +69,13 @@ public struct RunOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The single-valued flags that were given.
-    var given: [RunOption: String] {
-        let pairs: [(RunOption, String?)] = [
-            (.config, config), (.brokers, brokers), (.groupID, groupID), (.inputTopic, inputTopic),
+    var given: [RunSetting: String] {
+        let pairs: [(RunSetting, String?)] = [
+            (.config, config), (.brokers, brokers), (.groupID, groupID), (.instanceID, instanceID), (.inputTopic, inputTopic),
             (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
             (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),
             (.registry2025, registry2025), (.transactionalID, transactionalID),
-            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs), (.logLevel, logLevel),
+            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs), (.logLevel, logLevel), (.logFormat, logFormat),
             (.kafkaPropertiesFile, kafkaPropertiesFile),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { option, value in value.map { (option, $0) } })

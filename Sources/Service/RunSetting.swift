@@ -1,11 +1,12 @@
 import Foundation
 
-/// Every option of `khuyencong run`. Each one has a long flag, an environment variable
+/// Every setting of `khuyencong run`. Each one has a long flag, an environment variable
 /// `KHUYENCONG_<FLAG_UPPER_SNAKE>` and a config-file key spelled like the flag.
-public enum RunOption: String, Sendable, CaseIterable {
+public enum RunSetting: String, Sendable, CaseIterable {
     case config
     case brokers
     case groupID = "group-id"
+    case instanceID = "instance-id"
     case inputTopic = "input-topic"
     case summariesTopic = "summaries-topic"
     case alertsTopic = "alerts-topic"
@@ -19,6 +20,7 @@ public enum RunOption: String, Sendable, CaseIterable {
     case batchMaxMessages = "batch-max-messages"
     case batchMaxMs = "batch-max-ms"
     case logLevel = "log-level"
+    case logFormat = "log-format"
     case kafka
     case kafkaPropertiesFile = "kafka-properties-file"
 

@@ -17,10 +17,12 @@ func describe(_ properties: [String: String]) -> String {
 /// Configuration errors exit with EX_USAGE (64).
 let configurationErrorExitCode: Int32 = 64
 
-/// Resolves `run` options against the process environment, or exits with one line.
-func resolveConfiguration(_ options: RunOptions) throws -> RunConfiguration {
+/// Resolves `run` flags against the process environment, or exits with one line.
+/// `clusterRequired`: refuse to run without `--brokers` or `--embedded` (`run`).
+func resolveConfiguration(_ flags: RunFlags, clusterRequired: Bool = false) throws -> RunConfiguration {
     do {
-        return try RunConfiguration.resolve(options: options, environment: ProcessInfo.processInfo.environment)
+        return try RunConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
+                                            clusterRequired: clusterRequired)
     } catch {
         throw failure("configuration: \(error)", code: configurationErrorExitCode)
     }

@@ -13,7 +13,7 @@ struct ConfigReferenceCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @OptionGroup var options: RunOptions
+    @OptionGroup var options: RunFlags
 
     func run() throws {
         let configuration = try resolveConfiguration(options)

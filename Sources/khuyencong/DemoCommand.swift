@@ -12,7 +12,7 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: "Takes the options of `run`. Logs only warnings and above unless --log-level (or KHUYENCONG_LOG_LEVEL) says otherwise, so they do not disturb the table."
     )
 
-    @OptionGroup var options: RunOptions
+    @OptionGroup var options: RunFlags
 
     @Option(help: "JSONL file to feed instead of the bundled sample stream.")
     var sample: String?

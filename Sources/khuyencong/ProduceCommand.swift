@@ -33,7 +33,7 @@ struct ProduceCommand: AsyncParsableCommand {
         if let brokers { arguments += ["--brokers", brokers] }
         if let topic { arguments += ["--input-topic", topic] }
         if let kafkaPropertiesFile { arguments += ["--kafka-properties-file", kafkaPropertiesFile] }
-        let configuration = try resolveConfiguration(try RunOptions.parse(arguments))
+        let configuration = try resolveConfiguration(try RunFlags.parse(arguments))
         guard let bootstrap = configuration.brokers else {
             throw failure("give --brokers (or KHUYENCONG_BROKERS), e.g. the bootstrap list `khuyencong run` printed", code: configurationErrorExitCode)
         }

@@ -9,7 +9,7 @@ import Testing
     @Test func workerProcessFedBySampleStreamServesWhatDeployExpectsAndStopsOnSIGTERM() async throws {
         let secret = "Pr0cess-Secret-\(UUID().uuidString)"
         let port = try freeLoopbackPort()
-        let worker = try ChildProcess(["run", "--http", "127.0.0.1:\(port)", "--batch-max-ms", "5"],
+        let worker = try ChildProcess(["run", "--embedded", "--http", "127.0.0.1:\(port)", "--batch-max-ms", "5"],
                                       environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
         let bootstrap = try await worker.firstLine(within: .seconds(60))
         #expect(bootstrap.split(separator: ",").count == 3, "the first line is the embedded broker's bootstrap list")
@@ -91,7 +91,7 @@ import Testing
     @Test(arguments: [false, true]) func failedAuthenticationEndsTheProcessWithExitCode1(brokerProcess: Bool) async throws {
         let secret = "Wr0ng-Password-\(UUID().uuidString)"
         let broker = brokerProcess ? try ChildProcess(["broker"]) : nil
-        var brokers: [String] = []
+        var brokers = ["--embedded"]
         if let broker { brokers = ["--brokers", try await broker.firstLine(within: .seconds(60))] }
         defer { broker?.signal(SIGTERM) }
         // The embedded broker speaks PLAINTEXT only: a SASL client cannot authenticate with it.
@@ -108,9 +108,38 @@ import Testing
     }
 
     @Test func aConfigurationErrorIsOneLineAndExitCode64() async throws {
-        let worker = try ChildProcess(["run", "--guarantee", "sometimes", "--http", "127.0.0.1:0"])
+        let worker = try ChildProcess(["run", "--embedded", "--guarantee", "sometimes", "--http", "127.0.0.1:0"])
         #expect(try await worker.exitStatus(within: .seconds(30)) == 64)
         let lines = worker.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(worker.stderr)")
+    }
+
+    /// Each configuration error: exit 64 at once, one line saying what to fix, no secret.
+    @Test(arguments: [
+        (["run"], [String: String](), "--brokers"),
+        (["run", "--embedded", "--kafka", "nosuch.property=1"], [:], "unknown Kafka property nosuch.property"),
+        (["run", "--brokers", "127.0.0.1:9", "--kafka", "security.protocol=bogus"], [:],
+         "Kafka property security.protocol=bogus (set by --kafka) is refused by librdkafka"),
+        (["run", "--embedded"], ["KHUYENCONG_BROKER": "k:9092"], "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)"),
+        (["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--guarantee", "Xy9-secret"], [:], "--guarantee must be"),
+    ])
+    func configurationErrorsExit64AtOnceWithOneLine(arguments: [String], environment: [String: String], expected: String) async throws {
+        let started = ContinuousClock.now
+        let worker = try ChildProcess(arguments + ["--http", "127.0.0.1:0"], environment: environment)
+        #expect(try await worker.exitStatus(within: .seconds(30)) == 64)
+        #expect(ContinuousClock.now - started < .seconds(10), "no retry loop")
+        let lines = worker.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(worker.stderr)")
+        #expect(lines.first?.hasPrefix("khuyencong: configuration: ") == true && lines.first?.contains(expected) == true,
+                "\(worker.stderr)")
+        if arguments == ["run"] { #expect(worker.stderr.contains("--embedded")) }
+        #expect(!worker.stderr.contains("Xy9-secret"), "\(worker.stderr)")
+        #expect(worker.stdout.isEmpty, "nothing started: \(worker.stdout)")
+    }
+
+    @Test func versionNamesTheReleaseAndLibrdkafka() async throws {
+        let version = try ChildProcess(["--version"])
+        #expect(try await version.exitStatus(within: .seconds(30)) == 0)
+        #expect(version.stdout == "khuyencong \(BuildInfo.version) (librdkafka \(BuildInfo.librdkafkaVersion))\n")
     }
 }

@@ -3,17 +3,20 @@ import Service
 import Testing
 
 @Suite struct RunConfigurationTests {
-    func resolve(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:]) throws -> RunConfiguration {
-        let options = try RunOptions.parse(arguments)
-        return try RunConfiguration.resolve(options: options, environment: env, hostname: "host1") { path in
+    func resolve(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
+                 clusterRequired: Bool = false) throws -> RunConfiguration {
+        let flags = try RunFlags.parse(arguments)
+        return try RunConfiguration.resolve(flags: flags, environment: env, hostname: "host1",
+                                            clusterRequired: clusterRequired) { path in
             guard let text = files[path] else { throw ConfigurationError("no such file") }
             return text
         }
     }
 
-    func error(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:]) -> String? {
+    func error(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
+               clusterRequired: Bool = false) -> String? {
         do {
-            _ = try resolve(arguments, env: env, files: files)
+            _ = try resolve(arguments, env: env, files: files, clusterRequired: clusterRequired)
             return nil
         } catch {
             return "\(error)"
@@ -28,7 +31,9 @@ import Testing
         #expect(c.guarantee == .exactlyOnce)
         #expect(c.httpHost == "127.0.0.1" && c.httpPort == 8080)
         #expect(c.rulesFile == nil && c.registry2004File == nil && c.registry2025File == nil)
+        #expect(c.instanceID == "host1", "the host name, which a StatefulSet keeps stable")
         #expect(c.transactionalID == "khuyencong-aggregator-host1")
+        #expect(c.logFormat == .text)
         #expect(c.batchMaxMessages == 10_000 && c.batchMaxMs == 20)
         #expect(c.logLevel == .info)
         #expect(c.kafka.values.isEmpty)
@@ -38,7 +43,8 @@ import Testing
         #expect(RunConfiguration.environmentVariables.contains("KHUYENCONG_GROUP_ID"))
         #expect(RunConfiguration.environmentVariables.contains("KHUYENCONG_REGISTRY_2004"))
         #expect(RunConfiguration.environmentVariables.contains("KHUYENCONG_KAFKA_PROPERTIES_FILE"))
-        #expect(RunConfiguration.environmentVariables.count == RunOption.allCases.count - 1)
+        #expect(RunConfiguration.environmentVariables.contains("KHUYENCONG_INSTANCE_ID"))
+        #expect(RunConfiguration.environmentVariables.count == RunSetting.allCases.count - 1)
     }
 
     @Test func flagBeatsEnvironmentBeatsFileBeatsDefault() throws {
@@ -117,7 +123,8 @@ import Testing
         let message = error(["--config", "c.yaml"], files: ["c.yaml": secretLine])
         #expect(message?.contains("not valid YAML") == true)
         #expect(message?.contains("s3cr3t") == false)
-        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "colour: blue"])?.contains("unknown key 'colour'") == true)
+        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "colour: blue"])?.contains("unknown setting 'colour' (known keys:") == true)
+        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "broker: k:9092"]) == "config file c.yaml: unknown setting 'broker' (did you mean brokers?)")
         #expect(error(["--config", "c.yaml"], files: ["c.yaml": "- a\n- b"])?.contains("must be a YAML mapping") == true)
         let badProperties = error(["--kafka-properties-file", "p"], files: ["p": "ok=1\nsasl.password s3cr3t\n"])
         #expect(badProperties == "p line 2: expected key=value")
@@ -128,5 +135,45 @@ import Testing
         let v6 = try resolve(["--http", "[::1]:0"])
         #expect(v6.httpHost == "::1" && v6.httpPort == 0)
         #expect(error(["--http", "host:70000"]) != nil)
+    }
+
+    @Test func runRefusesToStartWithoutAClusterAndNamesBothWays() throws {
+        let message = try #require(error([], clusterRequired: true))
+        #expect(message.contains("--brokers") && message.contains("--embedded"), "\(message)")
+        #expect(try resolve(["--embedded"], clusterRequired: true).brokers == nil)
+        #expect(try resolve([], env: ["KHUYENCONG_BROKERS": "k:9092"], clusterRequired: true).brokers == "k:9092")
+        #expect(error(["--embedded", "--brokers", "k:9092"])?.contains("--embedded and --brokers exclude each other") == true)
+        #expect(try resolve([]).brokers == nil, "demo and config-reference still default to the embedded broker")
+    }
+
+    @Test func unknownEnvironmentVariablesNameTheClosestSetting() {
+        #expect(error([], env: ["KHUYENCONG_BROKER": "k:9092"]) == "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)")
+        #expect(error([], env: ["KHUYENCONG_GROUPID": "g"]) == "unknown setting KHUYENCONG_GROUPID (did you mean KHUYENCONG_GROUP_ID?)")
+        #expect(error([], env: ["KHUYENCONG_SOMETHING_ELSE_ENTIRELY": "1"]) == "unknown setting KHUYENCONG_SOMETHING_ELSE_ENTIRELY")
+        // librdkafka properties and other commands' variables are not settings of `run`.
+        #expect(error([], env: ["KHUYENCONG_KAFKA_CLIENT_ID": "x", "KHUYENCONG_BENCH_LOG": "info", "OTHER": "1"]) == nil)
+    }
+
+    @Test func instanceIDDerivesTheTransactionalID() throws {
+        let c = try resolve(["--instance-id", "khuyencong-worker-1", "--group-id", "g"])
+        #expect(c.instanceID == "khuyencong-worker-1")
+        #expect(c.transactionalID == "g-khuyencong-worker-1")
+        #expect(try resolve(["--instance-id", "w", "--transactional-id", "t"]).transactionalID == "t")
+        #expect(error(["--instance-id", "a b"])?.contains("is not an instance id") == true)
+        #expect(try resolve([], env: ["KHUYENCONG_LOG_FORMAT": "json"]).logFormat == .json)
+        #expect(error(["--log-format", "xml"]) == "--log-format must be text or json, got 'xml'")
+    }
+
+    @Test func aConfigurationErrorNeverQuotesASecretValue() {
+        let secret = "Sup3rS3cret"
+        for (arguments, env) in [
+            (["--kafka", "sasl.password=\(secret)", "--guarantee", secret], [String: String]()),
+            (["--batch-max-ms", secret], ["KHUYENCONG_KAFKA_SSL_KEY_PASSWORD": secret]),
+            (["--http", secret, "--config", "c.yaml"], [:]),
+        ] {
+            let message = error(arguments, env: env, files: ["c.yaml": "kafka:\n  sasl.password: \(secret)\n"])
+            #expect(message != nil && message?.contains(secret) == false, "\(message ?? "no error")")
+            #expect(message?.contains("***") == true, "\(message ?? "")")
+        }
     }
 }

@@ -45,8 +45,8 @@ import Testing
     @Test func runsOnTheEmbeddedBrokerAndNeverLogsTheSecret() async throws {
         let secret = "Sup3r-S3cret-Value"
         let keySecret = "KeyPassw0rd-Value"
-        let options = try RunOptions.parse(["--http", "127.0.0.1:0", "--kafka", "sasl.password=\(secret)", "--log-level", "trace", "--batch-max-ms", "5"])
-        let configuration = try RunConfiguration.resolve(options: options, environment: ["KHUYENCONG_KAFKA_SSL_KEY_PASSWORD": keySecret])
+        let options = try RunFlags.parse(["--http", "127.0.0.1:0", "--kafka", "sasl.password=\(secret)", "--log-level", "trace", "--batch-max-ms", "5"])
+        let configuration = try RunConfiguration.resolve(flags: options, environment: ["KHUYENCONG_KAFKA_SSL_KEY_PASSWORD": keySecret])
         let log = CapturedLog()
         let runner = ServiceRunner(configuration: configuration, logger: log.logger(secrets: configuration.kafka.secretValues),
                                    metrics: PrometheusCollectorRegistry())
@@ -70,8 +70,8 @@ import Testing
     }
 
     @Test func aBadRulesFileIsAConfigurationError() async throws {
-        let options = try RunOptions.parse(["--rules", "/nonexistent/rules.json", "--http", "127.0.0.1:0"])
-        let configuration = try RunConfiguration.resolve(options: options, environment: [:])
+        let options = try RunFlags.parse(["--rules", "/nonexistent/rules.json", "--http", "127.0.0.1:0"])
+        let configuration = try RunConfiguration.resolve(flags: options, environment: [:])
         let runner = ServiceRunner(configuration: configuration, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() },
                                    metrics: PrometheusCollectorRegistry())
         await #expect(throws: ConfigurationError.self) { try await runner.run() }
