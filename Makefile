@@ -17,10 +17,16 @@ run: deps
 	$(SWIFT) build -c release --product khuyencong
 	.build/release/khuyencong demo $(ARGS)
 
-# The tests check JSON against Schemas/ and deploy/ offline with these Python packages.
+# The tests check JSON against Schemas/ and deploy/ offline with these Python packages, and the
+# alert rules and Alertmanager configuration with promtool and amtool (Debian packages).
 test-deps:
 	@python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate' 2>/dev/null || \
 	  python3 -m pip install --quiet jsonschema rfc3339-validator PyYAML kubernetes-validate
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+	  echo "promtool/amtool are missing: installing prometheus and prometheus-alertmanager with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    prometheus prometheus-alertmanager; }
 
 test: deps test-deps
 	$(SWIFT) build --build-tests

@@ -23,7 +23,10 @@ import fnmatch
 import json
 import re
 import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -40,11 +43,15 @@ TOPIC_ENV = {
     "rejected": "KHUYENCONG_REJECTED_TOPIC",
 }
 DEFAULT_TRANSACTION_TIMEOUT_MS = 60000  # what the worker sets unless told otherwise
-STRIMZI_API = "kafka.strimzi.io/v1beta2"
+STRIMZI_API = "kafka.strimzi.io/v1"  # Strimzi 1.0 removed v1beta2
+OBSOLETE_STRIMZI_ANNOTATIONS = ("strimzi.io/kraft", "strimzi.io/node-pools")
+CRD_GROUPS = ("kafka.strimzi.io/", "monitoring.coreos.com/")
 ACL_OPERATIONS = {
     "Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction",
     "AlterConfigs", "DescribeConfigs", "IdempotentWrite", "All",
 }
+ALERT_SERIES = {"khuyencong_alert_active", "khuyencong_alert_execution_rate_pct", "khuyencong_alert_threshold_pct",
+                "khuyencong_alert_period_month", "khuyencong_scope_info"}
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"}
 
 
@@ -98,11 +105,13 @@ def check_parsing(report: Report) -> dict[Path, list]:
 # ---------------------------------------------------------------- Kubernetes
 
 def k8s_objects(docs: dict[Path, list]) -> list[tuple[Path, dict]]:
+    """Every object under k8s/ (subdirectories included) except kustomizations and the
+    Alertmanager configuration copy."""
     k8s_dir = DEPLOY / "k8s"
     return [
         (p, d) for p, ds in docs.items()
-        if p.parent == k8s_dir and p.suffix in (".yaml", ".yml") and p.name != "kustomization.yaml"
-        for d in ds
+        if k8s_dir in p.parents and p.suffix == ".yaml" and p.name != "kustomization.yaml"
+        for d in ds if isinstance(d, dict) and "kind" in d
     ]
 
 
@@ -116,8 +125,8 @@ def check_k8s_schemas(report: Report, objects: list[tuple[Path, dict]], version:
     problems, passed, skipped = [], 0, []
     for path, obj in objects:
         label = f"{rel(path)} {obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
-        if str(obj.get("apiVersion", "")).startswith("kafka.strimzi.io/"):
-            skipped.append(label)  # CRDs are not in kubernetes-validate: checked by strimzi-structure
+        if str(obj.get("apiVersion", "")).startswith(CRD_GROUPS):
+            skipped.append(label)  # CRDs are not in kubernetes-validate: checked by strimzi-structure / monitoring
             continue
         try:
             kubernetes_validate.validate(obj, version, strict=True)
@@ -129,8 +138,8 @@ def check_k8s_schemas(report: Report, objects: list[tuple[Path, dict]], version:
             problems.append(f"{label}: no schema ({e.message}); an unexpected kind")
     report.result("k8s-schema", problems, f"{passed} objects valid against Kubernetes {version} (strict)")
     if skipped:
-        report.skip("k8s-schema", f"{len(skipped)} Strimzi objects (CRDs are not in kubernetes-validate's "
-                                  "schemas); their structure is checked by strimzi-structure")
+        report.skip("k8s-schema", f"{len(skipped)} Strimzi and Prometheus Operator objects (CRDs are not in "
+                                  "kubernetes-validate's schemas); checked by strimzi-structure and monitoring")
 
 
 def check_acl(acl: object, where: str) -> list[str]:
@@ -162,6 +171,9 @@ def check_strimzi(report: Report, objects: list[tuple[Path, dict]]) -> None:
             problems.append(f"{where}: apiVersion must be {STRIMZI_API}")
         if not name or not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) or len(name) > 253:
             problems.append(f"{where}: metadata.name must be a DNS subdomain name")
+        for annotation in OBSOLETE_STRIMZI_ANNOTATIONS:
+            if annotation in ((obj.get("metadata") or {}).get("annotations") or {}):
+                problems.append(f"{where}: drop the obsolete annotation {annotation} (Strimzi 1.0)")
         if not (obj.get("metadata") or {}).get("labels", {}).get("strimzi.io/cluster"):
             problems.append(f"{where}: metadata.labels.strimzi.io/cluster names the Kafka cluster")
         spec = obj.get("spec")
@@ -190,39 +202,48 @@ def check_strimzi(report: Report, objects: list[tuple[Path, dict]]) -> None:
                 problems.append(f"{where}: unknown spec fields {sorted(unknown)}")
         else:
             problems.append(f"{where}: kind {obj.get('kind')} is not expected here")
-    report.result("strimzi-structure", problems, f"{count} KafkaTopic/KafkaUser objects well-formed")
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for old in ("kafka.strimzi.io/v1beta2",) + OBSOLETE_STRIMZI_ANNOTATIONS:
+        if old in readme:
+            problems.append(f"deploy/README.md still shows {old}")
+    report.result("strimzi-structure", problems, f"{count} KafkaTopic/KafkaUser objects well-formed ({STRIMZI_API})")
 
 
 def check_kustomization(report: Report, docs: dict[Path, list]) -> None:
-    k8s_dir = DEPLOY / "k8s"
-    path = k8s_dir / "kustomization.yaml"
-    problems = []
-    kust = (docs.get(path) or [{}])[0]
-    if kust.get("apiVersion") != "kustomize.config.k8s.io/v1beta1" or kust.get("kind") != "Kustomization":
-        problems.append("kustomization.yaml must be a kustomize.config.k8s.io/v1beta1 Kustomization")
-    listed = set(kust.get("resources") or [])
-    present = {p.name for p in k8s_dir.glob("*.yaml") if p.name != "kustomization.yaml"}
-    for missing in sorted(listed - present):
-        problems.append(f"resources lists {missing}, which does not exist")
-    for unlisted in sorted(present - listed):
-        problems.append(f"{unlisted} is not listed in resources")
-    compared = 0
-    for gen in kust.get("configMapGenerator") or []:
-        for entry in gen.get("files") or []:
-            file = k8s_dir / entry.split("=")[-1]
-            if not file.is_file():
-                problems.append(f"configMapGenerator {gen.get('name')}: {entry} does not exist")
-                continue
-            source = RESOURCES / file.name
-            if source.is_file():
-                compared += 1
-                if source.read_bytes() != file.read_bytes():
-                    problems.append(f"{rel(file)} differs from the bundled {rel(source)}: copy it again "
-                                    "(replace defaults in an overlay, not in the base)")
-            else:
-                report.skip("kustomization", f"{rel(source)} is not in this tree; {rel(file)} not compared")
+    """Each kustomization under k8s/ lists every manifest of its directory (and its
+    subdirectories that have a kustomization); generated config files equal their sources."""
+    problems, compared, listed_total = [], 0, 0
+    sources = {"alertmanager.yml": DEPLOY / "alertmanager" / "alertmanager.yml"}
+    for path in sorted((DEPLOY / "k8s").rglob("kustomization.yaml")):
+        k8s_dir = path.parent
+        kust = (docs.get(path) or [{}])[0]
+        if kust.get("apiVersion") != "kustomize.config.k8s.io/v1beta1" or kust.get("kind") != "Kustomization":
+            problems.append(f"{rel(path)} must be a kustomize.config.k8s.io/v1beta1 Kustomization")
+        listed = set(kust.get("resources") or [])
+        listed_total += len(listed)
+        present = {p.name for p in k8s_dir.glob("*.yaml") if p.name != "kustomization.yaml"}
+        present |= {d.name for d in k8s_dir.iterdir() if d.is_dir() and (d / "kustomization.yaml").is_file()
+                    and d.name != "monitoring"}
+        for missing in sorted(listed - present):
+            problems.append(f"{rel(path)} lists {missing}, which does not exist")
+        for unlisted in sorted(present - listed):
+            problems.append(f"{rel(k8s_dir / unlisted)} is not listed in {rel(path)}")
+        for gen in kust.get("configMapGenerator") or []:
+            for entry in gen.get("files") or []:
+                file = k8s_dir / entry.split("=")[-1]
+                if not file.is_file():
+                    problems.append(f"configMapGenerator {gen.get('name')}: {entry} does not exist")
+                    continue
+                source = sources.get(file.name, RESOURCES / file.name)
+                if source.is_file():
+                    compared += 1
+                    if source.read_bytes() != file.read_bytes():
+                        problems.append(f"{rel(file)} differs from {rel(source)}: copy it again "
+                                        "(replace defaults in an overlay, not in the base)")
+                else:
+                    report.skip("kustomization", f"{rel(source)} is not in this tree; {rel(file)} not compared")
     report.result("kustomization", problems,
-                  f"{len(listed)} resources listed and present; {compared} config files equal the bundled ones")
+                  f"{listed_total} resources listed and present; {compared} config files equal their sources")
 
 
 def env_names_of(container: dict) -> list[str]:
@@ -230,27 +251,31 @@ def env_names_of(container: dict) -> list[str]:
 
 
 def check_k8s_wiring(report: Report, objects: list[tuple[Path, dict]], docs: dict[Path, list]) -> None:
-    """Deployment ↔ ConfigMap/Secret/KafkaUser/Service/PDB consistency and the operational settings."""
+    """StatefulSet ↔ ConfigMap/Secret/KafkaUser/Service/PDB consistency and the operational settings."""
     problems = []
     by_kind: dict[str, list[dict]] = {}
-    for _, obj in objects:
-        by_kind.setdefault(obj.get("kind"), []).append(obj)
-    deployments = by_kind.get("Deployment", [])
-    if len(deployments) != 1:
-        report.result("k8s-wiring", [f"expected one Deployment, found {len(deployments)}"], "")
+    for path, obj in objects:
+        if path.parent == DEPLOY / "k8s":
+            by_kind.setdefault(obj.get("kind"), []).append(obj)
+    users_everywhere = {o["metadata"]["name"] for _, o in objects if o.get("kind") == "KafkaUser"}
+    if by_kind.get("Deployment"):
+        problems.append("the worker runs as a StatefulSet (stable instance ids), not a Deployment")
+    sets = by_kind.get("StatefulSet", [])
+    if len(sets) != 1:
+        report.result("k8s-wiring", problems + [f"expected one StatefulSet, found {len(sets)}"], "")
         return
-    dep = deployments[0]
+    dep = sets[0]
     spec = dep["spec"]
     pod = spec["template"]["spec"]
     container = pod["containers"][0]
     configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
-    users = {u["metadata"]["name"] for u in by_kind.get("KafkaUser", [])}
+    users = users_everywhere
     kust = (docs.get(DEPLOY / "k8s" / "kustomization.yaml") or [{}])[0]
     generated = {g["name"]: [Path(f.split("=")[-1]).name for f in g.get("files", [])]
                  for g in kust.get("configMapGenerator") or []}
 
     if spec.get("replicas") != 2:
-        problems.append("Deployment replicas must be 2")
+        problems.append("StatefulSet replicas must be 2")
     env = {}
     for ref in container.get("envFrom") or []:
         name = (ref.get("configMapRef") or {}).get("name")
@@ -302,23 +327,25 @@ def check_k8s_wiring(report: Report, objects: list[tuple[Path, dict]], docs: dic
             problems.append(f"{flag} {file} is not a file of a mounted generated ConfigMap")
 
     selector = spec["selector"]["matchLabels"]
-    for kind in ("Service", "PodDisruptionBudget"):
-        objs = by_kind.get(kind, [])
-        if len(objs) != 1:
-            problems.append(f"expected one {kind}, found {len(objs)}")
-            continue
-        sel = objs[0]["spec"]["selector"]
-        sel = sel.get("matchLabels", sel) if kind == "PodDisruptionBudget" else sel
-        if sel != selector:
-            problems.append(f"{kind} selector {sel} differs from the Deployment's {selector}")
+    services = {s_["metadata"]["name"]: s_ for s_ in by_kind.get("Service", [])}
+    for name, svc in services.items():
+        if svc["spec"].get("selector") != selector:
+            problems.append(f"Service {name} selector {svc['spec'].get('selector')} differs from the StatefulSet's {selector}")
+    headless = services.get(spec.get("serviceName"))
+    if headless is None or headless["spec"].get("clusterIP") != "None":
+        problems.append(f"the StatefulSet's serviceName {spec.get('serviceName')} must be a headless Service here")
+    if not any(s_["spec"].get("clusterIP") != "None" and 8080 in [p.get("port") for p in s_["spec"]["ports"]]
+               for s_ in services.values()):
+        problems.append("a ClusterIP Service must expose port 8080")
     pdbs = by_kind.get("PodDisruptionBudget", [])
-    if pdbs and pdbs[0]["spec"].get("minAvailable") != 1:
+    if len(pdbs) != 1:
+        problems.append(f"expected one PodDisruptionBudget, found {len(pdbs)}")
+    elif pdbs[0]["spec"].get("selector", {}).get("matchLabels") != selector:
+        problems.append("the PodDisruptionBudget selects other pods than the StatefulSet")
+    elif pdbs[0]["spec"].get("minAvailable") != 1:
         problems.append("PodDisruptionBudget minAvailable must be 1")
-    services = by_kind.get("Service", [])
-    if services and 8080 not in [p.get("port") for p in services[0]["spec"]["ports"]]:
-        problems.append("the Service must expose port 8080")
     report.result("k8s-wiring", problems,
-                  "Deployment, ConfigMaps, Secret, probes, grace period, Service and PDB agree")
+                  "StatefulSet, ConfigMaps, Secret, probes, grace period, Services and PDB agree")
 
 
 def check_acls_cover_worker(report: Report, objects: list[tuple[Path, dict]], ref: dict | None) -> None:
@@ -342,34 +369,47 @@ def check_acls_cover_worker(report: Report, objects: list[tuple[Path, dict]], re
         return False
 
     problems = []
+    input_topic = topics["input"]
     worker = users.get("khuyencong-worker")
     if worker is None:
         problems.append("no KafkaUser khuyencong-worker")
     else:
-        needs = [("topic", topics["input"], "Read")]
+        needs = [("topic", input_topic, "Read"), ("topic", f"{input_topic}.49", "Read")]
         needs += [("topic", topics[r], "Write") for r in ("summaries", "alerts", "rejected")]
+        needs += [("topic", topics[r], "Read") for r in ("summaries", "alerts")]  # its read model
         needs += [("topic", topics[r], op) for r in INTERNAL_ROLES for op in ("Read", "Write")]
-        needs += [("group", group, "Read"), ("transactionalId", f"{group}-worker-1", "Write"),
-                  ("cluster", None, "IdempotentWrite")]
+        needs += [("group", group, "Read"), ("transactionalId", f"{group}-khuyencong-worker-0", "Write")]
         needs += [("topic", topics[r], "Describe") for r in CONTRACT_ROLES + INTERNAL_ROLES]
         for rtype, name, op in needs:
             if not allowed(worker, rtype, name, op):
                 problems.append(f"khuyencong-worker may not {op} {rtype} {name or ''}".rstrip())
-        for r in ("summaries", "alerts", "rejected"):
-            if allowed(worker, "topic", topics[r], "Read"):
-                problems.append(f"khuyencong-worker should not read its output {topics[r]}")
-    producers = [u for n, u in users.items() if n != "khuyencong-worker"]
-    if not producers:
-        problems.append("no KafkaUser for provincial producers")
-    for user in producers:
-        for acl in user["spec"]["authorization"].get("acls") or []:
-            res = acl["resource"]
-            if res["type"] != "topic" or res.get("name") != topics["input"] \
-                    or res.get("patternType", "literal") != "literal" \
-                    or not set(acl["operations"]) <= {"Write", "Describe"}:
-                problems.append(f"{user['metadata']['name']} may do more than write {topics['input']}: {acl}")
+        if any(acl["resource"]["type"] == "cluster" for acl in worker["spec"]["authorization"].get("acls") or []):
+            problems.append("khuyencong-worker needs no cluster ACL (IdempotentWrite is implied by topic Write, KIP-679)")
+    for name, user in users.items():
+        if name != "khuyencong-operator" and allowed(user, "topic", topics["rejected"], "Read"):
+            problems.append(f"{name} may read {topics['rejected']}, which only operators may read")
+        writes = [acl for acl in user["spec"]["authorization"].get("acls") or []
+                  if {"Write", "All"} & set(acl["operations"])]
+        if name.startswith("khuyencong-province-"):
+            code = name.removeprefix("khuyencong-province-")
+            own = f"{input_topic}.{code}"
+            acls = user["spec"]["authorization"].get("acls") or []
+            if len(acls) != 1 or acls[0]["resource"] != {"type": "topic", "name": own, "patternType": "literal"} \
+                    or not set(acls[0]["operations"]) <= {"Write", "Describe"}:
+                problems.append(f"{name} may do more than write its own topic {own}: {acls}")
+            if not (user["spec"].get("quotas") or {}).get("producerByteRate"):
+                problems.append(f"{name} has no produce quota (spec.quotas.producerByteRate)")
+        elif name != "khuyencong-worker" and writes:
+            problems.append(f"{name} is a reading role but may write: {writes}")
+    provinces = [n for n in users if n.startswith("khuyencong-province-")]
+    if not provinces:
+        problems.append("no KafkaUser for provincial producers (khuyencong-province-{code})")
+    for role in ("khuyencong-ministry-reader", "khuyencong-alert-consumer", "khuyencong-operator"):
+        if role not in users:
+            problems.append(f"no KafkaUser {role}")
     report.result("kafka-acls", problems,
-                  "the worker may do what it needs and not read its outputs; provincial producers may only write the input")
+                  f"the worker may do what it needs; {len(provinces)} provinces may each write only their own "
+                  "topic, with a quota; readers only read; only operators read the rejected topic")
 
 
 def check_k8s_against_reference(report: Report, objects: list[tuple[Path, dict]], ref: dict | None) -> None:
@@ -381,15 +421,42 @@ def check_k8s_against_reference(report: Report, objects: list[tuple[Path, dict]]
     for _, o in objects:
         if o.get("kind") == "KafkaTopic":
             declared[o["spec"].get("topicName", o["metadata"]["name"])] = o["spec"]
+    prefix = ref["topics"]["input"] + "."
+    per_province = {name.removeprefix(prefix): spec for name, spec in declared.items() if name.startswith(prefix)}
+    declared = {name: spec for name, spec in declared.items() if not name.startswith(prefix)}
     problems += compare_topics(declared, ref)
+    codes = registry_codes()
+    if codes is not None and set(per_province) != codes:
+        problems.append(f"per-province topics {sorted(set(per_province) ^ codes)} differ from the registries' units: "
+                        "regenerate with `khuyencong manifests --out deploy/k8s/provinces`")
+    for code, spec in sorted(per_province.items()):
+        config = {k: str(v) for k, v in (spec.get("config") or {}).items()}
+        if spec.get("replicas") != 3 or config.get("min.insync.replicas") != "2":
+            problems.append(f"topic {prefix}{code}: replication 3 and min.insync.replicas 2 expected")
     for _, o in objects:
         if o.get("kind") == "ConfigMap" and o["metadata"]["name"].endswith("-env"):
             problems += unknown_env(o.get("data", {}), ref, f"ConfigMap {o['metadata']['name']}")
             problems += wrong_topic_env(o.get("data", {}), ref, f"ConfigMap {o['metadata']['name']}")
-        if o.get("kind") == "Deployment":
+        if o.get("kind") == "StatefulSet":
             for c in o["spec"]["template"]["spec"]["containers"]:
-                problems += unknown_env(dict.fromkeys(env_names_of(c), ""), ref, f"Deployment {c['name']}")
-    report.result("k8s-vs-reference", problems, f"{len(declared)} KafkaTopics and the worker env match the reference")
+                if ref.get("version") and c["image"].rsplit(":", 1)[-1] != ref["version"]:
+                    problems.append(f"StatefulSet image {c['image']} is not tagged with the release {ref['version']}")
+                problems += unknown_env(dict.fromkeys(env_names_of(c), ""), ref, f"StatefulSet {c['name']}")
+    report.result("k8s-vs-reference", problems, f"{len(declared)} KafkaTopics, {len(per_province)} per-province "
+                  "topics (one per unit of both registries) and the worker env match the reference")
+
+
+def registry_codes() -> set[str] | None:
+    """Every distinct unit code of the bundled registries (None outside a full tree)."""
+    import csv
+    codes = set()
+    for name in ("provinces-2004.csv", "provinces-2025.csv"):
+        path = RESOURCES / name
+        if not path.is_file():
+            return None
+        with path.open(encoding="utf-8") as f:
+            codes |= {row["code"] for row in csv.DictReader(f)}
+    return codes
 
 
 # ---------------------------------------------------------------- reference comparisons
@@ -528,10 +595,24 @@ def check_compose(report: Report, docs: dict[Path, list], ref: dict | None) -> d
             problems.append(f"{name}: KHUYENCONG_HTTP must bind 0.0.0.0 in a container")
         if not env.get("KHUYENCONG_BROKERS"):
             problems.append(f"{name}: KHUYENCONG_BROKERS is required (else it starts an embedded broker)")
-        txn_ids.append(env.get("KHUYENCONG_TRANSACTIONAL_ID"))
+        txn_ids.append(env.get("KHUYENCONG_TRANSACTIONAL_ID") or env.get("KHUYENCONG_INSTANCE_ID"))
         groups.add(env.get("KHUYENCONG_GROUP_ID"))
     if None in txn_ids or len(set(txn_ids)) != len(txn_ids):
-        problems.append(f"workers need distinct KHUYENCONG_TRANSACTIONAL_IDs, found {txn_ids}")
+        problems.append(f"workers need distinct KHUYENCONG_INSTANCE_IDs (or transactional ids), found {txn_ids}")
+    for name, svc in services.items():
+        image = str(svc.get("image", ""))
+        if not re.search(r":v?\d+\.\d+\.\d+$", image):
+            problems.append(f"{name}: image {image!r} is not pinned to an exact version")
+    for name in brokers:
+        if not re.search(r"apache/kafka:4\.", str(services[name].get("image"))):
+            problems.append(f"{name}: Kafka must be 4.x, the major current Strimzi supports")
+    if "alertmanager" not in services:
+        problems.append("no alertmanager service")
+    prometheus_config = (docs.get(DEPLOY / "prometheus" / "prometheus.yml") or [{}])[0]
+    am_targets = {t for am in (prometheus_config.get("alerting") or {}).get("alertmanagers") or []
+                  for sc in am.get("static_configs") or [] for t in sc.get("targets") or []}
+    if "alertmanager:9093" not in am_targets:
+        problems.append("prometheus.yml does not send alerts to alertmanager:9093")
     if len(groups) != 1:
         problems.append(f"workers must share one KHUYENCONG_GROUP_ID, found {groups}")
     report.result("compose", problems,
@@ -544,6 +625,8 @@ def check_compose(report: Report, docs: dict[Path, list], ref: dict | None) -> d
         for name, svc in workers.items():
             ref_problems += unknown_env(service_env(svc), ref, name)
             ref_problems += wrong_topic_env(service_env(svc), ref, name)
+            if ref.get("version") and str(svc.get("image", "")).rsplit(":", 1)[-1] != ref["version"]:
+                ref_problems.append(f"{name}: image {svc.get('image')} is not tagged with the release {ref['version']}")
         report.result("compose-vs-reference", ref_problems,
                       f"topics, partitions and worker variables match the reference ({len(ref['env'])} env entries)")
     return workers
@@ -558,6 +641,13 @@ def check_dockerfile(report: Report, ref: dict | None) -> None:
                         ('CMD ["run"]', "run as the default command"), (".resources", "the resource bundles")):
         if needle not in text:
             problems.append(f"missing {why} ({needle})")
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
+    if not re.fullmatch(r"swift:6\.3\.1-\S+", args.get("SWIFT_IMAGE", "")):
+        problems.append(f"SWIFT_IMAGE must be the tested toolchain swift:6.3.1-…, found {args.get('SWIFT_IMAGE')}")
+    if not re.fullmatch(r"debian:\d+\.\d+-slim", args.get("RUNTIME_IMAGE", "")):
+        problems.append(f"RUNTIME_IMAGE must be an exact Debian point release, found {args.get('RUNTIME_IMAGE')}")
+    if "COPY Package.swift Package.resolved ./" not in text or "--force-resolved-versions" not in text:
+        problems.append("the image must build from Package.resolved with --force-resolved-versions (the policy)")
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("the final stage must run as a non-root USER")
@@ -568,7 +658,8 @@ def check_dockerfile(report: Report, ref: dict | None) -> None:
         problems += unknown_env(envs, ref, "Dockerfile")
     if not (REPO / ".dockerignore").is_file() or ".build" not in (REPO / ".dockerignore").read_text():
         problems.append(".dockerignore at the repository root must exclude .build")
-    report.result("dockerfile", problems, "multi-stage, non-root, health check, bundles and 0.0.0.0 listener")
+    report.result("dockerfile", problems,
+                  "pinned images, Package.resolved, multi-stage, non-root, health check, bundles and 0.0.0.0 listener")
 
 
 def check_prometheus_targets(report: Report, docs: dict[Path, list], workers: dict[str, dict]) -> None:
@@ -679,11 +770,119 @@ def check_dashboard_and_rules(report: Report, docs: dict[Path, list], metrics_fi
         return
     metrics = parse_metrics(metrics_file.read_text(encoding="utf-8"))
     problems = []
+    # The under-execution alert series come from the read side; a build without it exposes none.
+    if not ALERT_SERIES & metrics.keys():
+        report.skip("dashboard-metrics", f"{metrics_file.name} has none of {sorted(ALERT_SERIES)} (no read side "
+                                         "in this build, or no active alert): the rule using them is not checked")
+        rule_exprs = [e for e in rule_exprs if not ALERT_SERIES & set(re.findall(r"\b(khuyencong_\w+)", e))]
     for expr in dash_exprs + rule_exprs:
         problems += expr_problems(expr, metrics)
     used = {n for e in dash_exprs + rule_exprs for n in re.findall(r"\b(khuyencong_[a-zA-Z0-9_:]+)", e)}
     report.result("dashboard-metrics", sorted(set(problems)),
                   f"all {len(used)} metrics used by the dashboard and alert rules are in {metrics_file.name}")
+    text = metrics_file.read_text(encoding="utf-8")
+    typed = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    helped = set(re.findall(r"^# HELP (\S+) \S", text, re.M))
+    missing = sorted(typed - helped)
+    for needed in ("khuyencong_build_info", "process_cpu_seconds_total", "process_resident_memory_bytes",
+                   "process_open_fds", "process_start_time_seconds"):
+        if needed not in typed:
+            missing.append(f"{needed} (not exposed at all)")
+    report.result("metric-help", [f"{m} has no HELP text" for m in missing],
+                  f"all {len(typed)} metric families have a HELP text")
+
+
+# ---------------------------------------------------------------- monitoring, alerting, references
+
+def check_monitoring(report: Report, docs: dict[Path, list]) -> None:
+    """The Kubernetes PodMonitor and PrometheusRule agree with the Compose Prometheus files."""
+    problems = []
+    mon = DEPLOY / "k8s" / "monitoring"
+    podmonitor = (docs.get(mon / "podmonitor.yaml") or [{}])[0]
+    if podmonitor.get("kind") != "PodMonitor" or podmonitor.get("apiVersion") != "monitoring.coreos.com/v1":
+        problems.append("k8s/monitoring/podmonitor.yaml must hold a monitoring.coreos.com/v1 PodMonitor")
+    else:
+        # The rules select job="khuyencong": the Compose job name, and here the pods' name label.
+        label = podmonitor["spec"].get("jobLabel")
+        worker = next((o for p, ds in docs.items() for o in ds if isinstance(o, dict) and o.get("kind") == "StatefulSet"), {})
+        pod_labels = ((worker.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels", {})
+        if pod_labels.get(label) != "khuyencong":
+            problems.append(f"PodMonitor jobLabel {label!r} does not give the worker pods job=\"khuyencong\"")
+        if podmonitor["spec"].get("selector", {}).get("matchLabels", {}).items() - pod_labels.items():
+            problems.append("the PodMonitor does not select the worker pods")
+        ports = {p["name"] for c in worker.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+                 for p in c.get("ports", [])}
+        for endpoint in podmonitor["spec"].get("podMetricsEndpoints") or []:
+            if endpoint.get("port") not in ports or endpoint.get("path") != "/metrics":
+                problems.append(f"PodMonitor endpoint {endpoint} is not the pods' /metrics port")
+    compose_jobs = {j.get("job_name") for j in ((docs.get(DEPLOY / "prometheus" / "prometheus.yml") or [{}])[0]
+                                                 .get("scrape_configs") or [])}
+    if "khuyencong" not in compose_jobs:
+        problems.append("prometheus.yml must scrape the workers as job khuyencong (the rules select it)")
+    rule = (docs.get(mon / "prometheus-rule.yaml") or [{}])[0]
+    groups = (docs.get(DEPLOY / "prometheus" / "alerts.yml") or [{}])[0].get("groups")
+    if rule.get("kind") != "PrometheusRule" or (rule.get("spec") or {}).get("groups") != groups:
+        problems.append("k8s/monitoring/prometheus-rule.yaml must hold the groups of prometheus/alerts.yml, unchanged")
+    report.result("monitoring", problems, "PodMonitor job label and PrometheusRule groups match the Compose files")
+
+
+def check_alerting_tools(report: Report, docs: dict[Path, list]) -> None:
+    """promtool and amtool (Debian prometheus, prometheus-alertmanager) on the rule and
+    Alertmanager files, including the rule unit tests and the example routes."""
+    tools = {t: shutil.which(t) for t in ("promtool", "amtool")}
+    if not all(tools.values()):
+        missing = [t for t, p in tools.items() if not p]
+        report.skip("alerting-tools", f"{', '.join(missing)} not installed (make test-deps installs them)")
+        return
+    problems = []
+
+    def run(*args: str, cwd: Path = DEPLOY) -> str | None:
+        done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+        return None if done.returncode == 0 else f"{' '.join(args)}: {(done.stdout + done.stderr).strip()}"
+
+    prom = DEPLOY / "prometheus"
+    problems.append(run("promtool", "check", "rules", "alerts.yml", cwd=prom))
+    problems.append(run("promtool", "test", "rules", "alerts-test.yml", cwd=prom))
+    rule = (docs.get(DEPLOY / "k8s" / "monitoring" / "prometheus-rule.yaml") or [{}])[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+        yaml.safe_dump({"groups": (rule.get("spec") or {}).get("groups") or []}, f, allow_unicode=True)
+    problems.append(run("promtool", "check", "rules", f.name))
+    Path(f.name).unlink()
+    for config in (DEPLOY / "alertmanager" / "alertmanager.yml", DEPLOY / "k8s" / "monitoring" / "alertmanager.yml"):
+        problems.append(run("amtool", "check-config", str(config)))
+    # Example routes: (labels, receivers expected).
+    routes = [
+        (["kind=under-execution", "level=region", "code=bac", "severity=critical"], "team-bac,programme-office"),
+        (["kind=under-execution", "level=region", "code=mien-trung-tay-nguyen", "severity=warning"],
+         "team-mien-trung-tay-nguyen,programme-office"),
+        (["kind=under-execution", "level=national", "code=ca-nuoc", "severity=warning"], "programme-office"),
+        (["alertname=KhuyencongStalled", "severity=critical"], "operations"),
+    ]
+    for labels, receivers in routes:
+        problems.append(run("amtool", "config", "routes", "test", "--config.file",
+                            str(DEPLOY / "alertmanager" / "alertmanager.yml"), f"--verify.receivers={receivers}", *labels))
+    problems = [p for p in problems if p]
+    report.result("alerting-tools", problems, "promtool check/test rules and amtool check-config/routes pass")
+
+
+def check_references(report: Report) -> None:
+    """No deploy/ file points at a document or README section that does not exist."""
+    problems = []
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    headings = {h.strip() for h in re.findall(r"^#+\s+(.+)$", readme, re.M)}
+    for path in sorted(DEPLOY.rglob("*")):
+        if not path.is_file() or path.suffix not in (".yaml", ".yml", ".md", ".py", "") or path.name == "check.py":
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for doc in set(re.findall(r"\b([\w-]+\.md)\b", text)):
+            if not any((base / doc).is_file() for base in (DEPLOY, REPO, REPO / "docs", REPO / "Schemas")):
+                problems.append(f"{rel(path)} refers to {doc}, which does not exist")
+        for section in re.findall(r'README(?:\.md)? "([^"]+)"', text):
+            if section not in headings:
+                problems.append(f"{rel(path)} refers to the README section \"{section}\", which does not exist")
+        if re.search(r"<[a-z ]+ file>", text):
+            problems.append(f"{rel(path)} has a placeholder {re.search(r'<[a-z ]+ file>', text).group(0)}")
+    report.result("references", problems, "every document and README section referred to exists")
 
 
 # ---------------------------------------------------------------- main
@@ -724,7 +923,8 @@ def main() -> int:
         """A malformed file must read as a failed check, not as a traceback."""
         try:
             return check(report, *check_args)
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError, OSError) as e:
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError, OSError,
+                subprocess.SubprocessError) as e:
             report.result(name, [f"cannot check: {type(e).__name__}: {e}"], "")
             return {}
 
@@ -739,6 +939,9 @@ def main() -> int:
     guarded("dockerfile", check_dockerfile, ref)
     guarded("grafana-provisioning", check_grafana_provisioning, docs)
     guarded("dashboard", check_dashboard_and_rules, docs, args.metrics)
+    guarded("monitoring", check_monitoring, docs)
+    guarded("alerting-tools", check_alerting_tools, docs)
+    guarded("references", check_references)
     print(f"deploy-check: {'FAILED, ' + str(report.failures) + ' check(s)' if report.failures else 'all checks passed'}")
     return 1 if report.failures else 0
 
