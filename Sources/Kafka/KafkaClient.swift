@@ -113,7 +113,9 @@ final class KafkaClient: @unchecked Sendable {
             } else if rd_kafka_event_error_is_fatal(event) != 0 {
                 logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
             } else {
-                logger.warning("librdkafka: \(KafkaErrorCode(err).name): \(String(cString: rd_kafka_event_error_string(event)))")
+                let name = KafkaErrorCode(err).name, text = String(cString: rd_kafka_event_error_string(event))
+                logger.log(level: BrokerOutageLog.shouldWarn(code: name, message: text) ? .warning : .debug,
+                           "librdkafka: \(name): \(text)")
             }
         case Int32(RD_KAFKA_EVENT_STATS):
             if let json = rd_kafka_event_stats(event) { onStatistics?(String(cString: json)) }
