@@ -14,18 +14,23 @@ public enum MetricDescriptions {
         "khuyencong_updates_rejected_total": "Rejected records published, by the contract's reason.",
         "khuyencong_summaries_emitted_total": "Regional and national summaries published, by region.",
         "khuyencong_alerts_emitted_total": "Alert transitions published (raised, updated, resolved).",
-        "khuyencong_alerts_active": "Active under-execution alerts by region and severity (provinces under their region).",
+        "khuyencong_alerts_active":
+            "Active under-execution alerts by region and severity (provinces under their region).",
         "khuyencong_batch_duration_seconds": "Time of one batch, from its poll to its commit.",
         "khuyencong_batch_messages": "Messages per batch.",
-        "khuyencong_transaction_commit_seconds": "Time of one Kafka transaction commit (exactly-once) or offset commit.",
-        "khuyencong_state_revision_keys": "Revision keys held in the stage-2 aggregation state (0 off the stage-2 owner).",
+        "khuyencong_transaction_commit_seconds":
+            "Time of one Kafka transaction commit (exactly-once) or offset commit.",
+        "khuyencong_state_revision_keys":
+            "Revision keys held in the stage-2 aggregation state (0 off the stage-2 owner).",
         "khuyencong_ready": "1 when joined to the group and the state is restored (the same as /readyz), else 0.",
-        "khuyencong_consumer_fetch_restarts_total": "Fetchers restarted after librdkafka 2.0.2 left them idle (issue #2879).",
+        "khuyencong_consumer_fetch_restarts_total":
+            "Fetchers restarted after librdkafka 2.0.2 left them idle (issue #2879).",
         "khuyencong_input_dropped_total": "Input records the broker dropped before the worker read them.",
         "khuyencong_consumer_lag": "Messages behind the end of a partition this worker consumes.",
         "khuyencong_recovery_seconds": "Seconds from the worker's start to its first committed batch.",
         "khuyencong_alert_active": "1 per active under-execution alert, by scope, source, severity and fiscal year.",
-        "khuyencong_alert_execution_rate_pct": "Execution rate (% of the annual plan) of an active alert's scope and source.",
+        "khuyencong_alert_execution_rate_pct":
+            "Execution rate (% of the annual plan) of an active alert's scope and source.",
         "khuyencong_alert_threshold_pct": "Threshold (% of the annual plan) of an active alert's current severity.",
         "khuyencong_alert_period_month": "Month of the period an active alert was evaluated at (1-12).",
         "khuyencong_scope_info": "1 per aggregation scope, with its Vietnamese name as a label.",
@@ -49,7 +54,9 @@ public struct DescribedMetricsFactory: MetricsFactory {
     }
 
     private var registry: PrometheusCollectorRegistry { wrapped.registry }
-    private func describe(_ name: String) -> MetricNameDescriptor { MetricDescriptions.descriptor(name, help: help[name] ?? "") }
+    private func describe(_ name: String) -> MetricNameDescriptor {
+        MetricDescriptions.descriptor(name, help: help[name] ?? "")
+    }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         let (label, dimensions) = wrapped.nameAndLabelSanitizer(label, dimensions)

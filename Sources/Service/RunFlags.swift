@@ -9,13 +9,14 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(help: "Kafka bootstrap list host:port,… (required unless --embedded).")
     public var brokers: String?
 
-    @Flag(help: "Start the embedded test broker in-process instead of using --brokers; prints its bootstrap list first.")
+    @Flag(help: "Start the in-process test broker instead of --brokers; print its bootstrap list first.")
     public var embedded = false
 
     @Option(name: .customLong("group-id"), help: "Consumer group id; also the prefix of the internal topics (default khuyencong-aggregator).")
     public var groupID: String?
 
-    @Option(name: .customLong("instance-id"), help: "This worker's stable name: the transactional id is derived from it (default: the host name, which a StatefulSet keeps stable).")
+    @Option(name: .customLong("instance-id"),
+            help: "This worker's stable name; the transactional id derives from it (default: the host name).")
     public var instanceID: String?
 
     @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
@@ -57,7 +58,8 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
     public var logLevel: String?
 
-    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line, with the log's metadata as fields.")
+    @Option(name: .customLong("log-format"),
+            help: "text (default) or json: one JSON object per line, the log's metadata as fields.")
     public var logFormat: String?
 
     @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))

@@ -8,7 +8,10 @@ struct ManifestsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "manifests",
         abstract: "Write the per-province KafkaTopic and KafkaUser manifests (one per unit of both registries).",
-        discussion: "deploy/k8s/provinces/ holds the output for the bundled registries: `khuyencong manifests --out deploy/k8s/provinces`. Files of the directory named unit-*.yaml that no unit needs any more are removed."
+        discussion: """
+            deploy/k8s/provinces/ holds the output for the bundled registries: `khuyencong manifests \
+            --out deploy/k8s/provinces`. Files unit-*.yaml there that no unit needs any more are removed.
+            """
     )
 
     @Option(help: "Output directory (created if missing).")
