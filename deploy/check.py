@@ -594,7 +594,7 @@ def check_compose(report: Report, docs: dict[Path, list], ref: dict | None) -> d
         if not env.get("KHUYENCONG_HTTP", "").startswith("0.0.0.0:"):
             problems.append(f"{name}: KHUYENCONG_HTTP must bind 0.0.0.0 in a container")
         if not env.get("KHUYENCONG_BROKERS"):
-            problems.append(f"{name}: KHUYENCONG_BROKERS is required (else it starts an embedded broker)")
+            problems.append(f"{name}: KHUYENCONG_BROKERS is required (else the worker refuses to start)")
         txn_ids.append(env.get("KHUYENCONG_TRANSACTIONAL_ID") or env.get("KHUYENCONG_INSTANCE_ID"))
         groups.add(env.get("KHUYENCONG_GROUP_ID"))
     if None in txn_ids or len(set(txn_ids)) != len(txn_ids):

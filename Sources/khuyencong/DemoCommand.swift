@@ -25,7 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard let samplePath = sample ?? SampleStream.bundledPath else {
             throw failure("the bundled sample stream is missing; give one with --sample FILE")
         }
-        let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, secrets: configuration.kafka.secretValues)
+        let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
+                                             secrets: configuration.kafka.secretValues)
         let logger = Logger(label: "khuyencong")
         let runner = ServiceRunner(configuration: configuration, logger: logger, metrics: metrics)
         let interactive = isatty(STDOUT_FILENO) == 1
