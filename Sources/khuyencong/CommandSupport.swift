@@ -36,7 +36,7 @@ func runService(_ runner: ServiceRunner, extra: @escaping @Sendable (ServiceRunn
             FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
         }, extraServices: extra)
     } catch let error as ConfigurationError {
-        throw failure("configuration: \(error)", code: configurationErrorExitCode)
+        throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
     } catch {
         throw failure(redactor.scrub("\(error)"))
     }

@@ -15,7 +15,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try resolveConfiguration(flags, clusterRequired: true)
         do { try configuration.checkKafkaProperties() } catch {
-            throw failure("configuration: \(error)", code: configurationErrorExitCode)
+            // Already without secrets; scrubbed again like every configuration error.
+            let redactor = Redactor(secrets: configuration.kafka.secretValues)
+            throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
         }
         let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
                                              secrets: configuration.kafka.secretValues)
