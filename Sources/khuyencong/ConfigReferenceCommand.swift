@@ -4,8 +4,8 @@ import Logging
 import Prometheus
 import Service
 
-/// `khuyencong config-reference [run options]`: the topics, partition counts and environment
-/// variables of `run` as JSON, for `deploy/check.py --config-reference`.
+/// `khuyencong config-reference [run options]`: the release, topics, partition counts and
+/// environment variables of `run` as JSON, for `deploy/check.py --config-reference`.
 struct ConfigReferenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config-reference",
@@ -22,7 +22,8 @@ struct ConfigReferenceCommand: ParsableCommand {
             let settings = try runner.workerSettings(brokers: configuration.brokers ?? "")
             FileHandle.standardOutput.write(try ConfigurationReference.json(for: settings) + Data("\n".utf8))
         } catch let error as ConfigurationError {
-            throw failure("configuration: \(error)", code: configurationErrorExitCode)
+            let redactor = Redactor(secrets: configuration.kafka.secretValues)
+            throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
         }
     }
 }
