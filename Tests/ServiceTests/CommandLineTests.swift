@@ -122,6 +122,8 @@ import Testing
          "Kafka property security.protocol=bogus (set by --kafka) is refused by librdkafka"),
         (["run", "--embedded"], ["KHUYENCONG_BROKER": "k:9092"], "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)"),
         (["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--guarantee", "Xy9-secret"], [:], "--guarantee must be"),
+        (["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--rules", "/nonexistent/Xy9-secret.json"], [:],
+         "alert rules: "),
     ])
     func configurationErrorsExit64AtOnceWithOneLine(arguments: [String], environment: [String: String], expected: String) async throws {
         let started = ContinuousClock.now
