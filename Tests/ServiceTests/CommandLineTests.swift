@@ -102,8 +102,10 @@ import Testing
         let started = ContinuousClock.now
         #expect(try await worker.exitStatus(within: .seconds(120)) == 1)
         #expect(ContinuousClock.now - started < .seconds(15))
-        let last = worker.stderr.split(separator: "\n").last ?? ""
-        #expect(last.hasPrefix("khuyencong: fatal Kafka error") && last.contains("_AUTHENTICATION"), "\(last)")
+        // The command's own last line; a client still tearing down may log after it (a transport
+        // warning once the in-process broker is gone), which is not what this test is about.
+        let last = worker.stderr.split(separator: "\n").last { $0.hasPrefix("khuyencong: ") } ?? ""
+        #expect(last.hasPrefix("khuyencong: fatal Kafka error") && last.contains("_AUTHENTICATION"), "\(worker.stderr)")
         #expect(!worker.stderr.contains(secret))
     }
 
