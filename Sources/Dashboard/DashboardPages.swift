@@ -40,8 +40,13 @@ public struct DashboardPages: Sendable {
         view.rows = table.rows.map(RowView.init)
         view.hasData = !table.isEmpty
         view.chart = PaceChart(model: model, scope: .nation, fiscalYear: period.year).svg()
-        view.alerts = AlertView.all(model.alerts(activeOnly: true))
+        // The nation's and regions' alerts of the year; provinces' alerts are counted here and
+        // listed on their region's page.
+        let ofYear = model.alerts(activeOnly: true).filter { $0.message.fiscal_year == period.year }
+        view.alerts = AlertView.all(ofYear.filter { $0.message.scope.level != "province" })
         view.hasAlerts = !view.alerts.isEmpty
+        view.provinceAlerts = ProvinceAlertCount.byRegion(ofYear, model: model, period: period)
+        view.hasProvinceAlerts = !view.provinceAlerts.isEmpty
         return library.render(view, withTemplate: "report") ?? ""
     }
 
@@ -61,6 +66,7 @@ public struct DashboardPages: Sendable {
         let codes = Set(report.provinces.map(\.code))
         view.alerts = AlertView.all(model.alerts(activeOnly: true).filter { a in
             let s = a.message.scope
+            guard a.message.fiscal_year == period.year else { return false }
             return scope == .nation || (s.level == "region" && s.code == scope.id) || (s.level == "province" && codes.contains(s.code))
         })
         view.hasAlerts = !view.alerts.isEmpty
@@ -108,6 +114,8 @@ struct PageView {
     var chart = ""
     var alerts: [AlertView] = []
     var hasAlerts = false
+    var provinceAlerts: [ProvinceAlertCount] = []
+    var hasProvinceAlerts = false
     var message = ""
     // Region page totals.
     var name = ""
@@ -252,4 +260,29 @@ extension DashboardPages {
     /// The HTTP API's OpenAPI document (bundled `openapi.yaml`).
     public static let openAPIYAML: String? = Bundle.module.url(forResource: "openapi", withExtension: "yaml")
         .flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+}
+
+/// How many provinces of a region have active alerts in a year, with a link to the region page.
+struct ProvinceAlertCount {
+    var name: String
+    var link: String
+    var critical: Int
+    var warning: Int
+
+    static func byRegion(_ alerts: [ReadModel.Alert], model: ReadModel, period: YearMonth) -> [ProvinceAlertCount] {
+        let provinces = alerts.filter { $0.message.scope.level == "province" }
+        guard !provinces.isEmpty else { return [] }
+        return RegionID.allCases.compactMap { region in
+            let codes = Set(model.summary(.region(region), fiscalYear: period.year, period: period)?.message.provinces?.map(\.code)
+                ?? model.summaries(region: region.rawValue, year: period.year).last?.message.provinces?.map(\.code) ?? [])
+            var severity: [String: String] = [:]
+            for a in provinces where codes.contains(a.message.scope.code) {
+                if severity[a.message.scope.code] != "critical" { severity[a.message.scope.code] = a.message.severity }
+            }
+            guard !severity.isEmpty else { return nil }
+            return ProvinceAlertCount(name: region.name, link: "/khu-vuc/\(region.rawValue)?year=\(period.year)&month=\(period.month)",
+                                      critical: severity.values.filter { $0 == "critical" }.count,
+                                      warning: severity.values.filter { $0 != "critical" }.count)
+        }
+    }
 }
