@@ -17,10 +17,18 @@ run: deps
 	$(SWIFT) build -c release --product khuyencong
 	.build/release/khuyencong demo $(ARGS)
 
-# The tests check JSON against Schemas/ and deploy/ offline with these Python packages.
+# The tests check JSON against Schemas/ and deploy/ offline with these Python packages; the
+# dashboard's browser test drives Debian's chromium through chromium-driver and selenium, and the
+# HTTP API's responses are checked against docs/openapi.yaml with openapi-spec-validator.
 test-deps:
 	@python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate' 2>/dev/null || \
 	  python3 -m pip install --quiet jsonschema rfc3339-validator PyYAML kubernetes-validate
+	@python3 -c 'import selenium, openapi_spec_validator' 2>/dev/null || \
+	  python3 -m pip install --quiet selenium openapi-spec-validator
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
+	  echo "chromium and chromium-driver are missing (the dashboard's browser test): installing them with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 test: deps test-deps
 	$(SWIFT) build --build-tests

@@ -61,6 +61,7 @@ import Testing
             let served = Self.withoutComputedAt(try #require(answers[path]))
             #expect(served == Self.withoutComputedAt("[" + String(decoding: own[0], as: UTF8.self) + "]"))
         }
+        try await Self.checkAgainstOpenAPI(port: ports.1)
         // The alert series of the process's registry show the active alerts.
         #expect(first.metrics.emitToString().contains(#"khuyencong_alert_active{"#))
         try await first.stop()
@@ -75,6 +76,34 @@ import Testing
             let alertsAgain = "[" + model.alerts(activeOnly: true).map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: ",") + "]"
             #expect(alertsAgain == alerts)
         }
+    }
+
+    /// Real responses of every endpoint, checked against the OpenAPI document the server serves
+    /// (`Tests/OpenAPI/check_responses.py`: openapi-spec-validator, then jsonschema per response).
+    static func checkAgainstOpenAPI(port: Int) async throws {
+        let paths = ["/v1/summaries", "/v1/summaries?region=mien-trung-tay-nguyen&year=2022&period=2022-07",
+                     "/v1/summaries?year=02022", "/v1/alerts", "/v1/alerts?state=all", "/v1/alerts?state=x", "/healthz",
+                     "/readyz", "/metrics", "/", "/?year=2022&month=13", "/khu-vuc/nam", "/khu-vuc/north",
+                     "/export/bao-cao.csv?year=2022&month=7", "/export/khu-vuc/mien-trung-tay-nguyen.csv",
+                     "/export/khu-vuc/north.csv", "/openapi.yaml"]
+        var samples: [[String: Any]] = []
+        for path in paths {
+            let r = try await LoopbackHTTP.fetch(port: port, path: path)
+            let type = r.head.split(separator: "\r\n").first { $0.hasPrefix("content-type:") }?.dropFirst(13)
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            samples.append(["method": "get", "path": path, "status": r.status, "content_type": type, "body": r.body])
+        }
+        let spec = try await LoopbackHTTP.fetch(port: port, path: "/openapi.yaml").body
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(spec.utf8).write(to: dir.appendingPathComponent("openapi.yaml"))
+        try JSONSerialization.data(withJSONObject: samples).write(to: dir.appendingPathComponent("samples.json"))
+        let script = DashboardBrowserTests.packageRoot.appendingPathComponent("Tests/OpenAPI/check_responses.py").path
+        let result = try await ChildPython.runAsync([script, dir.appendingPathComponent("openapi.yaml").path,
+                                                     dir.appendingPathComponent("samples.json").path])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("\(paths.count) responses checked, 0 problems"), "\(result.output)")
     }
 
     @Test func aMissingTopicLeavesTheReadSideNotReadyWithTheReason() async throws {
