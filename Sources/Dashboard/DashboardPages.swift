@@ -155,6 +155,8 @@ struct RowView {
     var link: String
     var isNation: Bool
     var hasData: Bool
+    var isCarried = false
+    var carriedNote = ""
     var plan = "", planExact = "", executed = "", executedExact = ""
     var rate = "", rateKCQG = "", rateKCDP = "", shareKCQG = "", shareKCDP = ""
     var nationTotal = "", nationKCQG = "", nationKCDP = ""
@@ -171,6 +173,10 @@ struct RowView {
             return
         }
         link = "/khu-vuc/\(row.scope.id)?year=\(s.fiscal_year)&month=\(Int(s.period_end.suffix(2)) ?? 12)"
+        if let from = row.carriedFrom {
+            isCarried = true
+            carriedNote = "số liệu đến tháng \(VietnameseFormat.month(from)), chưa có báo cáo mới"
+        }
         plan = VietnameseFormat.billions(s.totals?.plan_vnd)
         planExact = VietnameseFormat.dong(s.totals?.plan_vnd)
         executed = VietnameseFormat.billions(s.totals?.executed_vnd)

@@ -6,8 +6,12 @@ import ReadSide
 public struct ReportTable: Sendable {
     public struct Row: Sendable {
         public var scope: SummaryScope
-        /// nil: no summary for this scope and period (no unit of it reported that month).
+        /// The scope's summary for the period, or when none of its units reported that month,
+        /// its latest earlier one of the same fiscal year (the figures the period carries);
+        /// nil when it has none.
         public var summary: SummaryMessage?
+        /// The earlier period `summary` is of, when it is not the table's own.
+        public var carriedFrom: YearMonth?
         /// This region's shares of the nation's executed amounts (from the nation's summary):
         /// total, KCQG, KCĐP; nil for the nation itself or when unknown.
         public var nationalShare: (total: Hundredths?, kcqg: Hundredths?, kcdp: Hundredths?)?
@@ -20,13 +24,16 @@ public struct ReportTable: Sendable {
         self.period = period
         let nation = model.summary(.nation, fiscalYear: period.year, period: period)?.message
         rows = SummaryScope.all.map { scope in
-            let summary = model.summary(scope, fiscalYear: period.year, period: period)?.message
+            let held = model.summary(scope, fiscalYear: period.year, period: period)
+                ?? model.summaries(region: scope.id, year: period.year).last { $0.period < period }
+            let summary = held?.message
             var share: (Hundredths?, Hundredths?, Hundredths?)?
             if case .region(let id) = scope, let r = nation?.regions?.first(where: { $0.region == id.rawValue }) {
                 share = (r.totals?.share_of_national_executed_pct, r.by_source?.KCQG?.share_of_national_executed_pct,
                          r.by_source?.KCDP?.share_of_national_executed_pct)
             }
-            return Row(scope: scope, summary: summary, nationalShare: share)
+            return Row(scope: scope, summary: summary, carriedFrom: held.flatMap { $0.period == period ? nil : $0.period },
+                       nationalShare: share)
         }
     }
 

@@ -60,6 +60,20 @@ import Testing
         #expect(bac[2...].allSatisfy { $0.isEmpty })
     }
 
+    @Test func aRegionWithoutReportsInTheMonthCarriesItsLatestFigures() throws {
+        let model = try ReadModelTests.filled()
+        let table = ReportTable(model: model, period: YearMonth(year: 2022, month: 9))
+        let mttn = try #require(table.rows.first { $0.scope == .region(.mienTrungTayNguyen) })
+        #expect(mttn.carriedFrom == july2022)
+        #expect(mttn.summary?.totals?.execution_rate_pct == Hundredths(2844))
+        let rows = Self.rows(CSVExport.report(table))
+        #expect(rows.first { $0[0] == "Khu vực miền Trung – Tây Nguyên" }?[1] == "2022-07", "the CSV names the month the figures are of")
+        // Never a later month's figures, nor another year's.
+        #expect(ReportTable(model: model, period: YearMonth(year: 2022, month: 6)).rows.allSatisfy { $0.summary == nil })
+        let page = try DashboardPages().report(model: model, period: YearMonth(year: 2022, month: 9))
+        #expect(page.contains("số liệu đến tháng 07/2022"))
+    }
+
     @Test func regionCSVListsProvincesInCodeOrder() throws {
         let model = try ReadModelTests.filled()
         let bytes = CSVExport.provinces(RegionReport(model: model, scope: .region(.mienTrungTayNguyen), period: july2022))
