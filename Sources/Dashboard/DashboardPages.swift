@@ -274,6 +274,9 @@ struct ProvinceAlertCount {
     var link: String
     var critical: Int
     var warning: Int
+    /// Stored, not computed: the templates see stored properties only.
+    var hasCritical: Bool
+    var hasWarning: Bool
 
     static func byRegion(_ alerts: [ReadModel.Alert], model: ReadModel, period: YearMonth) -> [ProvinceAlertCount] {
         let provinces = alerts.filter { $0.message.scope.level == "province" }
@@ -286,9 +289,9 @@ struct ProvinceAlertCount {
                 if severity[a.message.scope.code] != "critical" { severity[a.message.scope.code] = a.message.severity }
             }
             guard !severity.isEmpty else { return nil }
+            let critical = severity.values.filter { $0 == "critical" }.count, warning = severity.count - critical
             return ProvinceAlertCount(name: region.name, link: "/khu-vuc/\(region.rawValue)?year=\(period.year)&month=\(period.month)",
-                                      critical: severity.values.filter { $0 == "critical" }.count,
-                                      warning: severity.values.filter { $0 != "critical" }.count)
+                                      critical: critical, warning: warning, hasCritical: critical > 0, hasWarning: warning > 0)
         }
     }
 }
