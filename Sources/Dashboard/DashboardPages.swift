@@ -117,6 +117,9 @@ struct PageView {
     var provinceAlerts: [ProvinceAlertCount] = []
     var hasProvinceAlerts = false
     var message = ""
+    /// Shown above the content while the read side has not caught up (or cannot read).
+    var notReady = false
+    var notReadyText = ""
     // Region page totals.
     var name = ""
     var plan = "", executed = "", rate = "", rateKCQG = "", rateKCDP = ""
@@ -131,6 +134,15 @@ struct PageView {
         periodEndDate = VietnameseFormat.periodEndDate(period)
         self.formAction = formAction
         self.csvURL = csvURL
+        switch model.readiness {
+        case .ready: break
+        case .failed(let reason):
+            notReady = true
+            notReadyText = "Không đọc được số liệu từ Kafka (\(reason)). Trang sẽ tự cập nhật khi đọc lại được."
+        case .starting, .catchingUp:
+            notReady = true
+            notReadyText = "Đang nạp số liệu đã công bố từ Kafka; trang sẽ tự cập nhật khi nạp xong."
+        }
         let knownYears = Set(model.periods().map(\.year) + [period.year]).sorted(by: >)
         years = knownYears.map { Option(value: String($0), label: String($0), selected: $0 == period.year) }
         months = (1...12).map { Option(value: String($0), label: "Tháng \($0)", selected: $0 == period.month) }

@@ -115,8 +115,13 @@ public final class ReadModel: Sendable {
 
     public var readiness: Readiness { state.withLock { $0.readiness } }
 
+    /// A change of readiness counts as a change: pages that showed "loading" refresh.
     public func setReadiness(_ readiness: Readiness) {
-        state.withLock { $0.readiness = readiness }
+        change { s in
+            guard s.readiness != readiness else { return false }
+            s.readiness = readiness
+            return true
+        }
     }
 
     // MARK: queries
