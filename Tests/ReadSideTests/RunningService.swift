@@ -41,6 +41,19 @@ struct TestTopics {
                          kafkaProperties: ["fetch.wait.max.ms": "10"], retryDelay: .milliseconds(200))
     }
 
+    /// Produces every line of the bundled sample stream (`make run`'s) to the input topic.
+    func produceSampleStream() async throws {
+        guard let path = SampleStream.bundledPath else { throw Timeout(description: "the bundled sample stream is missing") }
+        var config = KafkaProducerConfiguration(bootstrapServers: bootstrap)
+        config.lingerMs = 1
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        _ = try await ProduceJob.run(path: path, send: { key, value in
+            try await producer.send(topic: input, key: key, value: value)
+        }, progress: { _, _ in })
+        try await producer.flush()
+        await producer.shutdown()
+    }
+
     /// Produces `updates` to the input topic, keyed by province, and waits for delivery.
     func produce(_ updates: [ExecutionUpdate]) async throws {
         var config = KafkaProducerConfiguration(bootstrapServers: bootstrap)
