@@ -17,7 +17,8 @@ public enum CSVExport {
             "KCQG chiếm trong khu vực (%)", "KCĐP chiếm trong khu vực (%)",
             "Chiếm toàn quốc - tổng (%)", "Chiếm toàn quốc - KCQG (%)", "Chiếm toàn quốc - KCĐP (%)",
             "Cùng kỳ năm trước - thực hiện (đồng)", "Cùng kỳ năm trước - tỷ lệ (%)", "Thay đổi thực hiện (%)",
-            "Thay đổi tỷ lệ (%)", "Số tỉnh dự kiến", "Số tỉnh báo cáo", "Số tỉnh chuyển kỳ", "Số tỉnh thiếu", "Trạng thái",
+            "Thay đổi tỷ lệ (%)", "Số tỉnh dự kiến", "Số tỉnh báo cáo", "Số tỉnh chuyển kỳ", "Số tỉnh thiếu",
+            "Trạng thái",
         ]]
         for row in table.rows {
             let name = row.summary?.region_name ?? row.scope.name
@@ -27,12 +28,14 @@ public enum CSVExport {
             }
             let last = s.same_period_last_year?.totals
             lines.append([
-                name, s.period_end, amount(s.totals?.plan_vnd), amount(s.totals?.executed_vnd), pct(s.totals?.execution_rate_pct),
+                name, s.period_end, amount(s.totals?.plan_vnd), amount(s.totals?.executed_vnd),
+                pct(s.totals?.execution_rate_pct),
                 amount(s.by_source?.KCQG?.plan_vnd), amount(s.by_source?.KCQG?.executed_vnd),
                 pct(s.by_source?.KCQG?.execution_rate_pct),
                 amount(s.by_source?.KCDP?.plan_vnd), amount(s.by_source?.KCDP?.executed_vnd),
                 pct(s.by_source?.KCDP?.execution_rate_pct),
-                pct(s.by_source?.KCQG?.share_of_region_executed_pct), pct(s.by_source?.KCDP?.share_of_region_executed_pct),
+                pct(s.by_source?.KCQG?.share_of_region_executed_pct),
+                pct(s.by_source?.KCDP?.share_of_region_executed_pct),
                 pct(row.nationalShare?.total), pct(row.nationalShare?.kcqg), pct(row.nationalShare?.kcdp),
                 amount(last?.executed_vnd), pct(last?.execution_rate_pct), pct(last?.executed_change_pct),
                 pct(last?.rate_change_pct),

@@ -52,7 +52,8 @@ public struct DashboardPages: Sendable {
 
     /// A region's (or the nation's) provinces for `period` (nil: the scope's latest period).
     public func region(model: ReadModel, scope: SummaryScope, period requested: YearMonth?) -> String {
-        let period = requested ?? model.summaries(region: scope.id).last?.period ?? model.periods().last ?? Self.fallbackPeriod
+        let period = requested ?? model.summaries(region: scope.id).last?.period ?? model.periods().last
+            ?? Self.fallbackPeriod
         let report = RegionReport(model: model, scope: scope, period: period)
         var view = PageView(title: scope.name, model: model, period: period, formAction: "/khu-vuc/\(scope.id)",
                             csvURL: "/export/khu-vuc/\(scope.id).csv?year=\(period.year)&month=\(period.month)")
@@ -67,7 +68,8 @@ public struct DashboardPages: Sendable {
         view.alerts = AlertView.all(model.alerts(activeOnly: true).filter { a in
             let s = a.message.scope
             guard a.message.fiscal_year == period.year else { return false }
-            return scope == .nation || (s.level == "region" && s.code == scope.id) || (s.level == "province" && codes.contains(s.code))
+            return scope == .nation || (s.level == "region" && s.code == scope.id)
+                || (s.level == "province" && codes.contains(s.code))
         })
         view.hasAlerts = !view.alerts.isEmpty
         return library.render(view, withTemplate: "region") ?? ""
@@ -75,7 +77,8 @@ public struct DashboardPages: Sendable {
 
     /// A page for a request the dashboard cannot answer (400, 404), in Vietnamese.
     public func error(_ message: String, model: ReadModel) -> String {
-        var view = PageView(title: "Yêu cầu không hợp lệ", model: model, period: Self.fallbackPeriod, formAction: "/", csvURL: "/")
+        var view = PageView(title: "Yêu cầu không hợp lệ", model: model, period: Self.fallbackPeriod, formAction: "/",
+                            csvURL: "/")
         view.message = message
         return library.render(view, withTemplate: "error") ?? message
     }
@@ -233,8 +236,8 @@ struct ProvinceView {
         name = p.name
         let m = ProvinceMark.of(p)
         mark = m.rawValue
-        markText = m == .carried ? "Chuyển kỳ (số liệu \(p.report_month.flatMap(YearMonth.init).map(VietnameseFormat.month) ?? "trước"))"
-            : m.text
+        let reportMonth = p.report_month.flatMap(YearMonth.init).map(VietnameseFormat.month) ?? "trước"
+        markText = m == .carried ? "Chuyển kỳ (số liệu \(reportMonth))" : m.text
         status = VietnameseFormat.status(p.status)
         let q = p.by_source?.KCQG, d = p.by_source?.KCDP
         kcqgPlan = VietnameseFormat.billions(q?.plan_vnd, decimals: 2)
@@ -268,7 +271,8 @@ struct AlertView {
             let m = a.message
             return AlertView(severity: m.severity == "critical" ? "critical" : "warning",
                              severityText: VietnameseFormat.severity(m.severity),
-                             scopeName: m.scope.name ?? m.scope.code, source: m.source == "KCDP" ? "KCĐP" : m.source == "total" ? "Tổng" : m.source,
+                             scopeName: m.scope.name ?? m.scope.code,
+                             source: ["KCDP": "KCĐP", "total": "Tổng"][m.source] ?? m.source,
                              message: m.message ?? "", since: VietnameseFormat.dateTime(m.raised_at))
         }
     }
@@ -294,16 +298,18 @@ struct ProvinceAlertCount {
         let provinces = alerts.filter { $0.message.scope.level == "province" }
         guard !provinces.isEmpty else { return [] }
         return RegionID.allCases.compactMap { region in
-            let codes = Set(model.summary(.region(region), fiscalYear: period.year, period: period)?.message.provinces?.map(\.code)
-                ?? model.summaries(region: region.rawValue, year: period.year).last?.message.provinces?.map(\.code) ?? [])
+            let summary = model.summary(.region(region), fiscalYear: period.year, period: period)
+                ?? model.summaries(region: region.rawValue, year: period.year).last
+            let codes = Set(summary?.message.provinces?.map(\.code) ?? [])
             var severity: [String: String] = [:]
             for a in provinces where codes.contains(a.message.scope.code) {
                 if severity[a.message.scope.code] != "critical" { severity[a.message.scope.code] = a.message.severity }
             }
             guard !severity.isEmpty else { return nil }
             let critical = severity.values.filter { $0 == "critical" }.count, warning = severity.count - critical
-            return ProvinceAlertCount(name: region.name, link: "/khu-vuc/\(region.rawValue)?year=\(period.year)&month=\(period.month)",
-                                      critical: critical, warning: warning, hasCritical: critical > 0, hasWarning: warning > 0)
+            let link = "/khu-vuc/\(region.rawValue)?year=\(period.year)&month=\(period.month)"
+            return ProvinceAlertCount(name: region.name, link: link, critical: critical, warning: warning,
+                                      hasCritical: critical > 0, hasWarning: warning > 0)
         }
     }
 }

@@ -18,7 +18,8 @@ public struct PaceChart: Sendable {
         title = "Tỷ lệ thực hiện so với tiến độ — \(scope.name), năm \(fiscalYear)"
         points = model.summaries(region: scope.id, year: fiscalYear).map { s in
             Point(month: s.period.month, total: s.message.totals?.execution_rate_pct,
-                  kcqg: s.message.by_source?.KCQG?.execution_rate_pct, kcdp: s.message.by_source?.KCDP?.execution_rate_pct)
+                  kcqg: s.message.by_source?.KCQG?.execution_rate_pct,
+                  kcdp: s.message.by_source?.KCDP?.execution_rate_pct)
         }
     }
 
@@ -33,7 +34,8 @@ public struct PaceChart: Sendable {
         func y(_ hundredths: Int128) -> Int {
             Self.top + plotH - Int(min(Int128(top * 100), max(0, hundredths)) * Int128(plotH) / Int128(top * 100))
         }
-        var s = #"<svg class="chart" viewBox="0 0 \#(Self.width) \#(Self.height)" role="img" aria-labelledby="chart-title" "#
+        var s = #"<svg class="chart" viewBox="0 0 \#(Self.width) \#(Self.height)" role="img" "#
+            + #"aria-labelledby="chart-title" "#
             + #"xmlns="http://www.w3.org/2000/svg"><title id="chart-title">\#(HTML.escape(title))</title>"#
         for step in stride(from: 0, through: top, by: 20) {
             let yy = y(Int128(step * 100))
@@ -41,14 +43,17 @@ public struct PaceChart: Sendable {
             s += #"<text class="axis" x="\#(Self.left - 6)" y="\#(yy + 4)" text-anchor="end">\#(step) %</text>"#
         }
         for month in 1...12 {
-            s += #"<text class="axis" x="\#(x(month))" y="\#(Self.height - Self.bottom + 16)" text-anchor="middle">T\#(month)</text>"#
+            let baseline = Self.height - Self.bottom + 16
+            s += #"<text class="axis" x="\#(x(month))" y="\#(baseline)" text-anchor="middle">T\#(month)</text>"#
         }
         // Pace: month/12 of the plan by the end of each month.
-        s += #"<polyline class="pace" points="\#((1...12).map { "\(x($0)),\(y(Int128($0) * 10000 / 12))" }.joined(separator: " "))"/>"#
+        let pace = (1...12).map { "\(x($0)),\(y(Int128($0) * 10000 / 12))" }.joined(separator: " ")
+        s += #"<polyline class="pace" points="\#(pace)"/>"#
         for (name, pick) in [("total", \Point.total), ("kcqg", \Point.kcqg), ("kcdp", \Point.kcdp)] {
             let pts = points.compactMap { p in p[keyPath: pick].map { (p.month, $0.value) } }
             guard !pts.isEmpty else { continue }
-            s += #"<polyline class="rate \#(name)" points="\#(pts.map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " "))"/>"#
+            let line = pts.map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " ")
+            s += #"<polyline class="rate \#(name)" points="\#(line)"/>"#
             for (month, value) in pts {
                 s += #"<circle class="rate \#(name)" cx="\#(x(month))" cy="\#(y(value))" r="3"><title>T\#(month): "#
                     + #"\#(Percent.vietnamese(value)) %</title></circle>"#

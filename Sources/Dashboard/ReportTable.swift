@@ -32,8 +32,8 @@ public struct ReportTable: Sendable {
                 share = (r.totals?.share_of_national_executed_pct, r.by_source?.KCQG?.share_of_national_executed_pct,
                          r.by_source?.KCDP?.share_of_national_executed_pct)
             }
-            return Row(scope: scope, summary: summary, carriedFrom: held.flatMap { $0.period == period ? nil : $0.period },
-                       nationalShare: share)
+            let carriedFrom = held.flatMap { $0.period == period ? nil : $0.period }
+            return Row(scope: scope, summary: summary, carriedFrom: carriedFrom, nationalShare: share)
         }
     }
 

@@ -24,7 +24,8 @@ extension KafkaConsumer {
                 throw KafkaError(t.err, message: "\(topic): \(String(cString: rd_kafka_err2str(t.err)))")
             }
             guard t.partition_cnt > 0 else {
-                throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, message: "\(topic): the topic has no partitions")
+                throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                 message: "\(topic): the topic has no partitions")
             }
             return t.partition_cnt
         }
@@ -53,7 +54,8 @@ extension KafkaConsumer {
                                                  offset: m.pointee.offset))
             }
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: n)
-            core.restartFetchersIfStalled(queuedBefore: queuedBefore, batch: batch, queuedAfter: rd_kafka_queue_length(queue))
+            core.restartFetchersIfStalled(queuedBefore: queuedBefore, batch: batch,
+                                          queuedAfter: rd_kafka_queue_length(queue))
             return (batch, ends)
         }
     }

@@ -53,11 +53,13 @@ public final class AlertSeries: Sendable {
             name: Self.active, labels: scope + [("severity", alert.severity)],
             help: "1 for each active under-execution alert (khuyencong.alerts.v1), by scope, source, severity and year")
         active.set(to: 1.0)
-        let rate = registry.makeGauge(name: Self.rate, labels: scope,
-                                      help: "Execution rate (% of the annual plan) of each active alert's scope and source")
+        let rate = registry.makeGauge(
+            name: Self.rate, labels: scope,
+            help: "Execution rate (% of the annual plan) of each active alert's scope and source")
         rate.set(to: Self.double(alert.execution_rate_pct))
-        let threshold = registry.makeGauge(name: Self.threshold, labels: scope,
-                                           help: "Threshold (% of the annual plan) of each active alert's current severity")
+        let threshold = registry.makeGauge(
+            name: Self.threshold, labels: scope,
+            help: "Threshold (% of the annual plan) of each active alert's current severity")
         threshold.set(to: Self.double(alert.threshold_pct))
         let month = registry.makeGauge(name: Self.periodMonth, labels: scope,
                                        help: "Month (1-12) of the period each active alert was evaluated on")

@@ -54,11 +54,14 @@ public final class ReadModel: Sendable {
             throw Unreadable(description: "summary \(key): not a contract summary (\(error))")
         }
         guard let scope = SummaryScope(id: message.region), let period = YearMonth(message.period_end) else {
-            throw Unreadable(description: "summary \(key): unknown region \(message.region) or period \(message.period_end)")
+            throw Unreadable(
+                description: "summary \(key): unknown region \(message.region) or period \(message.period_end)")
         }
         let summary = Summary(key: key, bytes: value, message: message, scope: scope, period: period)
         change { s in
-            if let held = s.summaries[key]?.message.revision, let revision = message.revision, revision < held { return false }
+            if let held = s.summaries[key]?.message.revision, let revision = message.revision, revision < held {
+                return false
+            }
             s.summaries[key] = summary
             return true
         }
@@ -146,7 +149,9 @@ public final class ReadModel: Sendable {
 
     /// The alerts by key: the active ones, or (`activeOnly` false) the latest message of each.
     public func alerts(activeOnly: Bool) -> [Alert] {
-        state.withLock { Array($0.alerts.values) }.filter { !activeOnly || $0.message.isActive }.sorted { $0.key < $1.key }
+        state.withLock { Array($0.alerts.values) }
+            .filter { !activeOnly || $0.message.isActive }
+            .sorted { $0.key < $1.key }
     }
 
     /// Every fiscal year and period that has a summary, latest last.

@@ -14,14 +14,17 @@ struct MethodPolicy<Context: RequestContext>: RouterMiddleware {
         exactPaths.contains(path) || prefixes.contains { path.hasPrefix($0) && path.count > $0.count }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
         switch request.method {
         case .get:
             return try await next(request, context)
         case .head:
             var response = try await next(request, context)
             // A body that declares the GET body's length and writes nothing.
-            response.body = ResponseBody(contentLength: response.body.contentLength) { writer in try await writer.finish(nil) }
+            response.body = ResponseBody(contentLength: response.body.contentLength) { writer in
+                try await writer.finish(nil)
+            }
             return response
         default:
             guard Self.isKnown(request.uri.path) else { return try await next(request, context) }
@@ -29,7 +32,8 @@ struct MethodPolicy<Context: RequestContext>: RouterMiddleware {
             headers[.allow] = "GET, HEAD"
             headers[.contentType] = "application/json"
             let body = #"{"error":"method \#(request.method.rawValue) is not allowed here: use GET or HEAD"}"# + "\n"
-            return Response(status: .methodNotAllowed, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            return Response(status: .methodNotAllowed, headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
     }
 }
@@ -43,7 +47,8 @@ struct ReadOnlyRouter {
         router.add(middleware: MethodPolicy())
     }
 
-    func get(_ path: RouterPath, use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+    func get(_ path: RouterPath,
+             use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
         router.on(path, method: .get, use: handler)
         router.on(path, method: .head, use: handler)
     }

@@ -64,7 +64,8 @@ public enum HTTPServer {
         )
     }
 
-    static func makeRouter(endpoints: HTTPEndpoints, metrics: PrometheusCollectorRegistry) throws -> Router<BasicRequestContext> {
+    static func makeRouter(endpoints: HTTPEndpoints,
+                           metrics: PrometheusCollectorRegistry) throws -> Router<BasicRequestContext> {
         let model = endpoints.model
         let pages = try DashboardPages()
         let router = ReadOnlyRouter()
@@ -72,7 +73,9 @@ public enum HTTPServer {
         router.get("/readyz") { _, _ in
             let readiness = model.readiness
             guard readiness.isReady else { return text(.serviceUnavailable, readiness.explanation + "\n") }
-            if let other = await endpoints.otherReadiness() { return text(.serviceUnavailable, "not ready: \(other)\n") }
+            if let other = await endpoints.otherReadiness() {
+                return text(.serviceUnavailable, "not ready: \(other)\n")
+            }
             return text(.ok, "ready\n")
         }
         router.get("/metrics") { _, _ in
@@ -113,15 +116,18 @@ public enum HTTPServer {
         }
         router.get("/v1/events") { _, _ in LiveEvents.response(model: model) }
         router.get("/openapi.yaml") { _, _ in
-            guard let document = OpenAPIDocument.yaml else { return text(.notFound, "the OpenAPI document is missing\n") }
+            guard let document = OpenAPIDocument.yaml else {
+                return text(.notFound, "the OpenAPI document is missing\n")
+            }
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: document)))
         }
 
         // The dashboard: pages, exports, assets.
+        let latestOfYear = { @Sendable (year: Int) in model.periods().last { $0.year == year } }
         router.get("/") { request, _ in
-            switch PeriodQuery.parse(request.uri.queryParameters, latest: { year in model.periods().last { $0.year == year } }) {
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latestOfYear) {
             case .failure(let error): html(pages.error(error.message, model: model), status: .badRequest)
             case .success(let period): html(pages.report(model: model, period: period))
             }
@@ -138,7 +144,7 @@ public enum HTTPServer {
             }
         }
         router.get("/export/bao-cao.csv") { request, _ in
-            switch PeriodQuery.parse(request.uri.queryParameters, latest: { year in model.periods().last { $0.year == year } }) {
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latestOfYear) {
             case .failure(let error): return problem(error.message)
             case .success(let requested):
                 let period = requested ?? model.periods().last ?? YearMonth(year: 2025, month: 1)
@@ -148,24 +154,28 @@ public enum HTTPServer {
         router.get("/export/khu-vuc/:file") { request, context in
             let file = context.parameters.get("file") ?? ""
             guard file.hasSuffix(".csv"), let scope = SummaryScope(id: String(file.dropLast(4))) else {
-                return problem("unknown region: the file must be one of \(regionIDs.map { $0 + ".csv" }.joined(separator: ", "))",
-                               status: .notFound)
+                let files = regionIDs.map { $0 + ".csv" }.joined(separator: ", ")
+                return problem("unknown region: the file must be one of \(files)", status: .notFound)
             }
             let latest = { (year: Int) in model.summaries(region: scope.id, year: year).last?.period }
             switch PeriodQuery.parse(request.uri.queryParameters, latest: latest) {
             case .failure(let error): return problem(error.message)
             case .success(let requested):
-                let period = requested ?? model.summaries(region: scope.id).last?.period ?? YearMonth(year: 2025, month: 1)
+                let period = requested ?? model.summaries(region: scope.id).last?.period
+                    ?? YearMonth(year: 2025, month: 1)
                 return csv(CSVExport.provinces(RegionReport(model: model, scope: scope, period: period)),
                            name: "\(scope.id)-\(period).csv")
             }
         }
         router.get("/static/:name") { _, context in
-            guard let asset = DashboardPages.asset(context.parameters.get("name") ?? "") else { return text(.notFound, "not found\n") }
+            guard let asset = DashboardPages.asset(context.parameters.get("name") ?? "") else {
+                return text(.notFound, "not found\n")
+            }
             var headers = HTTPFields()
             headers[.contentType] = asset.contentType
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+            return Response(status: .ok, headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
         }
         return router.router
     }

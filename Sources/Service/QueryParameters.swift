@@ -39,7 +39,8 @@ enum PeriodQuery {
         }
         switch (year, month) {
         case (nil, nil): return .success(nil)
-        case (nil, _?): return .failure(Invalid(message: "Chọn tháng thì phải chọn cả năm (year), ví dụ year=2022&month=7."))
+        case (nil, _?):
+            return .failure(Invalid(message: "Chọn tháng thì phải chọn cả năm (year), ví dụ year=2022&month=7."))
         case (let y?, nil): return .success(latestIn(y) ?? YearMonth(year: y, month: 12))
         case (let y?, let m?): return .success(YearMonth(year: y, month: m))
         }

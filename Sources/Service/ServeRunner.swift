@@ -25,7 +25,8 @@ public struct ServeRunner: Sendable {
             throw ConfigurationError("serve needs --brokers LIST: the cluster whose output topics it reads")
         }
         let settings = ReadSideSettings(brokers: brokers, summariesTopic: configuration.topics.summaries,
-                                        alertsTopic: configuration.topics.alerts, kafkaProperties: configuration.kafka.values)
+                                        alertsTopic: configuration.topics.alerts,
+                                        kafkaProperties: configuration.kafka.values)
         logger.info("serving the read side", metadata: ["configuration": "\(configuration)"])
         let model = ReadModel(alertSeries: AlertSeries(registry: metrics))
         let follower = ReadSideFollower(settings: settings, model: model, logger: logger)

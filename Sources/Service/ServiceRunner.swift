@@ -112,7 +112,8 @@ public struct ServiceRunner: Sendable {
             worker.isReady ? nil : "the worker is joining its group or restoring its state"
         }
         let dashboard = DashboardAddress()
-        let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger, address: dashboard)
+        let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger,
+                                       address: dashboard)
         let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings,
                               readModel: readModel, dashboard: dashboard)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -135,19 +136,22 @@ public struct ServiceRunner: Sendable {
 
     /// The read side's settings for a worker's cluster, topics and client properties.
     public static func readSideSettings(_ settings: WorkerSettings) -> ReadSideSettings {
-        ReadSideSettings(brokers: settings.brokers, summariesTopic: settings.summariesTopic, alertsTopic: settings.alertsTopic,
-                         kafkaProperties: settings.kafkaProperties)
+        ReadSideSettings(brokers: settings.brokers, summariesTopic: settings.summariesTopic,
+                         alertsTopic: settings.alertsTopic, kafkaProperties: settings.kafkaProperties)
     }
 
     /// The HTTP server over the read side; logs its address once listening.
-    static func httpServer(_ configuration: RunConfiguration, endpoints: HTTPEndpoints, metrics: PrometheusCollectorRegistry,
-                           logger: Logger, address: DashboardAddress,
-                           onListening: @escaping @Sendable (String) -> Void = { _ in }) throws -> some ApplicationProtocol {
+    static func httpServer(
+        _ configuration: RunConfiguration, endpoints: HTTPEndpoints, metrics: PrometheusCollectorRegistry,
+        logger: Logger, address: DashboardAddress, onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         try HTTPServer.makeApplication(
-            host: configuration.httpHost, port: configuration.httpPort, endpoints: endpoints, metrics: metrics, logger: logger
+            host: configuration.httpHost, port: configuration.httpPort, endpoints: endpoints, metrics: metrics,
+            logger: logger
         ) { [logger] port in
             let url = address.set(host: configuration.httpHost, port: port)
-            logger.info("HTTP listening", metadata: ["address": "\(configuration.httpHost):\(port)", "dashboard": "\(url)"])
+            logger.info("HTTP listening",
+                        metadata: ["address": "\(configuration.httpHost):\(port)", "dashboard": "\(url)"])
             onListening(url)
         }
     }

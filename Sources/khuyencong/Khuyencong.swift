@@ -7,8 +7,8 @@ struct Khuyencong: AsyncParsableCommand {
         commandName: "khuyencong",
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
         subcommands: [
-            RunCommand.self, ServeCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self,
-            BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self,
+            RunCommand.self, ServeCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self,
+            BrokerCommand.self, BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self,
         ]
     )
 

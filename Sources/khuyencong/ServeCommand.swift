@@ -9,7 +9,12 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the dashboard and /v1/summaries, /v1/alerts from the output topics, without aggregating.",
-        discussion: "Takes the options of `run`; it uses --brokers (required), --http, --summaries-topic, --alerts-topic, the librdkafka properties and --log-level, and ignores the worker's own options. It reads the output topics from the beginning (read_committed), follows them live and is ready once caught up with their end offsets at start."
+        discussion: """
+            Takes the options of `run`; it uses --brokers (required), --http, --summaries-topic, --alerts-topic, \
+            the librdkafka properties and --log-level, and ignores the worker's own options. It reads the output \
+            topics from the beginning (read_committed), follows them live and is ready once caught up with their \
+            end offsets at start.
+            """
     )
 
     @OptionGroup var options: RunOptions
@@ -17,8 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try resolveConfiguration(options)
         guard configuration.brokers != nil else {
-            throw failure("serve needs --brokers LIST (or KHUYENCONG_BROKERS): the cluster whose output topics it reads",
-                          code: configurationErrorExitCode)
+            throw failure("serve needs --brokers LIST (or KHUYENCONG_BROKERS): the cluster whose output topics it "
+                          + "reads", code: configurationErrorExitCode)
         }
         let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, secrets: configuration.kafka.secretValues)
         let runner = ServeRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: metrics)

@@ -18,7 +18,8 @@ import Testing
         let original = try #require(Seed.updates.first { $0.fiscalYear == 2022 && $0.source == .kcqg })
         let revised = Seed.update(original.province, 2022, 7, .kcqg, plan: original.planVND,
                                   executed: original.executedVND + 2_000 * Seed.million, revision: 2)
-        let aggregator = Aggregator(configuration: AggregatorConfiguration(registries: Seed.registries, rules: Seed.rules))
+        let configuration = AggregatorConfiguration(registries: Seed.registries, rules: Seed.rules)
+        let aggregator = Aggregator(configuration: configuration)
         for u in Seed.updates + [revised] { _ = aggregator.apply(u) }
         let out = aggregator.endBatch(at: "2022-08-11T09:00:00Z")
         let bytes = try #require(out.summaries.first { $0.key == "mien-trung-tay-nguyen/2022/2022-07" }?.value)
@@ -44,9 +45,11 @@ import Testing
         let signal = out.appendingPathComponent("ready-for-update")
         let script = Self.packageRoot.appendingPathComponent("Tests/Browser/dashboard_check.py").path
         let browser = Task {
-            try await ChildPython.runAsync([script, "--url", "http://127.0.0.1:\(port)/", "--row", "mien-trung-tay-nguyen",
-                                 "--expect", "12,11 %", "--expect", "39,38 %", "--expect", "28,44 %", "--expect", "20,7",
-                                 "--after", newRate, "--signal", signal.path, "--out", out.path])
+            try await ChildPython.runAsync([
+                script, "--url", "http://127.0.0.1:\(port)/", "--row", "mien-trung-tay-nguyen",
+                "--expect", "12,11 %", "--expect", "39,38 %", "--expect", "28,44 %", "--expect", "20,7",
+                "--after", newRate, "--signal", signal.path, "--out", out.path,
+            ])
         }
         do {
             try await eventually(.seconds(90), "the browser ready for the update") {
@@ -99,7 +102,8 @@ enum ChildPython {
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+        let output = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
+        return Run(status: process.terminationStatus, output: output,
                    errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }

@@ -35,7 +35,8 @@ import Testing
         let bytes = CSVExport.report(ReportTable(model: model, period: july2022))
         #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "UTF-8 byte order mark for Excel")
         let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
-        #expect(text.hasSuffix("\r\n") && !text.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF line ends")
+        let withoutCRLF = text.replacingOccurrences(of: "\r\n", with: "")
+        #expect(text.hasSuffix("\r\n") && !withoutCRLF.contains("\n"), "CRLF line ends")
         let rows = Self.rows(bytes)
         #expect(rows.count == 5)
         #expect(rows.allSatisfy { $0.count == rows[0].count })
@@ -67,16 +68,19 @@ import Testing
         #expect(mttn.carriedFrom == july2022)
         #expect(mttn.summary?.totals?.execution_rate_pct == Hundredths(2844))
         let rows = Self.rows(CSVExport.report(table))
-        #expect(rows.first { $0[0] == "Khu vực miền Trung – Tây Nguyên" }?[1] == "2022-07", "the CSV names the month the figures are of")
+        #expect(rows.first { $0[0] == "Khu vực miền Trung – Tây Nguyên" }?[1] == "2022-07",
+                "the CSV names the month the figures are of")
         // Never a later month's figures, nor another year's.
-        #expect(ReportTable(model: model, period: YearMonth(year: 2022, month: 6)).rows.allSatisfy { $0.summary == nil })
+        let june = ReportTable(model: model, period: YearMonth(year: 2022, month: 6))
+        #expect(june.rows.allSatisfy { $0.summary == nil })
         let page = try DashboardPages().report(model: model, period: YearMonth(year: 2022, month: 9))
         #expect(page.contains("số liệu đến tháng 07/2022"))
     }
 
     @Test func regionCSVListsProvincesInCodeOrder() throws {
         let model = try ReadModelTests.filled()
-        let bytes = CSVExport.provinces(RegionReport(model: model, scope: .region(.mienTrungTayNguyen), period: july2022))
+        let report = RegionReport(model: model, scope: .region(.mienTrungTayNguyen), period: july2022)
+        let bytes = CSVExport.provinces(report)
         let rows = Self.rows(bytes)
         let codes = rows.dropFirst().map { $0[0] }
         #expect(codes.count == 15)
@@ -121,7 +125,7 @@ import Testing
         #expect(report.contains("<svg") && report.contains(#"class="pace""#))
         #expect(report.contains("Nghiêm trọng"))
         #expect(report.contains("thấp hơn ngưỡng 17,50%"))
-        #expect(report.contains(#"href="/export/bao-cao.csv?year=2022&amp;month=7""#) || report.contains("/export/bao-cao.csv?year=2022&month=7"))
+        #expect(report.contains(#"href="/export/bao-cao.csv?year=2022&amp;month=7""#))
         let region = pages.region(model: model, scope: .region(.mienTrungTayNguyen), period: nil)
         #expect(region.contains("Khu vực miền Trung – Tây Nguyên"))
         #expect(region.components(separatedBy: #"class="mark mark-reported""#).count - 1 == 15)

@@ -16,7 +16,8 @@ enum LoopbackHTTP {
     }
 
     /// Any method; `head` is the response's status line and headers, lowercased.
-    static func request(port: Int, path: String, method: String = "GET") throws -> (status: Int, head: String, body: String) {
+    static func request(port: Int, path: String,
+                        method: String = "GET") throws -> (status: Int, head: String, body: String) {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -34,7 +35,9 @@ enum LoopbackHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw Failure(description: "connect: errno \(errno)") }
         let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
@@ -83,7 +86,8 @@ import Dispatch
 extension LoopbackHTTP {
     /// The blocking request on a Dispatch thread: the server's handlers run on the same small
     /// cooperative pool as the tests, which a blocked receive would starve.
-    static func fetch(port: Int, path: String, method: String = "GET") async throws -> (status: Int, head: String, body: String) {
+    static func fetch(port: Int, path: String,
+                      method: String = "GET") async throws -> (status: Int, head: String, body: String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try request(port: port, path: path, method: method) })

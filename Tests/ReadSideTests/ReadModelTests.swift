@@ -18,19 +18,22 @@ import Testing
         let model = try Self.filled()
         let outputs = Seed.outputs()
         #expect(Set(model.summaries().map(\.key)) == Set(outputs.summaries.map(\.key)))
-        let july = try #require(model.summary(.region(.mienTrungTayNguyen), fiscalYear: 2022, period: YearMonth(year: 2022, month: 7)))
+        let july = try #require(model.summary(.region(.mienTrungTayNguyen), fiscalYear: 2022,
+                                              period: YearMonth(year: 2022, month: 7)))
         #expect(july.bytes == outputs.summaries.last { $0.key == "mien-trung-tay-nguyen/2022/2022-07" }?.value)
         #expect(july.message.by_source?.KCQG?.execution_rate_pct == Hundredths(1211))
         #expect(july.message.by_source?.KCDP?.execution_rate_pct == Hundredths(3938))
         #expect(july.message.totals?.execution_rate_pct == Hundredths(2844))
         #expect(july.message.totals?.executed_vnd == 20_700_000_000)
         // The region's KCQG alert is critical in July 2022.
-        let alert = try #require(model.alerts(activeOnly: true).first { $0.key == "region:mien-trung-tay-nguyen/2022/KCQG" })
+        let key = "region:mien-trung-tay-nguyen/2022/KCQG"
+        let alert = try #require(model.alerts(activeOnly: true).first { $0.key == key })
         #expect(alert.message.severity == "critical")
         #expect(alert.message.threshold_pct == Hundredths(1750))
 
         // An older revision of a key (a repeat after a crash) does not replace the newer one.
-        let older = String(decoding: july.bytes, as: UTF8.self).replacingOccurrences(of: #""revision":60"#, with: #""revision":59"#)
+        let older = String(decoding: july.bytes, as: UTF8.self)
+            .replacingOccurrences(of: #""revision":60"#, with: #""revision":59"#)
         #expect(older != String(decoding: july.bytes, as: UTF8.self))
         try model.apply(summaryKey: july.key, value: Array(older.utf8))
         #expect(model.summary(july.scope, fiscalYear: 2022, period: july.period)?.bytes == july.bytes)
@@ -40,7 +43,9 @@ import Testing
         let model = ReadModel()
         for revision in 1...500 {
             for region in ["bac", "nam"] {
-                let json = #"{"region":"\#(region)","fiscal_year":2022,"period_end":"2022-0\#(revision % 3 + 1)","revision":\#(revision)}"#
+                let month = revision % 3 + 1
+                let json = #"{"region":"\#(region)","fiscal_year":2022,"period_end":"2022-0\#(month)","#
+                    + #""revision":\#(revision)}"#
                 try model.apply(summaryKey: "\(region)/2022/2022-0\(revision % 3 + 1)", value: Array(json.utf8))
             }
         }
@@ -52,7 +57,9 @@ import Testing
     @Test func resolvedAlertsLeaveTheActiveList() throws {
         let model = try Self.filled()
         let key = "region:mien-trung-tay-nguyen/2022/KCQG"
-        let resolved = #"{"alert_id":"\#(key)","state":"resolved","severity":"critical","scope":{"level":"region","code":"mien-trung-tay-nguyen","name":"x"},"fiscal_year":2022,"period_end":"2022-08","source":"KCQG"}"#
+        let resolved = #"{"alert_id":"\#(key)","state":"resolved","severity":"critical","#
+            + #""scope":{"level":"region","code":"mien-trung-tay-nguyen","name":"x"},"fiscal_year":2022,"#
+            + #""period_end":"2022-08","source":"KCQG"}"#
         try model.apply(alertKey: key, value: Array(resolved.utf8))
         #expect(!model.alerts(activeOnly: true).contains { $0.key == key })
         #expect(model.alerts(activeOnly: false).first { $0.key == key }?.message.state == "resolved")
@@ -62,7 +69,8 @@ import Testing
         let model = ReadModel()
         #expect(throws: ReadModel.Unreadable.self) { try model.apply(summaryKey: "x", value: Array("not json".utf8)) }
         #expect(throws: ReadModel.Unreadable.self) {
-            try model.apply(summaryKey: "x", value: Array(#"{"region":"north","fiscal_year":2022,"period_end":"2022-07"}"#.utf8))
+            let north = #"{"region":"north","fiscal_year":2022,"period_end":"2022-07"}"#
+            try model.apply(summaryKey: "x", value: Array(north.utf8))
         }
         #expect(model.summaries().isEmpty && model.version == 0)
     }
@@ -82,7 +90,8 @@ import Testing
     @Test func changesWakeWatchers() async throws {
         let model = ReadModel()
         let changes = model.changes()
-        try model.apply(summaryKey: "bac/2022/2022-07", value: Array(#"{"region":"bac","fiscal_year":2022,"period_end":"2022-07"}"#.utf8))
+        let bac = #"{"region":"bac","fiscal_year":2022,"period_end":"2022-07"}"#
+        try model.apply(summaryKey: "bac/2022/2022-07", value: Array(bac.utf8))
         var iterator = changes.makeAsyncIterator()
         #expect(await iterator.next() == 1)
     }

@@ -5,6 +5,7 @@ import Logging
 import Pipeline
 import Prometheus
 import ReadSide
+import Service
 import ServiceLifecycle
 import Testing
 
@@ -26,21 +27,48 @@ import Testing
     static func ownState(_ worker: Worker) async -> (summaries: String, alerts: String)? {
         guard let summaries = await worker.summaries(region: nil, year: nil, period: nil),
               let alerts = await worker.alerts(activeOnly: true) else { return nil }
-        func array(_ objects: [[UInt8]]) -> String { "[" + objects.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]" }
-        return (array(summaries), array(alerts))
+        return (jsonArray(summaries), jsonArray(alerts))
     }
 
     /// Each object of a JSON array, keys sorted, without `computed_at` (the owner stamps it per query).
     static func canonical(_ array: String) throws -> [String] {
-        guard let objects = try JSONSerialization.jsonObject(with: Data(array.utf8)) as? [[String: Any]] else { return [] }
+        guard let objects = try JSONSerialization.jsonObject(with: Data(array.utf8)) as? [[String: Any]] else {
+            return []
+        }
         return try objects.map { object in
             var object = object
             object["computed_at"] = nil
-            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
         }
     }
 
+    /// Every summary the sample stream ends with, aggregated in-process by the real decoder and
+    /// aggregator: the state the workers reach once they processed all of it.
+    static func sampleStreamFinalSummaries() throws -> [String] {
+        let configuration = try AggregatorConfiguration.bundled()
+        let decoder = ExecutionUpdateDecoder(registries: configuration.registries)
+        let aggregator = Aggregator(configuration: configuration)
+        for (_, line) in try LineReader(path: try #require(SampleStream.bundledPath)) {
+            guard case .success(let update) = decoder.decode(payload: line, key: InputKey.of(line)) else { continue }
+            _ = aggregator.apply(update)
+        }
+        _ = aggregator.endBatch(at: "2026-01-01T00:00:00Z")
+        var summaries: [[UInt8]] = []
+        for scope in SummaryScope.all {
+            for year in aggregator.fiscalYears {
+                for period in aggregator.summaryPeriods(scope, fiscalYear: year) {
+                    if let s = aggregator.summary(scope, fiscalYear: year, periodEnd: period, computedAt: "-") {
+                        summaries.append(s)
+                    }
+                }
+            }
+        }
+        return try canonical(jsonArray(summaries))
+    }
+
     @Test func everyWorkerServesTheSameSummariesAndAlertsAndARestartRebuildsThem() async throws {
+        let final = try Self.sampleStreamFinalSummaries()
         let topics = try TestTopics("readside")
         let first = try RunningService(arguments: topics.runArguments(worker: 1))
         let second = try RunningService(arguments: topics.runArguments(worker: 2))
@@ -68,12 +96,15 @@ import Testing
                 guard a.status == 200, a.body == b.body else { return false }
                 answers[query] = a.body
             }
-            let served = try Self.canonical(answers["/v1/summaries"]!), expected = try Self.canonical(own.summaries)
-            let servedAlerts = try Self.canonical(answers["/v1/alerts"]!), expectedAlerts = try Self.canonical(own.alerts)
-            difference = "summaries \(served.count) served, \(expected.count) owned; alerts \(servedAlerts.count) served, "
-                + "\(expectedAlerts.count) owned; first different summary: "
-                + (zip(served, expected).first { $0 != $1 }.map { "\($0.0.prefix(300)) ≠ \($0.1.prefix(300))" } ?? "none")
-            return served == expected && servedAlerts == expectedAlerts
+            let served = try Self.canonical(answers["/v1/summaries"]!)
+            let expected = try Self.canonical(own.summaries)
+            let servedAlerts = try Self.canonical(answers["/v1/alerts"]!)
+            let expectedAlerts = try Self.canonical(own.alerts)
+            let firstDifferent = zip(served, expected).first { $0 != $1 }
+            difference = "summaries \(served.count) served, \(expected.count) owned; alerts \(servedAlerts.count) "
+                + "served, \(expectedAlerts.count) owned; first different summary: "
+                + (firstDifferent.map { "\($0.0.prefix(300)) ≠ \($0.1.prefix(300))" } ?? "none")
+            return served == expected && servedAlerts == expectedAlerts && served == final
         }
         } catch {
             Issue.record("\(difference)")
@@ -87,7 +118,8 @@ import Testing
             #expect(a.status == 200 && a.body == b.body, "\(query)")
         }
         // The sample stream carries the contract's seed.
-        let seed = try await LoopbackHTTP.fetch(port: ports.1, path: "/v1/summaries?region=mien-trung-tay-nguyen&period=2022-07").body
+        let seedPath = "/v1/summaries?region=mien-trung-tay-nguyen&period=2022-07"
+        let seed = try await LoopbackHTTP.fetch(port: ports.1, path: seedPath).body
         #expect(seed.contains(#""execution_rate_pct":28.44"#) && seed.contains(#""execution_rate_pct":12.11"#)
                     && seed.contains(#""execution_rate_pct":39.38"#), "\(seed.prefix(400))")
         let summaries = try #require(answers["/v1/summaries"]), alerts = try #require(answers["/v1/alerts"])
@@ -102,10 +134,8 @@ import Testing
         // A new read side (a restart) rebuilds the same view from the topics alone.
         try await following(topics) { model in
             try await eventually(.seconds(30), "caught up") { model.readiness.isReady }
-            let again = "[" + model.summaries().map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: ",") + "]"
-            #expect(again == summaries)
-            let alertsAgain = "[" + model.alerts(activeOnly: true).map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: ",") + "]"
-            #expect(alertsAgain == alerts)
+            #expect(jsonArray(model.summaries().map(\.bytes)) == summaries)
+            #expect(jsonArray(model.alerts(activeOnly: true).map(\.bytes)) == alerts)
         }
     }
 

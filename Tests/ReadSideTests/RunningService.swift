@@ -18,9 +18,9 @@ struct TestTopics {
         let broker = try Shared.broker.get()
         id = Shared.unique(name)
         bootstrap = broker.bootstrapServers
-        let settings = WorkerSettings(brokers: bootstrap, groupID: "g-\(id)", inputTopic: "in-\(id)", summariesTopic: "sum-\(id)",
-                                      alertsTopic: "alerts-\(id)", rejectedTopic: "rej-\(id)", registries: Seed.registries,
-                                      rules: Seed.rules)
+        let settings = WorkerSettings(brokers: bootstrap, groupID: "g-\(id)", inputTopic: "in-\(id)",
+                                      summariesTopic: "sum-\(id)", alertsTopic: "alerts-\(id)",
+                                      rejectedTopic: "rej-\(id)", registries: Seed.registries, rules: Seed.rules)
         try ensureTopics(TopicPlan(settings, inputPartitions: 3, outputPartitions: 3), on: broker)
     }
 
@@ -43,7 +43,9 @@ struct TestTopics {
 
     /// Produces every line of the bundled sample stream (`make run`'s) to the input topic.
     func produceSampleStream() async throws {
-        guard let path = SampleStream.bundledPath else { throw Timeout(description: "the bundled sample stream is missing") }
+        guard let path = SampleStream.bundledPath else {
+            throw Timeout(description: "the bundled sample stream is missing")
+        }
         var config = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         config.lingerMs = 1
         let producer = try KafkaProducer(configuration: config, logger: quietLogger)
@@ -79,7 +81,9 @@ final class RunningService: Sendable {
         let state: State
 
         func run() async throws {
-            try await eventually(.seconds(600), "stop requested") { state.stopping.load(ordering: .acquiring) || Task.isCancelled }
+            try await eventually(.seconds(600), "stop requested") {
+                state.stopping.load(ordering: .acquiring) || Task.isCancelled
+            }
         }
     }
 

@@ -25,7 +25,8 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every 20 ms until it holds or `limit` passes (bounded wait).
-func eventually(_ limit: Duration = .seconds(30), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
+func eventually(_ limit: Duration = .seconds(30), _ what: String = "condition",
+                _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return }
@@ -45,12 +46,13 @@ enum Seed {
     }()
     static let million: Int64 = 1_000_000
 
-    static func update(_ province: String, _ year: Int, _ month: Int, _ source: FundingSource, plan: Int64, executed: Int64,
-                       revision: Int64 = 1) -> ExecutionUpdate {
+    static func update(_ province: String, _ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
+                       executed: Int64, revision: Int64 = 1) -> ExecutionUpdate {
         ExecutionUpdate(
-            reportID: "\(province)-\(year)-\(month)-\(source.rawValue)-r\(revision)", province: province, fiscalYear: year,
-            periodEnd: YearMonth(year: year, month: month), source: source, status: .actual, planVND: plan,
-            executedVND: executed, revision: revision, reportedAt: "\(year)-0\(month)-28T08:00:00+07:00", advancedVND: nil)
+            reportID: "\(province)-\(year)-\(month)-\(source.rawValue)-r\(revision)", province: province,
+            fiscalYear: year, periodEnd: YearMonth(year: year, month: month), source: source, status: .actual,
+            planVND: plan, executedVND: executed, revision: revision,
+            reportedAt: "\(year)-0\(month)-28T08:00:00+07:00", advancedVND: nil)
     }
 
     /// Splits `total` into `n` uneven parts that add up exactly.
@@ -62,7 +64,8 @@ enum Seed {
         return parts
     }
 
-    static func region(_ year: Int, _ month: Int, _ source: FundingSource, plan: Int64, executed: Int64) -> [ExecutionUpdate] {
+    static func region(_ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
+                       executed: Int64) -> [ExecutionUpdate] {
         let codes = registries.r2004.units(in: .mienTrungTayNguyen).map(\.code)
         return zip(codes, zip(split(plan, codes.count), split(executed, codes.count).reversed())).map { code, amounts in
             update(code, year, month, source, plan: amounts.0, executed: amounts.1)
@@ -90,4 +93,9 @@ enum Seed {
         }
         return (summaries, alerts)
     }
+}
+
+/// `[a,b,…]` of JSON objects' bytes, as the server joins them.
+func jsonArray(_ objects: [[UInt8]]) -> String {
+    "[" + objects.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]"
 }

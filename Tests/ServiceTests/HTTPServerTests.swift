@@ -13,12 +13,14 @@ import Testing
         let reason = Mutex<String?>(nil)
     }
 
-    func withServer(_ model: ReadModel, other: OtherReadiness = OtherReadiness(), metrics: PrometheusCollectorRegistry = .init(),
+    func withServer(_ model: ReadModel, other: OtherReadiness = OtherReadiness(),
+                    metrics: PrometheusCollectorRegistry = .init(),
                     _ body: @Sendable (Int) async throws -> Void) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let endpoints = HTTPEndpoints(model: model) { other.reason.withLock { $0 } }
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let app = try HTTPServer.makeApplication(host: "127.0.0.1", port: 0, endpoints: endpoints, metrics: metrics,
-                                                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { port in
+                                                 logger: logger) { port in
             continuation.yield(port)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -36,11 +38,14 @@ import Testing
     }
 
     static func summary(_ region: String, _ period: String, revision: Int = 1) -> [UInt8] {
-        Array(#"{"schema":"khuyencong.regional-summary.v1","region":"\#(region)","fiscal_year":\#(period.prefix(4)),"period_end":"\#(period)","revision":\#(revision)}"#.utf8)
+        Array(#"{"schema":"khuyencong.regional-summary.v1","region":"\#(region)","fiscal_year":\#(period.prefix(4)),"#
+              .utf8) + Array(#""period_end":"\#(period)","revision":\#(revision)}"#.utf8)
     }
 
     static func alert(_ key: String, state: String) -> [UInt8] {
-        Array(#"{"schema":"khuyencong.alert.v1","alert_id":"\#(key)","state":"\#(state)","severity":"warning","scope":{"level":"national","code":"VN","name":"Cả nước"},"fiscal_year":2022,"period_end":"2022-07","source":"total","execution_rate_pct":30.00,"threshold_pct":35.00}"#.utf8)
+        Array((#"{"schema":"khuyencong.alert.v1","alert_id":"\#(key)","state":"\#(state)","severity":"warning","#
+               + #""scope":{"level":"national","code":"VN","name":"Cả nước"},"fiscal_year":2022,"#
+               + #""period_end":"2022-07","source":"total","execution_rate_pct":30.00,"threshold_pct":35.00}"#).utf8)
     }
 
     static func filledModel() throws -> ReadModel {
@@ -79,10 +84,12 @@ import Testing
 
             // Order: region (bac, miền Trung – Tây Nguyên, nam, cả nước), year, period.
             let all = try await get(port, "/v1/summaries")
-            let regions = try JSONDecoder().decode([SummaryKey].self, from: Data(all.1.utf8)).map { "\($0.region) \($0.period_end)" }
+            let regions = try JSONDecoder().decode([SummaryKey].self, from: Data(all.1.utf8))
+                .map { "\($0.region) \($0.period_end)" }
             #expect(regions == ["bac 2021-12", "bac 2022-07", "nam 2022-07", "ca-nuoc 2022-07"])
             let one = try await get(port, "/v1/summaries?region=bac&year=2022&period=2022-07")
-            #expect(one.0 == 200 && one.1 == "[" + String(decoding: Self.summary("bac", "2022-07"), as: UTF8.self) + "]")
+            let bac = String(decoding: Self.summary("bac", "2022-07"), as: UTF8.self)
+            #expect(one.0 == 200 && one.1 == "[" + bac + "]")
             #expect(try await get(port, "/v1/summaries?region=mien-trung-tay-nguyen").1 == "[]")
             #expect(try await get(port, "/v1/alerts").1.contains("national/2022/total"))
             #expect(!(try await get(port, "/v1/alerts").1.contains("national/2021/total")))

@@ -15,7 +15,8 @@ enum LoopbackHTTP {
     }
 
     /// Any method; `head` is the response's status line and headers, lowercased.
-    static func request(port: Int, path: String, method: String = "GET") throws -> (status: Int, head: String, body: String) {
+    static func request(port: Int, path: String,
+                        method: String = "GET") throws -> (status: Int, head: String, body: String) {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
