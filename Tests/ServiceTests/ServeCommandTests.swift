@@ -51,7 +51,8 @@ import Testing
             return all.components(separatedBy: #""schema":"khuyencong.regional-summary.v1""#).count - 1 == keys
         }
         let path = "/v1/summaries?region=\(region)&period=\(period)"
-        #expect(try LoopbackHTTP.get(port: port, path: path).body == "[" + String(decoding: last.value, as: UTF8.self) + "]")
+        let expected = "[" + String(decoding: last.value, as: UTF8.self) + "]"
+        #expect(try LoopbackHTTP.get(port: port, path: path).body == expected)
         if out.alerts.contains(where: { !String(decoding: $0.value, as: UTF8.self).contains(#""state":"resolved""#) }) {
             #expect(try LoopbackHTTP.get(port: port, path: "/metrics").body.contains("khuyencong_alert_active{"))
         }
