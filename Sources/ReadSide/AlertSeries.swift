@@ -11,6 +11,7 @@ public final class AlertSeries: Sendable {
     public static let threshold = "khuyencong_alert_threshold_pct"
     public static let periodMonth = "khuyencong_alert_period_month"
     public static let scopeInfo = "khuyencong_scope_info"
+    public static let readSideReady = "khuyencong_read_side_ready"
 
     private struct Held: @unchecked Sendable {
         var active: Gauge
@@ -34,9 +35,19 @@ public final class AlertSeries: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let state = Mutex(State())
 
+    private let ready: Gauge
+
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        // Beside the alerts: while it is 0 the alert series are incomplete or stale.
+        ready = registry.makeGauge(
+            name: Self.readSideReady,
+            help: "1 while the read side has caught up with the output topics (the alert series are current), else 0")
+        ready.set(to: 0)
     }
+
+    /// Follows the read model's readiness.
+    func setReady(_ isReady: Bool) { ready.set(to: isReady ? 1 : 0) }
 
     /// Follows one alert key from `previous` (nil: first message) to `current`.
     func update(previous: AlertMessage?, current: AlertMessage) {

@@ -125,6 +125,7 @@ public final class ReadModel: Sendable {
             s.readiness = readiness
             return true
         }
+        alertSeries?.setReady(readiness.isReady)
     }
 
     // MARK: queries

@@ -21,14 +21,16 @@ import Testing
     static let labels = #"code="mien-trung-tay-nguyen",fiscal_year="2022",level="region",source="KCQG""#
 
     func series(_ registry: PrometheusCollectorRegistry) -> [String] {
-        registry.emitToString().split(separator: "\n").map(String.init).filter { $0.contains("khuyencong_") }
+        registry.emitToString().split(separator: "\n").map(String.init).filter { $0.hasPrefix("khuyencong_") }
     }
 
     @Test func appearWithARaisedAlertAndDisappearWhenItResolves() throws {
         let registry = PrometheusCollectorRegistry()
         let model = ReadModel(alertSeries: AlertSeries(registry: registry))
         let key = "region:mien-trung-tay-nguyen/2022/KCQG"
-        #expect(series(registry).isEmpty)
+        #expect(series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 0"))
+        model.setReadiness(.ready)
+        #expect(registry.emitToString().contains("khuyencong_read_side_ready 1"))
 
         try model.apply(alertKey: key, value: Self.alert(state: "raised", severity: "critical"))
         var text = registry.emitToString()
@@ -59,7 +61,8 @@ import Testing
         #expect(!text.contains(#"source="KCQG""#), "\(text)")
         #expect(text.contains("khuyencong_scope_info{"))
         try model.apply(alertKey: total, value: Self.alert(state: "resolved", severity: "warning", source: "total"))
-        #expect(series(registry).isEmpty, "\(series(registry))")
+        #expect(series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 1"),
+                "\(series(registry))")
     }
 
     /// The value of the one sample of `name` (labels of the KCQG alert).
