@@ -17,16 +17,23 @@ run: deps
 	$(SWIFT) build -c release --product khuyencong
 	.build/release/khuyencong demo $(ARGS)
 
-# The tests check JSON against Schemas/ and deploy/ offline with these Python packages, and the
-# alert rules and Alertmanager configuration with promtool and amtool (Debian packages).
+# The tests check JSON against Schemas/ and deploy/ offline with these Python packages; the
+# dashboard's browser test drives Debian's chromium through chromium-driver and selenium; the HTTP
+# API's responses are checked against docs/openapi.yaml with openapi-spec-validator; the alert rules
+# and the Alertmanager configuration with promtool and amtool (Debian's prometheus packages).
 test-deps:
-	@python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate' 2>/dev/null || \
-	  python3 -m pip install --quiet jsonschema rfc3339-validator PyYAML kubernetes-validate
-	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
-	  echo "promtool/amtool are missing: installing prometheus and prometheus-alertmanager with apt"; \
+	@python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate, selenium, openapi_spec_validator' \
+	  2>/dev/null || python3 -m pip install --quiet jsonschema rfc3339-validator PyYAML kubernetes-validate \
+	  selenium openapi-spec-validator
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	  command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	  command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	  [ -z "$$missing" ] || { \
+	  echo "installing with apt:$$missing (browser test, alert rule checks)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    prometheus prometheus-alertmanager; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; }
 
 test: deps test-deps
 	$(SWIFT) build --build-tests

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The contract's domain: registry, messages, validation, aggregation, alerts. No Kafka.
@@ -35,6 +36,8 @@ let package = Package(
                 "Domain",
                 "Kafka",
                 "Pipeline",
+                "ReadSide",
+                "Dashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +76,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The read side: the latest summaries and alerts, read from the output topics by any process.
+        .target(
+            name: "ReadSide",
+            dependencies: [
+                "Domain",
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Ministry's pages and exports over the read model: HTML (Mustache templates), CSV.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Domain",
+                "ReadSide",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Resources/templates"), .copy("Resources/static"), .copy("Resources/openapi.yaml")]
+        ),
         .executableTarget(
             name: "khuyencong",
             dependencies: [
@@ -88,11 +112,25 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
+            name: "ReadSideTests",
+            dependencies: [
+                "ReadSide",
+                "Service",
+                "SchemaTestSupport",
+                "Dashboard",
+                "Domain",
+                "Kafka",
+                "Pipeline",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
             name: "ServiceTests",
             dependencies: [
                 "Service",
                 "Domain",
                 "Kafka",
+                "ReadSide",
                 "SchemaTestSupport",
             ]
         ),

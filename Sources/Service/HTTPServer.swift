@@ -1,10 +1,12 @@
+import Dashboard
 import Domain
 import Hummingbird
 import Logging
 import Prometheus
+import ReadSide
 
-/// What the HTTP endpoints ask the worker. Closures, so wiring a worker is a few lines and
-/// tests can answer with fixed data.
+/// What the worker itself answers (its own aggregation state): the demo's live table reads it.
+/// Closures, so wiring a worker is a few lines and tests can answer with fixed data.
 public struct WorkerQueries: Sendable {
     /// True once the worker has joined its group and restored its state.
     public var isReady: @Sendable () async -> Bool
@@ -25,7 +27,22 @@ public struct WorkerQueries: Sendable {
     }
 }
 
-/// /healthz, /readyz, /metrics, /v1/summaries, /v1/alerts.
+/// What the HTTP endpoints serve: the read model (every process has one), and for `run` the
+/// worker's own readiness on top of the read model's.
+public struct HTTPEndpoints: Sendable {
+    public var model: ReadModel
+    /// nil when the process is ready as far as it is concerned, else why not (the worker has not
+    /// joined its group yet); `serve` has none.
+    public var otherReadiness: @Sendable () async -> String?
+
+    public init(model: ReadModel, otherReadiness: @escaping @Sendable () async -> String? = { nil }) {
+        self.model = model
+        self.otherReadiness = otherReadiness
+    }
+}
+
+/// /healthz, /readyz, /metrics, /v1/summaries, /v1/alerts, /v1/events, the dashboard (/,
+/// /khu-vuc/{region}), its exports (/export/...) and assets, /openapi.yaml.
 public enum HTTPServer {
     public static let regionIDs = RegionID.allCases.map(\.rawValue) + ["ca-nuoc"]
 
@@ -34,24 +51,32 @@ public enum HTTPServer {
     public static func makeApplication(
         host: String,
         port: Int,
-        queries: WorkerQueries,
+        endpoints: HTTPEndpoints,
         metrics: PrometheusCollectorRegistry,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         Application(
-            router: makeRouter(queries: queries, metrics: metrics),
+            router: try makeRouter(endpoints: endpoints, metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "khuyencong"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
     }
 
-    static func makeRouter(queries: WorkerQueries, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func makeRouter(endpoints: HTTPEndpoints,
+                           metrics: PrometheusCollectorRegistry) throws -> Router<BasicRequestContext> {
+        let model = endpoints.model
+        let pages = try DashboardPages()
+        let router = ReadOnlyRouter()
         router.get("/healthz") { _, _ in text(.ok, "ok\n") }
         router.get("/readyz") { _, _ in
-            await queries.isReady() ? text(.ok, "ready\n") : text(.serviceUnavailable, "not ready: joining the group or restoring state\n")
+            let readiness = model.readiness
+            guard readiness.isReady else { return text(.serviceUnavailable, readiness.explanation + "\n") }
+            if let other = await endpoints.otherReadiness() {
+                return text(.serviceUnavailable, "not ready: \(other)\n")
+            }
+            return text(.ok, "ready\n")
         }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
@@ -66,7 +91,9 @@ public enum HTTPServer {
             }
             var year: Int?
             if let text = query["year"] {
-                guard let y = Int(text), (2000...2100).contains(y) else { return problem("year must be an integer from 2000 to 2100") }
+                guard let y = StrictInteger.parse(String(text), in: 2000...2100) else {
+                    return problem("year must be an integer from 2000 to 2100, written without sign or leading zeros")
+                }
                 year = y
             }
             var period: YearMonth?
@@ -74,22 +101,119 @@ public enum HTTPServer {
                 guard let p = YearMonth(String(text)) else { return problem("period must be YYYY-MM, e.g. 2022-07") }
                 period = p
             }
-            return state(try await queries.summaries(region, year, period))
+            if let unready = unready(model) { return unready }
+            return json(jsonArray(model.summaries(region: region, year: year, period: period).map(\.bytes)))
         }
         router.get("/v1/alerts") { request, _ in
+            let activeOnly: Bool
             switch request.uri.queryParameters["state"].map(String.init) ?? "active" {
-            case "active": state(try await queries.alerts(true))
-            case "all": state(try await queries.alerts(false))
-            default: problem("state must be active or all")
+            case "active": activeOnly = true
+            case "all": activeOnly = false
+            default: return problem("state must be active or all")
+            }
+            if let unready = unready(model) { return unready }
+            return json(jsonArray(model.alerts(activeOnly: activeOnly).map(\.bytes)))
+        }
+        router.get("/v1/events") { _, _ in LiveEvents.response(model: model) }
+        router.get("/openapi.yaml") { _, _ in
+            guard let document = OpenAPIDocument.yaml else {
+                return text(.notFound, "the OpenAPI document is missing\n")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: document)))
+        }
+
+        // The dashboard: pages, exports, assets.
+        let latestOfYear = { @Sendable (year: Int) in model.periods().last { $0.year == year } }
+        router.get("/") { request, _ in
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latestOfYear) {
+            case .failure(let error): html(pages.error(error.message, model: model), status: .badRequest)
+            case .success(let period): html(pages.report(model: model, period: period))
             }
         }
-        return router
+        router.get("/khu-vuc/:region") { request, context in
+            guard let scope = SummaryScope(id: context.parameters.get("region") ?? "") else {
+                return html(pages.error("Không có khu vực này. Chọn một trong: \(regionIDs.joined(separator: ", ")).",
+                                        model: model), status: .notFound)
+            }
+            let latest = { (year: Int) in model.summaries(region: scope.id, year: year).last?.period }
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latest) {
+            case .failure(let error): return html(pages.error(error.message, model: model), status: .badRequest)
+            case .success(let period): return html(pages.region(model: model, scope: scope, period: period))
+            }
+        }
+        router.get("/export/bao-cao.csv") { request, _ in
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latestOfYear) {
+            case .failure(let error): return problem(error.message)
+            case .success(let requested):
+                let period = requested ?? model.periods().last ?? YearMonth(year: 2025, month: 1)
+                return csv(CSVExport.report(ReportTable(model: model, period: period)), name: "bao-cao-\(period).csv")
+            }
+        }
+        router.get("/export/khu-vuc/:file") { request, context in
+            let file = context.parameters.get("file") ?? ""
+            guard file.hasSuffix(".csv"), let scope = SummaryScope(id: String(file.dropLast(4))) else {
+                let files = regionIDs.map { $0 + ".csv" }.joined(separator: ", ")
+                return problem("unknown region: the file must be one of \(files)", status: .notFound)
+            }
+            let latest = { (year: Int) in model.summaries(region: scope.id, year: year).last?.period }
+            switch PeriodQuery.parse(request.uri.queryParameters, latest: latest) {
+            case .failure(let error): return problem(error.message)
+            case .success(let requested):
+                let period = requested ?? model.summaries(region: scope.id).last?.period
+                    ?? YearMonth(year: 2025, month: 1)
+                return csv(CSVExport.provinces(RegionReport(model: model, scope: scope, period: period)),
+                           name: "\(scope.id)-\(period).csv")
+            }
+        }
+        router.get("/static/:name") { _, context in
+            guard let asset = DashboardPages.asset(context.parameters.get("name") ?? "") else {
+                return text(.notFound, "not found\n")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = asset.contentType
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+        }
+        return router.router
     }
 
-    private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+    /// 503 while the read model has not caught up: a partial list would read as "not reported".
+    private static func unready(_ model: ReadModel) -> Response? {
+        let readiness = model.readiness
+        return readiness.isReady ? nil : problem(readiness.explanation, status: .serviceUnavailable)
+    }
+
+    static func jsonArray(_ objects: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, object) in objects.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += object
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    private static func csv(_ bytes: [UInt8], name: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8; header=present"
+        headers[.contentDisposition] = #"attachment; filename="\#(name)""#
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
@@ -98,18 +222,13 @@ public enum HTTPServer {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// 400 with `{"error": "..."}`.
-    private static func problem(_ message: String, status: HTTPResponse.Status = .badRequest) -> Response {
-        json(Array(#"{"error":"\#(message)"}"#.utf8) + [0x0A], status: status)
-    }
-
-    /// The answer, or 503 when this worker holds no aggregation state: an empty list would
-    /// look like "nothing reported" to a caller that reached the wrong worker.
-    private static func state(_ answer: [UInt8]?) -> Response {
-        guard let answer else {
-            return problem("this worker holds no aggregation state: another worker of the group aggregates, or the state is "
-                           + "being restored. Ask the aggregating worker, or read the summaries and alerts topics", status: .serviceUnavailable)
-        }
-        return json(answer)
+    /// `{"error": "..."}` (400 unless told).
+    static func problem(_ message: String, status: HTTPResponse.Status = .badRequest) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.string(message)
+        writer.endObject()
+        return json(writer.bytes + [0x0A], status: status)
     }
 }

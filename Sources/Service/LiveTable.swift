@@ -48,6 +48,8 @@ public struct LiveTable {
     public var bootstrap: String
     public var inputTopic: String
     public var sampleNote: String?
+    /// The dashboard's address once the HTTP server listens.
+    public var dashboardURL: String?
 
     public init(bootstrap: String, inputTopic: String) {
         self.bootstrap = bootstrap
@@ -67,6 +69,7 @@ public struct LiveTable {
     public func render(width: Int = 118, colour: Bool = false) -> String {
         var out: [String] = []
         out.append("khuyencong — regional execution (amounts in million đồng; each row its latest period)")
+        if let dashboardURL { out.append("Dashboard (live, in a browser): \(dashboardURL)") }
         out.append(columns(["region", "period", "executed", "plan", "rate", "KCQG", "KCĐP", "reported", "status"]))
         out.append(String(repeating: "─", count: min(width, 112)))
         for row in Self.rows {

@@ -5,6 +5,7 @@ import Prometheus
 /// swift-prometheus 2.4.1's facade registers every family with an empty one (and refuses, by
 /// crashing, a second registration of a name with a different text), so the help lives here and
 /// `DescribedMetricsFactory` hands it to the registry with the family's first registration.
+/// The read side's alert series are registered directly, with their help, by `AlertSeries`.
 public enum MetricDescriptions {
     public static let help: [String: String] = [
         "khuyencong_updates_consumed_total": "Input messages read from the input topic(s).",
@@ -28,12 +29,6 @@ public enum MetricDescriptions {
         "khuyencong_input_dropped_total": "Input records the broker dropped before the worker read them.",
         "khuyencong_consumer_lag": "Messages behind the end of a partition this worker consumes.",
         "khuyencong_recovery_seconds": "Seconds from the worker's start to its first committed batch.",
-        "khuyencong_alert_active": "1 per active under-execution alert, by scope, source, severity and fiscal year.",
-        "khuyencong_alert_execution_rate_pct":
-            "Execution rate (% of the annual plan) of an active alert's scope and source.",
-        "khuyencong_alert_threshold_pct": "Threshold (% of the annual plan) of an active alert's current severity.",
-        "khuyencong_alert_period_month": "Month of the period an active alert was evaluated at (1-12).",
-        "khuyencong_scope_info": "1 per aggregation scope, with its Vietnamese name as a label.",
     ]
 
     /// swift-prometheus's name-and-help pair for `name` (the name whole, no unit suffix added).

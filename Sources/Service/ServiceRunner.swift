@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import Pipeline
 import Prometheus
+import ReadSide
 import ServiceLifecycle
 
 /// `khuyencong run`: the worker and the HTTP server under one ServiceGroup, on the configured
@@ -26,6 +27,10 @@ public struct ServiceRunner: Sendable {
         public let embedded: Bool
         public let worker: Worker
         public let settings: WorkerSettings
+        /// What the HTTP endpoints serve, read from the output topics.
+        public let readModel: ReadModel
+        /// The dashboard's address once the HTTP server listens (nil before).
+        public let dashboard: DashboardAddress
     }
 
     /// The worker's settings; registry and rules files are loaded here, so a bad file is a
@@ -101,18 +106,22 @@ public struct ServiceRunner: Sendable {
         logger.info("starting", metadata: ["configuration": "\(configuration)"])
 
         let worker = Worker(settings: settings, logger: logger)
-        let http = HTTPServer.makeApplication(
-            host: configuration.httpHost, port: configuration.httpPort, queries: Self.queries(worker),
-            metrics: metrics, logger: logger
-        ) { [logger] port in
-            logger.info("HTTP listening", metadata: ["address": "\(configuration.httpHost):\(port)"])
+        let readModel = ReadModel(alertSeries: AlertSeries(registry: metrics))
+        let follower = ReadSideFollower(settings: Self.readSideSettings(settings), model: readModel, logger: logger)
+        let endpoints = HTTPEndpoints(model: readModel) {
+            worker.isReady ? nil : "the worker is joining its group or restoring its state"
         }
-        let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings)
+        let dashboard = DashboardAddress()
+        let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger,
+                                       address: dashboard)
+        let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings,
+                              readModel: readModel, dashboard: dashboard)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // A fatal worker error stops the HTTP server gracefully too: cancelling it races
             // its own shutdown ("Already closed" logged after the worker's fatal message).
             .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: follower, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
                   successTerminationBehavior: .gracefullyShutdownGroup),
         ]
@@ -125,7 +134,29 @@ public struct ServiceRunner: Sendable {
         withExtendedLifetime(broker) {}
     }
 
-    /// The HTTP endpoints' view of a worker.
+    /// The read side's settings for a worker's cluster, topics and client properties.
+    public static func readSideSettings(_ settings: WorkerSettings) -> ReadSideSettings {
+        ReadSideSettings(brokers: settings.brokers, summariesTopic: settings.summariesTopic,
+                         alertsTopic: settings.alertsTopic, kafkaProperties: settings.kafkaProperties)
+    }
+
+    /// The HTTP server over the read side; logs its address once listening.
+    static func httpServer(
+        _ configuration: RunConfiguration, endpoints: HTTPEndpoints, metrics: PrometheusCollectorRegistry,
+        logger: Logger, address: DashboardAddress, onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        try HTTPServer.makeApplication(
+            host: configuration.httpHost, port: configuration.httpPort, endpoints: endpoints, metrics: metrics,
+            logger: logger
+        ) { [logger] port in
+            let url = address.set(host: configuration.httpHost, port: port)
+            logger.info("HTTP listening",
+                        metadata: ["address": "\(configuration.httpHost):\(port)", "dashboard": "\(url)"])
+            onListening(url)
+        }
+    }
+
+    /// The worker's own view (its aggregation state), as the demo's live table reads it.
     public static func queries(_ worker: Worker) -> WorkerQueries {
         WorkerQueries(
             isReady: { worker.isReady },
@@ -136,15 +167,7 @@ public struct ServiceRunner: Sendable {
         )
     }
 
-    static func jsonArray(_ objects: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        for (i, object) in objects.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += object
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
-    }
+    static func jsonArray(_ objects: [[UInt8]]) -> [UInt8] { HTTPServer.jsonArray(objects) }
 }
 
 /// Runs a service and, when it fails, says which one (e.g. a busy HTTP port).

@@ -9,8 +9,9 @@ struct Khuyencong: AsyncParsableCommand {
         abstract: "Aggregates khuyến công budget-execution updates from Kafka into regional and national totals and alerts.",
         version: BuildInfo.versionLine,
         subcommands: [
-            RunCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self, BrokerCommand.self,
-            BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self, ManifestsCommand.self,
+            RunCommand.self, ServeCommand.self, DemoCommand.self, ProduceCommand.self, ValidateCommand.self,
+            BrokerCommand.self, BenchCommand.self, SampleStreamCommand.self, ConfigReferenceCommand.self,
+            ManifestsCommand.self,
         ]
     )
 

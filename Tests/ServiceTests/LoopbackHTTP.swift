@@ -10,6 +10,13 @@ enum LoopbackHTTP {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     static func get(port: Int, path: String) throws -> (status: Int, body: String) {
+        let answer = try request(port: port, path: path)
+        return (answer.status, answer.body)
+    }
+
+    /// Any method; `head` is the response's status line and headers, lowercased.
+    static func request(port: Int, path: String,
+                        method: String = "GET") throws -> (status: Int, head: String, body: String) {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -30,7 +37,7 @@ enum LoopbackHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "connect: errno \(errno)") }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
@@ -54,7 +61,7 @@ enum LoopbackHTTP {
         let head = text[..<headerEnd.lowerBound].lowercased()
         var body = String(text[headerEnd.upperBound...])
         if head.contains("transfer-encoding: chunked") { body = dechunk(body) }
-        return (status, body)
+        return (status, head, body)
     }
 
     /// Joins the chunks of a chunked body.

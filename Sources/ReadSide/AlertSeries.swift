@@ -1,0 +1,106 @@
+import Prometheus
+import Synchronization
+
+/// The active under-execution alerts as Prometheus series, one set per active alert, removed
+/// when it resolves (never left at a stale value), so Prometheus rules and Alertmanager see
+/// exactly the active alerts. Labels are bounded (scope level and code, source, severity,
+/// fiscal year); the Vietnamese message stays out of labels.
+public final class AlertSeries: Sendable {
+    public static let active = "khuyencong_alert_active"
+    public static let rate = "khuyencong_alert_execution_rate_pct"
+    public static let threshold = "khuyencong_alert_threshold_pct"
+    public static let periodMonth = "khuyencong_alert_period_month"
+    public static let scopeInfo = "khuyencong_scope_info"
+    public static let readSideReady = "khuyencong_read_side_ready"
+
+    private struct Held: @unchecked Sendable {
+        var active: Gauge
+        var rate: Gauge
+        var threshold: Gauge
+        var month: Gauge
+        var scope: ScopeKey
+    }
+
+    private struct ScopeKey: Hashable {
+        var level: String
+        var code: String
+        var name: String
+    }
+
+    private struct State: @unchecked Sendable {
+        var held: [String: Held] = [:]
+        var scopes: [ScopeKey: (gauge: Gauge, count: Int)] = [:]
+    }
+
+    private let registry: PrometheusCollectorRegistry
+    private let state = Mutex(State())
+
+    private let ready: Gauge
+
+    public init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        // Beside the alerts: while it is 0 the alert series are incomplete or stale.
+        ready = registry.makeGauge(
+            name: Self.readSideReady,
+            help: "1 while the read side has caught up with the output topics (the alert series are current), else 0")
+        ready.set(to: 0)
+    }
+
+    /// Follows the read model's readiness.
+    func setReady(_ isReady: Bool) { ready.set(to: isReady ? 1 : 0) }
+
+    /// Follows one alert key from `previous` (nil: first message) to `current`.
+    func update(previous: AlertMessage?, current: AlertMessage) {
+        state.withLock { s in
+            if let held = s.held.removeValue(forKey: current.alert_id) { remove(held, &s) }
+            if current.isActive { s.held[current.alert_id] = add(current, &s) }
+        }
+    }
+
+    private func add(_ alert: AlertMessage, _ s: inout State) -> Held {
+        let scope = [("level", alert.scope.level), ("code", alert.scope.code), ("source", alert.source),
+                     ("fiscal_year", String(alert.fiscal_year))]
+        let active = registry.makeGauge(
+            name: Self.active, labels: scope + [("severity", alert.severity)],
+            help: "1 for each active under-execution alert (khuyencong.alerts.v1), by scope, source, severity and year")
+        active.set(to: 1.0)
+        let rate = registry.makeGauge(
+            name: Self.rate, labels: scope,
+            help: "Execution rate (% of the annual plan) of each active alert's scope and source")
+        rate.set(to: Self.double(alert.execution_rate_pct))
+        let threshold = registry.makeGauge(
+            name: Self.threshold, labels: scope,
+            help: "Threshold (% of the annual plan) of each active alert's current severity")
+        threshold.set(to: Self.double(alert.threshold_pct))
+        let month = registry.makeGauge(name: Self.periodMonth, labels: scope,
+                                       help: "Month (1-12) of the period each active alert was evaluated on")
+        month.set(to: Double(Int(alert.period_end.suffix(2)) ?? 0))
+        let key = ScopeKey(level: alert.scope.level, code: alert.scope.code, name: alert.scope.name ?? alert.scope.code)
+        if let held = s.scopes[key] {
+            s.scopes[key] = (held.gauge, held.count + 1)
+        } else {
+            let info = registry.makeGauge(
+                name: Self.scopeInfo, labels: [("level", key.level), ("code", key.code), ("name", key.name)],
+                help: "The registry name of each scope with an active alert (join on level and code)")
+            info.set(to: 1.0)
+            s.scopes[key] = (info, 1)
+        }
+        return Held(active: active, rate: rate, threshold: threshold, month: month, scope: key)
+    }
+
+    private func remove(_ held: Held, _ s: inout State) {
+        for gauge in [held.active, held.rate, held.threshold, held.month] { registry.unregisterGauge(gauge) }
+        guard let scope = s.scopes[held.scope] else { return }
+        if scope.count > 1 {
+            s.scopes[held.scope] = (scope.gauge, scope.count - 1)
+        } else {
+            registry.unregisterGauge(scope.gauge)
+            s.scopes[held.scope] = nil
+        }
+    }
+
+    private static func double(_ value: Hundredths?) -> Double {
+        guard let value else { return .nan }
+        return Double(value.value) / 100
+    }
+}

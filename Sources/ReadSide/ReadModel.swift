@@ -1,0 +1,180 @@
+import Domain
+import Foundation
+import Synchronization
+
+/// The current state for reading, built from the output topics: the latest summary of each
+/// summary key and the latest alert of each alert key. Bounded by the number of keys: a newer
+/// message of a key replaces the older one.
+public final class ReadModel: Sendable {
+    /// A summary as published (its bytes, served as they are) and the members the pages use.
+    public struct Summary: Sendable {
+        public let key: String
+        public let bytes: [UInt8]
+        public let message: SummaryMessage
+        public let scope: SummaryScope
+        public let period: YearMonth
+    }
+
+    /// An alert as published, and its members.
+    public struct Alert: Sendable {
+        public let key: String
+        public let bytes: [UInt8]
+        public let message: AlertMessage
+    }
+
+    private struct State {
+        var summaries: [String: Summary] = [:]
+        var alerts: [String: Alert] = [:]
+        var version: UInt64 = 0
+        var readiness = Readiness.starting
+        var watchers: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
+        var nextWatcher: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let alertSeries: AlertSeries?
+
+    /// `alertSeries`: where the active alerts are exposed as Prometheus series (nil: nowhere).
+    public init(alertSeries: AlertSeries? = nil) {
+        self.alertSeries = alertSeries
+    }
+
+    // MARK: applying messages
+
+    /// Why a message was not applied: it names what is wrong, for the log.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Applies a summary record. A record with a lower revision than the one held is older
+    /// (e.g. a repeat after a crash) and is ignored.
+    public func apply(summaryKey key: String, value: [UInt8]) throws(Unreadable) {
+        let message: SummaryMessage
+        do { message = try JSONDecoder().decode(SummaryMessage.self, from: Data(value)) } catch {
+            throw Unreadable(description: "summary \(key): not a contract summary (\(error))")
+        }
+        guard let scope = SummaryScope(id: message.region), let period = YearMonth(message.period_end) else {
+            throw Unreadable(
+                description: "summary \(key): unknown region \(message.region) or period \(message.period_end)")
+        }
+        let summary = Summary(key: key, bytes: value, message: message, scope: scope, period: period)
+        change { s in
+            if let held = s.summaries[key]?.message.revision, let revision = message.revision, revision < held {
+                return false
+            }
+            s.summaries[key] = summary
+            return true
+        }
+    }
+
+    /// Applies an alert record (raised, updated or resolved): the latest one of its key counts.
+    public func apply(alertKey key: String, value: [UInt8]) throws(Unreadable) {
+        let message: AlertMessage
+        do { message = try JSONDecoder().decode(AlertMessage.self, from: Data(value)) } catch {
+            throw Unreadable(description: "alert \(key): not a contract alert (\(error))")
+        }
+        let alert = Alert(key: key, bytes: value, message: message)
+        let previous = state.withLock { $0.alerts[key] }
+        change { s in
+            s.alerts[key] = alert
+            return true
+        }
+        alertSeries?.update(previous: previous?.message, current: message)
+    }
+
+    private func change(_ body: (inout State) -> Bool) {
+        let notify = state.withLock { s -> (UInt64, [AsyncStream<UInt64>.Continuation])? in
+            guard body(&s) else { return nil }
+            s.version &+= 1
+            return (s.version, Array(s.watchers.values))
+        }
+        if let (version, watchers) = notify {
+            for w in watchers { w.yield(version) }
+        }
+    }
+
+    // MARK: readiness
+
+    /// Whether the model has caught up with the topics' end offsets taken when it started
+    /// reading, and why not.
+    public enum Readiness: Sendable, Equatable {
+        case starting
+        case catchingUp(remaining: Int)
+        case ready
+        case failed(String)
+
+        public var isReady: Bool { self == .ready }
+
+        /// For `/readyz` and the log.
+        public var explanation: String {
+            switch self {
+            case .starting: "not ready: the read side is starting"
+            case .catchingUp(let n): "not ready: the read side is reading the output topics (\(n) partitions to go)"
+            case .ready: "ready"
+            case .failed(let reason): "not ready: the read side cannot read the output topics: \(reason)"
+            }
+        }
+    }
+
+    public var readiness: Readiness { state.withLock { $0.readiness } }
+
+    /// A change of readiness counts as a change: pages that showed "loading" refresh.
+    public func setReadiness(_ readiness: Readiness) {
+        change { s in
+            guard s.readiness != readiness else { return false }
+            s.readiness = readiness
+            return true
+        }
+        alertSeries?.setReady(readiness.isReady)
+    }
+
+    // MARK: queries
+
+    /// Increases with every applied change.
+    public var version: UInt64 { state.withLock { $0.version } }
+
+    /// The summaries matching the filters, in the order of `/v1/summaries`: region (bac,
+    /// miền Trung – Tây Nguyên, nam, cả nước), fiscal year, period.
+    public func summaries(region: String? = nil, year: Int? = nil, period: YearMonth? = nil) -> [Summary] {
+        let all = state.withLock { Array($0.summaries.values) }
+        return all.filter { s in
+            (region == nil || s.scope.id == region) && (year == nil || s.message.fiscal_year == year)
+                && (period == nil || s.period == period)
+        }.sorted { ($0.scope, $0.message.fiscal_year, $0.period) < ($1.scope, $1.message.fiscal_year, $1.period) }
+    }
+
+    /// One summary: (scope, year, period).
+    public func summary(_ scope: SummaryScope, fiscalYear: Int, period: YearMonth) -> Summary? {
+        state.withLock { $0.summaries["\(scope.id)/\(fiscalYear)/\(period)"] }
+    }
+
+    /// The alerts by key: the active ones, or (`activeOnly` false) the latest message of each.
+    public func alerts(activeOnly: Bool) -> [Alert] {
+        state.withLock { Array($0.alerts.values) }
+            .filter { !activeOnly || $0.message.isActive }
+            .sorted { $0.key < $1.key }
+    }
+
+    /// Every fiscal year and period that has a summary, latest last.
+    public func periods() -> [YearMonth] {
+        Set(state.withLock { $0.summaries.values.map(\.period) }).sorted()
+    }
+
+    // MARK: changes
+
+    /// The model's version after each change, until the stream is dropped (Server-Sent Events).
+    /// Only the newest version waits: a slow reader skips versions rather than queueing them.
+    public func changes() -> AsyncStream<UInt64> {
+        let (stream, continuation) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { s in
+            let id = s.nextWatcher
+            s.nextWatcher += 1
+            s.watchers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+}
