@@ -24,10 +24,16 @@ public enum HostileInputs {
         ],
         consulting: Consulting(projects: 1, revenueVND: 0))
 
+    static let withoutAdvance = {
+        var u = normalUpdate
+        u.advancedVND = nil
+        return u
+    }()
+
     /// The normal update with one more member `"x":` + `value`, where `value(room)` fills the
     /// `room` bytes left up to the size limit.
-    static func withMember(_ name: String, _ value: (Int) -> [UInt8]) -> [UInt8] {
-        var bytes = normal.payload
+    static func withMember(_ name: String, base: [UInt8] = normal.payload, _ value: (Int) -> [UInt8]) -> [UInt8] {
+        var bytes = base
         bytes.removeLast() // "}"
         bytes += Array(",\"\(name)\":".utf8)
         bytes += value(limit - bytes.count - 1)
@@ -89,7 +95,7 @@ public enum HostileInputs {
         Case(name: "many empty containers (accepted)",
              payload: withMember("x") { Array("[".utf8) + repeated("{},", ($0 - 4) / 3) + Array("[]]".utf8) }),
         Case(name: "huge integer",
-             payload: withMember("plan_vnd") { repeated("9", $0) }),
+             payload: withMember("advanced_vnd", base: withoutAdvance.canonicalJSON()) { repeated("9", $0) }),
         Case(name: "many activities (accepted)", payload: manyActivities()),
     ]
 
