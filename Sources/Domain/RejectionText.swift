@@ -153,4 +153,21 @@ enum RejectionText {
         let total = sum.map { "\($0) đồng" } ?? "vượt giới hạn số học"
         return "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo (\(executed) đồng)."
     }
+
+    // The aggregation's rejections: it holds the earlier revision, and re-checks (defensively)
+    // what the decoder has already checked.
+
+    static func conflictingRevision(_ f: ReportFacts, reportID: String?) -> String {
+        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận cho tỉnh \(f.province), "
+            + "nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) nhưng nội dung khác; "
+            + "hãy gửi lại với revision lớn hơn \(f.revision)."
+    }
+
+    static func periodOutsideFiscalYear(_ f: ReportFacts) -> String {
+        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."
+    }
+
+    static func provinceNotInRegistry(_ f: ReportFacts) -> String {
+        "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(f.periodEnd)."
+    }
 }
