@@ -37,10 +37,12 @@ public enum HTTPServer {
         queries: WorkerQueries,
         metrics: PrometheusCollectorRegistry,
         logger: Logger,
+        limits: HTTPLimits = HTTPLimits(),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(queries: queries, metrics: metrics),
+            server: limits.serverBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "khuyencong"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
