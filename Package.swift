@@ -92,6 +92,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // libFuzzer over the decoder and validator (`make fuzz`, docs/FUZZING.md); a plain build
+        // replays the inputs given as arguments.
+        .executableTarget(name: "FuzzDecoder", dependencies: ["Domain"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "ServiceTests",
