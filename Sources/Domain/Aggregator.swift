@@ -140,7 +140,8 @@ public final class Aggregator {
     }
 
     private static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
-        Rejection(reason: .conflictingRevision, field: "/revision", detail: RejectionText.conflictingRevision(f, reportID: reportID))
+        Rejection(reason: .conflictingRevision, field: "/revision",
+                  detail: RejectionText.conflictingRevision(f, reportID: reportID))
     }
 
     static func code(_ text: String) -> Int? {

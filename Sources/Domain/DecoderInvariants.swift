@@ -25,7 +25,9 @@ public enum DecoderInvariants {
         switch (whole, facts) {
         case (.success(let update), .success(let f)):
             if f != ReportFacts(update) { problems.append("decodeFacts differs from decode: \(f) vs \(update)") }
-            if payload.count > ExecutionUpdateDecoder.maxPayloadBytes { problems.append("accepted \(payload.count) bytes") }
+            if payload.count > ExecutionUpdateDecoder.maxPayloadBytes {
+                problems.append("accepted \(payload.count) bytes")
+            }
             // The canonical form of an accepted update is accepted again, as the same update.
             let again = decoder.decode(payload: update.canonicalJSON(), key: Array(update.province.utf8))
             if case .success(let u) = again, u == update {} else {
@@ -43,15 +45,23 @@ public enum DecoderInvariants {
     /// A rejection quotes little of the input and its record is valid JSON.
     static func rejectionViolations(_ r: Rejection, key: [UInt8]?, payload: [UInt8]) -> [String] {
         var problems: [String] = []
-        if r.detail.utf8.count > maxDetailBytes { problems.append("detail has \(r.detail.utf8.count) bytes: \(r.detail.prefix(200))") }
+        if r.detail.utf8.count > maxDetailBytes {
+            problems.append("detail has \(r.detail.utf8.count) bytes: \(r.detail.prefix(200))")
+        }
         if let field = r.field {
-            if field.utf8.count > maxFieldBytes { problems.append("field has \(field.utf8.count) bytes: \(field.prefix(200))") }
+            if field.utf8.count > maxFieldBytes {
+                problems.append("field has \(field.utf8.count) bytes: \(field.prefix(200))")
+            }
             if !isPointer(Array(field.utf8)) { problems.append("field is no JSON Pointer: \(field)") }
         }
-        if r.reason == .tooLarge, payload.count <= ExecutionUpdateDecoder.maxPayloadBytes { problems.append("too_large at \(payload.count) bytes") }
+        if r.reason == .tooLarge, payload.count <= ExecutionUpdateDecoder.maxPayloadBytes {
+            problems.append("too_large at \(payload.count) bytes")
+        }
         let record = RejectedRecord(rejection: r, topic: "fuzz", partition: 0, offset: 0, key: key, payload: payload,
                                     rejectedAt: "2026-01-01T00:00:00Z").json()
-        let parsed = record.withUnsafeBytes { p -> Bool in if case .success = JSONTape.parse(p) { true } else { false } }
+        let parsed = record.withUnsafeBytes { p -> Bool in
+            if case .success = JSONTape.parse(p) { true } else { false }
+        }
         if !parsed { problems.append("the rejected record is not valid JSON") }
         return problems
     }

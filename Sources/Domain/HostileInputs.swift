@@ -64,7 +64,9 @@ public enum HostileInputs {
         Case(name: "many members (accepted)",
              payload: withMember("x") { room in members(room) { "m\($0)" } }),
         Case(name: "many members, last one duplicate",
-             payload: withMember("x") { room in members(room - 10) { "m\($0)" } .dropLast() + Array(#","m0":0}"#.utf8) }),
+             payload: withMember("x") { room in
+                 members(room - 10) { "m\($0)" }.dropLast() + Array(#","m0":0}"#.utf8)
+             }),
         Case(name: "many top-level members (accepted)",
              payload: Array(normal.payload.dropLast()) + [UInt8(ascii: ",")]
                  + members(limit - normal.payload.count) { "m\($0)" }.dropFirst()),
@@ -118,9 +120,10 @@ public enum HostileInputs {
     /// compared in full.
     static func collidingNameObjects(room: Int) -> [UInt8] {
         func name(_ k: Int) -> String {
-            let middle = String(k, radix: 2).map { $0 == "0" ? #"\u0030"# : #"\u0031"# }.joined()
-            return #"\u0041\u0041\u0041\u0041\u0041\u0041\u0041\u0041"# + String(repeating: #"\u0030"#, count: 5 - String(k, radix: 2).count)
-                + middle + #"\u0042\u0042\u0042\u0042\u0042\u0042\u0042\u0042"#
+            let bits = String(k, radix: 2)
+            let middle = String(repeating: "0", count: 5 - bits.count) + bits // 5 bits: 32 names
+            return String(repeating: #"\u0041"#, count: 8) + middle.map { $0 == "0" ? #"\u0030"# : #"\u0031"# }.joined()
+                + String(repeating: #"\u0042"#, count: 8)
         }
         let object = "{" + (0..<32).map { "\"\(name($0))\":0" }.joined(separator: ",") + "}"
         let n = (room - 2) / (object.utf8.count + 1)

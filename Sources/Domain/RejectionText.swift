@@ -49,7 +49,8 @@ enum RejectionText {
         let what: String
         switch error.problem {
         case .duplicateMember(let pointer, let pointerCut, let name):
-            return Rejection(reason: .malformedJSON, field: pointer, detail: duplicateMember(name, pointerCut: pointerCut))
+            return Rejection(reason: .malformedJSON, field: pointer,
+                             detail: duplicateMember(name, pointerCut: pointerCut))
         case .empty: what = "bản tin rỗng"
         case .byteOrderMark: what = "có dấu BOM (EF BB BF) ở đầu, JSON không cho phép"
         case .unexpectedEnd: what = "bản tin kết thúc giữa chừng"
@@ -70,11 +71,13 @@ enum RejectionText {
         var quoted: String
         if name.count > quoteLimit {
             let kept = characterBoundary(name, atMost: quoteLimit)
-            quoted = "\"" + String(decoding: name[..<kept], as: UTF8.self) + "…\"" + cutNote(kept: kept, of: name.count)
+            quoted = "\"" + String(decoding: name[..<kept], as: UTF8.self) + "…\""
+                + cutNote(kept: kept, of: name.count)
         } else {
             quoted = "\"" + String(decoding: name, as: UTF8.self) + "\""
         }
-        return "Tên thành viên \(quoted) xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần."
+        return "Tên thành viên \(quoted) xuất hiện nhiều lần trong cùng một đối tượng JSON; "
+            + "mỗi tên chỉ được có một lần."
             + (pointerCut ? " Đường dẫn trong field đã được cắt còn \(quoteLimit) byte đầu." : "")
     }
 
@@ -158,8 +161,9 @@ enum RejectionText {
     // what the decoder has already checked.
 
     static func conflictingRevision(_ f: ReportFacts, reportID: String?) -> String {
-        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận cho tỉnh \(f.province), "
-            + "nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) nhưng nội dung khác; "
+        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận "
+            + "cho tỉnh \(f.province), nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) "
+            + "nhưng nội dung khác; "
             + "hãy gửi lại với revision lớn hơn \(f.revision)."
     }
 
@@ -168,6 +172,7 @@ enum RejectionText {
     }
 
     static func provinceNotInRegistry(_ f: ReportFacts) -> String {
-        "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(f.periodEnd)."
+        "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ "
+            + "\(f.periodEnd)."
     }
 }

@@ -291,7 +291,9 @@ extension JSONTape {
                         let h = nodes[k].count
                         let bit: UInt64 = 1 << UInt64(UInt32(bitPattern: h) & 63)
                         if seen & bit != 0 {
-                            for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return .duplicate(k) }
+                            for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) {
+                                return .duplicate(k)
+                            }
                         }
                         seen |= bit
                         buf[n] = (h, k)
@@ -315,7 +317,9 @@ extension JSONTape {
             }
             var unescaped: [UInt8] = []
             var escapedBytes = 0
-            tape.forEachChild(object) { k, _ in if nodes[k].flag { escapedBytes += Int(nodes[k].end - nodes[k].start) } }
+            tape.forEachChild(object) { k, _ in
+                if nodes[k].flag { escapedBytes += Int(nodes[k].end - nodes[k].start) }
+            }
             unescaped.reserveCapacity(escapedBytes) // unescaping never lengthens: the views stay valid
             var spans: [(key: Int, start: Int, end: Int)] = []
             spans.reserveCapacity(Int(nodes[object].count))
@@ -331,7 +335,8 @@ extension JSONTape {
             return unescaped.withUnsafeBytes { arena -> Int? in
                 var seen = Set<Name>(minimumCapacity: spans.count)
                 for span in spans {
-                    let bytes = span.start < 0 ? tape.raw(span.key) : UnsafeRawBufferPointer(rebasing: arena[span.start..<span.end])
+                    let bytes = span.start < 0
+                        ? tape.raw(span.key) : UnsafeRawBufferPointer(rebasing: arena[span.start..<span.end])
                     if !seen.insert(Name(bytes: bytes)).inserted { return span.key }
                 }
                 return nil
@@ -361,8 +366,9 @@ extension JSONTape {
             }
             let name = tape.stringBytes(key)
             pointer.append(token: name)
-            return SyntaxError(problem: .duplicateMember(pointer: pointer.string, pointerCut: pointer.isCut, name: name),
-                               offset: Int(nodes[key].start) - 1)
+            let problem = SyntaxError.Problem.duplicateMember(pointer: pointer.string, pointerCut: pointer.isCut,
+                                                              name: name)
+            return SyntaxError(problem: problem, offset: Int(nodes[key].start) - 1)
         }
     }
 }

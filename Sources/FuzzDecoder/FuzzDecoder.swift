@@ -9,7 +9,11 @@ import Foundation
 /// a corpus) without the sanitizers.
 enum FuzzTarget {
     static let decoder: ExecutionUpdateDecoder = {
-        do { return ExecutionUpdateDecoder(registries: try Registries.load()) } catch { fatalError("registries: \(error)") }
+        do {
+            return ExecutionUpdateDecoder(registries: try Registries.load())
+        } catch {
+            fatalError("registries: \(error)")
+        }
     }()
 
     static func check(_ input: [UInt8]) -> [String] {

@@ -43,10 +43,10 @@ public struct HTTPLimits: Sendable {
             let configuration = HTTP1Channel.Configuration(
                 additionalChannelHandlers: [RequestBodyLimit(maxBytes: maxBody)],
                 idleTimeout: TimeAmount(limits.idleTimeout),
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeadBytes, maxHeaderListSize: limits.maxHeadBytes,
-                                                maxHeaderFieldCount: 100))
-            return LimitedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration), limits: limits,
-                                       connections: ConnectionTable(limit: limits.maxConnections))
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeadBytes,
+                                                maxHeaderListSize: limits.maxHeadBytes, maxHeaderFieldCount: 100))
+            return LimitedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration),
+                                       limits: limits, connections: ConnectionTable(limit: limits.maxConnections))
         }
     }
 }
@@ -189,9 +189,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 if headBytes > limits.maxHeadBytes {
                     return reject(context, "431 Request Header Fields Too Large")
                 }
+                let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
                 switch (b, matched) {
-                case (UInt8(ascii: "\r"), 0), (UInt8(ascii: "\r"), 2), (UInt8(ascii: "\n"), 1), (UInt8(ascii: "\n"), 3): matched += 1
-                case (UInt8(ascii: "\r"), _): matched = 1
+                case (cr, 0), (cr, 2), (lf, 1), (lf, 3): matched += 1
+                case (cr, _): matched = 1
                 default: matched = 0
                 }
                 if matched == 4 {
@@ -263,7 +264,8 @@ final class RequestBodyLimit: ChannelDuplexHandler, RemovableChannelHandler {
             bodyBytes = 0
             if let declared = head.headerFields[.contentLength], let length = Int(declared), length > maxBytes {
                 refused = true
-                let response = HTTPResponse(status: .contentTooLarge, headerFields: [.connection: "close", .contentLength: "0"])
+                let response = HTTPResponse(status: .contentTooLarge,
+                                            headerFields: [.connection: "close", .contentLength: "0"])
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)

@@ -64,7 +64,8 @@ struct BenchDomain: ParsableCommand {
     /// printed, and the ratio uses the least round of each.
     private func benchHostile(_ registries: Registries) {
         let decoder = ExecutionUpdateDecoder(registries: registries)
-        print("decode cost per byte (CPU ns/B, \(hostileRounds) rounds each; ratio = least round / normal's least round):")
+        print("decode cost per byte (CPU ns/B, \(hostileRounds) rounds each; "
+            + "ratio = least round / normal's least round):")
         var normalRounds: [Double] = []
         for c in HostileInputs.cases {
             normalRounds += DecodeCost.nanosecondsPerByte(HostileInputs.normal, decoder: decoder, rounds: hostileRounds)

@@ -20,7 +20,7 @@ import Testing
             // One decode first: a quadratic case would take seconds per round.
             let once = DecodeCost.time(c, decoder, 1) * 1e9 / Double(c.payload.count)
             if once > normal.min()! * Self.allowedRatio * 50 {
-                Issue.record("\(c.name): one decode costs \(Int(once)) ns/B against \(normal.min()!) ns/B for a normal update")
+                Issue.record("\(c.name): one decode costs \(Int(once)) ns/B, a normal update \(normal.min()!) ns/B")
                 continue
             }
             let hostile = DecodeCost.nanosecondsPerByte(c, decoder: decoder, roundSeconds: 0.01)
@@ -39,7 +39,7 @@ import Testing
         for c in HostileInputs.cases {
             guard case .failure(let r) = Fixtures.decoder.decode(payload: c.payload, key: c.key) else { continue }
             rejected += 1
-            #expect(r.detail.utf8.count <= DecoderInvariants.maxDetailBytes, "\(c.name): \(r.detail.utf8.count) B detail")
+            #expect(r.detail.utf8.count <= DecoderInvariants.maxDetailBytes, "\(c.name): \(r.detail.utf8.count) B")
             #expect((r.field?.utf8.count ?? 0) <= DecoderInvariants.maxFieldBytes, "\(c.name): field \(r.field ?? "")")
             let record = RejectedRecord(rejection: r, topic: "khuyencong.execution-updates.v1", partition: 0, offset: 0,
                                         key: c.key, payload: c.payload, rejectedAt: "2026-11-21T09:30:00Z").json()
@@ -56,8 +56,8 @@ import Testing
         #expect(r.reason == .malformedJSON)
         // 60 bytes of "/0" tokens, then the cut mark.
         #expect(r.field == String(repeating: "/0", count: 30) + "…")
-        #expect(r.detail == "Tên thành viên \"a\" xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần."
-            + " Đường dẫn trong field đã được cắt còn 60 byte đầu.")
+        #expect(r.detail == "Tên thành viên \"a\" xuất hiện nhiều lần trong cùng một đối tượng JSON; "
+            + "mỗi tên chỉ được có một lần. Đường dẫn trong field đã được cắt còn 60 byte đầu.")
     }
 
     @Test func shallowDuplicatePointerIsWhole() {
@@ -70,7 +70,8 @@ import Testing
         let name = String(repeating: "n", count: 30_000)
         let r = try #require(Fixtures.rejection(base.with("x", "{\"\(name)\":1,\"\(name)\":2}").json))
         #expect(r.field == "/x/" + String(repeating: "n", count: 57) + "…")
-        #expect(r.detail == "Tên thành viên \"\(String(repeating: "n", count: 60))…\" (đã cắt: chỉ hiện 60 trên 30000 byte) "
+        #expect(r.detail == "Tên thành viên \"\(String(repeating: "n", count: 60))…\" "
+            + "(đã cắt: chỉ hiện 60 trên 30000 byte) "
             + "xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần."
             + " Đường dẫn trong field đã được cắt còn 60 byte đầu.")
     }
@@ -80,13 +81,14 @@ import Testing
         let name = String(repeating: "ệ", count: 30)
         let r = try #require(Fixtures.rejection(base.with("x", "{\"\(name)\":1,\"\(name)\":2}").json))
         #expect(r.field == "/x/" + String(repeating: "ệ", count: 19) + "…")
-        #expect(r.detail.hasPrefix("Tên thành viên \"\(String(repeating: "ệ", count: 20))…\" (đã cắt: chỉ hiện 60 trên 90 byte)"))
+        let quoted = "\"\(String(repeating: "ệ", count: 20))…\""
+        #expect(r.detail.hasPrefix("Tên thành viên \(quoted) (đã cắt: chỉ hiện 60 trên 90 byte)"))
         let shifted = "a" + name // 1 + 90 bytes: 19 whole characters fit in 60
         #expect(RejectionText.shown(Array("\"\(shifted)\"".utf8)).hasPrefix("\"a\(String(repeating: "ệ", count: 19))…"))
     }
 
-    @Test(arguments: [(Array("abc".utf8), 2, 2), (Array("ệệ".utf8), 4, 3), (Array("ệệ".utf8), 6, 6), (Array("😀".utf8), 3, 0),
-                      (Array("a😀".utf8), 5, 5), (Array("aé".utf8), 2, 1), ([], 5, 0)])
+    @Test(arguments: [(Array("abc".utf8), 2, 2), (Array("ệệ".utf8), 4, 3), (Array("ệệ".utf8), 6, 6),
+                      (Array("😀".utf8), 3, 0), (Array("a😀".utf8), 5, 5), (Array("aé".utf8), 2, 1), ([], 5, 0)])
     func characterBoundary(_ bytes: [UInt8], _ limit: Int, _ expected: Int) {
         #expect(RejectionText.characterBoundary(bytes, atMost: limit) == expected)
     }

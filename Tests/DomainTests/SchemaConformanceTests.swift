@@ -133,13 +133,14 @@ import Testing
         let example = try #require(try Self.loadIndex().invalid.first { $0.held != nil })
         let aggregator = Aggregator(configuration: try AggregatorConfiguration.bundled())
         let key = Array(example.key.utf8)
-        _ = aggregator.apply(try #require(Fixtures.decoder.decode(payload: try Self.bytes(example.held!), key: key).success))
+        let held = try #require(Fixtures.decoder.decode(payload: try Self.bytes(example.held!), key: key).success)
+        _ = aggregator.apply(held)
         guard case .rejected(let conflict) = aggregator.apply(
             try #require(Fixtures.decoder.decode(payload: try Self.bytes(example.file), key: key).success))
         else { Issue.record("\(example.file) was not rejected"); return }
         #expect(conflict.reason == .conflictingRevision)
-        let conflicting = RejectedRecord(rejection: conflict, topic: "t", partition: 0, offset: 0, key: [0xFF], payload: nil,
-                                         rejectedAt: "2026-11-21T09:30:00Z").json()
+        let conflicting = RejectedRecord(rejection: conflict, topic: "t", partition: 0, offset: 0, key: [0xFF],
+                                         payload: nil, rejectedAt: "2026-11-21T09:30:00Z").json()
         let documents = (records + [conflicting]).map { (json: $0, schemaFile: "rejected.v1.schema.json") }
         for (doc, v) in zip(documents, try SchemaValidation.violations(documents)) {
             #expect(v.isEmpty, "\(String(decoding: doc.json, as: UTF8.self)): \(v)")

@@ -21,8 +21,10 @@ import Darwin
     /// server it is waiting for.
     func withServer(_ limits: HTTPLimits, _ client: @escaping @Sendable (Int) throws -> Void) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let queries = WorkerQueries(isReady: { true }, summaries: { _, _, _ in Array("[]".utf8) }, alerts: { _ in Array("[]".utf8) })
-        let app = HTTPServer.makeApplication(host: "127.0.0.1", port: 0, queries: queries, metrics: PrometheusCollectorRegistry(),
+        let queries = WorkerQueries(isReady: { true }, summaries: { _, _, _ in Array("[]".utf8) },
+                                    alerts: { _ in Array("[]".utf8) })
+        let app = HTTPServer.makeApplication(host: "127.0.0.1", port: 0, queries: queries,
+                                             metrics: PrometheusCollectorRegistry(),
                                              logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                              limits: limits) { port in continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -89,7 +91,8 @@ import Darwin
             var open = clients
             while open.count > limits.maxConnections, ContinuousClock.now < deadline {
                 open.removeAll { $0.isClosed(waitingMilliseconds: 0) }
-                if open.count > limits.maxConnections, let oldest = open.first, oldest.isClosed(waitingMilliseconds: 20) {
+                if open.count > limits.maxConnections, let oldest = open.first,
+                   oldest.isClosed(waitingMilliseconds: 20) {
                     open.removeFirst()
                 }
             }
@@ -114,7 +117,8 @@ import Darwin
     @Test func oversizedHeadGets431() async throws {
         try await withServer(Self.short) { port in
             let client = try RawClient(port: port)
-            try client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + String(repeating: "b", count: 5000) + "\r\n\r\n")
+            let big = String(repeating: "b", count: 5000)
+            try client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(big)\r\n\r\n")
             let (answer, closed) = client.readUntilClosed(within: 5)
             #expect(answer.hasPrefix("HTTP/1.1 431"), "\(answer.prefix(80))")
             #expect(closed)
@@ -179,7 +183,9 @@ final class RawClient: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(fd)
