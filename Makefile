@@ -1,7 +1,7 @@
 # Two entry points: `make run` and `make test`. Both install librdkafka-dev when it is missing.
 SWIFT ?= swift
 
-.PHONY: deps test-deps build run test clean
+.PHONY: deps test-deps build run test clean fuzz fuzz-build fuzz-merge
 
 deps:
 	@pkg-config --exists rdkafka || { \
@@ -49,3 +49,30 @@ DEPLOY_CONFIG_REFERENCE ?= deploy/testdata/config-reference.example.json
 .PHONY: deploy-check
 deploy-check: test-deps
 	python3 deploy/check.py --metrics $(DEPLOY_METRICS) --config-reference $(DEPLOY_CONFIG_REFERENCE)
+
+# libFuzzer over the decoder and validator (docs/FUZZING.md), for FUZZ_SECONDS. New inputs go to
+# $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/artifacts; `make fuzz-merge` then minimises those under
+# 8 KiB into the checked-in corpus, Tests/Fuzz/corpus, which `make test` replays (large inputs add
+# almost no coverage; the hostile-input tests cover the size limit).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR ?= .build-fuzz
+FUZZ_ARGS ?=
+FUZZ_BIN = $(FUZZ_DIR)/release/FuzzDecoder
+FUZZ_OPTIONS = -dict=Tests/Fuzz/decoder.dict -max_len=70000 -timeout=10 -artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+fuzz-build:
+	$(SWIFT) build -c release --scratch-path $(FUZZ_DIR) --product FuzzDecoder \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING
+
+fuzz: fuzz-build
+	python3 Tests/Fuzz/seeds.py $(FUZZ_DIR)/seeds
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	$(FUZZ_BIN) $(FUZZ_OPTIONS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_ARGS) \
+	  $(FUZZ_DIR)/corpus Tests/Fuzz/corpus $(FUZZ_DIR)/seeds
+
+fuzz-merge: fuzz-build
+	rm -rf $(FUZZ_DIR)/small $(FUZZ_DIR)/merged && mkdir -p $(FUZZ_DIR)/small $(FUZZ_DIR)/merged
+	find Tests/Fuzz/corpus $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds -type f -size -8k -exec cp {} $(FUZZ_DIR)/small/ \;
+	$(FUZZ_BIN) $(FUZZ_OPTIONS) -merge=1 $(FUZZ_DIR)/merged $(FUZZ_DIR)/small
+	rm -rf Tests/Fuzz/corpus && mv $(FUZZ_DIR)/merged Tests/Fuzz/corpus
+	du -sh --apparent-size Tests/Fuzz/corpus

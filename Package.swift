@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // HTTP connection limits (Sources/Service/HTTPLimits.swift) add channel handlers to Hummingbird's.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // The contract's domain: registry, messages, validation, aggregation, alerts. No Kafka.
@@ -39,6 +42,9 @@ let package = Package(
                 "ReadSide",
                 "Dashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,6 +116,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // libFuzzer over the decoder and validator (`make fuzz`, docs/FUZZING.md); a plain build
+        // replays the inputs given as arguments.
+        .executableTarget(name: "FuzzDecoder", dependencies: ["Domain"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "ReadSideTests",

@@ -120,12 +120,12 @@ public final class Aggregator {
         // The decoder has checked all this; kept so a bad value can never index the tables.
         guard f.periodEnd.year == f.fiscalYear, (2000...2100).contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
             return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
-                detail: "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."))
+                detail: RejectionText.periodOutsideFiscalYear(f)))
         }
         let code = f.code
         guard (0..<YearRevisions.codes).contains(code), index.region(code: code, RegistryVersion.inForce(at: f.periodEnd)) != nil else {
             return .rejected(Rejection(reason: .unknownProvince, field: "/province",
-                detail: "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ \(f.periodEnd)."))
+                detail: RejectionText.provinceNotInRegistry(f)))
         }
         switch store.offer(f) {
         case .accepted: break
@@ -140,10 +140,8 @@ public final class Aggregator {
     }
 
     private static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
-        Rejection(reason: .conflictingRevision, field: "/revision", detail:
-            "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận cho tỉnh \(f.province), "
-            + "nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) nhưng nội dung khác; "
-            + "hãy gửi lại với revision lớn hơn \(f.revision).")
+        Rejection(reason: .conflictingRevision, field: "/revision",
+                  detail: RejectionText.conflictingRevision(f, reportID: reportID))
     }
 
     static func code(_ text: String) -> Int? {

@@ -127,45 +127,6 @@ struct JSONTape {
         return stringBytes(a) == stringBytes(b)
     }
 
-    /// JSON Pointer of a node, walking down from the root; containers in `openContainers` are
-    /// still being parsed (their `next` is not set yet).
-    func pointer(to target: Int, openContainers: [Int32] = []) -> String {
-        var pointer = ""
-        var current = 0
-        while current != target {
-            var found = -1
-            var foundKey = -1
-            var index = 0
-            forEachChildSafely(current, openContainers: openContainers) { k, v in
-                guard found < 0 else { return }
-                let end = openContainers.contains(Int32(v)) ? Int.max : Int(nodes[v].next)
-                if v <= target && target < end {
-                    found = v
-                    foundKey = k
-                } else {
-                    index += 1
-                }
-            }
-            guard found >= 0 else { break }
-            pointer += "/" + (foundKey >= 0 ? JSONPointer.escape(string(foundKey)) : String(index))
-            current = found
-        }
-        return pointer
-    }
-
-    /// Like `forEachChild`, but stops at a still-open child (whose subtree end is unknown).
-    private func forEachChildSafely(_ container: Int, openContainers: [Int32], _ body: (Int, Int) -> Void) {
-        var i = container + 1
-        let isObject = nodes[container].kind == .object
-        for _ in 0..<Int(nodes[container].count) {
-            let value = isObject ? i + 1 : i
-            guard value < nodes.count else { return }
-            body(isObject ? i : -1, value)
-            if openContainers.contains(Int32(value)) { return }
-            i = Int(nodes[value].next)
-        }
-    }
-
     // MARK: - Byte helpers
 
     /// Length of the valid UTF-8 sequence starting at `i` (a byte ≥ 0x80), or nil (RFC 3629).
@@ -214,10 +175,40 @@ struct JSONTape {
         return v
     }
 
+    /// Appends a scalar's UTF-8 (U+FFFD for a lone surrogate, which the parser never lets through).
+    /// Written out rather than through `String`: a name of \\u escapes costs one append each.
+    static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case ..<0x80:
+            out.append(UInt8(scalar))
+        case ..<0x800:
+            out.append(UInt8(0xC0 | scalar >> 6))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        case 0xD800...0xDFFF:
+            out += [0xEF, 0xBF, 0xBD]
+        case ..<0x10000:
+            out.append(UInt8(0xE0 | scalar >> 12))
+            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            out.append(UInt8(0xF0 | scalar >> 18))
+            out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
     /// Unescapes the inside of an already validated string.
     static func unescape(_ r: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(r.count)
+        unescape(r, into: &out)
+        return out
+    }
+
+    /// Appends the unescaped bytes of an already validated string to `out` (never more bytes
+    /// than `r` has).
+    static func unescape(_ r: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         var i = 0
         while i < r.count {
             let b = r[i]
@@ -233,14 +224,13 @@ struct JSONTape {
             case UInt8(ascii: "u"):
                 var scalar = hex4(r, at: i) ?? 0xFFFD
                 i += 4
-                if (0xD800...0xDBFF).contains(scalar), let low = hex4(r, at: i + 2) {
+                if (0xD800...0xDBFF).contains(scalar), let low = hex4(r, at: i + 2), (0xDC00...0xDFFF).contains(low) {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
-                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+                appendUTF8(scalar, to: &out)
             default: out.append(e)
             }
         }
-        return out
     }
 }

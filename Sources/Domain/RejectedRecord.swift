@@ -74,15 +74,6 @@ public struct RejectedRecord: Sendable, Hashable {
     }
 }
 
-extension Rejection {
-    /// `conflicting_revision` (decided by the aggregation, which holds the earlier revision).
-    public static func conflictingRevision(_ revision: Int64, key: RevisionKey) -> Rejection {
-        Rejection(reason: .conflictingRevision, field: "/revision",
-                  detail: "Revision \(revision) của báo cáo \(key) đã được nhận với nội dung khác; "
-                      + "muốn sửa số liệu hãy gửi revision lớn hơn.")
-    }
-}
-
 /// Standard base64 (RFC 4648, with padding).
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

@@ -1,16 +1,37 @@
-/// The `detail` sentences of rejections, in Vietnamese (what provincial operators read): each
-/// says what is wrong, what was received and what the contract expects.
+/// Every `detail` sentence of a rejection, in Vietnamese (what provincial operators read): each
+/// says what is wrong, what was received and what the contract expects. Whatever an input puts
+/// into a rejected record (values, member names, pointers) is cut to `quoteLimit` bytes, so a
+/// record stays small whatever the input.
 enum RejectionText {
     static let categories = ActivityCategory.allCases.map(\.rawValue).joined(separator: ", ")
 
-    /// A received value as JSON text, cut to 60 bytes on a character boundary.
+    /// Most bytes of one received value, name or pointer quoted into a rejected record.
+    static let quoteLimit = 60
+
+    /// A received value as JSON text, cut to `quoteLimit` bytes on a character boundary; a cut
+    /// value ends with "…" and says how long it was.
     static func shown(_ raw: some Collection<UInt8>) -> String {
-        let limit = 60
-        guard raw.count > limit else { return String(decoding: raw, as: UTF8.self) }
-        var cut = Array(raw.prefix(limit))
-        while let last = cut.last, last & 0xC0 == 0x80 { cut.removeLast() } // continuation bytes
-        if let last = cut.last, last >= 0xC0 { cut.removeLast() }           // a lead byte cut short
-        return String(decoding: cut, as: UTF8.self) + "…"
+        guard raw.count > quoteLimit else { return String(decoding: raw, as: UTF8.self) }
+        let head = Array(raw.prefix(quoteLimit))
+        let kept = characterBoundary(head, atMost: head.count)
+        return String(decoding: head[..<kept], as: UTF8.self) + "…" + cutNote(kept: kept, of: raw.count)
+    }
+
+    /// " (đã cắt: chỉ hiện 60 trên 30002 byte)".
+    static func cutNote(kept: Int, of total: Int) -> String {
+        " (đã cắt: chỉ hiện \(kept) trên \(total) byte)"
+    }
+
+    /// The largest n ≤ `limit` such that `bytes[..<n]` ends on a UTF-8 character boundary
+    /// (`bytes` is valid UTF-8 up to `limit`, possibly cut inside a character there).
+    static func characterBoundary(_ bytes: [UInt8], atMost limit: Int) -> Int {
+        let end = min(limit, bytes.count)
+        guard end > 0 else { return 0 }
+        var lead = end - 1 // the last character's lead byte
+        while lead > 0, bytes[lead] & 0xC0 == 0x80, end - lead < 4 { lead -= 1 }
+        let b = bytes[lead]
+        let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+        return lead + length <= end ? end : lead
     }
 
     static let tombstone =
@@ -27,9 +48,9 @@ enum RejectionText {
         }
         let what: String
         switch error.problem {
-        case .duplicateMember(let pointer, let name):
+        case .duplicateMember(let pointer, let pointerCut, let name):
             return Rejection(reason: .malformedJSON, field: pointer,
-                             detail: "Tên thành viên \"\(name)\" xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần.")
+                             detail: duplicateMember(name, pointerCut: pointerCut))
         case .empty: what = "bản tin rỗng"
         case .byteOrderMark: what = "có dấu BOM (EF BB BF) ở đầu, JSON không cho phép"
         case .unexpectedEnd: what = "bản tin kết thúc giữa chừng"
@@ -44,6 +65,20 @@ enum RejectionText {
         }
         return Rejection(reason: .malformedJSON, field: nil,
                          detail: "Bản tin không phải JSON hợp lệ: \(what) tại byte \(error.offset).")
+    }
+
+    static func duplicateMember(_ name: [UInt8], pointerCut: Bool) -> String {
+        var quoted: String
+        if name.count > quoteLimit {
+            let kept = characterBoundary(name, atMost: quoteLimit)
+            quoted = "\"" + String(decoding: name[..<kept], as: UTF8.self) + "…\""
+                + cutNote(kept: kept, of: name.count)
+        } else {
+            quoted = "\"" + String(decoding: name, as: UTF8.self) + "\""
+        }
+        return "Tên thành viên \(quoted) xuất hiện nhiều lần trong cùng một đối tượng JSON; "
+            + "mỗi tên chỉ được có một lần."
+            + (pointerCut ? " Đường dẫn trong field đã được cắt còn \(quoteLimit) byte đầu." : "")
     }
 
     /// "<expectation>; nhận được <value as sent>." — the shape of most details.
@@ -120,5 +155,24 @@ enum RejectionText {
     static func activitiesMismatch(sum: Int64?, executed: Int64) -> String {
         let total = sum.map { "\($0) đồng" } ?? "vượt giới hạn số học"
         return "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo (\(executed) đồng)."
+    }
+
+    // The aggregation's rejections: it holds the earlier revision, and re-checks (defensively)
+    // what the decoder has already checked.
+
+    static func conflictingRevision(_ f: ReportFacts, reportID: String?) -> String {
+        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận "
+            + "cho tỉnh \(f.province), nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) "
+            + "nhưng nội dung khác; "
+            + "hãy gửi lại với revision lớn hơn \(f.revision)."
+    }
+
+    static func periodOutsideFiscalYear(_ f: ReportFacts) -> String {
+        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."
+    }
+
+    static func provinceNotInRegistry(_ f: ReportFacts) -> String {
+        "Mã tỉnh \(f.province) không có trong danh mục đơn vị hành chính áp dụng cho kỳ "
+            + "\(f.periodEnd)."
     }
 }

@@ -10,7 +10,8 @@ extension JSONTape {
         enum Problem: Equatable {
             case empty, byteOrderMark, unexpectedEnd, unexpectedByte(UInt8), invalidUTF8, controlCharacter,
                  badEscape, unpairedSurrogate, badNumber, trailingData
-            case duplicateMember(pointer: String, name: String)
+            /// `pointer` is cut to `RejectionText.quoteLimit` bytes (`pointerCut`); `name` is whole.
+            case duplicateMember(pointer: String, pointerCut: Bool, name: [UInt8])
         }
         var problem: Problem
         var offset: Int
@@ -134,17 +135,6 @@ extension JSONTape {
             nodes[top].end = Int32(i)
             nodes[top].next = Int32(nodes.count)
             top = parent
-        }
-
-        /// The open containers, innermost first (for a pointer into a text still being parsed).
-        var openContainers: [Int32] {
-            var chain: [Int32] = []
-            var t = top
-            while t >= 0 {
-                chain.append(Int32(t))
-                t = Int(nodes[t].next)
-            }
-            return chain
         }
 
         mutating func parseKey() throws(SyntaxError) {
@@ -281,46 +271,104 @@ extension JSONTape {
             }
         }
 
-        /// Duplicate member names in the object just closed. Small objects compare pairwise
-        /// (no allocation); large ones use a set.
+        /// Duplicate member names in the object just closed. Small objects with plain names
+        /// compare pairwise (no allocation); others go through a set (`duplicateBySet`).
         func checkDuplicates(_ object: Int) throws(SyntaxError) {
             let tape = JSONTape(bytes: p, nodes: nodes)
             let count = Int(nodes[object].count)
+            guard count > 1 else { return }
+            enum Outcome { case none, duplicate(Int), needsSet }
+            var outcome = Outcome.needsSet
             if count <= 32 {
                 // Hashes side by side in a stack buffer; bytes are compared only on a hash match.
-                // A 64-bit filter of the hashes seen skips the scan for most keys.
-                let collision: Int? = withUnsafeTemporaryAllocation(of: (hash: Int32, key: Int).self, capacity: max(count, 1)) { buf in
+                // A 64-bit filter of the hashes seen skips the scan for most keys. An escaped
+                // name would be unescaped at every comparison: such objects take the set.
+                outcome = withUnsafeTemporaryAllocation(of: (hash: Int32, key: Int).self, capacity: count) { buf in
                     var k = object + 1
                     var seen: UInt64 = 0
                     for n in 0..<count {
+                        if nodes[k].flag { return .needsSet }
                         let h = nodes[k].count
                         let bit: UInt64 = 1 << UInt64(UInt32(bitPattern: h) & 63)
                         if seen & bit != 0 {
-                            for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) { return k }
+                            for m in 0..<n where buf[m].hash == h && tape.keysEqual(k, buf[m].key) {
+                                return .duplicate(k)
+                            }
                         }
                         seen |= bit
                         buf[n] = (h, k)
                         k = Int(nodes[k + 1].next)
                     }
-                    return nil
+                    return .none
                 }
-                if let collision { throw duplicate(tape, object: object, key: collision) }
-            } else {
-                var seen = Set<[UInt8]>()
-                var failure: SyntaxError?
-                tape.forEachChild(object) { k, _ in
-                    if failure == nil, !seen.insert(tape.stringBytes(k)).inserted {
-                        failure = duplicate(tape, object: object, key: k)
-                    }
+            }
+            if case .needsSet = outcome { outcome = duplicateBySet(tape, object).map { .duplicate($0) } ?? .none }
+            if case .duplicate(let key) = outcome { throw duplicate(tape, object: object, key: key) }
+        }
+
+        /// The first member whose name repeats an earlier one, through a set of the names'
+        /// bytes (escaped names unescaped once, side by side in one buffer): linear in the
+        /// object's size, and Swift's per-process seeded hashing leaves no collisions to craft.
+        func duplicateBySet(_ tape: JSONTape, _ object: Int) -> Int? {
+            struct Name: Hashable {
+                let bytes: UnsafeRawBufferPointer
+                static func == (a: Name, b: Name) -> Bool { JSONTape.bytesEqual(a.bytes, b.bytes) }
+                func hash(into hasher: inout Hasher) { hasher.combine(bytes: bytes) }
+            }
+            var unescaped: [UInt8] = []
+            var escapedBytes = 0
+            tape.forEachChild(object) { k, _ in
+                if nodes[k].flag { escapedBytes += Int(nodes[k].end - nodes[k].start) }
+            }
+            unescaped.reserveCapacity(escapedBytes) // unescaping never lengthens: the views stay valid
+            var spans: [(key: Int, start: Int, end: Int)] = []
+            spans.reserveCapacity(Int(nodes[object].count))
+            tape.forEachChild(object) { k, _ in
+                if nodes[k].flag {
+                    let start = unescaped.count
+                    JSONTape.unescape(tape.raw(k), into: &unescaped)
+                    spans.append((k, start, unescaped.count))
+                } else {
+                    spans.append((k, -1, -1))
                 }
-                if let failure { throw failure }
+            }
+            return unescaped.withUnsafeBytes { arena -> Int? in
+                var seen = Set<Name>(minimumCapacity: spans.count)
+                for span in spans {
+                    let bytes = span.start < 0
+                        ? tape.raw(span.key) : UnsafeRawBufferPointer(rebasing: arena[span.start..<span.end])
+                    if !seen.insert(Name(bytes: bytes)).inserted { return span.key }
+                }
+                return nil
             }
         }
 
+        /// The duplicate's pointer and name. The object and its ancestors are still open, and
+        /// each one's `next` links to its parent: the path is read bottom-up in O(depth) and
+        /// written top-down until it reaches the length a rejected record quotes.
         func duplicate(_ tape: JSONTape, object: Int, key: Int) -> SyntaxError {
-            let name = tape.string(key)
-            let pointer = tape.pointer(to: object, openContainers: openContainers) + "/" + JSONPointer.escape(name)
-            return SyntaxError(problem: .duplicateMember(pointer: pointer, name: name), offset: Int(nodes[key].start) - 1)
+            var chain: [Int32] = []
+            var c = object
+            while c >= 0 {
+                chain.append(Int32(c))
+                c = Int(nodes[c].next)
+            }
+            var pointer = JSONPointer.Builder(limit: RejectionText.quoteLimit)
+            var level = chain.count - 1
+            while level > 0, !pointer.isCut {
+                let parent = Int(chain[level]), child = Int(chain[level - 1])
+                if nodes[parent].kind == .array {
+                    pointer.append(index: Int(nodes[parent].count) - 1) // an open child is the last element
+                } else {
+                    tape.withString(child - 1) { pointer.append(token: $0) } // its key precedes it
+                }
+                level -= 1
+            }
+            let name = tape.stringBytes(key)
+            pointer.append(token: name)
+            let problem = SyntaxError.Problem.duplicateMember(pointer: pointer.string, pointerCut: pointer.isCut,
+                                                              name: name)
+            return SyntaxError(problem: problem, offset: Int(nodes[key].start) - 1)
         }
     }
 }

@@ -54,10 +54,12 @@ public enum HTTPServer {
         endpoints: HTTPEndpoints,
         metrics: PrometheusCollectorRegistry,
         logger: Logger,
+        limits: HTTPLimits = HTTPLimits(),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         Application(
             router: try makeRouter(endpoints: endpoints, metrics: metrics),
+            server: limits.serverBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "khuyencong"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger

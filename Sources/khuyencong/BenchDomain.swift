@@ -28,11 +28,19 @@ struct BenchDomain: ParsableCommand {
     @Flag(help: "Skip the decode+validate measurement.")
     var skipDecode = false
 
+    @Flag(help: "Measure only the decode cost per byte of the worst inputs we know against a normal update.")
+    var hostileOnly = false
+
+    @Option(help: "Rounds per input of the hostile-input measurement (each round about 20 ms of CPU).")
+    var hostileRounds = 5
+
     @Flag(help: "Print a digest of every output (to check that an optimisation changed no byte; not timed).")
     var outputDigest = false
 
     func run() throws {
         let registries = try Registries.load()
+        if hostileOnly || !skipDecode { benchHostile(registries) }
+        if hostileOnly { return }
         if !skipDecode { benchDecode(registries) }
         try benchAggregate(AggregatorConfiguration(registries: registries, rules: try AlertRules.bundled()))
         var usage = rusage()
@@ -49,6 +57,40 @@ struct BenchDomain: ParsableCommand {
             print("decode+validate \(factsOnly ? "to facts (stage 1)" : "to whole updates"): \(decode.messages) messages (avg \(Int(decode.averageBytes)) B), "
                 + "\(format(decode.perSecond))/s wall, \(format(decode.perCPUSecond))/s per core (CPU time); accepted \(decode.accepted)")
         }
+    }
+
+    /// Decode cost per byte of each hostile input and of a normal update, measured in turn
+    /// (normal, hostile, normal, …) so a change in machine load shows in both; every round is
+    /// printed, and the ratio uses the least round of each.
+    private func benchHostile(_ registries: Registries) {
+        let decoder = ExecutionUpdateDecoder(registries: registries)
+        print("decode cost per byte (CPU ns/B, \(hostileRounds) rounds each; "
+            + "ratio = least round / normal's least round):")
+        var normalRounds: [Double] = []
+        for c in HostileInputs.cases {
+            normalRounds += DecodeCost.nanosecondsPerByte(HostileInputs.normal, decoder: decoder, rounds: hostileRounds)
+            let rounds = DecodeCost.nanosecondsPerByte(c, decoder: decoder, rounds: hostileRounds)
+            let outcome = switch decoder.decode(payload: c.payload, key: c.key) {
+            case .success: "accepted"
+            case .failure(let r): r.reason.rawValue
+            }
+            let ratio = rounds.min()! / normalRounds.min()!
+            print("  \(c.name) (\(c.payload.count) B, \(outcome)): \(Self.show(rounds)) → ×\(Self.decimal(ratio, 2))")
+        }
+        print("  \(HostileInputs.normal.name) (\(HostileInputs.normal.payload.count) B), measured between them: "
+            + "\(Self.show(normalRounds))")
+    }
+
+    private static func show(_ rounds: [Double]) -> String {
+        rounds.map { decimal($0, 2) }.joined(separator: " ")
+    }
+
+    private static func decimal(_ v: Double, _ places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let n = Int((v * scale).rounded())
+        let frac = String(n % Int(scale))
+        return "\(n / Int(scale)).\(String(repeating: "0", count: places - frac.count))\(frac)"
     }
 
     /// Applies every update, ending a batch every `batchSize`.

@@ -108,7 +108,8 @@ let rejectCases: [RejectCase] = [
                detail: "Trường plan_vnd phải là số nguyên không âm, tối đa 10^15 đồng; nhận được 1000000000000001."),
     RejectCase(label: "huge digit string", json: base.with("advanced_vnd", String(repeating: "9", count: 400)).json,
                reason: .amountOutOfRange, field: "/advanced_vnd",
-               detail: "Trường advanced_vnd phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(String(repeating: "9", count: 60))…."),
+               detail: "Trường advanced_vnd phải là số nguyên không âm, tối đa 10^15 đồng; "
+                   + "nhận được \(String(repeating: "9", count: 60))… (đã cắt: chỉ hiện 60 trên 400 byte)."),
     RejectCase(label: "negative count", json: base.with("activities", #"[{"category":"training","executed_vnd":1211000000,"beneficiaries":-1}]"#).json,
                reason: .amountOutOfRange, field: "/activities/0/beneficiaries",
                detail: "Trường beneficiaries phải là số đếm nguyên không âm, tối đa 10^15; nhận được -1."),

@@ -129,10 +129,18 @@ import Testing
                                   key: c.key.map { Array($0.utf8) }, payload: payload, rejectedAt: "2026-11-21T09:30:00.125Z").json()
         }
         #expect(records.count == rejectCases.count)
-        let conflicting = RejectedRecord(
-            rejection: .conflictingRevision(3, key: RevisionKey(province: "49", fiscalYear: 2022, source: .kcqg,
-                                                                 periodEnd: YearMonth(year: 2022, month: 7), status: .actual)),
-            topic: "t", partition: 0, offset: 0, key: [0xFF], payload: nil, rejectedAt: "2026-11-21T09:30:00Z").json()
+        // conflicting_revision as the aggregation sends it: the example's update, held first.
+        let example = try #require(try Self.loadIndex().invalid.first { $0.held != nil })
+        let aggregator = Aggregator(configuration: try AggregatorConfiguration.bundled())
+        let key = Array(example.key.utf8)
+        let held = try #require(Fixtures.decoder.decode(payload: try Self.bytes(example.held!), key: key).success)
+        _ = aggregator.apply(held)
+        guard case .rejected(let conflict) = aggregator.apply(
+            try #require(Fixtures.decoder.decode(payload: try Self.bytes(example.file), key: key).success))
+        else { Issue.record("\(example.file) was not rejected"); return }
+        #expect(conflict.reason == .conflictingRevision)
+        let conflicting = RejectedRecord(rejection: conflict, topic: "t", partition: 0, offset: 0, key: [0xFF],
+                                         payload: nil, rejectedAt: "2026-11-21T09:30:00Z").json()
         let documents = (records + [conflicting]).map { (json: $0, schemaFile: "rejected.v1.schema.json") }
         for (doc, v) in zip(documents, try SchemaValidation.violations(documents)) {
             #expect(v.isEmpty, "\(String(decoding: doc.json, as: UTF8.self)): \(v)")
