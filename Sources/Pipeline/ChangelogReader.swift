@@ -6,6 +6,7 @@ import Logging
 /// accounts for transaction markers), keeping the last record of each key (`ChangelogFold`).
 struct ChangelogReader {
     let settings: WorkerSettings
+    let profile: ClusterProfile
     let logger: Logger
 
     /// librdkafka's `_PARTITION_EOF`.
@@ -14,7 +15,7 @@ struct ChangelogReader {
     /// nil when `stop` asked to stop before the end: part of a changelog is not a state.
     func readAll(stop: @Sendable () -> Bool) async throws -> RestoredChangelog? {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
-        configuration.properties = WorkerSettings.clientTuning.merging(settings.kafkaProperties) { $1 }
+        configuration.properties = profile.properties(WorkerSettings.clientTuning, settings)
         configuration.properties["enable.partition.eof"] = "true"
         configuration.properties["fetch.wait.max.ms"] = configuration.properties["fetch.wait.max.ms"] ?? "10"
         var quiet = logger

@@ -12,3 +12,14 @@ enum Timestamps {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
+
+extension Duration {
+    /// Whole milliseconds as Int64, for logs and reports (the Kafka module's `milliseconds` is a
+    /// clamped Int32 for librdkafka timeouts).
+    var wholeMilliseconds: Int64 { wholeNanoseconds / 1_000_000 }
+
+    var wholeNanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

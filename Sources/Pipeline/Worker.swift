@@ -1,3 +1,4 @@
+import CKafkaShim
 import Domain
 import Kafka
 import Logging
@@ -50,10 +51,16 @@ public final class Worker: Service, Sendable {
         let logger = context.logger
         var backoff = Duration.milliseconds(200)
         defer { context.endRun() }
+        var profile: ClusterProfile?
         while !context.stopRequested() {
             let session: WorkerSession
             do {
-                session = try await WorkerSession(context: context)
+                let decided: ClusterProfile
+                if let profile { decided = profile } else {
+                    decided = try await ClusterProfile.detect(settings, logger: logger, stop: context.stopRequested)
+                }
+                profile = decided
+                session = try await WorkerSession.start(context: context, profile: decided)
             } catch let error as KafkaError {
                 if WorkerError.isFatal(error) { throw WorkerError.fatal(error.description) }
                 logger.warning("cannot start the Kafka clients, retrying: \(error)")
@@ -65,7 +72,7 @@ public final class Worker: Service, Sendable {
                 return
             } catch let lost as StateLost {
                 // The previous batch's transaction may still be open: end it, not leave it to time out.
-                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
+                await session.abandon(abortTransaction: true)
                 throw WorkerError.stateLost(lost.description)
             } catch let crash as SimulatedCrash {
                 logger.warning("simulated crash at \(crash.point)")
@@ -76,7 +83,7 @@ public final class Worker: Service, Sendable {
                     throw WorkerError.fatal(failure.error.description)
                 }
                 logger.warning("batch failed, restarting from the committed offsets: \(failure.error)")
-                await session.abandon(abortTransaction: failure.transactionOpen)
+                await session.abandon(abortTransaction: true)
             } catch let error as KafkaError {
                 if WorkerError.isFatal(error) {
                     await session.abandon(abortTransaction: false)
@@ -86,7 +93,7 @@ public final class Worker: Service, Sendable {
                 await session.abandon(abortTransaction: false)
             } catch {
                 logger.error("worker session failed, restarting it: \(error)")
-                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
+                await session.abandon(abortTransaction: true)
             }
             context.stage.drop()
             context.setReady(consumerJoined: false)
@@ -118,11 +125,24 @@ public enum WorkerError: Error, CustomStringConvertible {
 
     /// Fenced, or not allowed in: retrying cannot help.
     static func isFatal(_ error: KafkaError) -> Bool {
-        if error.isFatal { return true }
-        let name = error.code.name
-        return name.contains("FENCED") || name.contains("AUTHENTICATION") || name.contains("AUTHORIZATION")
-            || error.code == .invalidProducerEpoch
+        error.isFatal || fatalCodes.contains(error.code)
     }
+
+    /// librdkafka codes that end the worker even when librdkafka does not flag them fatal: another
+    /// instance took over this worker's transactional id or group membership, or the cluster
+    /// refuses the worker's credentials or permissions. (`FENCED_LEADER_EPOCH` is not one: it is
+    /// stale partition metadata, which librdkafka refreshes by itself.)
+    static let fatalCodes: Set<KafkaErrorCode> = [
+        .fenced, .producerFenced, .invalidProducerEpoch,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_TRANSACTION_COORDINATOR_FENCED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID.rawValue),
+        .authentication, .saslAuthenticationFailed,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED.rawValue),
+        .transactionalIdAuthorizationFailed,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED.rawValue),
+    ]
 }
 
 /// State shared by the worker, its sessions and the HTTP queries.
@@ -139,7 +159,8 @@ final class WorkerContext: Sendable {
         self.settings = settings
         self.logger = logger
         stage = AggregateStage(
-            configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules), metrics: metrics)
+            configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules), metrics: metrics,
+            logger: logger)
     }
 
     func requestStop() { stop.store(true, ordering: .releasing) }
@@ -162,6 +183,17 @@ final class WorkerContext: Sendable {
     var segmentsAggregated: Int {
         get { segments.load(ordering: .relaxed) }
         set { segments.store(newValue, ordering: .relaxed) }
+    }
+
+    /// A batch's publish is done: its metrics, and the report for benchmarks and tests.
+    func recordPublished(one: ValidateStage.Output, two: AggregateStage.Output, elapsed: Duration, timings: BatchTimings) {
+        metrics.batchDuration.recordNanoseconds(elapsed.wholeNanoseconds)
+        metrics.batchMessages.record(one.messages + two.read)
+        segmentsAggregated += two.segments
+        guard let observer = settings.batchObserver else { return }
+        observer(BatchReport(inputMessages: one.messages, aggregatedRecords: two.records,
+                             inputTimestampsMillis: two.inputTimestamps, sequencedTimestampsMillis: two.sequencedTimestamps,
+                             committedAtMillis: Timestamps.wallMillis(), timings: timings))
     }
 
     /// The crash the test plan asks for in a batch that aggregated `aggregatedSegments` segments

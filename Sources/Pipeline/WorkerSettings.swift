@@ -27,7 +27,7 @@ public struct WorkerSettings: Sendable {
     public var registries: Registries
     public var rules: AlertRules
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
-    /// partitions are paused; nil: `sequencedBacklogLimit(onEmbeddedBroker:)`.
+    /// partitions are paused; nil: the cluster profile's (`ClusterProfile.sequencedBacklogLimit`).
     public var maxSequencedBacklog: Int?
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
@@ -114,16 +114,6 @@ public struct WorkerSettings: Sendable {
     /// the mock holds a fetch that finds nothing for the whole wait, even when data arrives (p50
     /// produce → summary 36 → 27 ms, at the cost of more idle fetches).
     public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1", "fetch.wait.max.ms": "5"]
-
-    /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
-    /// fit with room to spare even uncompressed (the log is lz4-compressed,
-    /// `sequencedTopicTuning`). A real cluster keeps its log, so there the limit only stops
-    /// stage 1 from running far ahead: three batches, since two are outstanding between batches
-    /// anyway (one being published, one just appended). A limit under that would pause the input
-    /// every other batch.
-    func sequencedBacklogLimit(onEmbeddedBroker: Bool) -> Int {
-        maxSequencedBacklog ?? (onEmbeddedBroker ? 8_000 : 3 * max(1, batchMaxMessages))
-    }
 
     /// The embedded broker keeps only the last 5 MiB of the changelog and never compacts it:
     /// stage 2 writes its whole state again (a snapshot) before the log after the last one
