@@ -105,7 +105,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "SchemaTestSupport", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                "Pipeline", "SchemaTestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -112,14 +112,16 @@ final class AggregateStage: Sendable {
         entries.reserveCapacity(messages.count)
         for m in messages {
             guard m.offset > last else {
-                logger.error("sequenced record out of order skipped", metadata: ["offset": "\(m.offset)", "last": "\(last)"])
+                logger.error("sequenced record out of order skipped",
+                             metadata: ["offset": "\(m.offset)", "last": "\(last)"])
                 continue
             }
             last = m.offset
             let timestamp = m.timestampMillis
             let before = entries.count
-            if let value = m.value,
-               SequencedPack.unpack(value, into: &entries, { .init(offset: m.offset, timestampMillis: timestamp, record: $0) }) {
+            if let value = m.value, SequencedPack.unpack(value, into: &entries, {
+                .init(offset: m.offset, timestampMillis: timestamp, record: $0)
+            }) {
                 out.read += entries.count - before
             } else {
                 logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"])
@@ -169,7 +171,8 @@ final class AggregateStage: Sendable {
     }
 
     /// Applies one segment and ends the aggregator batch at the segment's timestamp; returns its alerts.
-    private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator, _ out: inout Output) -> [EncodedMessage] {
+    private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator,
+                           _ out: inout Output) -> [EncodedMessage] {
         var accepted = 0, duplicate = 0, stale = 0
         defer {
             metrics.accepted.increment(by: accepted)
@@ -188,7 +191,8 @@ final class AggregateStage: Sendable {
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
                 let origin = record.origin
-                out.rejected.append((origin.key, RejectedRecord.encodeNow(rejection, origin: origin, payload: Array(record.payload))))
+                let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: Array(record.payload))
+                out.rejected.append((origin.key, value))
             }
         }
         let applied = ContinuousClock.now
@@ -216,8 +220,8 @@ final class AggregateStage: Sendable {
         if 2 * size > owner.snapshots!.budget && !owner.warnedSnapshotSize {
             owner.warnedSnapshotSize = true
             logger.warning("""
-                the aggregation state is large for the embedded broker, which keeps only ~5 MiB of the changelog: it is \
-                written again with nearly every batch, and past ~4 MiB a restart cannot restore it
+                the aggregation state is large for the embedded broker, which keeps only ~5 MiB of the changelog: \
+                it is written again with nearly every batch, and past ~4 MiB a restart cannot restore it
                 """, metadata: ["state_bytes": "\(size)"])
         }
     }

@@ -57,7 +57,8 @@ final class BatchCollector {
     private var lastLagReport = ContinuousClock.now
     private var fetchRestartsReported = 0
 
-    init(consumer: KafkaConsumer, producer: KafkaProducer, settings: WorkerSettings, metrics: PipelineMetrics, logger: Logger) {
+    init(consumer: KafkaConsumer, producer: KafkaProducer, settings: WorkerSettings, metrics: PipelineMetrics,
+         logger: Logger) {
         self.consumer = consumer
         self.producer = producer
         self.settings = settings
@@ -94,7 +95,8 @@ final class BatchCollector {
                 if publish.ended.isSet {
                     // Its sequenced records for this worker's stage 2 are readable once it is
                     // committed: a few ms more, and they are aggregated now, not a batch later.
-                    guard publish.appendsOwnRecords, let last = producer.lastDeliveredOffset(partition: sequenced.partition),
+                    guard publish.appendsOwnRecords,
+                          let last = producer.lastDeliveredOffset(partition: sequenced.partition),
                           last > lastSequencedTaken else { break }
                     let end = ownRecordsDeadline ?? .now + .milliseconds(5)
                     ownRecordsDeadline = end
@@ -199,7 +201,8 @@ final class BatchCollector {
     private func checkInputGap(_ partition: TopicPartition, first: Int64) {
         guard let gap = dropped(partition, expected: inputNext[partition], first: first) else { return }
         metrics.inputDropped.increment(by: gap.count)
-        logger.error("input records were dropped by the broker before the worker read them: they are in no total", metadata: [
+        logger.error(
+            "input records were dropped by the broker before the worker read them: they are in no total", metadata: [
             "topic": "\(partition.topic)", "partition": "\(partition.partition)",
             "offsets": "\(gap.lowerBound)..<\(gap.upperBound)"])
     }
@@ -218,7 +221,8 @@ final class BatchCollector {
     /// After `partitions` are assigned: pauses the new inputs if the input is paused, and learns
     /// where reading starts, to tell a gap of transaction markers from records the broker dropped.
     /// Returns the sequenced partition's committed offset when it is among them (nil: none committed).
-    nonisolated(nonsending) func assigned(_ partitions: [TopicPartition]) async -> (ownsSequenced: Bool, committed: Int64?) {
+    nonisolated(nonsending) func assigned(_ partitions: [TopicPartition]) async
+        -> (ownsSequenced: Bool, committed: Int64?) {
         let inputs = partitions.filter { $0.topic == settings.inputTopic }
         if case .paused = inputFlow {
             do { try consumer.pause(inputs) } catch { recordHookError(error) }
@@ -227,7 +231,9 @@ final class BatchCollector {
         let watched = inputs + (owning ? [sequenced] : [])
         var committed: [TopicPartition: Int64] = [:]
         if !watched.isEmpty {
-            for c in (try? await consumer.committed(watched)) ?? [] where c.offset >= 0 { committed[c.topicPartition] = c.offset }
+            for c in (try? await consumer.committed(watched)) ?? [] where c.offset >= 0 {
+                committed[c.topicPartition] = c.offset
+            }
         }
         for p in inputs { inputNext[p] = committed[p] }
         if owning, let queue = consumer.partitionQueue(for: sequenced) { sequencedSource = .ownQueue(queue) }

@@ -51,7 +51,8 @@ struct OutputWriter: Sendable {
         return outputsAcked
     }
 
-    private func send(_ topic: String, _ key: [UInt8]?, _ value: [UInt8]?, partition: Int32? = nil) async throws(KafkaError) {
+    private func send(_ topic: String, _ key: [UInt8]?, _ value: [UInt8]?,
+                      partition: Int32? = nil) async throws(KafkaError) {
         do {
             try producer.trySend(topic: topic, partition: partition, key: key, value: value)
         } catch where error.code == .queueFull {

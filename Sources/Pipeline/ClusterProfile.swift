@@ -61,7 +61,8 @@ struct ClusterProfile: Sendable, Equatable {
     /// `timedOut` when none arrives (the worker retries, as for any client that cannot start).
     static func detect(_ settings: WorkerSettings, logger: Logger, stop: @Sendable () -> Bool,
                        within limit: Duration = .seconds(30)) async throws(KafkaError) -> ClusterProfile {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".probe")
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: settings.brokers, groupID: settings.groupID + ".probe")
         configuration.clientID = "khuyencong-worker"
         configuration.properties = WorkerSettings.clientTuning.merging(settings.kafkaProperties) { $1 }
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)

@@ -62,7 +62,8 @@ struct ValidateStage: Sendable {
             metrics.rejected(rejection.reason)
             let key = m.key.map { Array($0) }
             let origin = InputOrigin(topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
-            out.rejected.append((key, RejectedRecord.encodeNow(rejection, origin: origin, payload: m.value.map { Array($0) })))
+            let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: m.value.map { Array($0) })
+            out.rejected.append((key, value))
         }
     }
 }

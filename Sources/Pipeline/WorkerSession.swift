@@ -42,7 +42,8 @@ actor WorkerSession {
         collector = BatchCollector(consumer: clients.consumer, producer: clients.producer, settings: context.settings,
                                    metrics: context.metrics, logger: context.logger)
         processor = BatchProcessor(
-            validate: ValidateStage(decoder: ExecutionUpdateDecoder(registries: context.settings.registries), metrics: context.metrics),
+            validate: ValidateStage(decoder: ExecutionUpdateDecoder(registries: context.settings.registries),
+                                    metrics: context.metrics),
             aggregate: context.stage)
         stageTwo = StageTwoOwnership(context: context, profile: profile)
     }
@@ -80,7 +81,8 @@ actor WorkerSession {
         let processed = await processor.process(batch.input)
         var offsets = batch.inputOffsets
         if let commit = processed.aggregated.commitOffset {
-            offsets.append(TopicPartitionOffset(collector.sequenced.topic, collector.sequenced.partition, offset: commit))
+            let sequenced = collector.sequenced
+            offsets.append(TopicPartitionOffset(sequenced.topic, sequenced.partition, offset: commit))
         }
         withExtendedLifetime(batch) {}  // the processor read the polled messages in place
         try await settlePublish()  // one transaction at a time
@@ -99,8 +101,10 @@ actor WorkerSession {
     }
 
     /// Starts publishing a processed batch in a task of its own.
-    private func startPublish(_ processed: ProcessedBatch, offsets: [TopicPartitionOffset],
-                              pollStarted: ContinuousClock.Instant, started: ContinuousClock.Instant) -> InFlightPublish {
+    private func startPublish(
+        _ processed: ProcessedBatch, offsets: [TopicPartitionOffset], pollStarted: ContinuousClock.Instant,
+        started: ContinuousClock.Instant
+    ) -> InFlightPublish {
         let one = processed.validated, two = processed.aggregated
         var timings = BatchTimings()
         timings.poll = started - pollStarted
@@ -108,7 +112,8 @@ actor WorkerSession {
         timings.stageTwo = two.duration
         logger.trace("batch processed", metadata: [
             "poll_ms": "\(timings.poll.wholeMilliseconds)", "stage1_ms": "\(timings.stageOne.wholeMilliseconds)",
-            "stage2_ms": "\(timings.stageTwo.wholeMilliseconds)", "end_batch_ms": "\(two.endBatchTime.wholeMilliseconds)",
+            "stage2_ms": "\(timings.stageTwo.wholeMilliseconds)",
+            "end_batch_ms": "\(two.endBatchTime.wholeMilliseconds)",
             "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.segments)"])
         let batch = PublishableBatch(
             validated: one, aggregated: two, offsets: offsets,
@@ -123,7 +128,8 @@ actor WorkerSession {
             try await publisher.publish(batch, timings: &timings)
             context.recordPublished(one: one, two: two, elapsed: .now - started, timings: timings)
         }
-        return InFlightPublish(task: task, ended: ended, appendsOwnRecords: one.sequencedRecords > 0 && context.stage.isOwned)
+        let appendsOwnRecords = one.sequencedRecords > 0 && context.stage.isOwned
+        return InFlightPublish(task: task, ended: ended, appendsOwnRecords: appendsOwnRecords)
     }
 
     /// Waits for the batch being published (its acks and commit) and rethrows its failure.
@@ -137,7 +143,8 @@ actor WorkerSession {
     /// (`ClusterProfile.sequencedBacklogLimit`): the embedded broker keeps only ~5 MiB per
     /// partition, and a stage 2 far behind would find its next records gone there.
     private func throttleInput() throws {
-        try collector.throttle(backlog: context.stage.isOwned ? backlog.outstanding : 0, limit: profile.sequencedBacklogLimit)
+        let outstanding = context.stage.isOwned ? backlog.outstanding : 0
+        try collector.throttle(backlog: outstanding, limit: profile.sequencedBacklogLimit)
     }
 
     /// Releases the clients after a failure (no commit). `abortTransaction`: end the open

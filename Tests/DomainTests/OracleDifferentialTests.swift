@@ -303,7 +303,8 @@ enum OracleJSON {
         }
         var out: [String] = []
         for (s, m) in zip(swift, model) {
-            let sv = (try? JSONSerialization.jsonObject(with: Data(ReferenceModelJSON.markingFractions(s.value)))) ?? "unparsable"
+            let marked = Data(ReferenceModelJSON.markingFractions(s.value))
+            let sv = (try? JSONSerialization.jsonObject(with: marked)) ?? "unparsable"
             var diffs: [String] = []
             difference(sv, m.value, at: "", into: &diffs)
             if !diffs.isEmpty { out.append("\(what) \(s.key): " + diffs.prefix(4).joined(separator: "; ")) }

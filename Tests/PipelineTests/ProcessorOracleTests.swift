@@ -37,7 +37,8 @@ import Testing
         // Batch i's records are appended by pipe i and aggregated by pipe i + 1.
         await driver.pipe(batches[0].messages.map(Self.input), logTimestampMillis: batches[0].timestamp)
         for i in batches.indices where i < expected.count {
-            let next: (timestamp: Int64, messages: [WireMessageBytes]) = i + 1 < batches.count ? batches[i + 1] : (0, [])
+            let next: (timestamp: Int64, messages: [WireMessageBytes])
+            next = i + 1 < batches.count ? batches[i + 1] : (0, [])
             let out = await driver.pipe(next.messages.map(Self.input), logTimestampMillis: next.timestamp).aggregated
             if i % 7 == 6 { try driver.restart() }
             #expect(out.segments == 1)
@@ -47,7 +48,8 @@ import Testing
             mismatches += Self.compare("batch \(i) alerts", out.alerts, expected[i].alerts)
             if mismatches.count > 6 { break }
         }
-        print("processor oracle seed \(seed): \(batches.count) batches, \(compared.summaries) summaries, \(compared.alerts) alerts")
+        print("processor oracle seed \(seed): \(batches.count) batches, \(compared.summaries) summaries, "
+              + "\(compared.alerts) alerts")
         #expect(compared.summaries > 50 && compared.alerts > 50, "the stream exercises summaries and alerts")
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
@@ -61,7 +63,8 @@ import Testing
         -> [(summaries: [(String, Any)], alerts: [(String, Any)])] {
         let request: [String: Any] = ["batches": try batches.map { b in
             ["timestamp": RejectedRecord.timestamp(epochMilliseconds: b.timestamp),
-             "updates": try b.messages.map { try JSONSerialization.jsonObject(with: Data($0.payload)) }] as [String: Any]
+             "updates": try b.messages.map { try JSONSerialization.jsonObject(with: Data($0.payload)) },
+            ] as [String: Any]
         }]
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
         let result = try Python.withScratchDirectory { dir -> [[String: Any]] in

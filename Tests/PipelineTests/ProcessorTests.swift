@@ -48,7 +48,8 @@ final class TopologyDriver {
     init(settings: WorkerSettings) throws {
         self.settings = settings
         stage = Self.makeStage(settings)
-        validate = ValidateStage(decoder: ExecutionUpdateDecoder(registries: settings.registries), metrics: PipelineMetrics())
+        validate = ValidateStage(decoder: ExecutionUpdateDecoder(registries: settings.registries),
+                                 metrics: PipelineMetrics())
         try stage.restore(RestoredChangelog(records: [], tailBytes: 0), committedOffset: nil, snapshotBudget: nil)
     }
 
@@ -79,7 +80,8 @@ final class TopologyDriver {
         var input = BatchInput(inputTopic: settings.inputTopic)
         for m in inputs {
             clock += 1
-            input.inputs.append(ref(offset: nextInputOffset, timestamp: clock, key: m.key.map { Array($0.utf8) }, value: m.value))
+            let key = m.key.map { Array($0.utf8) }
+            input.inputs.append(ref(offset: nextInputOffset, timestamp: clock, key: key, value: m.value))
             nextInputOffset += 1
         }
         for s in log where s.offset >= committed {
@@ -90,7 +92,8 @@ final class TopologyDriver {
         if let commit = processed.aggregated.commitOffset { committed = commit }
         clock += 1
         for pack in processed.validated.sequenced {
-            log.append(Stored(offset: Int64(log.count), timestampMillis: logTimestampMillis ?? clock, key: nil, value: pack))
+            let timestamp = logTimestampMillis ?? clock
+            log.append(Stored(offset: Int64(log.count), timestampMillis: timestamp, key: nil, value: pack))
         }
         changelog += processed.aggregated.changelog
         outputs.summaries += processed.aggregated.summaries
@@ -128,8 +131,8 @@ final class TopologyDriver {
 
 @Suite struct ProcessorTests {
     func settings() throws -> WorkerSettings {
-        WorkerSettings(brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a", rejectedTopic: "r",
-                       registries: try Shared.registries.get(), rules: try Shared.rules.get())
+        WorkerSettings(brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a",
+                       rejectedTopic: "r", registries: try Shared.registries.get(), rules: try Shared.rules.get())
     }
 
     /// The hand-computed fixture, one message per batch: the summaries, the active alerts and
@@ -151,7 +154,8 @@ final class TopologyDriver {
             #expect(s?["status"] as? String == expected.status, "\(key) status")
         }
         let alerts = TopologyDriver.latest(driver.outputs.alerts)
-        let active = alerts.filter { ($0.value["state"] as? String) != "resolved" }.mapValues { $0["severity"] as? String ?? "" }
+        let active = alerts.filter { ($0.value["state"] as? String) != "resolved" }
+            .mapValues { $0["severity"] as? String ?? "" }
         #expect(active == Fixture.expectedActiveAlerts)
         let reasons = driver.outputs.rejected.compactMap { parse($0)?["reason"] as? String }
         #expect(reasons.sorted() == Fixture.expectedRejections.sorted())
