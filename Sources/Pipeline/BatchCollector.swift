@@ -177,6 +177,11 @@ final class BatchCollector {
         return (input, offsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) })
     }
 
+    /// The sequenced offset to commit with the batch's input offsets (none when stage 2 read nothing).
+    func sequencedOffsets(commit: Int64?) -> [TopicPartitionOffset] {
+        commit.map { [TopicPartitionOffset(sequenced.topic, sequenced.partition, offset: $0)] } ?? []
+    }
+
     // MARK: Records the broker dropped
 
     /// Offsets of `partition` the broker dropped before they were read: reading was to go on at

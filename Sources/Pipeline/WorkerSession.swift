@@ -79,12 +79,8 @@ actor WorkerSession {
         let started = ContinuousClock.now
         try collector.checkNothingSkipped(batch, expected: context.stage.expectedNextOffset)
         let processed = await processor.process(batch.input)
-        var offsets = batch.inputOffsets
-        if let commit = processed.aggregated.commitOffset {
-            let sequenced = collector.sequenced
-            offsets.append(TopicPartitionOffset(sequenced.topic, sequenced.partition, offset: commit))
-        }
         withExtendedLifetime(batch) {}  // the processor read the polled messages in place
+        let offsets = batch.inputOffsets + collector.sequencedOffsets(commit: processed.aggregated.commitOffset)
         try await settlePublish()  // one transaction at a time
         backlog.record(appended: processed.validated.sequencedRecords, read: processed.aggregated.read)
         publishing = .inFlight(startPublish(processed, offsets: offsets, pollStarted: pollStarted, started: started))
