@@ -69,9 +69,15 @@ struct ClusterProfile: Sendable, Equatable {
         let deadline = ContinuousClock.now + limit
         var clusterID = consumer.clusterID
         // librdkafka has no event for the first metadata: look again every 5 ms, up to the deadline.
-        while clusterID == nil && ContinuousClock.now < deadline && !stop() {
-            try? await Task.sleep(for: .milliseconds(5))
-            clusterID = consumer.clusterID
+        // The empty polls in between throw what ends the wait at once (refused credentials).
+        do {
+            while clusterID == nil && ContinuousClock.now < deadline && !stop() {
+                _ = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(5))
+                clusterID = consumer.clusterID
+            }
+        } catch {
+            await consumer.close()
+            throw error
         }
         await consumer.close()
         guard let clusterID else {
