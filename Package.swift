@@ -151,7 +151,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
+            dependencies: [
+                "Pipeline", "SchemaTestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

@@ -42,6 +42,8 @@ public struct BatchOutput: Sendable {
     public var summaries: [EncodedMessage] = []
     /// Key = alert_id, ordered by key.
     public var alerts: [EncodedMessage] = []
+    /// How many of `alerts` were raised, updated and resolved (typed: no reader re-parses the JSON).
+    public var alertTransitions: [AlertTransition: Int] = [:]
     /// State changes for the compacted changelog topic: summaries, alerts, then revision keys
     /// (by year and slot), each part in a deterministic order.
     public var changelog: [ChangelogRecord] = []
@@ -227,11 +229,12 @@ public final class Aggregator {
             for (source, o) in obs {
                 let key = AlertKey(scope: scope, fiscalYear: year, source: source)
                 let prior = alerts[key]
-                let (message, state) = AlertEvaluation.evaluate(
+                let (emitted, state) = AlertEvaluation.evaluate(
                     key: key, observation: o, prior: prior, rules: configuration.rules, timestamp: timestamp)
-                guard let message else { continue }
+                guard let emitted else { continue }
                 alerts[key] = state
-                out.alerts.append(EncodedMessage(key: key.description, value: message))
+                out.alerts.append(EncodedMessage(key: key.description, value: emitted.message))
+                out.alertTransitions[emitted.transition, default: 0] += 1
                 out.changelog.append(ChangelogRecord(key: ChangelogCodec.alertPrefix + key.description, value: state.map(ChangelogCodec.encode)))
             }
         }

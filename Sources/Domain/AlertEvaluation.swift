@@ -69,6 +69,11 @@ struct ActiveAlert: Sendable, Equatable {
     var message: [UInt8]
 }
 
+/// What an emitted alert message says happened (its `state` member).
+public enum AlertTransition: String, Sendable, Hashable, CaseIterable {
+    case raised, updated, resolved
+}
+
 /// One evaluation's inputs: the scope's latest month and its figures there.
 struct AlertObservation {
     var month: Int
@@ -110,12 +115,13 @@ enum AlertEvaluation {
         }
     }
 
-    enum Transition: String { case raised, updated, resolved }
+    typealias Transition = AlertTransition
 
-    /// Evaluates one alert key; returns the message to emit (if any) and the new active state.
+    /// Evaluates one alert key; returns the message to emit with its transition (if any) and the
+    /// new active state.
     static func evaluate(
         key: AlertKey, observation o: AlertObservation, prior: ActiveAlert?, rules: AlertRules, timestamp: String
-    ) -> (message: [UInt8]?, state: ActiveAlert?) {
+    ) -> (emitted: (message: [UInt8], transition: AlertTransition)?, state: ActiveAlert?) {
         // A month in no band is not evaluated, except that a plan of 0 still resolves an active
         // alert (its severity, rule and threshold from the band it was last evaluated in).
         guard let band = rules.band(forMonth: o.month)
@@ -136,7 +142,7 @@ enum AlertEvaluation {
         let raisedAt = prior?.raisedAt ?? timestamp
         let json = message(key: key, o: o, transition: transition, severity: severity, band: band, rules: rules, raisedAt: raisedAt)
         let state = next.map { ActiveAlert(severity: $0, raisedAt: raisedAt, month: o.month, message: json) }
-        return (json, state)
+        return ((json, transition), state)
     }
 
     static func message(

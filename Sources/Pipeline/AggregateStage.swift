@@ -1,97 +1,178 @@
 import Domain
+import Logging
 import Synchronization
 
-/// Stage 2: owns the aggregator while this worker holds the sequenced partition. The loop
-/// mutates it; HTTP queries read it under the same lock.
+/// Stage 2 "aggregate": the aggregator and everything that lives exactly as long as this worker
+/// owns the sequenced partition (the open segment, the order guard, the snapshot schedule). The
+/// batch loop feeds it sequenced messages; HTTP queries read it under the same lock.
 final class AggregateStage: Sendable {
-    struct Owned {
-        var aggregator: Aggregator
+    /// Ownership of the state, from the rebalance's point of view.
+    enum State {
+        /// Another worker aggregates, or the state was dropped (revoke, session end, stop mid-restore).
+        case notOwner
+        /// Restored from the changelog: this worker aggregates.
+        case owner(Owner)
+    }
+
+    /// The state while owning. A class (not Sendable): it never leaves the mutex.
+    final class Owner {
+        let aggregator: Aggregator
         var assembler = SegmentAssembler()
         /// Last emitted message of every alert since the state was restored (resolved ones too).
         var alerts: [String: [UInt8]] = [:]
+        /// Last sequenced offset aggregated or skipped (guards the log order); at restore the one
+        /// before the group's committed offset (-1: none).
+        var lastOffset: Int64
+        /// When the changelog gets a snapshot of the whole state; nil: never.
+        var snapshots: SnapshotSchedule?
+        var warnedSnapshotSize = false
+
+        init(aggregator: Aggregator, lastOffset: Int64, snapshots: SnapshotSchedule?) {
+            self.aggregator = aggregator
+            self.lastOffset = lastOffset
+            self.snapshots = snapshots
+        }
     }
 
-    /// What stage 2 produced for one Kafka batch: outputs in deterministic order.
-    struct Output {
+    /// What stage 2 produced for one batch: outputs in deterministic order.
+    struct Output: Sendable {
         var summaries: [EncodedMessage] = []
         var alerts: [EncodedMessage] = []
         var rejected: [(key: [UInt8]?, value: [UInt8])] = []
         var changelog: [ChangelogRecord] = []
         var segments = 0
         var records = 0
+        /// Sequenced records read (each offset once), aggregated or still pending.
+        var read = 0
+        /// The sequenced offset to commit (the first record not yet aggregated); nil: none read.
+        var commitOffset: Int64?
         var inputTimestamps: [Int64] = []
         var sequencedTimestamps: [Int64] = []
         var endBatchTime = Duration.zero
+        var duration = Duration.zero
         var isEmpty: Bool { summaries.isEmpty && alerts.isEmpty && rejected.isEmpty && changelog.isEmpty }
     }
 
-    private let owned = Mutex<Owned?>(nil)
+    private let state = Mutex<State>(.notOwner)
     let configuration: AggregatorConfiguration
     let metrics: PipelineMetrics
+    let logger: Logger
     private let decoder: ExecutionUpdateDecoder
 
-    init(configuration: AggregatorConfiguration, metrics: PipelineMetrics) {
+    init(configuration: AggregatorConfiguration, metrics: PipelineMetrics, logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
+        self.logger = logger
         decoder = ExecutionUpdateDecoder(registries: configuration.registries)
     }
 
-    var isOwned: Bool { owned.withLock { $0 != nil } }
+    var isOwned: Bool {
+        state.withLock { if case .owner = $0 { true } else { false } }
+    }
 
-    /// Takes ownership with the state rebuilt from changelog records.
-    func restore(_ records: [ChangelogRecord]) throws(ChangelogError) {
-        try owned.withLock { (owned: inout Owned?) throws(ChangelogError) in
-            let aggregator = Aggregator(configuration: configuration)
-            try aggregator.restore(records)
-            var state = Owned(aggregator: aggregator)
-            for alert in aggregator.activeAlerts() { state.alerts[alert.key] = alert.value }
-            metrics.revisionKeys.record(aggregator.revisionKeyCount)
-            updateActiveAlertGauges(aggregator)
-            owned = state
+    /// The sequenced offset the owner reads next, when it has read or committed one.
+    var expectedNextOffset: Int64? {
+        state.withLock { state -> Int64? in
+            guard case .owner(let owner) = state, owner.lastOffset >= 0 else { return nil }
+            return owner.lastOffset + 1
         }
     }
 
-    /// The whole state as a changelog snapshot (empty when not the owner).
-    func changelogSnapshot(id: Int64) -> [ChangelogRecord] {
-        owned.withLock { $0?.aggregator.changelogSnapshot(id: id) } ?? []
+    /// Takes ownership with the state rebuilt from the changelog. `committedOffset`: the group's
+    /// committed sequenced offset (nil: none); `snapshotBudget`: see `ClusterProfile`.
+    func restore(_ restored: RestoredChangelog, committedOffset: Int64?, snapshotBudget: Int?) throws(ChangelogError) {
+        try state.withLock { (state: inout State) throws(ChangelogError) in
+            let aggregator = Aggregator(configuration: configuration)
+            try aggregator.restore(restored.records)
+            let owner = Owner(aggregator: aggregator, lastOffset: (committedOffset ?? 0) - 1,
+                              snapshots: snapshotBudget.map { SnapshotSchedule(budget: $0, restored: restored) })
+            for alert in aggregator.activeAlerts() { owner.alerts[alert.key] = alert.value }
+            metrics.revisionKeys.record(aggregator.revisionKeyCount)
+            updateActiveAlertGauges(aggregator)
+            state = .owner(owner)
+        }
     }
 
     /// Gives up ownership (revoke, session end): the state is dropped, the open segment too.
     func drop() {
-        owned.withLock { $0 = nil }
+        state.withLock { $0 = .notOwner }
     }
 
-    /// The sequenced offset to commit: the first record not yet aggregated, else `next`.
-    func committableOffset(next: Int64) -> Int64 {
-        owned.withLock { $0?.assembler.firstPendingOffset } ?? next
+    /// Decodes sequenced messages (log order, each offset once) and aggregates every segment they
+    /// complete; adds a snapshot to the changelog records when the schedule says so. Empty when
+    /// this worker does not own the state.
+    func process(_ messages: [MessageRef]) -> Output {
+        let started = ContinuousClock.now
+        var out = Output()
+        guard !messages.isEmpty, let after = state.withLock({ state -> Int64? in
+            if case .owner(let owner) = state { owner.lastOffset } else { nil }
+        }) else { return out }
+        var last = after
+        var entries: [SegmentAssembler.Entry] = []
+        entries.reserveCapacity(messages.count)
+        for m in messages {
+            guard m.offset > last else {
+                logger.error("sequenced record out of order skipped",
+                             metadata: ["offset": "\(m.offset)", "last": "\(last)"])
+                continue
+            }
+            last = m.offset
+            let timestamp = m.timestampMillis
+            let before = entries.count
+            if let value = m.value, SequencedPack.unpack(value, into: &entries, {
+                .init(offset: m.offset, timestampMillis: timestamp, record: $0)
+            }) {
+                out.read += entries.count - before
+            } else {
+                logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"])
+                entries.append(.init(offset: m.offset, timestampMillis: timestamp, record: nil))
+                out.read += 1
+            }
+        }
+        aggregate(entries, into: &out)
+        if last > after {
+            state.withLock { state in
+                guard case .owner(let owner) = state else { return }
+                owner.lastOffset = last
+                let commit = owner.assembler.firstPendingOffset ?? last + 1
+                out.commitOffset = commit
+                // Here, in stage 2: it overlaps with stage 1 like the rest of stage 2.
+                addSnapshotIfDue(owner, &out.changelog, id: commit)
+            }
+        }
+        out.duration = .now - started
+        return out
     }
 
     /// Feeds sequenced records (log order) and aggregates every segment they complete.
-    func process(_ records: [SegmentAssembler.Entry], into out: inout Output) {
+    private func aggregate(_ records: [SegmentAssembler.Entry], into out: inout Output) {
         var segments: [SegmentAssembler.Segment] = []
-        owned.withLock { state in
+        state.withLock { state in
+            guard case .owner(let owner) = state else { return }
             for r in records {
-                if case .some(.some(let s)) = state?.assembler.append(r) { segments.append(s) }
+                if let s = owner.assembler.append(r) { segments.append(s) }
             }
         }
+        // One segment per lock: queries are not held up by a whole batch.
         for segment in segments {
-            owned.withLock { state in
-                guard let aggregator = state?.aggregator else { return }
-                for a in aggregate(segment, aggregator, &out) { state?.alerts[a.key] = a.value }
+            state.withLock { state in
+                guard case .owner(let owner) = state else { return }
+                for a in aggregate(segment, owner.aggregator, &out) { owner.alerts[a.key] = a.value }
             }
             out.segments += 1
         }
         // Gauges once per poll, not per segment.
         guard !segments.isEmpty else { return }
-        owned.withLock { state in
-            guard let aggregator = state?.aggregator else { return }
-            metrics.revisionKeys.record(aggregator.revisionKeyCount)
-            updateActiveAlertGauges(aggregator)
+        state.withLock { state in
+            guard case .owner(let owner) = state else { return }
+            metrics.revisionKeys.record(owner.aggregator.revisionKeyCount)
+            updateActiveAlertGauges(owner.aggregator)
         }
     }
 
     /// Applies one segment and ends the aggregator batch at the segment's timestamp; returns its alerts.
-    private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator, _ out: inout Output) -> [EncodedMessage] {
+    private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator,
+                           _ out: inout Output) -> [EncodedMessage] {
         var accepted = 0, duplicate = 0, stale = 0
         defer {
             metrics.accepted.increment(by: accepted)
@@ -110,18 +191,39 @@ final class AggregateStage: Sendable {
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
                 let origin = record.origin
-                out.rejected.append((origin.key, RejectedRecords.encode(rejection, origin: origin, payload: Array(record.payload))))
+                let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: Array(record.payload))
+                out.rejected.append((origin.key, value))
             }
         }
         let applied = ContinuousClock.now
         let batch = aggregator.endBatch(at: RejectedRecord.timestamp(epochMilliseconds: segment.timestampMillis))
         out.endBatchTime += ContinuousClock.now - applied
         for s in batch.summaries { metrics.summaryEmitted(key: Array(s.key.utf8)) }
-        for a in batch.alerts { metrics.alertEmitted(state: Self.alertState(a.value)) }
+        for (transition, count) in batch.alertTransitions { metrics.alertsEmitted(transition, count: count) }
         out.summaries += batch.summaries
         out.alerts += batch.alerts
         out.changelog += batch.changelog
         return batch.alerts
+    }
+
+    /// Adds the whole state as a snapshot to a batch's changelog records when `SnapshotSchedule` says so.
+    private func addSnapshotIfDue(_ owner: Owner, _ changelog: inout [ChangelogRecord], id: Int64) {
+        guard !changelog.isEmpty, owner.snapshots != nil else { return }
+        guard owner.snapshots!.needsSnapshot(changes: changelog.reduce(0) { $0 + $1.logBytes }) else { return }
+        let started = ContinuousClock.now
+        let snapshot = owner.aggregator.changelogSnapshot(id: id)
+        changelog += snapshot
+        let size = snapshot.reduce(0) { $0 + $1.logBytes }
+        owner.snapshots!.wroteSnapshot(bytes: size)
+        logger.debug("changelog snapshot", metadata: [
+            "bytes": "\(size)", "id": "\(id)", "ms": "\((ContinuousClock.now - started).wholeMilliseconds)"])
+        if 2 * size > owner.snapshots!.budget && !owner.warnedSnapshotSize {
+            owner.warnedSnapshotSize = true
+            logger.warning("""
+                the aggregation state is large for the embedded broker, which keeps only ~5 MiB of the changelog: \
+                it is written again with nearly every batch, and past ~4 MiB a restart cannot restore it
+                """, metadata: ["state_bytes": "\(size)"])
+        }
     }
 
     /// A record's update as sent (a conflict's rejection names its report): its payload decoded again.
@@ -151,32 +253,15 @@ final class AggregateStage: Sendable {
         }
     }
 
-    static func alertState(_ json: [UInt8]) -> String { jsonString(json, member: "state") ?? "" }
-
-    /// The string value of a top-level member of our own compact JSON (`"name":"value"`).
-    static func jsonString(_ json: [UInt8], member: String) -> String? {
-        let needle = Array("\"\(member)\":\"".utf8)
-        guard json.count > needle.count else { return nil }
-        var i = 0
-        while i + needle.count <= json.count {
-            if json[i] == needle[0], Array(json[i..<(i + needle.count)]) == needle {
-                let start = i + needle.count
-                guard let end = json[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return String(decoding: json[start..<end], as: UTF8.self)
-            }
-            i += 1
-        }
-        return nil
-    }
-
     // MARK: Queries
 
     /// nil when this worker holds no state (not the owner, or restoring).
     func summaries(region: String?, year: Int?, period: String?) -> [[UInt8]]? {
         let computedAt = RejectedRecord.timestamp(epochMilliseconds: Timestamps.wallMillis())
         let periodFilter = period.flatMap(YearMonth.init)
-        return owned.withLock { state -> [[UInt8]]? in
-            guard let aggregator = state?.aggregator else { return nil }
+        return state.withLock { state -> [[UInt8]]? in
+            guard case .owner(let owner) = state else { return nil }
+            let aggregator = owner.aggregator
             if period != nil && periodFilter == nil { return [] }
             var result: [[UInt8]] = []
             for scope in SummaryScope.all where region == nil || scope.id == region {
@@ -192,10 +277,10 @@ final class AggregateStage: Sendable {
 
     /// nil when this worker holds no state (not the owner, or restoring).
     func alerts(activeOnly: Bool) -> [[UInt8]]? {
-        owned.withLock { state -> [[UInt8]]? in
-            guard let state else { return nil }
-            if activeOnly { return state.aggregator.activeAlerts().map(\.value) }
-            return state.alerts.sorted { $0.key < $1.key }.map(\.value)
+        state.withLock { state -> [[UInt8]]? in
+            guard case .owner(let owner) = state else { return nil }
+            if activeOnly { return owner.aggregator.activeAlerts().map(\.value) }
+            return owner.alerts.sorted { $0.key < $1.key }.map(\.value)
         }
     }
 }

@@ -16,12 +16,12 @@ final class PipelineMetrics: Sendable {
     let ready = Gauge(label: "khuyencong_ready")
     /// The consumer's restarts of fetchers librdkafka 2.0.2 left idle after a full queue (#2879).
     let fetchRestarts = Counter(label: "khuyencong_consumer_fetch_restarts_total")
-    /// Input records the broker dropped before the worker read them (see `WorkerSession.checkInputGap`).
+    /// Input records the broker dropped before the worker read them (see `BatchCollector.checkInputGap`).
     let inputDropped = Counter(label: "khuyencong_input_dropped_total")
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let summariesByRegion: [String: Counter]
-    private let alertsByState: [String: Counter]
+    private let alertsByTransition: [AlertTransition: Counter]
     private let activeAlerts: [String: Gauge]
     private let lagGauges = Mutex<[String: Gauge]>([:])
 
@@ -35,8 +35,8 @@ final class PipelineMetrics: Sendable {
         summariesByRegion = Dictionary(uniqueKeysWithValues: Self.scopes.map {
             ($0, Counter(label: "khuyencong_summaries_emitted_total", dimensions: [("region", $0)]))
         })
-        alertsByState = Dictionary(uniqueKeysWithValues: ["raised", "updated", "resolved"].map {
-            ($0, Counter(label: "khuyencong_alerts_emitted_total", dimensions: [("state", $0)]))
+        alertsByTransition = Dictionary(uniqueKeysWithValues: AlertTransition.allCases.map {
+            ($0, Counter(label: "khuyencong_alerts_emitted_total", dimensions: [("state", $0.rawValue)]))
         })
         var active: [String: Gauge] = [:]
         for scope in Self.scopes {
@@ -59,8 +59,8 @@ final class PipelineMetrics: Sendable {
         summariesByRegion[region]?.increment()
     }
 
-    func alertEmitted(state: String) {
-        alertsByState[state]?.increment()
+    func alertsEmitted(_ transition: AlertTransition, count: Int) {
+        alertsByTransition[transition]?.increment(by: count)
     }
 
     /// Active alerts per (region, severity); province alerts count under their region.

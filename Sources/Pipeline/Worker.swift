@@ -1,8 +1,8 @@
+import CKafkaShim
 import Domain
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// The aggregation worker: stage 1 (validate) on its share of the input partitions and, when the
 /// group gives it the sequenced partition, stage 2 (aggregate). Run it with `run()` (directly or
@@ -50,10 +50,16 @@ public final class Worker: Service, Sendable {
         let logger = context.logger
         var backoff = Duration.milliseconds(200)
         defer { context.endRun() }
+        var profile: ClusterProfile?
         while !context.stopRequested() {
             let session: WorkerSession
             do {
-                session = try await WorkerSession(context: context)
+                let decided: ClusterProfile
+                if let profile { decided = profile } else {
+                    decided = try await ClusterProfile.detect(settings, logger: logger, stop: context.stopRequested)
+                }
+                profile = decided
+                session = try await WorkerSession.start(context: context, profile: decided)
             } catch let error as KafkaError {
                 if WorkerError.isFatal(error) { throw WorkerError.fatal(error.description) }
                 logger.warning("cannot start the Kafka clients, retrying: \(error)")
@@ -65,7 +71,7 @@ public final class Worker: Service, Sendable {
                 return
             } catch let lost as StateLost {
                 // The previous batch's transaction may still be open: end it, not leave it to time out.
-                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
+                await session.abandon(abortTransaction: true)
                 throw WorkerError.stateLost(lost.description)
             } catch let crash as SimulatedCrash {
                 logger.warning("simulated crash at \(crash.point)")
@@ -76,7 +82,7 @@ public final class Worker: Service, Sendable {
                     throw WorkerError.fatal(failure.error.description)
                 }
                 logger.warning("batch failed, restarting from the committed offsets: \(failure.error)")
-                await session.abandon(abortTransaction: failure.transactionOpen)
+                await session.abandon(abortTransaction: true)
             } catch let error as KafkaError {
                 if WorkerError.isFatal(error) {
                     await session.abandon(abortTransaction: false)
@@ -86,7 +92,7 @@ public final class Worker: Service, Sendable {
                 await session.abandon(abortTransaction: false)
             } catch {
                 logger.error("worker session failed, restarting it: \(error)")
-                await session.abandon(abortTransaction: settings.guarantee == .exactlyOnce)
+                await session.abandon(abortTransaction: true)
             }
             context.stage.drop()
             context.setReady(consumerJoined: false)
@@ -118,57 +124,22 @@ public enum WorkerError: Error, CustomStringConvertible {
 
     /// Fenced, or not allowed in: retrying cannot help.
     static func isFatal(_ error: KafkaError) -> Bool {
-        if error.isFatal { return true }
-        let name = error.code.name
-        return name.contains("FENCED") || name.contains("AUTHENTICATION") || name.contains("AUTHORIZATION")
-            || error.code == .invalidProducerEpoch
-    }
-}
-
-/// State shared by the worker, its sessions and the HTTP queries.
-final class WorkerContext: Sendable {
-    let settings: WorkerSettings
-    let logger: Logger
-    let metrics = PipelineMetrics()
-    let stage: AggregateStage
-    private let stop = Atomic<Bool>(false)
-    private let joined = Atomic<Bool>(false)
-    private let segments = Atomic<Int>(0)
-
-    init(settings: WorkerSettings, logger: Logger) {
-        self.settings = settings
-        self.logger = logger
-        stage = AggregateStage(
-            configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules), metrics: metrics)
+        error.isFatal || fatalCodes.contains(error.code)
     }
 
-    func requestStop() { stop.store(true, ordering: .releasing) }
-    @Sendable func stopRequested() -> Bool { stop.load(ordering: .acquiring) }
-
-    var isReady: Bool { joined.load(ordering: .acquiring) }
-
-    /// Ready = joined, and restored when owning the sequenced partition (restore runs before
-    /// this is called with `true`).
-    func setReady(consumerJoined: Bool) {
-        joined.store(consumerJoined, ordering: .releasing)
-        metrics.ready.record(consumerJoined ? 1 : 0)
-    }
-
-    func endRun() {
-        setReady(consumerJoined: false)
-        stage.drop()
-    }
-
-    var segmentsAggregated: Int {
-        get { segments.load(ordering: .relaxed) }
-        set { segments.store(newValue, ordering: .relaxed) }
-    }
-
-    /// The crash the test plan asks for in a batch that aggregated `aggregatedSegments` segments
-    /// and emitted summaries.
-    func crashPoint(aggregatedSegments: Int, emittedSummaries: Bool) -> CrashPoint? {
-        guard let plan = settings.crashPlan, aggregatedSegments > 0, emittedSummaries,
-              segments.load(ordering: .relaxed) + aggregatedSegments > plan.afterSegments else { return nil }
-        return plan.point
-    }
+    /// librdkafka codes that end the worker even when librdkafka does not flag them fatal: another
+    /// instance took over this worker's transactional id or group membership, or the cluster
+    /// refuses the worker's credentials or permissions. (`FENCED_LEADER_EPOCH` is not one: it is
+    /// stale partition metadata, which librdkafka refreshes by itself.)
+    static let fatalCodes: Set<KafkaErrorCode> = [
+        .fenced, .producerFenced, .invalidProducerEpoch,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_TRANSACTION_COORDINATOR_FENCED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID.rawValue),
+        .authentication, .saslAuthenticationFailed,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED.rawValue),
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED.rawValue),
+        .transactionalIdAuthorizationFailed,
+        KafkaErrorCode(rawValue: RD_KAFKA_RESP_ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED.rawValue),
+    ]
 }

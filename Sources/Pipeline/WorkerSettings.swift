@@ -27,7 +27,7 @@ public struct WorkerSettings: Sendable {
     public var registries: Registries
     public var rules: AlertRules
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
-    /// partitions are paused; nil: `sequencedBacklogLimit(onEmbeddedBroker:)`.
+    /// partitions are paused; nil: the cluster profile's (`ClusterProfile.sequencedBacklogLimit`).
     public var maxSequencedBacklog: Int?
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
@@ -115,16 +115,6 @@ public struct WorkerSettings: Sendable {
     /// produce → summary 36 → 27 ms, at the cost of more idle fetches).
     public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1", "fetch.wait.max.ms": "5"]
 
-    /// The embedded broker keeps only ~5 MiB of the sequenced partition: 8,000 records of ~430 B
-    /// fit with room to spare even uncompressed (the log is lz4-compressed,
-    /// `sequencedTopicTuning`). A real cluster keeps its log, so there the limit only stops
-    /// stage 1 from running far ahead: three batches, since two are outstanding between batches
-    /// anyway (one being published, one just appended). A limit under that would pause the input
-    /// every other batch.
-    func sequencedBacklogLimit(onEmbeddedBroker: Bool) -> Int {
-        maxSequencedBacklog ?? (onEmbeddedBroker ? 8_000 : 3 * max(1, batchMaxMessages))
-    }
-
     /// The embedded broker keeps only the last 5 MiB of the changelog and never compacts it:
     /// stage 2 writes its whole state again (a snapshot) before the log after the last one
     /// passes 4 MiB (`SnapshotSchedule`). The 1 MiB left over covers the state growing within
@@ -134,61 +124,4 @@ public struct WorkerSettings: Sendable {
     static let embeddedChangelogBudget = 4 << 20
 
     static func hostname() -> String { ProcessInfo.processInfo.hostName }
-}
-
-/// What one committed batch did, for benchmarks and tests.
-public struct BatchReport: Sendable {
-    /// Input messages validated by stage 1.
-    public var inputMessages: Int
-    /// Sequenced records aggregated by stage 2.
-    public var aggregatedRecords: Int
-    /// Per aggregated record: its input's Kafka timestamp (ms), to measure produce → summary.
-    public var inputTimestampsMillis: [Int64]
-    /// Per aggregated record: when stage 1 appended it to the sequenced log (ms).
-    public var sequencedTimestampsMillis: [Int64]
-    /// Wall clock (ms since the epoch) when the batch's offsets were committed.
-    public var committedAtMillis: Int64
-    /// Where the batch's time went.
-    public var timings = BatchTimings()
-}
-
-/// One batch's phases, in order (zero for a phase the batch skipped).
-public struct BatchTimings: Sendable {
-    /// From the end of the previous batch until this one was collected (empty polls included).
-    public var poll = Duration.zero
-    public var stageOne = Duration.zero
-    public var stageTwo = Duration.zero
-    /// Producing the outputs and waiting for their acks.
-    public var flushOutputs = Duration.zero
-    /// Producing the changelog records and waiting for their acks.
-    public var flushChangelog = Duration.zero
-    /// Sending the offsets to the transaction, or committing them (at-least-once).
-    public var sendOffsets = Duration.zero
-    /// Committing the transaction (exactly-once).
-    public var commit = Duration.zero
-
-    public init() {}
-
-    /// The phases with their names, in order.
-    public var phases: [(name: String, duration: Duration)] {
-        [("poll", poll), ("stage 1", stageOne), ("stage 2", stageTwo), ("flush outputs", flushOutputs),
-         ("flush changelog", flushChangelog), ("send offsets", sendOffsets), ("commit", commit)]
-    }
-}
-
-/// A test's simulated crash: at `point`, in the first batch that emits summaries once
-/// `afterSegments` segments have been aggregated.
-struct CrashPlan: Sendable, Hashable {
-    var point: CrashPoint
-    var afterSegments: Int
-}
-
-/// Where a test makes a batch stop as if the process died.
-enum CrashPoint: Sendable, Hashable, CaseIterable {
-    /// Outputs produced and acknowledged, nothing else.
-    case afterOutputs
-    /// Changelog acknowledged, offsets not yet committed.
-    case afterChangelog
-    /// Offsets about to be committed (in the transaction: sent, not committed).
-    case beforeOffsets
 }

@@ -79,8 +79,7 @@ public struct ServiceRunner: Sendable {
         }
         let bootstrap = configuration.brokers ?? broker?.bootstrapServers ?? ""
         settings.brokers = bootstrap
-        // In-process, or `khuyencong broker` in another process (known once topic creation tried).
-        var onEmbeddedBroker = broker != nil
+        // The worker recognises the embedded broker itself (`ClusterProfile`), wherever it runs.
         if let broker {
             do { try ensureTopics(TopicPlan(settings), on: broker) } catch {
                 throw RunError("cannot create the topics on the embedded broker: \(error)")
@@ -92,16 +91,11 @@ public struct ServiceRunner: Sendable {
                 try await ensureTopics(TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
             } catch let error as KafkaError where error.code == .unsupportedFeature {
                 logger.info("topics not created: \(error.message)")
-                onEmbeddedBroker = true
             } catch {
                 // Topics may be managed by the operator (no CreateTopics ACL): the worker reports
                 // a missing one clearly when it subscribes.
                 logger.warning("could not ensure the topics, using them as they are: \(error)")
             }
-        }
-        if onEmbeddedBroker {
-            // Explicit properties still win over the embedded broker's tuning.
-            settings.kafkaProperties = WorkerSettings.embeddedBrokerTuning.merging(settings.kafkaProperties) { $1 }
         }
         logger.info("starting", metadata: ["configuration": "\(configuration)"])
 

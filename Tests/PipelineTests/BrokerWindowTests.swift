@@ -145,7 +145,8 @@ import Testing
         try await d.producing { producer in
             for i in 0..<10 { try await producer.send(topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8), value: nil) }
         }
-        let reader = ChangelogReader(settings: d.base, logger: quietLogger)
+        let profile = ClusterProfile(.embeddedBroker, settings: d.base)
+        let reader = ChangelogReader(settings: d.base, profile: profile, logger: quietLogger)
         #expect(try await reader.readAll(stop: { true }) == nil)
         #expect(try await reader.readAll(stop: { false })?.records.count == 10)
     }

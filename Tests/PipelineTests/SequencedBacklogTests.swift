@@ -13,7 +13,7 @@ import Testing
     /// cluster's limit stays above that, whatever the batch size, so steady load never pauses.
     @Test(arguments: [1, 500, 10_000, 20_000])
     func aRealClusterAllowsThreeBatches(batch: Int) throws {
-        let limit = try settings(batch: batch).sequencedBacklogLimit(onEmbeddedBroker: false)
+        let limit = ClusterProfile(.kafkaCluster, settings: try settings(batch: batch)).sequencedBacklogLimit
         #expect(limit == 3 * batch)
         #expect(limit > 2 * batch)
     }
@@ -21,9 +21,9 @@ import Testing
     /// The embedded broker keeps ~5 MiB of the sequenced partition: its limit does not grow with the batch.
     @Test func theEmbeddedBrokerKeepsItsWindowAndAnExplicitLimitWins() throws {
         var s = try settings(batch: 20_000)
-        #expect(s.sequencedBacklogLimit(onEmbeddedBroker: true) == 8_000)
+        #expect(ClusterProfile(.embeddedBroker, settings: s).sequencedBacklogLimit == 8_000)
         s.maxSequencedBacklog = 30_000
-        #expect(s.sequencedBacklogLimit(onEmbeddedBroker: true) == 30_000)
-        #expect(s.sequencedBacklogLimit(onEmbeddedBroker: false) == 30_000)
+        #expect(ClusterProfile(.embeddedBroker, settings: s).sequencedBacklogLimit == 30_000)
+        #expect(ClusterProfile(.kafkaCluster, settings: s).sequencedBacklogLimit == 30_000)
     }
 }

@@ -1,9 +1,8 @@
 import Domain
-import Kafka
 
-/// Stage 1: validates input messages. Valid ones become sequenced records, invalid ones a
-/// rejected record each. Stateless.
-struct StageOne {
+/// Stage 1 "validate": validates input messages. Valid ones become sequenced records, invalid
+/// ones a rejected record each. Stateless.
+struct ValidateStage: Sendable {
     struct Output {
         /// Sequenced messages, each a pack of records (`SequencedPack`). No key: they go to
         /// partition 0 explicitly, and nothing reads one.
@@ -50,9 +49,9 @@ struct StageOne {
     let metrics: PipelineMetrics
 
     /// `topic`: the message's topic name (the caller has it; building it per message is costly).
-    func process(_ m: KafkaMessageView, topic: String, into out: inout Output) {
+    func process(_ m: MessageRef, topic: String, into out: inout Output) {
         out.messages += 1
-        let timestamp = m.timestamp ?? 0
+        let timestamp = m.timestampMillis
         switch decoder.decodeFacts(payload: m.value, key: m.key) {
         case .success(let facts):
             out.addSequenced(topic: topic) { w in
@@ -63,7 +62,8 @@ struct StageOne {
             metrics.rejected(rejection.reason)
             let key = m.key.map { Array($0) }
             let origin = InputOrigin(topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
-            out.rejected.append((key, RejectedRecords.encode(rejection, origin: origin, payload: m.value.map { Array($0) })))
+            let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: m.value.map { Array($0) })
+            out.rejected.append((key, value))
         }
     }
 }
