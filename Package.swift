@@ -52,8 +52,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // Only what Swift cannot call directly: variadic calls, the rebalance callback, the C bench loops.
+        // Only what Swift cannot call: librdkafka's variadic functions.
         .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
+        // glibc's mallopt for the worker process (malloc.h is not in Swift's Glibc module).
+        .target(name: "CMallocTuning"),
+        // Benchmark baseline: plain-C librdkafka produce/consume loops, and their Swift wrapper.
+        .target(name: "CKafkaBaseline", dependencies: ["CRdKafka"]),
+        .target(name: "KafkaBaseline", dependencies: ["CKafkaBaseline", "Kafka"]),
         // Swift Kafka layer: producer, consumer, admin, embedded (mock) broker.
         .target(
             name: "Kafka",
@@ -68,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Domain",
                 "Kafka",
+                "CMallocTuning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,6 +85,7 @@ let package = Package(
                 "Domain",
                 "Service",
                 "Kafka",
+                "KafkaBaseline",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,4 @@
-import CRdKafka
+import CKafkaShim
 import Synchronization
 
 /// One assigned partition served from a queue of its own instead of the consumer queue, so its

@@ -1,7 +1,7 @@
 #ifndef CKAFKA_SHIM_H
 #define CKAFKA_SHIM_H
-// Only what Swift cannot call directly: variadic librdkafka calls, a rebalance callback that
-// never enters Swift, and the plain-C benchmark baseline loops.
+// Only what Swift cannot call directly: variadic librdkafka calls and a rebalance callback that
+// never enters Swift.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdint.h>
@@ -39,23 +39,5 @@ rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *s
 rd_kafka_resp_err_t shim_mock_broker_push_request_error(rd_kafka_mock_cluster_t *mcluster,
                                                         int32_t broker_id, int16_t api_key,
                                                         rd_kafka_resp_err_t err, int rtt_ms);
-
-/// Benchmark baseline: a plain rd_kafka_produce loop (RD_KAFKA_MSG_F_COPY, partition i % n)
-/// followed by flush. Takes ownership of conf. Returns messages delivered without error,
-/// or -1 with errstr set.
-long long shim_bench_produce(rd_kafka_conf_t *conf, const char *topic, int partitions,
-                             long long count, int size, char *errstr, size_t errstr_size);
-
-/// Benchmark baseline: assigns all partitions from the beginning and consumes `count` messages
-/// with rd_kafka_consume_batch_queue, summing every payload byte. Takes ownership of conf.
-/// Returns messages consumed, or -1 with errstr set.
-long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int partitions,
-                             long long count, uint64_t *byte_sum,
-                             char *errstr, size_t errstr_size);
-
-/// glibc's mallopt (malloc.h is not in Swift's Glibc module): M_ARENA_MAX, M_TRIM_THRESHOLD,
-/// M_MMAP_THRESHOLD and M_TOP_PAD; a negative value leaves that setting alone. Returns 1 when
-/// every setting asked for was accepted.
-int shim_tune_malloc(int arena_max, int trim_threshold, int mmap_threshold, int top_pad);
 
 #endif
