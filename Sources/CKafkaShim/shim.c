@@ -1,5 +1,4 @@
 #include "CKafkaShim.h"
-#include <string.h>
 
 rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                  const void *key, size_t key_len,
@@ -19,41 +18,6 @@ rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t 
                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     }
     return err;
-}
-
-rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *state, rd_kafka_resp_err_t err,
-                                       rd_kafka_topic_partition_list_t *partitions) {
-    int cooperative = state && state->cooperative;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (cooperative) return rd_kafka_incremental_assign(rk, partitions);
-        rd_kafka_resp_err_t e = rd_kafka_assign(rk, partitions);
-        return e ? rd_kafka_error_new(e, "%s", rd_kafka_err2str(e)) : NULL;
-    }
-    if (cooperative) return rd_kafka_incremental_unassign(rk, partitions);
-    rd_kafka_resp_err_t e = rd_kafka_assign(rk, NULL);
-    return e ? rd_kafka_error_new(e, "%s", rd_kafka_err2str(e)) : NULL;
-}
-
-static void shim_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                              rd_kafka_topic_partition_list_t *partitions, void *opaque) {
-    shim_rebalance_t *state = opaque;
-    if (state && !state->closing)
-        state->cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-    if (!state || state->closing || state->pending) {
-        // Closing (or an unexpected second event): librdkafka's default, so nothing hangs.
-        rd_kafka_error_t *e = shim_rebalance_apply(rk, state, err, partitions);
-        if (e) rd_kafka_error_destroy(e);
-        return;
-    }
-    state->err = err;
-    state->partitions = rd_kafka_topic_partition_list_copy(partitions);
-    state->pending = 1;
-    rd_kafka_yield(rk);
-}
-
-void shim_conf_set_rebalance(rd_kafka_conf_t *conf, shim_rebalance_t *state) {
-    rd_kafka_conf_set_opaque(conf, state);
-    rd_kafka_conf_set_rebalance_cb(conf, shim_rebalance_cb);
 }
 
 rd_kafka_resp_err_t shim_mock_broker_push_request_error(rd_kafka_mock_cluster_t *mcluster,

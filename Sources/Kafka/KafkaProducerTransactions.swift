@@ -40,9 +40,8 @@ extension KafkaProducer {
         let ms = timeout.milliseconds
         try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in
-            let list = offsets.makeCList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            try KafkaError.check(rd_kafka_send_offsets_to_transaction(client.rk, list, groupMetadata.pointer, ms))
+            let list = TopicPartitionList(offsets)
+            try KafkaError.check(list.withListPointer { rd_kafka_send_offsets_to_transaction(client.rk, $0, groupMetadata.pointer, ms) })
         }
     }
 
