@@ -1,12 +1,5 @@
 import CKafkaShim
 
-/// A consumer's group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
-public final class KafkaConsumerGroupMetadata: @unchecked Sendable {
-    let pointer: OpaquePointer
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    deinit { rd_kafka_consumer_group_metadata_destroy(pointer) }
-}
-
 /// Transactions (needs `transactionalID`). Errors are thrown as `KafkaError` classified by
 /// librdkafka: `isRetriable` (call again), `requiresAbort` (abortTransaction, then go on),
 /// `isFatal` (e.g. fenced: the producer is unusable; stop or recreate it).
