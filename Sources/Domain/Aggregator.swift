@@ -118,7 +118,7 @@ public final class Aggregator {
     /// rejection names the report (nil: the rejection says what the facts say).
     public func apply(_ f: ReportFacts, original: () -> ExecutionUpdate?) -> ApplyOutcome {
         // The decoder has checked all this; kept so a bad value can never index the tables.
-        guard f.periodEnd.year == f.fiscalYear, (2000...2100).contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
+        guard f.periodEnd.year == f.fiscalYear, FiscalYear.range.contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
             return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
                 detail: "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."))
         }

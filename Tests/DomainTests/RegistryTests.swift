@@ -11,4 +11,8 @@ import Testing
         #expect(r.r2004.units(in: .nam).count == 20)
         #expect(r.successor2025(of: "60")?.code == "68")
     }
+
+    @Test func fiscalYearsRunFrom2000To2100() {
+        #expect(FiscalYear.range == 2000...2100)
+    }
 }
