@@ -93,7 +93,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
@@ -101,17 +101,24 @@ let package = Package(
                 "Domain",
                 "Kafka",
                 "SchemaTestSupport",
+                "TestSupport",
             ]
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
         .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
+        // Test helper: the one bounded wait (`eventually`) every test target uses.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["Domain", "SchemaTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "Domain", "SchemaTestSupport", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
+            dependencies: [
+                "Pipeline", "TestSupport", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )
