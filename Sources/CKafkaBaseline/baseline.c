@@ -44,7 +44,7 @@ static double conf_number(rd_kafka_conf_t *conf, const char *name, double fallba
     return rd_kafka_conf_get(conf, name, value, &size) == RD_KAFKA_CONF_OK ? atof(value) : fallback;
 }
 
-/* The Swift consumer's fetch restart (KafkaFetchRestart.swift), so the baseline does not stall
+/* The Swift consumer's fetch restart (FetchRestart.swift in the Kafka module), so the baseline does not stall
  * on librdkafka 2.0.2 issue #2879 either: seek to the positions once the queue that had
  * neared its limits is empty. */
 static void restart_fetchers(rd_kafka_t *rk) {
