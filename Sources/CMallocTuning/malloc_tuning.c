@@ -1,4 +1,5 @@
 #include "CMallocTuning.h"
+#include <stdlib.h>  // defines __GLIBC__ on glibc: test it only after a libc header
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
