@@ -1,7 +1,7 @@
 # Two entry points: `make run` and `make test`. Both install librdkafka-dev when it is missing.
 SWIFT ?= swift
 
-.PHONY: deps test-deps build run test clean fuzz fuzz-build fuzz-merge
+.PHONY: deps test-deps build run test clean fuzz fuzz-build fuzz-merge format lint
 
 deps:
 	@pkg-config --exists rdkafka || { \
@@ -41,6 +41,14 @@ test: deps test-deps
 
 clean:
 	rm -rf .build
+
+# Formatting with the toolchain's swift-format and the checked-in .swift-format (lines ≤ 120).
+FORMAT_PATHS = Package.swift Sources Tests
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 # Offline checks of deploy/ against hand-written examples, for editing deploy/ without a build;
 # `make test` runs the same checks against a real worker's /metrics and configuration reference.

@@ -61,8 +61,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // Only what Swift cannot call directly: variadic calls, the rebalance callback, the C bench loops.
+        // Only what Swift cannot call: librdkafka's variadic functions.
         .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
+        // glibc's mallopt for the worker process (malloc.h is not in Swift's Glibc module).
+        .target(name: "CMallocTuning"),
+        // Benchmark baseline: plain-C librdkafka produce/consume loops, and their Swift wrapper.
+        .target(name: "CKafkaBaseline", dependencies: ["CRdKafka"]),
+        .target(name: "KafkaBaseline", dependencies: ["CKafkaBaseline", "Kafka"]),
         // Swift Kafka layer: producer, consumer, admin, embedded (mock) broker.
         .target(
             name: "Kafka",
@@ -77,6 +82,7 @@ let package = Package(
             dependencies: [
                 "Domain",
                 "Kafka",
+                "CMallocTuning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,6 +115,7 @@ let package = Package(
                 "Domain",
                 "Service",
                 "Kafka",
+                "KafkaBaseline",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +126,7 @@ let package = Package(
         // libFuzzer over the decoder and validator (`make fuzz`, docs/FUZZING.md); a plain build
         // replays the inputs given as arguments.
         .executableTarget(name: "FuzzDecoder", dependencies: ["Domain"]),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(
             name: "ReadSideTests",
             dependencies: [
@@ -130,6 +137,7 @@ let package = Package(
                 "Domain",
                 "Kafka",
                 "Pipeline",
+                "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -141,18 +149,23 @@ let package = Package(
                 "Kafka",
                 "ReadSide",
                 "SchemaTestSupport",
+                "TestSupport",
             ]
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
         .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
+        // Test helper: the one bounded wait (`eventually`) every test target uses.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["Domain", "SchemaTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "Domain", "SchemaTestSupport", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "SchemaTestSupport",
+                "Pipeline", "SchemaTestSupport", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),

@@ -120,7 +120,7 @@ public final class Aggregator {
     /// rejection names the report (nil: the rejection says what the facts say).
     public func apply(_ f: ReportFacts, original: () -> ExecutionUpdate?) -> ApplyOutcome {
         // The decoder has checked all this; kept so a bad value can never index the tables.
-        guard f.periodEnd.year == f.fiscalYear, (2000...2100).contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
+        guard f.periodEnd.year == f.fiscalYear, FiscalYear.range.contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
             return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
                 detail: RejectionText.periodOutsideFiscalYear(f)))
         }
@@ -165,7 +165,7 @@ public final class Aggregator {
         let successor = v == .v2004 ? index.successor(of: code) : nil
         let successorRegion = successor.flatMap { index.region(code: $0, .v2025) }
         if touchedUnits.last != year * 100 + code { touchedUnits.append(year * 100 + code) }  // runs: both sources
-        if year == 2025, let successor, m <= 6 { touchedUnits.append(year * 100 + successor) }
+        if RegistrySwitch.isBeforeSwitch(year: year, month: m), let successor { touchedUnits.append(year * 100 + successor) }
         // The marks depend only on (year, month, region, successor's region): skip repeats.
         let combo = SummaryScope.region(r0).index * 4 + (successorRegion.map { SummaryScope.region($0).index } ?? 3)
         let stamp = year * 16 + m
@@ -173,10 +173,12 @@ public final class Aggregator {
         markedStamp[combo] = stamp
         for y in year...year + 1 {
             dirty(.nation, y, m)
-            // Months from m under the registry in force then; FY2025 switches at July.
+            // Months from m under the registry in force then; the switch year changes registry in its course.
             let view = AggregationView.version(y, m)
             if let r = view == v ? r0 : successorRegion { dirty(.region(r), y, m) }
-            if y == 2025, m <= 6, let r = v == .v2025 ? r0 : successorRegion { dirty(.region(r), y, 7) }
+            if RegistrySwitch.isBeforeSwitch(year: y, month: m), let r = v == .v2025 ? r0 : successorRegion {
+                dirty(.region(r), y, RegistrySwitch.month)
+            }
         }
     }
 
@@ -299,7 +301,7 @@ public final class Aggregator {
             guard let code = Self.code(codeText), let y = store[year], let m = y.latestMonth(code: code) else { return nil }
             let v = AggregationView.version(year, m)
             guard let u = index.units(.nation, v).first(where: { $0.code == code }) else { return nil }
-            totals = view.totals([u], year: year, month: m, carry: AggregationView.carries(year: year, v))
+            totals = view.totals([u], year: year, month: m, carry: RegistrySwitch.carries(year: year, v))
             month = m
             name = u.unit.name
             inSentence = u.unit.name

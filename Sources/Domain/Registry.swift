@@ -24,10 +24,32 @@ public enum RegistryVersion: String, Sendable, Hashable, CaseIterable {
     case v2004 = "2004"
     case v2025 = "2025"
 
-    /// Registry 2004 applies up to 2025-06, registry 2025 from 2025-07.
+    /// Registry 2004 applies before `RegistrySwitch.firstPeriod`, registry 2025 from it.
     public static func inForce(at period: YearMonth) -> RegistryVersion {
-        period < YearMonth(year: 2025, month: 7) ? .v2004 : .v2025
+        period < RegistrySwitch.firstPeriod ? .v2004 : .v2025
     }
+}
+
+/// The contract's one registry change, in one place: registry 2004 up to 2025-06, registry 2025
+/// from 2025-07. In the fiscal year of the switch a 2025 unit's months from July carry its
+/// predecessors' reports of January–June; every rule that depends on the switch asks here.
+public enum RegistrySwitch {
+    /// The fiscal year the switch splits.
+    public static let year = 2025
+    /// The first month of `year` under registry 2025.
+    public static let month = 7
+    /// The first period under registry 2025.
+    public static var firstPeriod: YearMonth { YearMonth(year: year, month: month) }
+    /// The months of `year` still under registry 2004 (January–June).
+    public static var monthsBefore: ClosedRange<Int> { 1...(month - 1) }
+
+    /// Whether (year, month) lies in the switch year before the switch: a report there also
+    /// feeds its successor's figures from `month` on.
+    public static func isBeforeSwitch(year: Int, month m: Int) -> Bool { year == Self.year && m < month }
+
+    /// Whether the units of `version` in fiscal year `year` carry their predecessors' reports of
+    /// `monthsBefore` (registry 2025 in the switch year).
+    public static func carries(year: Int, _ version: RegistryVersion) -> Bool { year == Self.year && version == .v2025 }
 }
 
 /// One province-level unit of a registry.

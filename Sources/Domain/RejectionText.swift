@@ -128,7 +128,7 @@ enum RejectionText {
             : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(got)."
     }
 
-    static let fiscalYearRange = "Trường fiscal_year phải nằm trong khoảng 2000–2100"
+    static let fiscalYearRange = "Trường fiscal_year phải nằm trong khoảng \(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound)"
 
     static let monthRange = "Tháng trong period_end phải từ 01 đến 12"
 
@@ -168,7 +168,7 @@ enum RejectionText {
     }
 
     static func periodOutsideFiscalYear(_ f: ReportFacts) -> String {
-        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (2000–2100)."
+        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (\(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound))."
     }
 
     static func provinceNotInRegistry(_ f: ReportFacts) -> String {

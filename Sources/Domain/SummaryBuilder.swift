@@ -45,9 +45,6 @@ struct AggregationView {
     let index: UnitIndex
     let store: RevisionStore
 
-    /// FY2025 months 7–12 under registry 2025: units carry their predecessors' H1 reports.
-    static func carries(year: Int, _ version: RegistryVersion) -> Bool { year == 2025 && version == .v2025 }
-
     static func version(_ year: Int, _ month: Int) -> RegistryVersion {
         RegistryVersion.inForce(at: YearMonth(year: year, month: month))
     }
@@ -55,10 +52,13 @@ struct AggregationView {
     /// The unit's figure for `source` at month `m`.
     func figure(_ u: UnitInfo, _ y: YearRevisions, month m: Int, carry: Bool, _ source: FundingSource) -> SourceFigure? {
         guard carry else { return y.current(code: u.code, source: source, upTo: m, from: 1) }
-        if let own = y.current(code: u.code, source: source, upTo: m, from: 7) { return own }
+        if let own = y.current(code: u.code, source: source, upTo: m, from: RegistrySwitch.month) { return own }
         var sum: SourceFigure?
         for p in u.predecessors {
-            guard let f = y.current(code: p, source: source, upTo: min(m, 6), from: 1) else { continue }
+            let before = RegistrySwitch.monthsBefore
+            guard let f = y.current(code: p, source: source, upTo: min(m, before.upperBound), from: before.lowerBound) else {
+                continue
+            }
             if sum == nil { sum = f } else { sum?.add(f) }
         }
         return sum
@@ -87,13 +87,13 @@ struct AggregationView {
 
     func totals(_ scope: SummaryScope, year: Int, month m: Int) -> ScopeTotals {
         let v = Self.version(year, m)
-        return totals(index.units(scope, v), year: year, month: m, carry: Self.carries(year: year, v))
+        return totals(index.units(scope, v), year: year, month: m, carry: RegistrySwitch.carries(year: year, v))
     }
 
     /// Units (and carry mode) of the same period last year, restated into this month's registry.
     func priorUnits(_ scope: SummaryScope, year: Int, month m: Int) -> ([UnitInfo], Bool) {
         let now = Self.version(year, m), prior = Self.version(year - 1, m)
-        if now == prior { return (index.units(scope, prior), Self.carries(year: year - 1, prior)) }
+        if now == prior { return (index.units(scope, prior), RegistrySwitch.carries(year: year - 1, prior)) }
         return (index.restatedUnits(scope), false)
     }
 
@@ -104,8 +104,8 @@ struct AggregationView {
             var n: Int64 = 0
             for u in units {
                 if carry {
-                    n &+= y.acceptedCount(code: u.code, months: 7...max(7, m))
-                    for p in u.predecessors { n &+= y.acceptedCount(code: p, months: 1...6) }
+                    n &+= y.acceptedCount(code: u.code, months: RegistrySwitch.month...max(RegistrySwitch.month, m))
+                    for p in u.predecessors { n &+= y.acceptedCount(code: p, months: RegistrySwitch.monthsBefore) }
                 } else {
                     n &+= y.acceptedCount(code: u.code, months: 1...m)
                 }
@@ -114,7 +114,7 @@ struct AggregationView {
         }
         let v = Self.version(year, m)
         let (prior, priorCarry) = priorUnits(scope, year: year, month: m)
-        return count(index.units(scope, v), year, carry: Self.carries(year: year, v)) &+ count(prior, year - 1, carry: priorCarry)
+        return count(index.units(scope, v), year, carry: RegistrySwitch.carries(year: year, v)) &+ count(prior, year - 1, carry: priorCarry)
     }
 
     /// A unit's encoded row at one (year, month) and the figures it was encoded from.
@@ -165,7 +165,7 @@ struct AggregationView {
 
     func inputs(_ scope: SummaryScope, year: Int, month m: Int) -> SummaryInputs {
         let v = Self.version(year, m)
-        let carry = Self.carries(year: year, v)
+        let carry = RegistrySwitch.carries(year: year, v)
         let units = index.units(scope, v)
         let y = store[year] ?? YearRevisions()
         var h = WordHasher()

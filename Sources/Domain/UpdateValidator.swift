@@ -257,7 +257,7 @@ struct UpdateValidator {
     func checkPeriod() throws(Rejection) -> YearMonth {
         guard let fy = top[.fiscalYear], let pe = top[.periodEnd] else { return YearMonth(year: 0, month: 0) }
         let year = tape.integerValue(fy)
-        guard (2000...2100).contains(year) else {
+        guard FiscalYear.range.contains(Int(year)) else {
             throw fail(.periodOutOfRange, "/fiscal_year", RejectionText.received(RejectionText.fiscalYearRange, shown(fy)))
         }
         let (periodYear, month) = tape.withString(pe) { s in

@@ -13,9 +13,10 @@ final class KafkaClient: @unchecked Sendable {
     let logger: Logger
     let blocking: DispatchQueue
     private let mainQueue: OpaquePointer
-    /// Consumers only: the consumer queue, and the state the shim's rebalance callback fills.
+    /// Consumers only: the consumer queue.
     let consumerQueue: OpaquePointer?
-    let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+    /// Consumers only: kept alive until `rd_kafka_destroy` has returned (librdkafka calls it).
+    private let rebalanceCallback: RebalanceCallback?
     private let eventQueue: DispatchQueue
     private let stopped = Atomic<Bool>(false)
     private let closing = Atomic<Bool>(false)
@@ -26,25 +27,20 @@ final class KafkaClient: @unchecked Sendable {
     /// wrong credentials do not heal: the client reports it as fatal so the application can stop.
     private let authenticationFailure = Mutex<KafkaError?>(nil)
 
-    /// Creates the handle from `conf` (consumed, also on failure).
-    init(_ type: rd_kafka_type_t, conf: OpaquePointer, logger: Logger, label: String) throws(KafkaError) {
+    /// Creates the handle from `conf` (consumed, also on failure), with `rebalanceCallback`
+    /// (consumers) installed.
+    init(_ type: rd_kafka_type_t, conf: OpaquePointer, rebalanceCallback: RebalanceCallback? = nil,
+         logger: Logger, label: String) throws(KafkaError) {
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
             | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
-        var rebalance: UnsafeMutablePointer<shim_rebalance_t>?
-        if type == RD_KAFKA_CONSUMER {
-            let state = UnsafeMutablePointer<shim_rebalance_t>.allocate(capacity: 1)
-            state.initialize(to: shim_rebalance_t(pending: 0, err: RD_KAFKA_RESP_ERR_NO_ERROR, partitions: nil, closing: 0, cooperative: 0))
-            shim_conf_set_rebalance(conf, state)
-            rebalance = state
-        }
+        rebalanceCallback?.install(on: conf)
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
-            rebalance?.deallocate()
             throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
         }
         self.rk = rk
-        self.rebalance = rebalance
+        self.rebalanceCallback = rebalanceCallback
         consumerQueue = type == RD_KAFKA_CONSUMER ? rd_kafka_queue_get_consumer(rk) : nil
         mainQueue = rd_kafka_queue_get_main(rk)
         rd_kafka_set_log_queue(rk, mainQueue)
@@ -176,15 +172,13 @@ final class KafkaClient: @unchecked Sendable {
         // A serial queue of its own gets a thread of its own, like `shutdownDetached`: a shared
         // concurrent queue would run on the global pool, where a stuck destroy takes a thread
         // the `shutdownAsync` timers need.
-        let handles = Handles(rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue, rebalance: rebalance)
+        let handles = Handles(rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue,
+                              rebalanceCallback: rebalanceCallback)
         DispatchQueue(label: "kafka.destroy").async {
             if let consumerQueue = handles.consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
             rd_kafka_queue_destroy(handles.mainQueue)
-            rd_kafka_destroy(handles.rk)
-            if let rebalance = handles.rebalance {
-                if let list = rebalance.pointee.partitions { rd_kafka_topic_partition_list_destroy(list) }
-                rebalance.deallocate()
-            }
+            // Destroying a consumer never closed closes it, which can call the rebalance callback.
+            withExtendedLifetime(handles.rebalanceCallback) { rd_kafka_destroy(handles.rk) }
         }
     }
 
@@ -193,7 +187,7 @@ final class KafkaClient: @unchecked Sendable {
         let rk: OpaquePointer
         let mainQueue: OpaquePointer
         let consumerQueue: OpaquePointer?
-        let rebalance: UnsafeMutablePointer<shim_rebalance_t>?
+        let rebalanceCallback: RebalanceCallback?
     }
 
     /// `shutdown` awaited from async code, on a thread of its own, for at most `limit`: a

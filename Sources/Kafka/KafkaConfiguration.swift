@@ -77,7 +77,7 @@ public struct KafkaConsumerConfiguration: Sendable {
 
 /// A new `rd_kafka_conf_t` with `properties` set, logs routed to a queue; throws librdkafka's
 /// own message for an unknown or invalid property.
-func makeConf(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
+package func makeConf(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
     guard let conf = rd_kafka_conf_new() else { throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_conf_new failed") }
     try set(properties + [("log.queue", "true")], destroy: { rd_kafka_conf_destroy(conf) }) { rd_kafka_conf_set(conf, $0, $1, $2, $3) }
     return conf

@@ -2,22 +2,6 @@ import CKafkaShim
 import Logging
 import Synchronization
 
-/// Application hooks around a rebalance, run inside `KafkaConsumer.poll` (in the polling task):
-/// `beforeRevoke` while the partitions are still assigned (flush, commit, finish a transaction),
-/// `afterAssign` once the new partitions are assigned (restore state). Works for both the eager
-/// and the cooperative protocol (cooperative: only the partitions that move).
-public struct KafkaRebalanceHooks: Sendable {
-    /// `lost`: the partitions were already lost (session expired); committing will fail.
-    public var beforeRevoke: @Sendable (_ partitions: [TopicPartition], _ lost: Bool) async -> Void
-    public var afterAssign: @Sendable (_ partitions: [TopicPartition]) async -> Void
-
-    public init(beforeRevoke: @escaping @Sendable ([TopicPartition], Bool) async -> Void = { _, _ in },
-                afterAssign: @escaping @Sendable ([TopicPartition]) async -> Void = { _ in }) {
-        self.beforeRevoke = beforeRevoke
-        self.afterAssign = afterAssign
-    }
-}
-
 /// A consumer-group consumer with batch polling, manual offsets and rebalance hooks.
 ///
 /// Poll from one task at a time. Offsets committed are the NEXT offset to read
@@ -28,8 +12,10 @@ public final class KafkaConsumer: Sendable {
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
         let conf = try makeConf(configuration.librdkafkaProperties)
-        client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, logger: logger, label: "consumer")
-        core = ConsumerCore(client: client, wakeup: try QueueWakeup())
+        let rebalanceCallback = RebalanceCallback()
+        client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, rebalanceCallback: rebalanceCallback, logger: logger,
+                                 label: "consumer")
+        core = ConsumerCore(client: client, rebalanceCallback: rebalanceCallback, wakeup: try QueueWakeup())
         client.onStatistics = { [weak core] json in core?.updateLag(fromStatistics: json) }
         client.start()
     }
@@ -46,18 +32,16 @@ public final class KafkaConsumer: Sendable {
     /// Subscribes the group to `topics` (replacing any previous subscription).
     public func subscribe(topics: [String]) throws(KafkaError) {
         try client.checkOpen()
-        let list = topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) }.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_subscribe(client.rk, list))
+        let list = TopicPartitionList(topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) })
+        try KafkaError.check(list.withListPointer { rd_kafka_subscribe(client.rk, $0) })
     }
 
     /// Assigns partitions manually (no group membership), starting at the given offsets
     /// (`Int64(RD_KAFKA_OFFSET_BEGINNING)` = -2 for the start, -1001 for the committed offset).
     public func assign(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
         try client.checkOpen()
-        let list = partitions.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_assign(client.rk, list))
+        let list = TopicPartitionList(partitions)
+        try KafkaError.check(list.withListPointer { rd_kafka_assign(client.rk, $0) })
     }
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for the first. Runs pending
@@ -106,7 +90,7 @@ public final class KafkaConsumer: Sendable {
         }
         try await client.run { [client, core] () throws(KafkaError) in
             if !rebalance.isRevoke { core.separateQueues.split(rebalance.partitions, client: client) }
-            try KafkaError.check(shim_rebalance_apply(client.rk, client.rebalance, rebalance.err, rebalance.list))
+            try core.rebalanceCallback.apply(rebalance, rk: client.rk)
             if rebalance.isRevoke {
                 core.separateQueues.drop(rebalance.partitions)
                 core.paused.withLock { $0.subtract(rebalance.partitions) }
@@ -124,16 +108,14 @@ public final class KafkaConsumer: Sendable {
         guard !offsets.isEmpty else { return }
         try client.checkOpen()
         if !wait {
-            let list = offsets.makeCList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            try KafkaError.check(rd_kafka_commit(client.rk, list, 1))
+            let list = TopicPartitionList(offsets)
+            try KafkaError.check(list.withListPointer { rd_kafka_commit(client.rk, $0, 1) })
             return
         }
         try await client.run { [client] () throws(KafkaError) in
-            let list = offsets.makeCList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            try KafkaError.check(rd_kafka_commit(client.rk, list, 0))
-            if let error = firstPartitionError(list) { throw error }
+            let list = TopicPartitionList(offsets)
+            try KafkaError.check(list.withListPointer { rd_kafka_commit(client.rk, $0, 0) })
+            if let error = list.firstError { throw error }
         }
     }
 
@@ -142,10 +124,9 @@ public final class KafkaConsumer: Sendable {
         try client.checkOpen()
         let ms = timeout.milliseconds
         return try await client.run { [client] () throws(KafkaError) -> [TopicPartitionOffset] in
-            let list = partitions.makeCList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            try KafkaError.check(rd_kafka_committed(client.rk, list, ms))
-            return offsets(from: list)
+            let list = TopicPartitionList(partitions)
+            try KafkaError.check(list.withListPointer { rd_kafka_committed(client.rk, $0, ms) })
+            return list.offsets
         }
     }
 
@@ -172,19 +153,15 @@ public final class KafkaConsumer: Sendable {
     /// The current assignment.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
         try client.checkOpen()
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        try KafkaError.check(rd_kafka_assignment(client.rk, &list))
-        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
-        return offsets(from: list).map(\.topicPartition)
+        return try TopicPartitionList.assignment(of: client.rk).partitions
     }
 
     /// The offset the application reads next from each of `partitions` (-1001 where none yet).
     public func positions(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartitionOffset] {
         try client.checkOpen()
-        let list = partitions.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_position(client.rk, list))
-        return offsets(from: list)
+        let list = TopicPartitionList(partitions)
+        try KafkaError.check(list.withListPointer { rd_kafka_position(client.rk, $0) })
+        return list.offsets
     }
 
     /// Stops fetching from `partitions` (they stay assigned).
@@ -206,10 +183,9 @@ public final class KafkaConsumer: Sendable {
     private func apply(_ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
                        to partitions: [TopicPartition]) throws(KafkaError) {
         try client.checkOpen()
-        let list = partitions.makeCList()
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(operation(client.rk, list))
-        if let error = firstPartitionError(list) { throw error }
+        let list = TopicPartitionList(partitions)
+        try KafkaError.check(list.withListPointer { operation(client.rk, $0) })
+        if let error = list.firstError { throw error }
     }
 
     /// The group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
@@ -247,85 +223,5 @@ public final class KafkaConsumer: Sendable {
             await hooks.beforeRevoke(assigned, false)
         }
         await client.shutdownAsync(beforeStop: core.closeHandle)
-    }
-}
-
-/// A rebalance taken from the shim for the polling task to apply.
-final class PendingRebalance: @unchecked Sendable {
-    let err: rd_kafka_resp_err_t
-    let list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
-    let partitions: [TopicPartition]
-    let lost: Bool
-    init(err: rd_kafka_resp_err_t, list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, lost: Bool) {
-        self.err = err
-        self.list = list
-        self.lost = lost
-        partitions = offsets(from: list).map(\.topicPartition)
-    }
-    var isRevoke: Bool { err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS }
-    deinit { rd_kafka_topic_partition_list_destroy(list) }
-}
-
-/// Consumer state touched by the polling task, the blocking queue and the event thread.
-final class ConsumerCore: @unchecked Sendable {
-    let client: KafkaClient
-    let hooks = Mutex(KafkaRebalanceHooks())
-    let lag = Mutex<[TopicPartition: Int64]>([:])
-    private let deferred = Mutex<PendingRebalance?>(nil)
-    let separateQueues: SeparateQueues
-    let wakeup: QueueWakeup
-    /// Partitions the application paused (the fetch restart leaves them alone).
-    let paused = Mutex<Set<TopicPartition>>([])
-    /// Blocking queue only.
-    private var fetchRestart: FetchRestart
-    let fetchRestarts = Atomic<Int>(0)
-
-    init(client: KafkaClient, wakeup: QueueWakeup) {
-        self.client = client
-        self.wakeup = wakeup
-        separateQueues = SeparateQueues(wakeup: wakeup)
-        fetchRestart = FetchRestart(rk: client.rk)
-        if let queue = client.consumerQueue { wakeup.watch(queue) }
-    }
-
-    /// Whether the consumer queue or a separate partition queue holds something.
-    var hasQueued: Bool {
-        (client.consumerQueue.map { rd_kafka_queue_length($0) > 0 } ?? false) || separateQueues.hasQueued
-    }
-
-    /// Blocking queue only: see `FetchRestart`.
-    func restartFetchersIfStalled(queuedBefore: Int, batch: KafkaMessageBatch, queuedAfter: Int) {
-        var bytes = 0
-        for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
-        guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
-        let skipped = separateQueues.separated.union(paused.withLock { $0 })
-        FetchRestart.restart(rk: client.rk) { !skipped.contains($0) }
-        fetchRestarts.add(1, ordering: .relaxed)
-        client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
-    }
-
-    /// Blocking queue only (the shim's state is not synchronised otherwise).
-    func takePendingRebalance() -> PendingRebalance? {
-        guard let rebalance = client.rebalance, rebalance.pointee.pending != 0,
-              let list = rebalance.pointee.partitions else { return nil }
-        rebalance.pointee.pending = 0
-        rebalance.pointee.partitions = nil
-        return PendingRebalance(err: rebalance.pointee.err, list: list, lost: rd_kafka_assignment_lost(client.rk) != 0)
-    }
-
-    func deferRevoke(_ r: PendingRebalance) { deferred.withLock { $0 = r } }
-    func takeDeferredRevoke() -> PendingRebalance? { deferred.withLock { $0.take() } }
-
-    /// Blocking queue, at shutdown: librdkafka's default rebalance handling from now on, then
-    /// leave the group.
-    func closeHandle() {
-        client.rebalance?.pointee.closing = 1
-        if let pending = takePendingRebalance() ?? takeDeferredRevoke(),
-           let error = shim_rebalance_apply(client.rk, client.rebalance, pending.err, pending.list) {
-            rd_kafka_error_destroy(error)
-        }
-        separateQueues.dropAll()
-        rd_kafka_consumer_close(client.rk)
-        if let queue = client.consumerQueue { wakeup.unwatch(queue) }
     }
 }

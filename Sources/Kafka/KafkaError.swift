@@ -12,6 +12,7 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public var description: String { name }
 
     public static let noError = KafkaErrorCode(RD_KAFKA_RESP_ERR_NO_ERROR)
+    public static let fail = KafkaErrorCode(RD_KAFKA_RESP_ERR__FAIL)
     public static let timedOut = KafkaErrorCode(RD_KAFKA_RESP_ERR__TIMED_OUT)
     public static let queueFull = KafkaErrorCode(RD_KAFKA_RESP_ERR__QUEUE_FULL)
     public static let state = KafkaErrorCode(RD_KAFKA_RESP_ERR__STATE)
@@ -91,6 +92,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A NUL-terminated C buffer (errstr) as a String.
-func string(cBuffer: [CChar]) -> String {
+package func string(cBuffer: [CChar]) -> String {
     String(decoding: cBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

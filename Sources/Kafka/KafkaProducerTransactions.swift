@@ -1,12 +1,5 @@
 import CKafkaShim
 
-/// A consumer's group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
-public final class KafkaConsumerGroupMetadata: @unchecked Sendable {
-    let pointer: OpaquePointer
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    deinit { rd_kafka_consumer_group_metadata_destroy(pointer) }
-}
-
 /// Transactions (needs `transactionalID`). Errors are thrown as `KafkaError` classified by
 /// librdkafka: `isRetriable` (call again), `requiresAbort` (abortTransaction, then go on),
 /// `isFatal` (e.g. fenced: the producer is unusable; stop or recreate it).
@@ -40,9 +33,8 @@ extension KafkaProducer {
         let ms = timeout.milliseconds
         try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in
-            let list = offsets.makeCList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            try KafkaError.check(rd_kafka_send_offsets_to_transaction(client.rk, list, groupMetadata.pointer, ms))
+            let list = TopicPartitionList(offsets)
+            try KafkaError.check(list.withListPointer { rd_kafka_send_offsets_to_transaction(client.rk, $0, groupMetadata.pointer, ms) })
         }
     }
 

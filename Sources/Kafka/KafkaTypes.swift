@@ -68,39 +68,3 @@ public enum KafkaAPIKey: Int16, Sendable {
     case leaveGroup = 13, syncGroup = 14, initProducerId = 22, addPartitionsToTxn = 24
     case addOffsetsToTxn = 25, endTxn = 26, txnOffsetCommit = 28
 }
-
-// MARK: partition list conversion
-
-extension Array where Element == TopicPartitionOffset {
-    /// A new `rd_kafka_topic_partition_list_t`; the caller destroys it.
-    func makeCList() -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        // Never NULL: librdkafka aborts on allocation failure.
-        let list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t> = rd_kafka_topic_partition_list_new(Int32(count))
-        for tpo in self {
-            rd_kafka_topic_partition_list_add(list, tpo.topic, tpo.partition).pointee.offset = tpo.offset
-        }
-        return list
-    }
-}
-
-extension Array where Element == TopicPartition {
-    func makeCList() -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        map { TopicPartitionOffset($0.topic, $0.partition, offset: Int64(RD_KAFKA_OFFSET_INVALID)) }.makeCList()
-    }
-}
-
-func offsets(from list: UnsafePointer<rd_kafka_topic_partition_list_t>?) -> [TopicPartitionOffset] {
-    guard let list, let elems = list.pointee.elems else { return [] }
-    return (0..<Int(list.pointee.cnt)).map { i in
-        TopicPartitionOffset(String(cString: elems[i].topic), elems[i].partition, offset: elems[i].offset)
-    }
-}
-
-/// The first per-partition error in a list, if any.
-func firstPartitionError(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> KafkaError? {
-    guard let elems = list.pointee.elems else { return nil }
-    for i in 0..<Int(list.pointee.cnt) where elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR {
-        return KafkaError(elems[i].err, message: "\(String(cString: elems[i].topic))[\(elems[i].partition)]: \(String(cString: rd_kafka_err2str(elems[i].err)))")
-    }
-    return nil
-}

@@ -1,4 +1,4 @@
-import CKafkaShim
+import CMallocTuning
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +32,7 @@ public enum MallocTuning {
     public static func applyForWorker() {
         #if canImport(Glibc)
         let s = settings { getenv($0).map { String(cString: $0) } }
-        _ = shim_tune_malloc(s.arenaMax ?? -1, s.trimThreshold ?? -1, s.mmapThreshold ?? -1, s.topPad ?? -1)
+        _ = malloc_tuning_apply(s.arenaMax ?? -1, s.trimThreshold ?? -1, s.mmapThreshold ?? -1, s.topPad ?? -1)
         #endif
     }
 }

@@ -93,8 +93,8 @@ public enum HTTPServer {
             }
             var year: Int?
             if let text = query["year"] {
-                guard let y = StrictInteger.parse(String(text), in: 2000...2100) else {
-                    return problem("year must be an integer from 2000 to 2100, written without sign or leading zeros")
+                guard let y = StrictInteger.parse(String(text), in: FiscalYear.range) else {
+                    return problem("year must be an integer from \(FiscalYear.range.lowerBound) to \(FiscalYear.range.upperBound), written without sign or leading zeros")
                 }
                 year = y
             }

@@ -25,8 +25,8 @@ enum PeriodQuery {
     static func parse(_ query: Parameters, latest latestIn: (Int) -> YearMonth?) -> Result<YearMonth?, Invalid> {
         var year: Int?
         if let text = query["year"] {
-            guard let y = StrictInteger.parse(String(text), in: 2000...2100) else {
-                return .failure(Invalid(message: "Năm (year) phải là số nguyên từ 2000 đến 2100, ví dụ year=2022."))
+            guard let y = StrictInteger.parse(String(text), in: FiscalYear.range) else {
+                return .failure(Invalid(message: "Năm (year) phải là số nguyên từ \(FiscalYear.range.lowerBound) đến \(FiscalYear.range.upperBound), ví dụ year=2022."))
             }
             year = y
         }

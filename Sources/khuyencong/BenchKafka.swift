@@ -1,5 +1,6 @@
 import ArgumentParser
 import Kafka
+import KafkaBaseline
 import Logging
 
 /// `khuyencong bench kafka`: Swift producer/consumer throughput against a plain C librdkafka

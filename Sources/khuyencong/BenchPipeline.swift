@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import Kafka
+import KafkaBaseline
 import Logging
 import Pipeline
 import Synchronization

@@ -1,6 +1,7 @@
 @testable import Kafka
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct EmbeddedBrokerTests {
     /// With Nagle on (the mock's default), a client with several requests in flight waited for
@@ -20,11 +21,10 @@ import Testing
         #expect(connected == 0)
 
         // The mock's thread accepts the connection: its socket is one of this process's descriptors.
-        let deadline = ContinuousClock.now + .seconds(10)
         var accepted: Int32?
-        while accepted == nil && ContinuousClock.now < deadline {
+        try await eventually("the broker's accepted connection", within: .seconds(10), every: .milliseconds(5)) {
             accepted = EmbeddedBroker.openDescriptors().first { $0 != client && EmbeddedBroker.listeningPort($0) == nil && EmbeddedBroker.localPort($0) == port }
-            if accepted == nil { try await Task.sleep(for: .milliseconds(5)) }
+            return accepted != nil
         }
         let fd = try #require(accepted, "the broker accepted the connection")
         var noDelay: Int32 = 0

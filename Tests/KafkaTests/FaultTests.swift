@@ -1,6 +1,7 @@
 import Kafka
 import Synchronization
 import Testing
+import TestSupport
 
 /// Each test has its own broker: faults are cluster-wide.
 @Suite(.timeLimit(.minutes(1))) struct FaultTests {
@@ -136,9 +137,9 @@ import Testing
                              "sasl.username": "province-49", "sasl.password": "wrong"]
         }
         var failure: KafkaError?
-        let deadline = ContinuousClock.now + groupWaitLimit
-        while failure == nil && ContinuousClock.now < deadline {
-            do { _ = try await consumer.poll(timeout: .milliseconds(100)) } catch { failure = error }
+        try await eventually("a failed poll", within: groupWaitLimit, every: .zero) {
+            do throws(KafkaError) { _ = try await consumer.poll(timeout: .milliseconds(100)) } catch { failure = error }
+            return failure != nil
         }
         #expect(failure?.isFatal == true, "\(String(describing: failure))")
         #expect(failure.map { [.authentication, .saslAuthenticationFailed].contains($0.code) } == true, "\(String(describing: failure))")

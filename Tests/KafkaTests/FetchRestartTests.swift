@@ -1,5 +1,6 @@
 @testable import Kafka
 import Testing
+import TestSupport
 
 /// `FetchRestart.observe` outside `#expect`, which cannot take a mutating call.
 private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, polledBytes: Int, queuedAfter: Int) -> Bool {
@@ -62,7 +63,8 @@ private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: 
         var next = [Int](repeating: 0, count: partitions)
         var problems: [String] = []
         var count = 0
-        try await pollUntil(consumer, maxMessages: 50) { batch in
+        try await eventually("every message", within: groupWaitLimit, every: .zero) {
+            let batch = try await consumer.poll(maxMessages: 50)
             for m in batch {
                 let p = Int(m.partition)
                 let sequence = m.value.flatMap { Int(String(decoding: $0.prefix { $0 != 0x2a }, as: UTF8.self)) }
@@ -106,12 +108,16 @@ private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: 
         }
         // Partition 1 first, alone (partition 0 would fill the queue before its first fetch).
         try consumer.pause([busy])
-        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] > 0 }
+        try await eventually("a message of partition 1", within: groupWaitLimit, every: .zero) {
+            take(try await consumer.poll(maxMessages: 50))
+            return next[1] > 0
+        }
         try consumer.pause([paused])
         try consumer.resume([busy])
         let position = next[1]
         let restarts = consumer.fetchRestarts
-        try await pollUntil(consumer, maxMessages: 50) { batch in
+        try await eventually("two fetch restarts", within: groupWaitLimit, every: .zero) {
+            let batch = try await consumer.poll(maxMessages: 50)
             for m in batch where m.partition == 1 { problems.append("paused p1 delivered offset \(m.offset)") }
             take(batch.filter { $0.partition == 0 })
             return consumer.fetchRestarts > restarts + 1
@@ -121,7 +127,10 @@ private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: 
         #expect(consumer.clusterID.map(EmbeddedBroker.isEmbedded) == true)
         #expect(!EmbeddedBroker.isEmbedded(clusterID: "lkc-6kx3p2"))
         try consumer.resume([paused])
-        try await pollUntil(consumer, maxMessages: 50) { take($0); return next[1] == Int64(counts[1]) }
+        try await eventually("the rest of partition 1", within: groupWaitLimit, every: .zero) {
+            take(try await consumer.poll(maxMessages: 50))
+            return next[1] == Int64(counts[1])
+        }
         await consumer.close()
         #expect(problems.isEmpty, "\(problems.prefix(5))")
     }

@@ -1,5 +1,6 @@
 import Kafka
 import Testing
+import TestSupport
 
 /// Encodes (partition, sequence) so order and duplicates can be checked.
 private func payload(partition: Int32, sequence: Int) -> [UInt8] {
@@ -36,7 +37,8 @@ private func sequence(of message: KafkaMessage) -> Int? {
         var lastOffset = [Int64](repeating: -1, count: Int(partitions))
         var count = 0
         var problems: [String] = []
-        try await pollUntil(consumer, limit: .seconds(40)) { batch in
+        try await eventually("every message", within: .seconds(40), every: .zero) {
+            let batch = try await consumer.poll()
             for m in batch {
                 let p = Int(m.partition)
                 let message = m.owned()
@@ -68,13 +70,11 @@ private func sequence(of message: KafkaMessage) -> Int? {
         let a = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = .cooperative }
         let b = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = .cooperative }
         // Let the group settle first (nothing is produced yet, so nothing is skipped).
-        let settle = ContinuousClock.now + groupWaitLimit
-        while true {
+        try await eventually("a settled group", within: groupWaitLimit, every: .zero) {
             _ = try await a.poll(timeout: .milliseconds(50))
             _ = try await b.poll(timeout: .milliseconds(50))
             let (pa, pb) = (Set(try a.assignment()), Set(try b.assignment()))
-            if !pa.isEmpty, !pb.isEmpty, pa.isDisjoint(with: pb), pa.count + pb.count == 6 { break }
-            try #require(ContinuousClock.now < settle, "group did not settle: A \(pa) B \(pb)")
+            return !pa.isEmpty && !pb.isEmpty && pa.isDisjoint(with: pb) && pa.count + pb.count == 6
         }
         let ownedByA = Set(try a.assignment().map(\.partition))
 
@@ -85,9 +85,7 @@ private func sequence(of message: KafkaMessage) -> Int? {
         try await producer.flush()
         var received: [String: Int] = [:]
         var fromA = Set<Int32>(), fromB = Set<Int32>()
-        let deadline = ContinuousClock.now + groupWaitLimit
-        while received.values.reduce(0, +) < 600 {
-            try #require(ContinuousClock.now < deadline, "only \(received.count) of 600 received")
+        try await eventually("600 messages", within: groupWaitLimit, every: .zero) {
             for (consumer, isA) in [(a, true), (b, false)] {
                 let batch = try await consumer.poll(timeout: .milliseconds(50))
                 for m in batch {
@@ -96,6 +94,7 @@ private func sequence(of message: KafkaMessage) -> Int? {
                 }
                 try await consumer.commit(batch.nextOffsets)
             }
+            return received.values.reduce(0, +) >= 600
         }
         #expect(fromA == ownedByA)
         #expect(fromA.isDisjoint(with: fromB))

@@ -1,6 +1,7 @@
 import Kafka
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct PartitionQueueTests {
     /// A partition declared with `readSeparately` comes only through its own queue, from its
@@ -27,7 +28,8 @@ import Testing
         }))
         var fromConsumerQueue: [KafkaMessage] = []
         var fromOwnQueue: [KafkaMessage] = []
-        try await pollUntil(c) { batch in
+        try await eventually("400 messages", within: groupWaitLimit, every: .zero) {
+            let batch = try await c.poll()
             fromConsumerQueue += batch.map { $0.owned() }
             if let q = queue.withLock({ $0 }) { fromOwnQueue += await q.poll(maxMessages: 1_000).map { $0.owned() } }
             return fromConsumerQueue.count + fromOwnQueue.count >= 400
@@ -53,7 +55,10 @@ import Testing
         let c = try consumer(broker, group: unique("wait-group"), topics: [topic])
         let own = TopicPartition(topic, 1)
         c.readSeparately(own)
-        try await pollUntil(c) { _ in c.partitionQueue(for: own) != nil }
+        try await eventually("the partition's own queue", within: groupWaitLimit, every: .zero) {
+            _ = try await c.poll()
+            return c.partitionQueue(for: own) != nil
+        }
         let queue = try #require(c.partitionQueue(for: own))
         let p = try producer(broker)
 

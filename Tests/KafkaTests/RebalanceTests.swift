@@ -1,6 +1,7 @@
 import Kafka
 import Synchronization
 import Testing
+import TestSupport
 
 /// Records hook calls in order, with what the consumer still owned at that moment.
 private final class HookLog: Sendable {
@@ -43,18 +44,16 @@ private final class HookLog: Sendable {
             return c
         }
         let a = try member("A")
-        let deadline = ContinuousClock.now + groupWaitLimit
-        while try a.assignment().count < 4 {
-            try #require(ContinuousClock.now < deadline, "A never got all partitions")
+        try await eventually("A with all partitions", within: groupWaitLimit, every: .zero) {
             _ = try await a.poll(timeout: .milliseconds(50))
+            return try a.assignment().count == 4
         }
         let b = try member("B")
-        while true {
+        try await eventually("B with partitions", within: groupWaitLimit, every: .zero) {
             _ = try await a.poll(timeout: .milliseconds(50))
             _ = try await b.poll(timeout: .milliseconds(50))
             let (pa, pb) = (try a.assignment(), try b.assignment())
-            if !pb.isEmpty, pa.count + pb.count == 4 { break }
-            try #require(ContinuousClock.now < deadline, "B never got partitions")
+            return !pb.isEmpty && pa.count + pb.count == 4
         }
         let bOwned = Set(try b.assignment().map(\.partition))
         await a.close()
@@ -83,10 +82,9 @@ private final class HookLog: Sendable {
         let topic = unique("pause")
         try broker.createTopic(topic, partitions: 2)
         let consumer = try consumer(broker, group: unique("pause-group"), topics: [topic])
-        let deadline = ContinuousClock.now + groupWaitLimit
-        while try consumer.assignment().count < 2 {
-            try #require(ContinuousClock.now < deadline)
+        try await eventually("both partitions assigned", within: groupWaitLimit, every: .zero) {
             _ = try await consumer.poll(timeout: .milliseconds(50))
+            return try consumer.assignment().count == 2
         }
         try consumer.pause([TopicPartition(topic, 0)])
         let producer = try producer(broker)
@@ -115,15 +113,15 @@ private final class HookLog: Sendable {
         let consumer = try consumer(broker, group: unique("lag-group"), topics: [topic]) { $0.statisticsIntervalMs = 100 }
         // The application takes 4 of the 10: 6 are still to be consumed, whatever is committed.
         var taken = 0
-        try await pollUntil(consumer, maxMessages: 1) { batch in
+        try await eventually("4 messages", within: groupWaitLimit, every: .zero) {
+            let batch = try await consumer.poll(maxMessages: 1)
             taken += batch.count
             return taken == 4
         }
-        let deadline = ContinuousClock.now + groupWaitLimit
-        while consumer.lag()[TopicPartition(topic, 0)] != 6 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))  // statistics arrive on librdkafka's schedule
+        // Statistics arrive on librdkafka's schedule.
+        try await eventually("a lag of 6", within: groupWaitLimit, every: .milliseconds(20)) {
+            consumer.lag()[TopicPartition(topic, 0)] == 6
         }
-        #expect(consumer.lag()[TopicPartition(topic, 0)] == 6)
         await consumer.close()
     }
 }

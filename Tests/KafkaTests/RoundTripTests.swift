@@ -1,5 +1,6 @@
 import Kafka
 import Testing
+import TestSupport
 
 @Suite struct RoundTripTests {
     @Test func tombstonesKeysAndHeadersRoundTrip() async throws {
@@ -69,7 +70,8 @@ import Testing
         let consumer = try consumer(broker, group: unique("g"), topics: [])
         try consumer.assign([TopicPartitionOffset(compressed, 0, offset: 0), TopicPartitionOffset(plain, 0, offset: 0)])
         var first: [String: Int64] = [:]
-        try await pollUntil(consumer, limit: .seconds(30)) { batch in
+        try await eventually("a message of each topic", within: .seconds(30), every: .zero) {
+            let batch = try await consumer.poll()
             for m in batch where first[m.topic] == nil { first[m.topic] = m.offset }
             return first.count == 2
         }

@@ -1,6 +1,7 @@
 import Kafka
 import Logging
 import Synchronization
+import TestSupport
 
 /// One embedded cluster for the whole suite (the mock's first group join costs ~3 s; share it).
 enum Shared {
@@ -39,29 +40,15 @@ func consumer(_ broker: EmbeddedBroker, group: String, topics: [String],
     return consumer
 }
 
-struct Timeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls until `done` says so or `limit` passes (bounded wait); `body` sees every batch.
 /// Bound of the waits on a consumer group: generous, since a loaded 2-core machine running the
 /// whole suite in parallel can take tens of seconds to settle a group on the embedded broker.
 let groupWaitLimit: Duration = .seconds(90)
 
-func pollUntil(_ consumer: KafkaConsumer, limit: Duration = groupWaitLimit, maxMessages: Int = 10_000,
-               _ body: (KafkaMessageBatch) async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        let batch = try await consumer.poll(maxMessages: maxMessages, timeout: .milliseconds(100))
-        if try await body(batch) { return }
-    }
-    throw Timeout(description: "condition not reached within \(limit)")
-}
-
 /// Consumes owned copies until `count` messages arrived (bounded), committing as it goes.
 func consume(_ consumer: KafkaConsumer, count: Int, commit: Bool = true, limit: Duration = groupWaitLimit) async throws -> [KafkaMessage] {
     var messages: [KafkaMessage] = []
-    try await pollUntil(consumer, limit: limit) { batch in
+    try await eventually("\(count) messages", within: limit, every: .zero) {
+        let batch = try await consumer.poll(timeout: .milliseconds(100))
         messages += batch.map { $0.owned() }
         if commit { try await consumer.commit(batch.nextOffsets) }
         return messages.count >= count

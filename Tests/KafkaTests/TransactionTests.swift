@@ -1,5 +1,6 @@
 import Kafka
 import Testing
+import TestSupport
 
 @Suite struct TransactionTests {
     /// Consume-transform-produce: each input batch's outputs and its offsets in one transaction.
@@ -38,7 +39,8 @@ import Testing
 
         let worker = try consumer(broker, group: group, topics: [input])
         var processed = 0
-        try await pollUntil(worker) { batch in
+        try await eventually("300 processed inputs", within: groupWaitLimit, every: .zero) {
+            let batch = try await worker.poll()
             if !batch.isEmpty { try await processBatch(batch, consumer: worker, producer: txn, output: output) }
             processed += batch.count
             return processed >= 300
@@ -80,7 +82,8 @@ import Testing
             try await txn.initTransactions()
             let worker = try consumer(broker, group: group, topics: [input])
             var crashed = false
-            try await pollUntil(worker, maxMessages: 30) { batch in
+            try await eventually("a crash after 100 committed inputs", within: groupWaitLimit, every: .zero) {
+                let batch = try await worker.poll(maxMessages: 30)
                 guard !batch.isEmpty else { return false }
                 if committedInputs.count >= 100 {
                     try await processBatch(batch, consumer: worker, producer: txn, output: output, commit: false)
@@ -100,7 +103,8 @@ import Testing
         try await txn.initTransactions()
         let worker = try consumer(broker, group: group, topics: [input])
         var resumedInputs: [String] = []
-        try await pollUntil(worker, maxMessages: 30) { batch in
+        try await eventually("200 inputs in all", within: groupWaitLimit, every: .zero) {
+            let batch = try await worker.poll(maxMessages: 30)
             if !batch.isEmpty { try await processBatch(batch, consumer: worker, producer: txn, output: output) }
             resumedInputs += batch.map { String(decoding: $0.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self) }
             return committedInputs.count + resumedInputs.count >= 200

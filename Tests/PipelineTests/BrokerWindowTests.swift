@@ -4,6 +4,7 @@ import Kafka
 @testable import Pipeline
 import Synchronization
 import Testing
+import TestSupport
 
 /// The embedded broker keeps only the last ~5 MiB of a partition and never compacts. A restart
 /// must restore the state from the snapshot the worker keeps in the changelog's tail, or refuse to
@@ -68,7 +69,7 @@ import Testing
         let updates = SyntheticUpdates.generate(count: 2_000, registries: d.base.registries, seed: 11)
         for part in [updates[..<1_500], updates[1_500...]] {
             try await d.produce(part.map { (String(decoding: $0.key, as: UTF8.self), $0.payload) })
-            try await eventually(.seconds(60), "the updates aggregated") { aggregated.load(ordering: .relaxed) >= part.endIndex }
+            try await eventually("the updates aggregated", within: .seconds(60)) { aggregated.load(ordering: .relaxed) >= part.endIndex }
         }
         let before = await state(first.worker)
         #expect(before.summaries.count > 50 && !before.alerts.isEmpty)
@@ -77,7 +78,7 @@ import Testing
         #expect(try await pushHeadOut(d, TopicPartition(d.base.changelogTopic, 0)) > 0, "the changelog lost its head")
 
         let second = RunningWorker(d.settings(worker: 0))
-        try await eventually(.seconds(60), "restored, or ended") { second.worker.isReady || second.hasEnded }
+        try await eventually("restored, or ended", within: .seconds(60)) { second.worker.isReady || second.hasEnded }
         if second.hasEnded {
             Issue.record("the second worker ended: \(await second.stop())")
             return
@@ -132,7 +133,7 @@ import Testing
 
         let errors = ErrorLog()
         let second = RunningWorker(d.settings(worker: 0), logger: errors.logger)
-        try await eventually(.seconds(60), "the dropped input reported") {
+        try await eventually("the dropped input reported", within: .seconds(60)) {
             errors.all.contains { $0.contains("input records were dropped") && $0.contains("offsets=\(committed)..<") }
         }
         #expect((try? await second.stop().get()) != nil)

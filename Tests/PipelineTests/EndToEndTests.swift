@@ -4,6 +4,7 @@ import Kafka
 @testable import Pipeline
 import ServiceLifecycleTestKit
 import Testing
+import TestSupport
 
 /// Checks the final outputs of a deployment against the hand-computed fixture.
 func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_sourceLocation) async throws {
@@ -30,7 +31,7 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         let running = RunningWorker(d.settings(worker: 0))
         try await d.produce(Fixture.stream)
         let expectedKeys = Set(Fixture.expectedSummaries.keys)
-        try await eventually(.seconds(40), "final summaries") {
+        try await eventually("final summaries", within: .seconds(40)) {
             let current = (await running.worker.summaries(region: nil, year: 2022, period: nil) ?? []).compactMap(parse)
             let revisions = Dictionary(current.map { s in
                 ("\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")", s["revision"] as? Int ?? 0)
@@ -76,7 +77,7 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
             Task { _ = try? await run.value; ended.set() }
             trigger.triggerGracefulShutdown()
             // Bounded: a run that only a cancellation would end fails here.
-            try await eventually(.seconds(30), "run ended by the graceful shutdown") { ended.isSet }
+            try await eventually("run ended by the graceful shutdown", within: .seconds(30)) { ended.isSet }
             try await run.value
             #expect(!worker.isReady)
         }
@@ -100,14 +101,14 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         // A marker in every input partition: once all are rejected, stage 1 has read whatever
         // the second worker reads again before them.
         let markers = try await d.produceToEveryPartition { Array("marker \($0)".utf8) }
-        try await eventually(.seconds(60), "the markers' rejections") {
+        try await eventually("the markers' rejections", within: .seconds(60)) {
             let payloads = Set(try await d.read(d.base.rejectedTopic).compactMap { parse($0.value)?["payload_base64"] as? String })
             return markers.allSatisfy { payloads.contains(Data($0).base64EncodedString()) }
         }
         // A new report behind them in the sequenced log: once aggregated, stage 2 has too.
         let late = Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion, executed: 4 * Fixture.billion, revision: 1)
         try await d.produce([("79", Array(late.utf8))])
-        try await eventually(.seconds(60), "the late report aggregated") {
+        try await eventually("the late report aggregated", within: .seconds(60)) {
             await second.worker.summaries(region: "nam", year: 2022, period: "2022-08")?.isEmpty == false
         }
         #expect((try? await second.stop().get()) != nil)

@@ -73,7 +73,7 @@ import Testing
             let run = try Python.run([script, inURL.path, outURL.path], scratch: dir)
             guard run.status == 0,
                   let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
-            else { throw Timeout(description: "reference model failed (\(run.status)): \(run.errors)") }
+            else { throw ReferenceModelFailed(status: run.status, errors: run.errors) }
             return result
         }
         func messages(_ v: Any?) -> [(String, Any)] {
@@ -100,4 +100,11 @@ import Testing
         }
         return out
     }
+}
+
+/// The Python reference model exited with an error or wrote no result.
+struct ReferenceModelFailed: Error, CustomStringConvertible {
+    var status: Int32
+    var errors: String
+    var description: String { "reference model failed (\(status)): \(errors)" }
 }

@@ -3,10 +3,11 @@ import Foundation
 import Kafka
 @testable import Pipeline
 import Testing
+import TestSupport
 
 /// Waits until the worker holds the fixture's final summaries (bounded).
 func waitForFixtureState(_ workers: [Worker], limit: Duration = .seconds(60)) async throws {
-    try await eventually(limit, "fixture summaries") {
+    try await eventually("fixture summaries", within: limit) {
         var revisions: [String: Int] = [:]
         for w in workers {
             for s in (await w.summaries(region: nil, year: 2022, period: nil) ?? []).compactMap(parse) {
@@ -103,7 +104,7 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         try await group.produce(Array(stream[..<half]))
         // Wait until stage 2 has aggregated part of the stream, then its owner leaves.
         var owner: RunningWorker?
-        try await eventually(.seconds(60), "a stage-2 owner with state") {
+        try await eventually("a stage-2 owner with state", within: .seconds(60)) {
             // One worker at most holds the aggregation state; the others answer nil, not an empty list.
             var holders = 0
             for w in workers {
@@ -133,7 +134,7 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
     /// Waits until the workers' current summaries (key → content) equal `target`.
     func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]) async throws -> [String: NSDictionary] {
         var current: [String: NSDictionary] = [:]
-        try await eventually(.seconds(90), "summaries equal to the aggregator's") {
+        try await eventually("summaries equal to the aggregator's", within: .seconds(90)) {
             current = [:]
             for w in workers {
                 for s in (await w.summaries(region: nil, year: nil, period: nil) ?? []).compactMap(parse) {
@@ -209,7 +210,7 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         let running = RunningWorker(d.settings(worker: 0))
         try await d.produce(stream)
         try await waitForFixtureState([running.worker])
-        try await eventually(.seconds(30), "all rejections") {
+        try await eventually("all rejections", within: .seconds(30)) {
             try await d.read(d.base.rejectedTopic).count >= Self.poison.count
         }
         #expect((try? await running.stop().get()) != nil)
@@ -241,7 +242,7 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         let running = RunningWorker(d.settings(worker: 0))
         let stream = Fixture.stream
         try await d.produce(Array(stream.prefix(5)))
-        try await eventually(.seconds(60), "first summaries") {
+        try await eventually("first summaries", within: .seconds(60)) {
             await !(running.worker.summaries(region: nil, year: nil, period: nil) ?? []).isEmpty
         }
         try d.broker.setBrokerDown(1)

@@ -5,6 +5,7 @@ import Logging
 @testable import Pipeline
 import Synchronization
 import Testing
+import TestSupport
 
 /// One embedded cluster for the whole test run (the mock's first group join costs ~3 s).
 enum Shared {
@@ -20,10 +21,6 @@ var quietLogger: Logger {
     var logger = Logger(label: "pipeline.test")
     logger.logLevel = ProcessInfo.processInfo.environment["PIPELINE_TEST_LOG"] == nil ? .critical : .info
     return logger
-}
-
-struct Timeout: Error, CustomStringConvertible {
-    var description: String
 }
 
 /// A pipeline deployment on the shared embedded broker with its own topic names and group.
@@ -153,25 +150,15 @@ final class RunningWorker: Sendable {
     /// of hanging the run.
     func stop(within limit: Duration = .seconds(60)) async -> Result<Void, any Error> {
         task.cancel()
-        do { try await eventually(limit, "worker stop") { self.hasEnded } } catch { return .failure(error) }
+        do { try await eventually("worker stop", within: limit) { self.hasEnded } } catch { return .failure(error) }
         return await task.value
     }
 
     /// How `run` ended, for a worker expected to end by itself (bounded wait).
     func ended(within limit: Duration = .seconds(30)) async throws -> Result<Void, any Error> {
-        try await eventually(limit, "worker end") { self.hasEnded }
+        try await eventually("worker end", within: limit) { self.hasEnded }
         return await task.value
     }
-}
-
-/// Polls `condition` every 50 ms until it holds or `limit` passes (bounded wait).
-func eventually(_ limit: Duration = .seconds(30), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw Timeout(description: "\(what) not reached within \(limit)")
 }
 
 final class Flag: Sendable {

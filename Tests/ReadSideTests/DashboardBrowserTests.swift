@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 @testable import ReadSide
 import Testing
+import TestSupport
 
 /// A real browser on a running worker's dashboard: headless Chromium driven by selenium
 /// (`Tests/Browser/dashboard_check.py`; `make test` installs chromium, chromium-driver and
@@ -32,7 +33,7 @@ import Testing
         let service = try RunningService(arguments: topics.runArguments(worker: 1))
         let port = try await service.port()
         try await topics.produce(Seed.updates)
-        try await eventually(.seconds(60), "the seed on /v1") {
+        try await eventually("the seed on /v1", within: .seconds(60)) {
             try await LoopbackHTTP.fetch(port: port, path: "/v1/summaries?region=mien-trung-tay-nguyen").body
                 .contains(#""execution_rate_pct":28.44"#)
         }
@@ -52,7 +53,7 @@ import Testing
             ])
         }
         do {
-            try await eventually(.seconds(90), "the browser ready for the update") {
+            try await eventually("the browser ready for the update", within: .seconds(90)) {
                 FileManager.default.fileExists(atPath: signal.path) || browser.isCancelled
             }
             try await topics.produce([update])

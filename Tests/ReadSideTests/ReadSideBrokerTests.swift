@@ -8,6 +8,7 @@ import ReadSide
 import Service
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 /// The read side against the embedded broker: built from the output topics the workers publish.
 @Suite(.serialized) struct ReadSideBrokerTests {
@@ -82,7 +83,7 @@ import Testing
         var owners = 0
         var difference = "nothing compared yet"
         do {
-        try await eventually(.seconds(90), "both workers serve the owner's state") {
+        try await eventually("both workers serve the owner's state", within: .seconds(90)) {
             var own: (summaries: String, alerts: String)?
             owners = 0
             for worker in workers {
@@ -133,7 +134,7 @@ import Testing
 
         // A new read side (a restart) rebuilds the same view from the topics alone.
         try await following(topics) { model in
-            try await eventually(.seconds(30), "caught up") { model.readiness.isReady }
+            try await eventually("caught up", within: .seconds(30)) { model.readiness.isReady }
             #expect(jsonArray(model.summaries().map(\.bytes)) == summaries)
             #expect(jsonArray(model.alerts(activeOnly: true).map(\.bytes)) == alerts)
         }
@@ -175,7 +176,7 @@ import Testing
         let follower = ReadSideFollower(settings: settings, model: model, logger: quietLogger)
         let task = Task { try await follower.run() }
         defer { task.cancel() }
-        try await eventually(.seconds(30), "the reason (\(model.readiness))") {
+        try await eventually("the reason (\(model.readiness))", within: .seconds(30)) {
             if case .failed = model.readiness { return true } else { return false }
         }
         #expect(model.readiness.explanation.contains("no-such-topic-\(topics.id)"), "\(model.readiness.explanation)")
@@ -185,7 +186,7 @@ import Testing
     @Test func emptyTopicsAreReadyAtOnceAndNewOutputsArriveLive() async throws {
         let topics = try TestTopics("readside-live")
         try await following(topics) { model in
-            try await eventually(.seconds(30), "ready on empty topics") { model.readiness.isReady }
+            try await eventually("ready on empty topics", within: .seconds(30)) { model.readiness.isReady }
             // Produce a summary straight to the topic: the follower picks it up live.
             var config = KafkaProducerConfiguration(bootstrapServers: topics.bootstrap)
             config.lingerMs = 1
@@ -194,7 +195,7 @@ import Testing
             try await producer.send(topic: topics.summaries, key: Array(summary.key.utf8), value: summary.value)
             try await producer.flush()
             await producer.shutdown()
-            try await eventually(.seconds(10), "live summary") { model.summaries().map(\.key) == [summary.key] }
+            try await eventually("live summary", within: .seconds(10)) { model.summaries().map(\.key) == [summary.key] }
         }
     }
 }

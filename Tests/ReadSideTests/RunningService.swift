@@ -8,6 +8,7 @@ import Service
 import ServiceLifecycle
 import Synchronization
 import Domain
+import TestSupport
 
 /// Topic names of their own on the shared embedded broker, created up front.
 struct TestTopics {
@@ -81,7 +82,7 @@ final class RunningService: Sendable {
         let state: State
 
         func run() async throws {
-            try await eventually(.seconds(600), "stop requested") {
+            try await eventually("stop requested", within: .seconds(600)) {
                 state.stopping.load(ordering: .acquiring) || Task.isCancelled
             }
         }
@@ -108,7 +109,7 @@ final class RunningService: Sendable {
     /// The bound HTTP port, once listening (bounded wait).
     func port() async throws -> Int {
         var url: String?
-        try await eventually(.seconds(30), "HTTP listening") {
+        try await eventually("HTTP listening", within: .seconds(30)) {
             url = started?.dashboard.current
             return url != nil
         }

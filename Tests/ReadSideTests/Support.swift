@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 /// One embedded cluster for the read-side tests (a group's first join costs ~3 s).
 enum Shared {
@@ -18,21 +19,6 @@ var quietLogger: Logger {
     var logger = Logger(label: "readside.test")
     logger.logLevel = ProcessInfo.processInfo.environment["READSIDE_TEST_LOG"] == nil ? .critical : .info
     return logger
-}
-
-struct Timeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 20 ms until it holds or `limit` passes (bounded wait).
-func eventually(_ limit: Duration = .seconds(30), _ what: String = "condition",
-                _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw Timeout(description: "\(what) not reached within \(limit)")
 }
 
 /// The contract's seed: miền Trung – Tây Nguyên, first 7 months of 2021 and 2022, province by

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,18 +42,9 @@ final class ChildProcess: @unchecked Sendable {
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    /// Polls (bounded) until `condition` holds; the child runs on its own, so there is nothing to await.
-    static func waitUntil(_ what: String, within limit: Duration, _ condition: () throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while try !condition() {
-            guard ContinuousClock.now < deadline else { throw Failure(description: "timed out after \(limit) waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
     /// The first line of standard output.
     func firstLine(within limit: Duration) async throws -> String {
-        try await Self.waitUntil("the first line of standard output", within: limit) {
+        try await eventually("the first line of standard output", within: limit) {
             guard process.isRunning else { throw Failure(description: "exited \(process.terminationStatus): \(stderr)") }
             return stdout.contains("\n")
         }
@@ -61,7 +53,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// The exit status, waiting (bounded) for the child to end.
     func exitStatus(within limit: Duration) async throws -> Int32 {
-        try await Self.waitUntil("exit", within: limit) { !process.isRunning }
+        try await eventually("exit", within: limit) { !process.isRunning }
         return process.terminationStatus
     }
 

@@ -2,6 +2,7 @@ import Foundation
 @testable import Service
 import SchemaTestSupport
 import Testing
+import TestSupport
 
 /// The `khuyencong` command as an operator (and deploy/) runs it: a real process on the embedded
 /// broker, fed by `khuyencong produce`, stopped with SIGTERM.
@@ -20,7 +21,7 @@ import Testing
 
         // Bounded wait until the worker has summarised, alerted and rejected the sample.
         var metrics = ""
-        try await ChildProcess.waitUntil("summaries, alerts and rejections on /metrics", within: .seconds(90)) {
+        try await eventually("summaries, alerts and rejections on /metrics", within: .seconds(90)) {
             metrics = (try? LoopbackHTTP.get(port: port, path: "/metrics").body) ?? ""
             let lines = metrics.split(separator: "\n")
             func positive(_ prefix: String) -> Bool {
@@ -63,7 +64,7 @@ import Testing
         let worker = try ChildProcess(["run", "--brokers", bootstrap, "--http", "127.0.0.1:\(port)", "--kafka", "session.timeout.ms=20000"])
         // librdkafka waited 30 s for the mock's controller, which does not exist, before giving up on CreateTopics.
         let started = ContinuousClock.now
-        try await ChildProcess.waitUntil("/readyz 200", within: .seconds(90)) {
+        try await eventually("/readyz 200", within: .seconds(90)) {
             (try? LoopbackHTTP.get(port: port, path: "/readyz").status) == 200
         }
         #expect(ContinuousClock.now - started < .seconds(20))
@@ -73,7 +74,7 @@ import Testing
         let sample = try #require(SampleStream.bundledPath)
         let produce = try ChildProcess(["produce", sample, "--brokers", bootstrap])
         #expect(try await produce.exitStatus(within: .seconds(60)) == 0, "\(produce.stderr)")
-        try await ChildProcess.waitUntil("the national summary of 2024-06", within: .seconds(90)) {
+        try await eventually("the national summary of 2024-06", within: .seconds(90)) {
             let answer = try? LoopbackHTTP.get(port: port, path: "/v1/summaries?region=ca-nuoc&period=2024-06")
             return answer?.status == 200 && answer?.body.contains(#""provinces_reported":48"#) == true
         }

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Kafka
 import Logging
+import TestSupport
 import Testing
 
 /// `khuyencong serve` as an operator runs it: a real process reading another process's broker.
@@ -18,7 +19,7 @@ import Testing
         let bootstrap = try await broker.firstLine(within: .seconds(60))
         let port = try freeLoopbackPort()
         let serve = try ChildProcess(["serve", "--brokers", bootstrap, "--http", "127.0.0.1:\(port)"])
-        try await ChildProcess.waitUntil("serve ready on empty topics", within: .seconds(60)) {
+        try await eventually("serve ready on empty topics", within: .seconds(60)) {
             (try? LoopbackHTTP.get(port: port, path: "/readyz").status) == 200
         }
         // Outputs as a worker publishes them, from the real aggregator.
@@ -46,7 +47,7 @@ import Testing
         let period = String(last.key.split(separator: "/").last ?? "")
         // Every summary key, each partition read to its latest record (bounded wait).
         let keys = Set(out.summaries.map(\.key)).count
-        try await ChildProcess.waitUntil("every summary on /v1", within: .seconds(30)) {
+        try await eventually("every summary on /v1", within: .seconds(30)) {
             let all = (try? LoopbackHTTP.get(port: port, path: "/v1/summaries").body) ?? ""
             return all.components(separatedBy: #""schema":"khuyencong.regional-summary.v1""#).count - 1 == keys
         }

@@ -6,6 +6,7 @@ import ServiceLifecycle
 @testable import Service
 import Synchronization
 import Testing
+import TestSupport
 
 /// `khuyencong run` end to end on an embedded broker, in-process.
 @Suite(.serialized) struct ServiceRunnerTests {
@@ -25,19 +26,16 @@ import Testing
                                    logger: Logger(label: "probe"), interactive: false) { _ in }
             _ = try await demo.feed()
             let queries = ServiceRunner.queries(started.worker)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline {
+            try await eventually("the 2022-07 summary of mien-trung-tay-nguyen", within: .seconds(60), every: .milliseconds(100)) {
                 let body = String(decoding: try await queries.summaries("mien-trung-tay-nguyen", 2022, .init(year: 2022, month: 7)) ?? [], as: UTF8.self)
-                if body.contains(#""execution_rate_pct":28.44"#) {
-                    let ready = await queries.isReady()
-                    // The live table reads the worker's own summaries.
-                    var table = LiveTable(bootstrap: started.bootstrap, inputTopic: started.settings.inputTopic)
-                    table.summaries = try JSONDecoder().decode([LiveTable.Summary].self, from: Data(body.utf8))
-                    let screen = table.render()
-                    seen.value.withLock { $0 = ["summary": body, "ready": "\(ready)", "bootstrap": started.bootstrap, "screen": screen] }
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(100))
+                guard body.contains(#""execution_rate_pct":28.44"#) else { return false }
+                let ready = await queries.isReady()
+                // The live table reads the worker's own summaries.
+                var table = LiveTable(bootstrap: started.bootstrap, inputTopic: started.settings.inputTopic)
+                table.summaries = try JSONDecoder().decode([LiveTable.Summary].self, from: Data(body.utf8))
+                let screen = table.render()
+                seen.value.withLock { $0 = ["summary": body, "ready": "\(ready)", "bootstrap": started.bootstrap, "screen": screen] }
+                return true
             }
         }
     }

@@ -1,7 +1,6 @@
 #ifndef CKAFKA_SHIM_H
 #define CKAFKA_SHIM_H
-// Only what Swift cannot call directly: variadic librdkafka calls, a rebalance callback that
-// never enters Swift, and the plain-C benchmark baseline loops.
+// Only what Swift cannot call: librdkafka's variadic functions (Swift imports no C variadics).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdint.h>
@@ -15,47 +14,9 @@ rd_kafka_resp_err_t shim_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t 
                                  const void *value, size_t value_len,
                                  rd_kafka_headers_t *headers, void *opaque);
 
-/// A rebalance recorded by the callback for the consuming (Swift-owned) thread to act on.
-typedef struct shim_rebalance {
-    int pending;                                  // 1: an event waits for Swift
-    rd_kafka_resp_err_t err;                      // _ASSIGN_PARTITIONS or _REVOKE_PARTITIONS
-    rd_kafka_topic_partition_list_t *partitions;  // owned copy; taken by Swift
-    int closing;                                  // 1: apply librdkafka's default action
-    int cooperative;                              // protocol seen at the last event
-} shim_rebalance_t;
-
-/// Installs a rebalance callback that records the event in `state` and yields the consume call
-/// (the callback runs on the thread calling consume, never a librdkafka thread, and never calls
-/// Swift). With `closing` set it assigns/unassigns by itself, as consumer_close requires.
-void shim_conf_set_rebalance(rd_kafka_conf_t *conf, shim_rebalance_t *state);
-
-/// Applies the default (assign or unassign) for a rebalance event, eager or cooperative as
-/// recorded in `state` (rd_kafka_rebalance_protocol can hang once the consumer is closing,
-/// librdkafka issue #4041, so it is only asked outside close).
-rd_kafka_error_t *shim_rebalance_apply(rd_kafka_t *rk, const shim_rebalance_t *state, rd_kafka_resp_err_t err,
-                                       rd_kafka_topic_partition_list_t *partitions);
-
 /// rd_kafka_mock_broker_push_request_error_rtts with one (error, rtt) tuple.
 rd_kafka_resp_err_t shim_mock_broker_push_request_error(rd_kafka_mock_cluster_t *mcluster,
                                                         int32_t broker_id, int16_t api_key,
                                                         rd_kafka_resp_err_t err, int rtt_ms);
-
-/// Benchmark baseline: a plain rd_kafka_produce loop (RD_KAFKA_MSG_F_COPY, partition i % n)
-/// followed by flush. Takes ownership of conf. Returns messages delivered without error,
-/// or -1 with errstr set.
-long long shim_bench_produce(rd_kafka_conf_t *conf, const char *topic, int partitions,
-                             long long count, int size, char *errstr, size_t errstr_size);
-
-/// Benchmark baseline: assigns all partitions from the beginning and consumes `count` messages
-/// with rd_kafka_consume_batch_queue, summing every payload byte. Takes ownership of conf.
-/// Returns messages consumed, or -1 with errstr set.
-long long shim_bench_consume(rd_kafka_conf_t *conf, const char *topic, int partitions,
-                             long long count, uint64_t *byte_sum,
-                             char *errstr, size_t errstr_size);
-
-/// glibc's mallopt (malloc.h is not in Swift's Glibc module): M_ARENA_MAX, M_TRIM_THRESHOLD,
-/// M_MMAP_THRESHOLD and M_TOP_PAD; a negative value leaves that setting alone. Returns 1 when
-/// every setting asked for was accepted.
-int shim_tune_malloc(int arena_max, int trim_threshold, int mmap_threshold, int top_pad);
 
 #endif

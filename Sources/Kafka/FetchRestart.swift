@@ -43,19 +43,11 @@ struct FetchRestart {
     /// errors (a partition just revoked) are harmless and ignored. Callers leave paused partitions
     /// out: a seek there clears the position, and their resume would then have none to seek to.
     static func restart(rk: OpaquePointer, where include: (TopicPartition) -> Bool) {
-        var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return }
-        defer { rd_kafka_topic_partition_list_destroy(assigned) }
-        rd_kafka_position(rk, assigned)
-        guard let seek = rd_kafka_topic_partition_list_new(assigned.pointee.cnt) else { return }
-        defer { rd_kafka_topic_partition_list_destroy(seek) }
-        for i in 0..<Int(assigned.pointee.cnt) {
-            let p = assigned.pointee.elems[i]
-            guard p.offset >= 0, include(TopicPartition(String(cString: p.topic), p.partition)) else { continue }
-            rd_kafka_topic_partition_list_add(seek, p.topic, p.partition)?.pointee.offset = p.offset
-        }
-        guard seek.pointee.cnt > 0 else { return }
-        if let error = rd_kafka_seek_partitions(rk, seek, 0) { rd_kafka_error_destroy(error) }
+        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return }
+        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
+        let seek = TopicPartitionList(assigned.offsets.filter { $0.offset >= 0 && include($0.topicPartition) })
+        guard !seek.isEmpty else { return }
+        seek.withListPointer { if let error = rd_kafka_seek_partitions(rk, $0, 0) { rd_kafka_error_destroy(error) } }
     }
 
     private static func setting(_ rk: OpaquePointer, _ name: String) -> Int? {
