@@ -40,6 +40,8 @@ public enum RegistrySwitch {
     public static let month = 7
     /// The first period under registry 2025.
     public static var firstPeriod: YearMonth { YearMonth(year: year, month: month) }
+    /// The last period under registry 2004.
+    public static var lastPeriodBefore: YearMonth { YearMonth(year: year, month: month - 1) }
     /// The months of `year` still under registry 2004 (January–June).
     public static var monthsBefore: ClosedRange<Int> { 1...(month - 1) }
 

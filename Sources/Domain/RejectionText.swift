@@ -148,7 +148,7 @@ enum RejectionText {
     }
 
     static func unknownProvince(_ code: String, registry: Registry, period: YearMonth) -> String {
-        let rule = registry.version == .v2004 ? "đến kỳ 2025-06" : "từ kỳ 2025-07"
+        let rule = registry.version == .v2004 ? "đến kỳ \(RegistrySwitch.lastPeriodBefore)" : "từ kỳ \(RegistrySwitch.firstPeriod)"
         return "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) (\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành chính đang có hiệu lực."
     }
 
