@@ -29,10 +29,18 @@ public enum MallocTuning {
                         mmapThreshold: unlessSet("MALLOC_MMAP_THRESHOLD_", 32 << 20), topPad: unlessSet("MALLOC_TOP_PAD_", 16 << 20))
     }
 
-    public static func applyForWorker() {
+    /// Applies `settings(environment:)` of this process; true when glibc accepted every one.
+    @discardableResult
+    public static func applyForWorker() -> Bool {
         #if canImport(Glibc)
-        let s = settings { getenv($0).map { String(cString: $0) } }
-        _ = malloc_tuning_apply(s.arenaMax ?? -1, s.trimThreshold ?? -1, s.mmapThreshold ?? -1, s.topPad ?? -1)
+        apply(settings { getenv($0).map { String(cString: $0) } })
+        #else
+        false
         #endif
+    }
+
+    /// True when glibc accepted every setting (false off glibc).
+    static func apply(_ s: Settings) -> Bool {
+        malloc_tuning_apply(s.arenaMax ?? -1, s.trimThreshold ?? -1, s.mmapThreshold ?? -1, s.topPad ?? -1) == 1
     }
 }

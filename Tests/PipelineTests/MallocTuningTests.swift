@@ -10,4 +10,11 @@ import Testing
         let arenasChosen = MallocTuning.settings { $0 == "MALLOC_ARENA_MAX" ? "8" : nil }
         #expect(arenasChosen.arenaMax == nil && arenasChosen.topPad == 16 << 20)
     }
+
+    /// The C side really reaches glibc's mallopt (a wrong preprocessor test once made it a no-op).
+    @Test func glibcAcceptsTheWorkersSettings() {
+        #if canImport(Glibc)
+        #expect(MallocTuning.apply(MallocTuning.settings { _ in nil }))
+        #endif
+    }
 }
