@@ -154,7 +154,7 @@ let package = Package(
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
         .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
-        // Test helper: the one bounded wait (`eventually`) every test target uses.
+        // Test helpers every test target uses: the one bounded wait (`eventually`), the loopback HTTP client.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DomainTests",

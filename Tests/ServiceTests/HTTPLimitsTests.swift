@@ -4,6 +4,7 @@ import Prometheus
 import ReadSide
 import Service
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -173,38 +174,13 @@ final class RawClient: @unchecked Sendable {
     private var received: [UInt8] = []
 
     init(port: Int) throws {
-        #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw LoopbackHTTP.Failure(description: "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw LoopbackHTTP.Failure(description: "connect: errno \(errno)")
-        }
+        fd = try LoopbackHTTP.connectedSocket(port: port)
     }
 
     deinit { close(fd) }
 
     func send(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { sendWithoutSignal(fd, $0) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw LoopbackHTTP.Failure(description: "send: errno \(errno)") }
-            sent += n
-        }
+        try LoopbackHTTP.sendAll(fd, text)
     }
 
     /// Waits up to `milliseconds` for data or the end; true once the server has closed.
@@ -229,13 +205,4 @@ final class RawClient: @unchecked Sendable {
         }
         return (String(decoding: received, as: UTF8.self), closed)
     }
-}
-
-/// `send` without SIGPIPE when the server has closed (the test process must not die of it).
-private func sendWithoutSignal(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
-    #if canImport(Glibc)
-    send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-    #else
-    send(fd, bytes.baseAddress, bytes.count, 0)
-    #endif
 }

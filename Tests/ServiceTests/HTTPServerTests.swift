@@ -6,6 +6,7 @@ import ReadSide
 @testable import Service
 import Synchronization
 import Testing
+import TestSupport
 
 /// Runs the real server on an ephemeral loopback port, over a read model filled by hand.
 @Suite struct HTTPServerTests {
