@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Prometheus
 import Service
 import ServiceLifecycle
 
@@ -26,6 +27,18 @@ func resolveConfiguration(_ flags: RunFlags, clusterRequired: Bool = false) thro
     } catch {
         throw failure("configuration: \(error)", code: configurationErrorExitCode)
     }
+}
+
+/// What `run` and `serve` do before starting: check the librdkafka properties (a bad one exits
+/// 64 with one line), then set up logging and metrics for the process.
+func bootstrapProcess(_ configuration: RunConfiguration) throws -> PrometheusCollectorRegistry {
+    do { try configuration.checkKafkaProperties() } catch {
+        // Already without secrets; scrubbed again like every configuration error.
+        let redactor = Redactor(secrets: configuration.kafka.secretValues)
+        throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
+    }
+    return ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
+                                  secrets: configuration.kafka.secretValues)
 }
 
 /// Runs the service (and the demo's extra services); failures become one line and exit 1.

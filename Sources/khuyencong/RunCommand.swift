@@ -14,13 +14,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try resolveConfiguration(flags, clusterRequired: true)
-        do { try configuration.checkKafkaProperties() } catch {
-            // Already without secrets; scrubbed again like every configuration error.
-            let redactor = Redactor(secrets: configuration.kafka.secretValues)
-            throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
-        }
-        let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
-                                             secrets: configuration.kafka.secretValues)
+        let metrics = try bootstrapProcess(configuration)
         let runner = ServiceRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: metrics)
         try await runService(runner)
     }

@@ -25,12 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw failure("serve needs --brokers LIST (or KHUYENCONG_BROKERS): the cluster whose output topics it "
                           + "reads", code: configurationErrorExitCode)
         }
-        do { try configuration.checkKafkaProperties() } catch {
-            let redactor = Redactor(secrets: configuration.kafka.secretValues)
-            throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
-        }
-        let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
-                                             secrets: configuration.kafka.secretValues)
+        let metrics = try bootstrapProcess(configuration)
         let runner = ServeRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: metrics)
         let redactor = Redactor(secrets: configuration.kafka.secretValues)
         do {
