@@ -43,11 +43,19 @@ func bootstrapProcess(_ configuration: RunConfiguration) throws -> PrometheusCol
 
 /// Runs the service (and the demo's extra services); failures become one line and exit 1.
 func runService(_ runner: ServiceRunner, extra: @escaping @Sendable (ServiceRunner.Started) -> [any ServiceLifecycle.Service] = { _ in [] }) async throws {
-    let redactor = Redactor(secrets: runner.configuration.kafka.secretValues)
-    do {
+    try await reportingFailures(secrets: runner.configuration.kafka.secretValues) {
         try await runner.run(printBootstrap: { bootstrap in
             FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
         }, extraServices: extra)
+    }
+}
+
+/// Runs `body` (a runner until it stops); a failure becomes one line without `secrets`,
+/// exit 64 for a configuration error and 1 for any other.
+func reportingFailures(secrets: [String], _ body: () async throws -> Void) async throws {
+    let redactor = Redactor(secrets: secrets)
+    do {
+        try await body()
     } catch let error as ConfigurationError {
         throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
     } catch {

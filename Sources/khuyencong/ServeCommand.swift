@@ -27,13 +27,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let metrics = try bootstrapProcess(configuration)
         let runner = ServeRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: metrics)
-        let redactor = Redactor(secrets: configuration.kafka.secretValues)
-        do {
-            try await runner.run()
-        } catch let error as ConfigurationError {
-            throw failure("configuration: \(error)", code: configurationErrorExitCode)
-        } catch {
-            throw failure(redactor.scrub("\(error)"))
-        }
+        try await reportingFailures(secrets: configuration.kafka.secretValues) { try await runner.run() }
     }
 }
