@@ -14,19 +14,10 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "JSONL file of execution updates.")
     var file: String
 
-    @Option(name: .customLong("registry-2004"), help: "Province registry 2004 CSV (default: bundled).")
-    var registry2004: String?
-
-    @Option(name: .customLong("registry-2025"), help: "Province registry 2025 CSV (default: bundled).")
-    var registry2025: String?
+    @OptionGroup var registryFiles: RegistryOptions
 
     func run() throws {
-        let registries: Registries
-        do {
-            registries = try Registries.load(file2004: registry2004, file2025: registry2025)
-        } catch {
-            throw failure("province registry: \(error)", code: configurationErrorExitCode)
-        }
+        let registries = try registryFiles.load()
         let rules: AlertRules
         do { rules = try AlertRules.bundled() } catch { throw failure("alert rules: \(error)") }
         let validator = FileValidator(configuration: AggregatorConfiguration(registries: registries, rules: rules))
