@@ -1,4 +1,5 @@
 import Foundation
+import ReadSide
 
 /// The demo's screen: each region's and the nation's latest summary, the active alerts, the
 /// worker's counters and how to send more updates. Pure: text in, text out.
@@ -26,20 +27,8 @@ public struct LiveTable {
         public var revision: Int?
     }
 
-    public struct Alert: Decodable, Sendable {
-        public struct Scope: Decodable, Sendable {
-            public var level: String
-            public var code: String
-            public var name: String?
-        }
-        public var alert_id: String
-        public var state: String
-        public var severity: String
-        public var scope: Scope
-        public var period_end: String
-        public var source: String
-        public var message: String?
-    }
+    /// The contract alert as the read side decodes it.
+    public typealias Alert = AlertMessage
 
     public var summaries: [Summary] = []
     public var alerts: [Alert] = []

@@ -18,7 +18,7 @@ import Testing
             summary("mien-trung-tay-nguyen", "2022-06", executed: 1_000_000_000, plan: 72_773_000_000, rate: 1.37),
             summary("mien-trung-tay-nguyen", "2022-07", executed: 20_700_000_000, plan: 72_773_000_000, rate: 28.44),
         ]
-        let alert = #"{"alert_id":"region:mien-trung-tay-nguyen/2022/KCQG","state":"raised","severity":"critical","scope":{"level":"region","code":"mien-trung-tay-nguyen","name":"x"},"period_end":"2022-07","source":"KCQG","message":"Kinh phí KCQG thấp"}"#
+        let alert = #"{"alert_id":"region:mien-trung-tay-nguyen/2022/KCQG","state":"raised","severity":"critical","scope":{"level":"region","code":"mien-trung-tay-nguyen","name":"x"},"fiscal_year":2022,"period_end":"2022-07","source":"KCQG","message":"Kinh phí KCQG thấp"}"#
         table.alerts = [try JSONDecoder().decode(LiveTable.Alert.self, from: Data(alert.utf8))]
         table.metricsText = """
         # TYPE khuyencong_updates_rejected_total counter

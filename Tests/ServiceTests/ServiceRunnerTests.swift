@@ -33,7 +33,11 @@ import TestSupport
                 // The live table reads the worker's own summaries.
                 var table = LiveTable(bootstrap: started.bootstrap, inputTopic: started.settings.inputTopic)
                 table.summaries = try JSONDecoder().decode([LiveTable.Summary].self, from: Data(body.utf8))
+                // And its own alerts, each of which must decode (the demo skips what does not).
+                let alerts = await started.worker.alerts(activeOnly: true) ?? []
+                table.alerts = try alerts.map { try JSONDecoder().decode(LiveTable.Alert.self, from: Data($0)) }
                 let screen = table.render()
+                #expect(screen.contains("Active alerts: \(alerts.count)"))
                 seen.value.withLock { $0 = ["summary": body, "ready": "\(ready)", "bootstrap": started.bootstrap, "screen": screen] }
                 return true
             }
