@@ -138,6 +138,7 @@ let package = Package(
                 "Kafka",
                 "Pipeline",
                 "TestSupport",
+                "DomainTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -154,12 +155,15 @@ let package = Package(
         ),
         // Test helper: validates JSON against Schemas/ with python3 jsonschema (any test target may use it).
         .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
+        // Test helper: the aggregator's inputs (bundled registries, region updates) of DomainTests and ReadSideTests.
+        .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport"),
         // Test helpers every test target uses: the one bounded wait (`eventually`), the loopback HTTP client.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DomainTests",
             dependencies: [
-                "Domain", "SchemaTestSupport", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                "Domain", "DomainTestSupport", "SchemaTestSupport", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

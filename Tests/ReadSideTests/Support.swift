@@ -1,4 +1,5 @@
 import Domain
+import DomainTestSupport
 import Foundation
 import Kafka
 import Logging
@@ -23,39 +24,12 @@ var quietLogger: Logger {
 
 /// The contract's seed: miền Trung – Tây Nguyên, first 7 months of 2021 and 2022, province by
 /// province (the same inputs as the domain's scenario test), aggregated by the real aggregator.
-enum Seed {
-    static let registries: Registries = {
-        do { return try Registries.load() } catch { preconditionFailure("bundled registries: \(error)") }
-    }()
-    static let rules: AlertRules = {
-        do { return try AlertRules.bundled() } catch { preconditionFailure("bundled rules: \(error)") }
-    }()
-    static let million: Int64 = 1_000_000
+typealias Seed = AggregatorFixture
 
-    static func update(_ province: String, _ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
-                       executed: Int64, revision: Int64 = 1) -> ExecutionUpdate {
-        ExecutionUpdate(
-            reportID: "\(province)-\(year)-\(month)-\(source.rawValue)-r\(revision)", province: province,
-            fiscalYear: year, periodEnd: YearMonth(year: year, month: month), source: source, status: .actual,
-            planVND: plan, executedVND: executed, revision: revision,
-            reportedAt: "\(year)-0\(month)-28T08:00:00+07:00", advancedVND: nil)
-    }
-
-    /// Splits `total` into `n` uneven parts that add up exactly.
-    static func split(_ total: Int64, _ n: Int) -> [Int64] {
-        let weights = (0..<n).map { Int64($0 % 5 + 1) }
-        let sum = weights.reduce(0, +)
-        var parts = weights.map { total / sum * $0 }
-        parts[0] += total - parts.reduce(0, +)
-        return parts
-    }
-
+extension AggregatorFixture {
     static func region(_ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
                        executed: Int64) -> [ExecutionUpdate] {
-        let codes = registries.r2004.units(in: .mienTrungTayNguyen).map(\.code)
-        return zip(codes, zip(split(plan, codes.count), split(executed, codes.count).reversed())).map { code, amounts in
-            update(code, year, month, source, plan: amounts.0, executed: amounts.1)
-        }
+        regionUpdates(codes(.mienTrungTayNguyen), year, month, source, plan: plan, executed: executed)
     }
 
     /// 2021-07 then 2022-07 for the region: KCQG 12,11 %, KCĐP 39,38 %, total 28,44 % in 2022.
