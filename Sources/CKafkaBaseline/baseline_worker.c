@@ -64,6 +64,16 @@ baseline_worker_counts baseline_worker_counts_now(const baseline_worker *w) {
     return c;
 }
 
+int baseline_worker_totals(const baseline_worker *w, int region, int fiscal_year, int source, int64_t *plan,
+                           int64_t *executed) {
+    if (region < 0 || region >= MAX_REGIONS || fiscal_year < FIRST_YEAR || fiscal_year >= FIRST_YEAR + YEARS ||
+        source < 0 || source >= SOURCES) return -1;
+    const totals *t = &w->regional[region][fiscal_year - FIRST_YEAR][source];
+    *plan = t->plan;
+    *executed = t->executed;
+    return t->provinces;
+}
+
 // MARK: JSON: a small scan of the top-level object (the fields the totals need; others skipped).
 
 typedef struct {

@@ -64,6 +64,13 @@ public final class KafkaCWorker: @unchecked Sendable {
                       failed: Int(c.failed), rejected: Int(c.rejected), commits: Int(c.commits))
     }
 
+    /// A region's totals (index into `regionNames`) for a year and source (0 KCQG, 1 KCDP), once stopped.
+    public func totals(region: Int, fiscalYear: Int, source: Int) -> (provinces: Int, plan: Int64, executed: Int64)? {
+        var plan: Int64 = 0, executed: Int64 = 0
+        let provinces = baseline_worker_totals(worker, Int32(region), Int32(fiscalYear), Int32(source), &plan, &executed)
+        return provinces < 0 ? nil : (Int(provinces), plan, executed)
+    }
+
     /// Stops the loop (it flushes, commits and leaves the group) and returns the summaries delivered.
     public func stop() async throws(KafkaError) -> Int {
         baseline_worker_stop(worker)

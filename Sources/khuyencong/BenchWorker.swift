@@ -60,14 +60,18 @@ struct BenchWorker: AsyncParsableCommand {
         let registries = try Registries.load()
         emit("Worker bench: \(updates) updates preloaded into \(partitions) partitions of \(Self.inputTopic), "
              + "broker `khuyencong broker` (pid \(brokerPID)) at \(bootstrap); logs in \(logDirectory)")
-        let ends = try await preload(bootstrap: bootstrap, registries: registries, logger: logger)
+        let input = SyntheticUpdates.updates(count: updates, registries: registries, seed: 2026)
+        let expected = ExpectedTotals(input, registries: registries)
+        let ends = try await preload(input, bootstrap: bootstrap, logger: logger)
         let watch = OffsetWatch(bootstrap: bootstrap, inputEnds: ends, logger: logger, timeout: .seconds(runTimeout))
         var results: [Series: [RunResult]] = [:]
         for round in 1...max(1, rounds) {
             for series in Series.allCases {
                 let result: RunResult
                 switch series {
-                case .c: result = try await runC(round: round, bootstrap: bootstrap, registries: registries, watch: watch)
+                case .c:
+                    result = try await runC(round: round, bootstrap: bootstrap, registries: registries, expected: expected,
+                                            watch: watch)
                 case .exactlyOnce, .atLeastOnce:
                     result = try await runWorker(series, round: round, bootstrap: bootstrap, watch: watch)
                 }
@@ -81,9 +85,10 @@ struct BenchWorker: AsyncParsableCommand {
 
     /// Writes the input once (lz4-compressed batches, as `bench pipeline`) and checks that the
     /// broker kept all of it. Returns each partition's end offset.
-    private func preload(bootstrap: String, registries: Registries, logger: Logger) async throws -> [Int32: Int64] {
+    private func preload(_ input: [ExecutionUpdate], bootstrap: String, logger: Logger) async throws -> [Int32: Int64] {
         var clock = ContinuousClock.now
-        var messages = SyntheticUpdates.generate(count: updates, registries: registries, seed: 2026)
+        // As SyntheticUpdates.generate: keyed by province, canonical JSON.
+        var messages = input.map { WireMessageBytes(key: Array($0.province.utf8), payload: $0.canonicalJSON()) }
         let bytes = messages.reduce(0) { $0 + $1.payload.count }
         emit(String(format: "  generated %d updates (%.0f B average) in %.1f s", messages.count,
                     Double(bytes) / Double(max(1, messages.count)), seconds(since: clock)))
@@ -126,7 +131,8 @@ struct BenchWorker: AsyncParsableCommand {
         }
     }
 
-    private func runC(round: Int, bootstrap: String, registries: Registries, watch: OffsetWatch) async throws -> RunResult {
+    private func runC(round: Int, bootstrap: String, registries: Registries, expected: ExpectedTotals,
+                      watch: OffsetWatch) async throws -> RunResult {
         let group = "bench-worker-c-r\(round)"
         var consumer = WorkerSessionTuning.consumer.merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         consumer["bootstrap.servers"] = bootstrap
@@ -153,6 +159,7 @@ struct BenchWorker: AsyncParsableCommand {
             throw BenchFailure("the C worker consumed \(counts.consumed), rejected \(counts.rejected) and delivered "
                                + "\(delivered) summaries of \(updates) updates")
         }
+        if let wrong = expected.firstMismatch(worker) { throw BenchFailure("the C worker's totals are wrong: \(wrong)") }
         return RunResult(nanoseconds: window.end - window.start, peakRSSKiB: nil, cores: nil,
                          note: "\(delivered) summaries, \(counts.commits) commits")
     }
@@ -213,6 +220,42 @@ struct BenchWorker: AsyncParsableCommand {
     }
 
     private func median(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.sorted()[xs.count / 2] }
+}
+
+/// The regional totals of the input's latest figures per province/year/source (the last update
+/// of each: a key's updates stay in order in its partition), to check the C worker's.
+struct ExpectedTotals {
+    var totals: [Key: (provinces: Int, plan: Int64, executed: Int64)] = [:]
+
+    struct Key: Hashable {
+        var region: Int, year: Int, source: Int
+    }
+
+    init(_ input: [ExecutionUpdate], registries: Registries) {
+        let regions = RegionID.allCases
+        var region: [String: Int] = [:]
+        for unit in registries.r2004.units { region[unit.code] = regions.firstIndex(of: unit.region) }
+        var latest: [String: (key: Key, plan: Int64, executed: Int64)] = [:]
+        for u in input {
+            let key = Key(region: region[u.province] ?? -1, year: u.fiscalYear, source: u.source == .kcqg ? 0 : 1)
+            latest["\(u.province)/\(u.fiscalYear)/\(u.source.rawValue)"] = (key, u.planVND, u.executedVND)
+        }
+        for figures in latest.values {
+            let t = totals[figures.key] ?? (0, 0, 0)
+            totals[figures.key] = (t.provinces + 1, t.plan + figures.plan, t.executed + figures.executed)
+        }
+    }
+
+    /// The first region/year/source whose C totals differ, described; nil when all agree.
+    func firstMismatch(_ worker: KafkaCWorker) -> String? {
+        for (key, want) in totals {
+            guard let got = worker.totals(region: key.region, fiscalYear: key.year, source: key.source) else {
+                return "no totals for \(key)"
+            }
+            if got != want { return "\(key): expected \(want), got \(got)" }
+        }
+        return nil
+    }
 }
 
 /// The three series of a round, in the order they run.

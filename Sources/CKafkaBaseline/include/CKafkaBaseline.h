@@ -51,4 +51,9 @@ int64_t baseline_worker_assigned_ns(const baseline_worker *w);
 void baseline_worker_stop(baseline_worker *w);
 baseline_worker_counts baseline_worker_counts_now(const baseline_worker *w);
 
+/// A region's totals for a fiscal year and source (0 KCQG, 1 KCDP) once the run has stopped:
+/// returns the number of provinces in them, or -1 for arguments out of range.
+int baseline_worker_totals(const baseline_worker *w, int region, int fiscal_year, int source, int64_t *plan,
+                           int64_t *executed);
+
 #endif
