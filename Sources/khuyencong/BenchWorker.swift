@@ -60,9 +60,11 @@ struct BenchWorker: AsyncParsableCommand {
         let registries = try Registries.load()
         emit("Worker bench: \(updates) updates preloaded into \(partitions) partitions of \(Self.inputTopic), "
              + "broker `khuyencong broker` (pid \(brokerPID)) at \(bootstrap); logs in \(logDirectory)")
-        let input = SyntheticUpdates.updates(count: updates, registries: registries, seed: 2026)
-        let expected = ExpectedTotals(input, registries: registries)
-        let ends = try await preload(input, bootstrap: bootstrap, logger: logger)
+        // The input is dropped once written: the C worker runs in this process.
+        let (expected, ends) = try await { () async throws -> (ExpectedTotals, [Int32: Int64]) in
+            let input = SyntheticUpdates.updates(count: updates, registries: registries, seed: 2026)
+            return (ExpectedTotals(input, registries: registries), try await preload(input, bootstrap: bootstrap, logger: logger))
+        }()
         let watch = OffsetWatch(bootstrap: bootstrap, inputEnds: ends, logger: logger, timeout: .seconds(runTimeout))
         var results: [Series: [RunResult]] = [:]
         for round in 1...max(1, rounds) {
@@ -115,8 +117,9 @@ struct BenchWorker: AsyncParsableCommand {
         await consumer.close()
         let total = ends.values.reduce(0, +)
         guard dropped.isEmpty, total == Int64(updates) else {
-            throw BenchFailure("the broker did not keep the whole input (\(total) of \(updates) records; "
-                               + dropped.joined(separator: ", ") + "): raise --partitions")
+            throw BenchFailure("the broker did not keep the whole input (end offsets add up to \(total) of \(updates); "
+                               + "dropped from the head: " + (dropped.isEmpty ? "none" : dropped.joined(separator: ", "))
+                               + "): raise --partitions")
         }
         let used = ends.values.filter { $0 > 0 }.count
         emit("  the broker kept all \(total) records (log start 0 in every partition; \(used) of \(partitions) partitions used)")
