@@ -29,11 +29,18 @@ struct BenchWorker: AsyncParsableCommand {
     @Option(help: "Rounds; each runs C, worker exactly-once, worker at-least-once in turn.") var rounds = 3
     @Option(help: "Directory for the broker's and the workers' logs.") var logDirectory = "/tmp/khuyencong-bench-worker"
     @Option(help: "Longest run, in seconds, before the benchmark fails.") var runTimeout = 300
+    @Option(help: "The worker's --log-level: debug, or trace for each batch's phases in its log.") var workerLogLevel = "debug"
 
     static let inputTopic = "bench.execution-updates"
     /// The worker's first log line after its consumer applied an assignment (debug level; the
     /// "partitions assigned" info line comes after the state restore, while fetching has begun).
     static let assignmentLine = "rebalance: assigned"
+
+    func validate() throws {
+        guard ["debug", "trace"].contains(workerLogLevel) else {
+            throw ValidationError("--worker-log-level must be debug or trace: the window starts at a debug line")
+        }
+    }
 
     func run() async throws {
         var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
@@ -174,7 +181,7 @@ struct BenchWorker: AsyncParsableCommand {
             "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
             "--input-topic", Self.inputTopic, "--summaries-topic", "bench.worker.regional-summaries",
             "--alerts-topic", "bench.worker.alerts", "--rejected-topic", "bench.worker.rejected",
-            "--guarantee", guarantee.rawValue, "--http", "127.0.0.1:0", "--log-level", "debug",
+            "--guarantee", guarantee.rawValue, "--http", "127.0.0.1:0", "--log-level", workerLogLevel,
         ], logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
         let pid = child.pid
         let cpuAtStart = Mutex<Double?>(nil)
