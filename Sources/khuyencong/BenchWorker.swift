@@ -229,7 +229,12 @@ struct BenchWorker: AsyncParsableCommand {
         }
     }
 
-    private func median(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.sorted()[xs.count / 2] }
+    /// The middle value; with an even count, the mean of the two middle ones.
+    private func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let sorted = xs.sorted(), mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
 }
 
 /// The regional totals of the input's latest figures per province/year/source (the last update
