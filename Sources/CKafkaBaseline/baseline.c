@@ -1,5 +1,6 @@
 #include <librdkafka/rdkafka.h>
 #include "CKafkaBaseline.h"
+#include "baseline_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,7 +48,7 @@ static double conf_number(rd_kafka_conf_t *conf, const char *name, double fallba
 /* The Swift consumer's fetch restart (FetchRestart.swift in the Kafka module), so the baseline does not stall
  * on librdkafka 2.0.2 issue #2879 either: seek to the positions once the queue that had
  * neared its limits is empty. */
-static void restart_fetchers(rd_kafka_t *rk) {
+void baseline_restart_fetchers(rd_kafka_t *rk) {
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(rk, &assigned) || !assigned) return;
     rd_kafka_position(rk, assigned);
@@ -104,7 +105,7 @@ long long baseline_consume(rd_kafka_conf_t *conf, const char *topic, int partiti
         if (queued >= 0.75 * min_messages || queued * bytes_per_message >= 0.75 * max_bytes) near_limit = 1;
         if (near_limit && rd_kafka_queue_length(q) == 0) {
             near_limit = 0;
-            restart_fetchers(rk);
+            baseline_restart_fetchers(rk);
         }
     }
     free(msgs);

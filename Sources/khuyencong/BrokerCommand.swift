@@ -16,11 +16,23 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bootstrap-file"), help: "Also write the bootstrap list to this file.")
     var bootstrapFile: String?
 
+    @Option(name: .customLong("topic"), help: ArgumentHelp(
+        "Also create this topic (repeatable): the embedded broker creates topics on first use with 4 partitions.",
+        valueName: "NAME:PARTITIONS"))
+    var topics: [String] = []
+
     func run() async throws {
         // Logs go to stderr: stdout's first line is the bootstrap list other tools read.
         let broker = try EmbeddedBroker(brokers: 3, logger: Logger(label: "khuyencong.broker", factory: { label in StreamLogHandler.standardError(label: label) }))
         for topic in RunConfiguration.Topics.defaults.all {
             try broker.createTopic(topic, partitions: TopicPlan.contractPartitions)
+        }
+        for spec in topics {
+            let parts = spec.split(separator: ":")
+            guard parts.count == 2, let partitions = Int32(parts[1]), partitions > 0 else {
+                throw ValidationError("--topic must be NAME:PARTITIONS, got '\(spec)'")
+            }
+            try broker.createTopic(String(parts[0]), partitions: partitions)
         }
         FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
         if let bootstrapFile {
