@@ -4,7 +4,7 @@ import Synchronization
 
 /// Stage 2 "aggregate": the aggregator and everything that lives exactly as long as this worker
 /// owns the sequenced partition (the open segment, the order guard, the snapshot schedule). The
-/// batch loop feeds it sequenced messages; HTTP queries read it under the same lock.
+/// batch loop feeds it sequenced messages; the demo's live table reads it under the same lock.
 final class AggregateStage: Sendable {
     /// Ownership of the state, from the rebalance's point of view.
     enum State {

@@ -2,7 +2,7 @@ import Domain
 import Logging
 import Synchronization
 
-/// State shared by the worker, its sessions and the HTTP queries.
+/// State shared by the worker, its sessions and the readers of its own state (the demo's live table).
 final class WorkerContext: Sendable {
     let settings: WorkerSettings
     let logger: Logger

@@ -5,28 +5,6 @@ import Logging
 import Prometheus
 import ReadSide
 
-/// What the worker itself answers (its own aggregation state): the demo's live table reads it.
-/// Closures, so wiring a worker is a few lines and tests can answer with fixed data.
-public struct WorkerQueries: Sendable {
-    /// True once the worker has joined its group and restored its state.
-    public var isReady: @Sendable () async -> Bool
-    /// A JSON array of contract summaries matching the (optional) filters; nil when the worker
-    /// holds no aggregation state.
-    public var summaries: @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8]?
-    /// A JSON array of contract alerts: the active ones, or all; nil as for `summaries`.
-    public var alerts: @Sendable (_ activeOnly: Bool) async throws -> [UInt8]?
-
-    public init(
-        isReady: @escaping @Sendable () async -> Bool,
-        summaries: @escaping @Sendable (_ region: String?, _ year: Int?, _ period: YearMonth?) async throws -> [UInt8]?,
-        alerts: @escaping @Sendable (_ activeOnly: Bool) async throws -> [UInt8]?
-    ) {
-        self.isReady = isReady
-        self.summaries = summaries
-        self.alerts = alerts
-    }
-}
-
 /// What the HTTP endpoints serve: the read model (every process has one), and for `run` the
 /// worker's own readiness on top of the read model's.
 public struct HTTPEndpoints: Sendable {

@@ -150,17 +150,6 @@ public struct ServiceRunner: Sendable {
         }
     }
 
-    /// The worker's own view (its aggregation state), as the demo's live table reads it.
-    public static func queries(_ worker: Worker) -> WorkerQueries {
-        WorkerQueries(
-            isReady: { worker.isReady },
-            summaries: { region, year, period in
-                await worker.summaries(region: region, year: year, period: period?.description).map(jsonArray)
-            },
-            alerts: { activeOnly in await worker.alerts(activeOnly: activeOnly).map(jsonArray) }
-        )
-    }
-
     static func jsonArray(_ objects: [[UInt8]]) -> [UInt8] { HTTPServer.jsonArray(objects) }
 }
 
