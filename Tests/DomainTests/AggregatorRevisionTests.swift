@@ -128,7 +128,8 @@ import Testing
         // A late H1 revision of a predecessor reaches the carried H2 months.
         let fix = Fixture.apply(a, [Fixture.update("67", 2025, 5, .kcqg, plan: 300, executed: 90, revision: 2)])
         #expect(fix.summaries.map(\.key).contains("mien-trung-tay-nguyen/2025/2025-07"))
-        #expect(!fix.summaries.map(\.key).contains("mien-trung-tay-nguyen/2025/2025-08"))  // Lâm Đồng's own KCQG there
+        // Lâm Đồng's own KCQG there
+        #expect(!fix.summaries.map(\.key).contains("mien-trung-tay-nguyen/2025/2025-08"))
         try AggregateSchemaCheck.expectValid([h1, july, august, fix])
     }
 

@@ -29,9 +29,11 @@ import Testing
         #expect(s.isNull("same_period_last_year"))
         #expect(s.int("revision") == 30)
         let text = String(decoding: raw.value, as: UTF8.self)
-        #expect(text.contains(#""KCQG":{"plan_vnd":11140000000,"executed_vnd":11070000000,"advanced_vnd":null,"execution_rate_pct":99.37,"share_of_region_executed_pct":22.68}"#))
+        #expect(text.contains(#""KCQG":{"plan_vnd":11140000000,"executed_vnd":11070000000,"advanced_vnd":null,"#
+            + #""execution_rate_pct":99.37,"share_of_region_executed_pct":22.68}"#))
         #expect(text.contains(#""execution_rate_pct":94.11,"share_of_region_executed_pct":77.32"#))
-        #expect(text.contains(#""totals":{"plan_vnd":51230000000,"executed_vnd":48800000000,"advanced_vnd":null,"execution_rate_pct":95.26}"#))
+        #expect(text.contains(#""totals":{"plan_vnd":51230000000,"executed_vnd":48800000000,"advanced_vnd":null,"#
+            + #""execution_rate_pct":95.26}"#))
         #expect(text.hasPrefix(#"{"schema":"khuyencong.regional-summary.v1","region":"mien-trung-tay-nguyen","#))
         #expect(text.hasSuffix(#""revision":30,"computed_at":"2026-01-01T00:00:00Z"}"#))
         // The nation's summary covers the same reports, with the region's share of the nation.
@@ -75,7 +77,8 @@ import Testing
         #expect(q.double("threshold_pct") == 17.5)
         #expect(q.double("expected_rate_pct") == 58.33)
         #expect(q.double("execution_rate_pct") == 12.11)
-        #expect(q.string("message") == "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%")
+        #expect(q.string("message") == "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
+            + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%")
         #expect(q.string("scope", "name") == "Khu vực miền Trung – Tây Nguyên")
         #expect(q.string("scope", "code") == "mien-trung-tay-nguyen")
         #expect(q.string("raised_at") == "2022-08-10T09:00:00Z")

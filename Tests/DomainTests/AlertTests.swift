@@ -18,7 +18,8 @@ import Testing
         #expect(raised.string("state") == "raised")
         #expect(raised.string("severity") == "critical")
         #expect(raised.string("scope", "name") == "Bình Phước")
-        #expect(raised.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, thấp hơn ngưỡng 17,50%")
+        #expect(raised.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% "
+            + "kế hoạch năm, thấp hơn ngưỡng 17,50%")
         #expect(step(a, executed: 1_800, revision: 2, at: "2024-08-02T00:00:00Z") == nil)  // 18 < 17.5 + 2
         #expect(step(a, executed: 1_949, revision: 3, at: "2024-08-03T00:00:00Z") == nil)
         let warning = try #require(step(a, executed: 1_950, revision: 4, at: "2024-08-04T00:00:00Z"))
@@ -31,7 +32,8 @@ import Testing
         let resolved = try #require(step(a, executed: 3_700, revision: 6, at: "2024-08-06T00:00:00Z"))
         #expect(resolved.string("state") == "resolved")
         #expect(resolved.string("severity") == "warning")
-        #expect(resolved.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 37,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 37,00%; hết cảnh báo")
+        #expect(resolved.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt "
+            + "37,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 37,00%; hết cảnh báo")
         #expect(a.activeAlerts().allSatisfy { $0.key != key })
 
         // A new episode: raised again with a new raised_at; escalation is immediate.
@@ -62,7 +64,8 @@ import Testing
         #expect(zero.string("state") == "resolved")
         #expect(zero.isNull("execution_rate_pct"))
         #expect(zero.string("severity") == "critical")
-        #expect(zero.string("message") == "Kinh phí KCQG Bình Phước 9 tháng đầu năm 2024: kế hoạch năm bằng 0, hết cảnh báo")
+        #expect(zero.string("message") == "Kinh phí KCQG Bình Phước 9 tháng đầu năm 2024: kế hoạch "
+            + "năm bằng 0, hết cảnh báo")
     }
 
     @Test func ratesAreComparedExactlyNotRounded() throws {
@@ -87,7 +90,8 @@ import Testing
         #expect(w.string("rule") == "year-end-warning")
         #expect(w.double("threshold_pct") == 90)
         #expect(w.double("expected_rate_pct") == 100)
-        #expect(w.string("message") == "Kinh phí KCQG Tây Ninh cả năm 2024 đạt 80,00% kế hoạch năm, thấp hơn ngưỡng 90,00%")
+        #expect(w.string("message") == "Kinh phí KCQG Tây Ninh cả năm 2024 đạt 80,00% kế hoạch năm, "
+            + "thấp hơn ngưỡng 90,00%")
         let c = Fixture.apply(a, [Fixture.update("72", 2024, 12, .kcqg, plan: 1000, executed: 650, revision: 2)])
         #expect(Fixture.message(c, "province:72/2024/KCQG")?.string("rule") == "year-end-critical")
         // The region's latest month is December (Tây Ninh; Bình Phước carried from February at
@@ -96,7 +100,8 @@ import Testing
         #expect(region.string("period_end") == "2024-12")
         #expect(region.string("rule") == "year-end-critical")
         #expect(region.double("execution_rate_pct") == 40)
-        #expect(region.string("message") == "Kinh phí KCQG khu vực phía Nam cả năm 2024 đạt 40,00% kế hoạch năm, thấp hơn ngưỡng 70,00%")
+        #expect(region.string("message") == "Kinh phí KCQG khu vực phía Nam cả năm 2024 đạt 40,00% kế "
+            + "hoạch năm, thấp hơn ngưỡng 70,00%")
         try AggregateSchemaCheck.expectValid([feb, dec, c])
     }
 
@@ -104,7 +109,8 @@ import Testing
         let text = """
         {"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 0.5,
          "bands": [{"months": [1, 12], "basis": "plan",
-                    "critical": {"rule": "low", "below_pct": 10.25}, "warning": {"rule": "lowish", "below_pct": 20}}]}
+                    "critical": {"rule": "low", "below_pct": 10.25},
+                   "warning": {"rule": "lowish", "below_pct": 20}}]}
         """
         let rules = try AlertRules.decode(Array(text.utf8), file: "rules.json")
         #expect(rules.recoveryMarginHundredths == 50)
@@ -119,8 +125,12 @@ import Testing
         let cases: [(String, String)] = [
             ("[]", "not a JSON object"),
             (#"{"schema": "x", "recovery_margin_points": 2, "bands": []}"#, "\"schema\""),
-            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [0, 3], "basis": "pace", "critical": {"rule": "a", "below_pct": 1}, "warning": {"rule": "b", "below_pct": 2}}]}"#, "/bands/0/months"),
-            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [1, 3], "basis": "pace", "critical": {"rule": "a", "below_pct": 50}, "warning": {"rule": "b", "below_pct": 2}}]}"#, "critical threshold"),
+            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [0, "#
+                + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 1}, "warning": {"rule": "b", "#
+                + #""below_pct": 2}}]}"#, "/bands/0/months"),
+            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [1, "#
+                + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 50}, "warning": {"rule": "b", "#
+                + #""below_pct": 2}}]}"#, "critical threshold"),
             (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2.001, "bands": []}"#, "/recovery_margin_points"),
         ]
         for (text, problem) in cases {

@@ -57,7 +57,8 @@ import Testing
         // 60 bytes of "/0" tokens, then the cut mark.
         #expect(r.field == String(repeating: "/0", count: 30) + "…")
         #expect(r.detail == "Tên thành viên \"a\" xuất hiện nhiều lần trong cùng một đối tượng JSON; "
-            + "mỗi tên chỉ được có một lần. Đường dẫn trong field đã được cắt còn 60 byte đầu.")
+            + "mỗi tên chỉ được có một lần. Đường dẫn trong field đã được cắt còn "
+            + "60 byte đầu.")
     }
 
     @Test func shallowDuplicatePointerIsWhole() {
@@ -72,7 +73,8 @@ import Testing
         #expect(r.field == "/x/" + String(repeating: "n", count: 57) + "…")
         #expect(r.detail == "Tên thành viên \"\(String(repeating: "n", count: 60))…\" "
             + "(đã cắt: chỉ hiện 60 trên 30000 byte) "
-            + "xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có một lần."
+            + "xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có "
+            + "một lần."
             + " Đường dẫn trong field đã được cắt còn 60 byte đầu.")
     }
 
@@ -84,7 +86,8 @@ import Testing
         let quoted = "\"\(String(repeating: "ệ", count: 20))…\""
         #expect(r.detail.hasPrefix("Tên thành viên \(quoted) (đã cắt: chỉ hiện 60 trên 90 byte)"))
         let shifted = "a" + name // 1 + 90 bytes: 19 whole characters fit in 60
-        #expect(RejectionText.shown(Array("\"\(shifted)\"".utf8)).hasPrefix("\"a\(String(repeating: "ệ", count: 19))…"))
+        let shown = RejectionText.shown(Array("\"\(shifted)\"".utf8))
+        #expect(shown.hasPrefix("\"a\(String(repeating: "ệ", count: 19))…"))
     }
 
     @Test(arguments: [(Array("abc".utf8), 2, 2), (Array("ệệ".utf8), 4, 3), (Array("ệệ".utf8), 6, 6),

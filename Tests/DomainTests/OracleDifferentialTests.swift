@@ -40,7 +40,8 @@ import Testing
             mismatches += OracleJSON.compare("batch \(i) alerts", swift: out.alerts, model: want.alerts)
             if mismatches.count > 6 { break }
         }
-        print("oracle seed \(seed): \(compared.summaries) summaries, \(compared.alerts) alerts, outcomes \(compared.outcomes.sorted { $0.key < $1.key })")
+        print("oracle seed \(seed): \(compared.summaries) summaries, \(compared.alerts) alerts, outcomes "
+            + "\(compared.outcomes.sorted { $0.key < $1.key })")
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
 
@@ -107,10 +108,14 @@ import Testing
         }
         #expect(mismatches.isEmpty, Comment(rawValue: mismatches.joined(separator: "\n")))
         #expect(messages == [
-            "raised Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, thấp hơn ngưỡng 17,50%",
-            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 20,00% kế hoạch năm, chưa đạt ngưỡng hạ mức cảnh báo 22,00%",
-            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 41,00% kế hoạch năm, chưa đạt ngưỡng kết thúc cảnh báo 42,00%",
-            "resolved Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 43,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 42,00%; hết cảnh báo",
+            "raised Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, "
+                + "thấp hơn ngưỡng 17,50%",
+            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 20,00% kế hoạch năm, "
+                + "chưa đạt ngưỡng hạ mức cảnh báo 22,00%",
+            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 41,00% kế hoạch năm, "
+                + "chưa đạt ngưỡng kết thúc cảnh báo 42,00%",
+            "resolved Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 43,00% kế hoạch năm, "
+                + "đạt ngưỡng kết thúc cảnh báo 42,00%; hết cảnh báo",
         ])
     }
 }

@@ -65,7 +65,8 @@ import Testing
 
     @Test(arguments: [
         ("02,Hà Giang,bac", "2,Hà Giang,bac", "code '2' is not 2 digits"),
-        ("02,Hà Giang,bac", "02,Hà Giang,north", "unknown region 'north' (expected bac, mien-trung-tay-nguyen or nam)"),
+        ("02,Hà Giang,bac", "02,Hà Giang,north", "unknown region 'north' (expected bac, mien-trung-tay-nguyen or "
+            + "nam)"),
         ("02,Hà Giang,bac", "02,Hà Giang", "expected 3 columns, found 2"),
         ("02,Hà Giang,bac", "01,Hà Giang,bac", "duplicate code 01"),
         ("02,Hà Giang,bac", "02,,bac", "empty name"),

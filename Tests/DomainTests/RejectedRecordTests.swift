@@ -12,7 +12,10 @@ import Testing
         let r = record(Rejection(reason: .amountOutOfRange, field: "/executed_vnd", detail: "Trường \"x\" sai."),
                        key: Array("49".utf8), payload: Array("{\"a\":1}".utf8))
         #expect(String(decoding: r.json(), as: UTF8.self) == #"""
-        {"schema":"khuyencong.rejected.v1","reason":"amount_out_of_range","field":"/executed_vnd","detail":"Trường \"x\" sai.","topic":"khuyencong.execution-updates.v1","partition":3,"offset":42,"key":"49","payload_base64":"eyJhIjoxfQ==","payload_truncated":false,"rejected_at":"2026-11-21T19:57:03.042Z"}
+        {"schema":"khuyencong.rejected.v1","reason":"amount_out_of_range","field":"/executed_vnd",\#
+        "detail":"Trường \"x\" sai.","topic":"khuyencong.execution-updates.v1","partition":3,"offset":42,\#
+        "key":"49","payload_base64":"eyJhIjoxfQ==","payload_truncated":false,\#
+        "rejected_at":"2026-11-21T19:57:03.042Z"}
         """#)
     }
 

@@ -15,7 +15,8 @@ struct WireMessage {
         ("revision", "3"),
         ("reported_at", #""2022-08-05T09:30:00+07:00""#),
         ("advanced_vnd", "500000000"),
-        ("activities", #"[{"category":"training","executed_vnd":1000000000,"projects":2,"beneficiaries":120},{"category":"trade_promotion","executed_vnd":211000000}]"#),
+        ("activities", #"[{"category":"training","executed_vnd":1000000000,"projects":2,"beneficiaries":120},"#
+            + #"{"category":"trade_promotion","executed_vnd":211000000}]"#),
         ("consulting", #"{"projects":1,"revenue_vnd":0}"#),
     ]
 
