@@ -34,7 +34,8 @@ struct BenchKafka: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let perPartition = Double(messages * size) / Double(partitions) / 1_048_576
-        print("Kafka bench: \(messages) messages × \(size) B over \(partitions) partitions on the embedded broker (3 brokers)")
+        print("Kafka bench: \(messages) messages × \(size) B over \(partitions) partitions on the embedded broker "
+            + "(3 brokers)")
         print(String(format: "  the embedded broker keeps ~5 MiB per partition: %.2f MiB per partition here%@", perPartition,
                      perPartition > 5 ? " — TOO MUCH, raise --partitions" : ""))
         print("  producer settings: \(describe(Self.producerTuning))")
@@ -128,7 +129,8 @@ struct BenchKafka: AsyncParsableCommand {
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let (cMedian, swiftMedian) = (median(c), median(swift))
         let (cBest, swiftBest) = (c.max() ?? 0, swift.max() ?? 0)
-        print(String(format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift %.0f, Swift/C = %.2fx (target >= 0.8x)",
+        print(String(format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift "
+            + "%.0f, Swift/C = %.2fx (target >= 0.8x)",
                      what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest))
     }
 

@@ -87,17 +87,21 @@ private struct ProducerSide {
         try ensureTopics(TopicPlan(latencySettings, inputPartitions: options.latencyPartitions, outputPartitions: 6), on: broker)
 
         let latencyCount = options.latencyRate * options.latencySeconds
-        emit("Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded broker (3 brokers)")
+        emit("Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded "
+            + "broker (3 brokers)")
         var clock = ContinuousClock.now
         var all = SyntheticUpdates.generate(count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
         let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
         emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
-        emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms \(settings.batchMaxMilliseconds); Kafka properties "
+        emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms "
+            + "\(settings.batchMaxMilliseconds); Kafka properties "
             + "(over the worker's defaults): " + (settings.kafkaProperties.isEmpty ? "none" : describe(settings.kafkaProperties)))
         emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + " (sequenced topic " + describe(WorkerSettings.sequencedTopicTuning)
              + "); consumer " + describe(WorkerSettings.consumerTuning))
-        emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the contract's default)")
-        emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the embedded broker")
+        emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the "
+            + "contract's default)")
+        emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the "
+            + "embedded broker")
         emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
                      Double(options.updates) * averageBytes / 63 / 1_048_576))
 
@@ -160,7 +164,8 @@ private struct ProducerSide {
         await producer.shutdown()
 
         emit("  consumer settings (worker and C baseline): " + describe(WorkerSessionTuning.consumer))
-        emit("    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes librdkafka 2.0.2")
+        emit("    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes "
+            + "librdkafka 2.0.2")
         emit("    idles its fetchers for up to 1 s (issue #2879), and both restart them as soon as the queue is drained")
         emit(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
                      cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
@@ -225,7 +230,8 @@ private struct WorkerSide {
                     let elapsed = seconds(since: first)
                     // CPU per update varies less than updates/s when the machine's other load does.
                     let cpu = processCPUSeconds() - s.cpuAtFirstBatch
-                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary committed), worker CPU %.2f cores on average, %.1f µs per update",
+                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary "
+                        + "committed), worker CPU %.2f cores on average, %.1f µs per update",
                                       s.aggregated, elapsed, cpu / elapsed, cpu / Double(max(s.aggregated, 1)) * 1e6))
                     out.append(s.phases.summary())
                     if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
@@ -241,15 +247,20 @@ private struct WorkerSide {
                     let sorted = steady.map(\.0).sorted()
                     let p = { (q: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
                     let warmUpMax = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first < warmUp }.map(\.0).max() ?? 0
-                    out.append("latency at \(options.latencyRate)/s, produce → summary committed, steady state (\(sorted.count) updates produced after the first \(warmUp) ms of the \(s.inputSpan.last - s.inputSpan.first) ms phase): p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(sorted.last ?? 0) ms; warm-up max \(warmUpMax) ms")
+                    out.append("latency at \(options.latencyRate)/s, produce → summary committed, steady state "
+                        + "(\(sorted.count) updates produced after the first \(warmUp) ms of the "
+                        + "\(s.inputSpan.last - s.inputSpan.first) ms phase): p50 \(p(0.5)) ms, p99 \(p(0.99)) "
+                        + "ms, max \(sorted.last ?? 0) ms; warm-up max \(warmUpMax) ms")
                     // Where in the phase the slowest 1% were produced: a stall shows as a narrow window.
                     let threshold = p(0.99)
                     let slow = steady.filter { $0.0 >= threshold }.map { $0.1 - s.inputSpan.first }
                     if let first = slow.min(), let last = slow.max() {
-                        out.append("  the slowest 1% (≥ \(threshold) ms) were produced \(first)–\(last) ms into the phase")
+                        out.append("  the slowest 1% (≥ \(threshold) ms) were produced \(first)–\(last) ms into "
+                            + "the phase")
                     }
                     let one = s.stageOneLatencies.sorted()
-                    out.append("  of which input produced → appended to the sequenced log: p50 \(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
+                    out.append("  of which input produced → appended to the sequenced log: p50 "
+                        + "\(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
                     out.append(s.phases.summary())
                     if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
                     out.append("done")
@@ -279,7 +290,8 @@ private struct WorkerSide {
         defer { progress.cancel() }
         let deadline = Task {
             try await Task.sleep(for: .seconds(600))
-            done.continuation.yield("error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) updates; records lost in the mock's 5 MiB window?)")
+            done.continuation.yield("error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) "
+                + "updates; records lost in the mock's 5 MiB window?)")
         }
         for await line in done.stream {
             emit(line)

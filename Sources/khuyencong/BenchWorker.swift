@@ -18,7 +18,8 @@ struct BenchWorker: AsyncParsableCommand {
         discussion: """
             Each run has its own consumer group (and transactional id) and reads the same preloaded input from \
             the beginning. Its window runs from the first partition assignment (the C worker's rebalance \
-            callback; the worker's "rebalance: assigned" line, so it runs with --log-level debug) until the group's committed offsets, queried \
+            callback; the worker's "rebalance: assigned" line, so it runs with --log-level debug) until \
+            the group's committed offsets, queried \
             from this process without joining the group, reach every input partition's end, and for the \
             worker also the end of its sequenced partition (stage 2 has aggregated everything).
             """
@@ -129,7 +130,8 @@ struct BenchWorker: AsyncParsableCommand {
                                + "): raise --partitions")
         }
         let used = ends.values.filter { $0 > 0 }.count
-        emit("  the broker kept all \(total) records (log start 0 in every partition; \(used) of \(partitions) partitions used)")
+        emit("  the broker kept all \(total) records (log start 0 in every partition; \(used) of \(partitions) "
+            + "partitions used)")
         return ends
     }
 
