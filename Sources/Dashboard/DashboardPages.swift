@@ -141,10 +141,12 @@ struct PageView {
         case .ready: break
         case .failed(let reason):
             notReady = true
-            notReadyText = "Không đọc được số liệu từ Kafka (\(reason)). Trang sẽ tự cập nhật khi đọc lại được."
+            notReadyText = "Không đọc được số liệu từ Kafka (\(reason)). Trang sẽ tự cập nhật "
+                + "khi đọc lại được."
         case .starting, .catchingUp:
             notReady = true
-            notReadyText = "Đang nạp số liệu đã công bố từ Kafka; trang sẽ tự cập nhật khi nạp xong."
+            notReadyText = "Đang nạp số liệu đã công bố từ Kafka; trang sẽ tự cập nhật khi "
+                + "nạp xong."
         }
         let knownYears = Set(model.periods().map(\.year) + [period.year]).sorted(by: >)
         years = knownYears.map { Option(value: String($0), label: String($0), selected: $0 == period.year) }

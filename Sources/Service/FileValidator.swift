@@ -10,7 +10,8 @@ public final class FileValidator {
 
         /// `line 12: invalid_field /executed_vnd — …`
         public var description: String {
-            "line \(line): \(rejection.reason.rawValue)\(rejection.field.map { " \($0)" } ?? "") — \(rejection.detail)"
+            "line \(line): \(rejection.reason.rawValue)\(rejection.field.map { " \($0)" } ?? "") — "
+                + "\(rejection.detail)"
         }
     }
 

@@ -89,7 +89,8 @@ public struct LiveTable {
         out.append("")
         out.append("Send more updates (JSON lines, keyed by province) to the embedded broker \(bootstrap):")
         out.append("  khuyencong produce FILE.jsonl --brokers \(bootstrap)")
-        out.append("  kcat -P -b \(bootstrap) -t \(inputTopic) -K: <<< '49:{\"schema\":\"khuyencong.execution-update.v1\",…}'")
+        out.append("  kcat -P -b \(bootstrap) -t \(inputTopic) -K: <<< "
+            + "'49:{\"schema\":\"khuyencong.execution-update.v1\",…}'")
         if let sampleNote { out.append(sampleNote) }
         out.append("Ctrl-C to stop.")
         return out.joined(separator: "\n")
@@ -108,8 +109,10 @@ public struct LiveTable {
         }
         let rejected = values.filter { $0.name == "khuyencong_updates_rejected_total" && $0.value > 0 }
             .map { "\($0.labels["reason"] ?? "?") \(Int64($0.value))" }.sorted()
-        return "Updates: consumed \(total("khuyencong_updates_consumed_total")), accepted \(total("khuyencong_updates_accepted_total")), "
-            + "duplicate \(total("khuyencong_updates_duplicate_total")), stale \(total("khuyencong_updates_stale_total")), "
+        return "Updates: consumed \(total("khuyencong_updates_consumed_total")), accepted "
+            + "\(total("khuyencong_updates_accepted_total")), "
+            + "duplicate \(total("khuyencong_updates_duplicate_total")), stale "
+                + "\(total("khuyencong_updates_stale_total")), "
             + "rejected \(total("khuyencong_updates_rejected_total"))"
             + (rejected.isEmpty ? "" : " (\(rejected.joined(separator: ", ")))")
     }

@@ -33,7 +33,8 @@ public enum ProvinceManifests {
             File(name: "unit-\(unit.code).yaml", text: manifest(code: unit.code, names: unit.names, inputTopic: inputTopic))
         }
         var kustomization = header + """
-            # Per-province input topics and users: \(units.count) units (\(registries.r2004.units.count) of registry 2004, \
+            # Per-province input topics and users: \(units.count) units \
+            (\(registries.r2004.units.count) of registry 2004, \
             \(registries.r2025.units.count) of registry 2025, one per distinct code).
             apiVersion: kustomize.config.k8s.io/v1beta1
             kind: Kustomization

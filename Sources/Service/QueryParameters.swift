@@ -26,21 +26,25 @@ enum PeriodQuery {
         var year: Int?
         if let text = query["year"] {
             guard let y = StrictInteger.parse(String(text), in: FiscalYear.range) else {
-                return .failure(Invalid(message: "Năm (year) phải là số nguyên từ \(FiscalYear.range.lowerBound) đến \(FiscalYear.range.upperBound), ví dụ year=2022."))
+                return .failure(Invalid(message: "Năm (year) phải là số nguyên từ "
+                    + "\(FiscalYear.range.lowerBound) đến "
+                    + "\(FiscalYear.range.upperBound), ví dụ year=2022."))
             }
             year = y
         }
         var month: Int?
         if let text = query["month"] {
             guard let m = StrictInteger.parse(String(text), in: 1...12) else {
-                return .failure(Invalid(message: "Tháng (month) phải là số nguyên từ 1 đến 12, ví dụ month=7."))
+                return .failure(Invalid(message: "Tháng (month) phải là số nguyên từ 1 đến 12, ví "
+                    + "dụ month=7."))
             }
             month = m
         }
         switch (year, month) {
         case (nil, nil): return .success(nil)
         case (nil, _?):
-            return .failure(Invalid(message: "Chọn tháng thì phải chọn cả năm (year), ví dụ year=2022&month=7."))
+            return .failure(Invalid(message: "Chọn tháng thì phải chọn cả năm (year), ví dụ "
+                + "year=2022&month=7."))
         case (let y?, nil): return .success(latestIn(y) ?? YearMonth(year: y, month: 12))
         case (let y?, let m?): return .success(YearMonth(year: y, month: m))
         }

@@ -9,7 +9,8 @@ import Foundation
 public enum SampleStream {
     /// The seed figures, in million đồng.
     public enum Seeds {
-        /// miền Trung – Tây Nguyên 2021, full year: KCQG 11,070 of 11,140 (99.37%), KCĐP 37,730 of 40,090 (94.11%).
+        /// miền Trung – Tây Nguyên 2021, full year: KCQG 11,070 of 11,140 (99.37%),
+        /// KCĐP 37,730 of 40,090 (94.11%).
         public static let mttn2021Plan = (kcqg: Int64(11_140), kcdp: Int64(40_090))
         public static let mttn2021December = (kcqg: Int64(11_070), kcdp: Int64(37_730))
         /// 2021 at month 7 (same period last year of 2022-07): 8,986 of 51,230 = 17.54%.
@@ -177,11 +178,19 @@ private struct Generator {
         lines.append(conflicting.json) // conflicting_revision
         let base = report(unit: units[2], index: 2, source: .kcdp, period: period, status: .actual, revision: 3)
         lines.append(String(base.json.prefix(60))) // malformed_json
-        lines.append(base.json.replacingOccurrences(of: "execution-update.v1", with: "execution-update.v2")) // schema_mismatch
-        lines.append(base.json.replacingOccurrences(of: #","reported_at":"\#(base.reportedAt)""#, with: "")) // missing_field
-        lines.append(base.json.replacingOccurrences(of: #""executed_vnd":\#(base.executed)"#, with: #""executed_vnd":"\#(base.executed)""#)) // invalid_field
-        lines.append(base.json.replacingOccurrences(of: #""plan_vnd":\#(base.plan)"#, with: #""plan_vnd":-\#(base.plan)"#)) // amount_out_of_range
-        lines.append(base.json.replacingOccurrences(of: #""period_end":"\#(period)""#, with: #""period_end":"2023-07""#)) // period_out_of_range
+        // schema_mismatch
+        lines.append(base.json.replacingOccurrences(of: "execution-update.v1", with: "execution-update.v2"))
+        // missing_field
+        lines.append(base.json.replacingOccurrences(of: #","reported_at":"\#(base.reportedAt)""#, with: ""))
+        // invalid_field
+        lines.append(base.json.replacingOccurrences(
+            of: #""executed_vnd":\#(base.executed)"#, with: #""executed_vnd":"\#(base.executed)""#))
+        // amount_out_of_range
+        lines.append(base.json.replacingOccurrences(
+            of: #""plan_vnd":\#(base.plan)"#, with: #""plan_vnd":-\#(base.plan)"#))
+        // period_out_of_range
+        lines.append(base.json.replacingOccurrences(
+            of: #""period_end":"\#(period)""#, with: #""period_end":"2023-07""#))
         var unknown = base
         unknown.province = "99"
         lines.append(unknown.json) // unknown_province

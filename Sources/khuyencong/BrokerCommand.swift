@@ -10,7 +10,8 @@ import Service
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
-        abstract: "Start the embedded Kafka broker (3 brokers, the contract topics with 6 partitions) and print its bootstrap list."
+        abstract: "Start the embedded Kafka broker (3 brokers, the contract topics with 6 partitions) and print its "
+            + "bootstrap list."
     )
 
     @Option(name: .customLong("bootstrap-file"), help: "Also write the bootstrap list to this file.")

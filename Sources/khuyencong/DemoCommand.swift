@@ -9,7 +9,8 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the worker on an embedded broker, feed it the bundled sample stream and show live regional totals.",
-        discussion: "Takes the options of `run`. Logs only warnings and above unless --log-level (or KHUYENCONG_LOG_LEVEL) says otherwise, so they do not disturb the table."
+        discussion: "Takes the options of `run`. Logs only warnings and above unless --log-level (or "
+            + "KHUYENCONG_LOG_LEVEL) says otherwise, so they do not disturb the table."
     )
 
     @OptionGroup var options: RunFlags

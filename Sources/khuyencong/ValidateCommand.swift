@@ -7,8 +7,11 @@ import Service
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check a JSONL file of execution updates against the contract, offline; exit 1 if any line would be rejected.",
-        discussion: "Each line is decoded as the worker would, with the line's province as the message key; revision rules apply within the file (a conflicting_revision shows; duplicates and stale lines are counted). Blank lines are skipped."
+        abstract: "Check a JSONL file of execution updates against the contract, offline; exit 1 if any line would "
+            + "be rejected.",
+        discussion: "Each line is decoded as the worker would, with the line's province as the message key; revision "
+            + "rules apply within the file (a conflicting_revision shows; duplicates and stale lines are "
+            + "counted). Blank lines are skipped."
     )
 
     @Argument(help: "JSONL file of execution updates.")
@@ -27,7 +30,8 @@ struct ValidateCommand: ParsableCommand {
             if let finding = validator.check(line: number, bytes: bytes) { print(finding) }
         }
         let c = validator.counts
-        print("\(c.lines) updates: \(c.accepted) accepted, \(c.duplicates) duplicate, \(c.stale) stale, \(c.rejected) rejected")
+        print("\(c.lines) updates: \(c.accepted) accepted, \(c.duplicates) duplicate, \(c.stale) stale, "
+            + "\(c.rejected) rejected")
         if c.rejected > 0 { throw ExitCode(1) }
     }
 }

@@ -8,12 +8,15 @@ import Testing
     static func alert(state: String, severity: String, month: String = "07", rate: String = "12.11",
                       threshold: String = "17.50", source: String = "KCQG") -> [UInt8] {
         Array(#"""
-        {"schema":"khuyencong.alert.v1","alert_id":"region:mien-trung-tay-nguyen/2022/\#(source)","state":"\#(state)",\#
+        {"schema":"khuyencong.alert.v1","alert_id":"region:mien-trung-tay-nguyen/2022/\#(source)",\#
+        "state":"\#(state)",\#
         "severity":"\#(severity)","scope":{"level":"region","code":"mien-trung-tay-nguyen",\#
         "name":"Khu vực miền Trung – Tây Nguyên"},"fiscal_year":2022,"period_end":"2022-\#(month)",\#
         "source":"\#(source)",\#
-        "execution_rate_pct":\#(rate),"expected_rate_pct":58.33,"threshold_pct":\#(threshold),"rule":"pace-critical",\#
-        "message":"Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 đạt 12,11% kế hoạch năm, \#
+        "execution_rate_pct":\#(rate),"expected_rate_pct":58.33,"threshold_pct":\#(threshold),\#
+        "rule":"pace-critical",\#
+        "message":"Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 \#
+        đạt 12,11% kế hoạch năm, \#
         thấp hơn ngưỡng 17,50%","raised_at":"2022-08-10T09:00:00Z"}
         """#.utf8)
     }

@@ -26,7 +26,8 @@ import Testing
                 == "unknown Kafka property sesion.timeout.ms (set by --kafka) (did you mean session.timeout.ms?)")
         // A misspelt fixed variable reads as a property: the setting is the better suggestion.
         #expect(check([], env: ["KHUYENCONG_KAFKA_PROPERTY_FILE": "/x"])
-                == "unknown Kafka property property.file (set by KHUYENCONG_KAFKA_PROPERTY_FILE) (did you mean KHUYENCONG_KAFKA_PROPERTIES_FILE?)")
+                == "unknown Kafka property property.file (set by KHUYENCONG_KAFKA_PROPERTY_FILE) (did you mean "
+                    + "KHUYENCONG_KAFKA_PROPERTIES_FILE?)")
     }
 
     @Test func aBadValueIsNamedAndASecretOneRedacted() throws {

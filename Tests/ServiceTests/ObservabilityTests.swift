@@ -58,7 +58,8 @@ import Testing
         let process = ProcessMetrics(registry: registry)
         process.update()
         let text = registry.emitToString()
-        #expect(text.contains(#"khuyencong_build_info{version="\#(BuildInfo.version)",librdkafka_version="\#(BuildInfo.librdkafkaVersion)"} 1"#), "\(text)")
+        #expect(text.contains(#"khuyencong_build_info{version="\#(BuildInfo.version)","#
+            + #"librdkafka_version="\#(BuildInfo.librdkafkaVersion)"} 1"#), "\(text)")
         #if os(Linux)
         for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
                      "process_open_fds", "process_max_fds", "process_start_time_seconds"] {

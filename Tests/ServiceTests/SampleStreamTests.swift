@@ -150,7 +150,8 @@ import Testing
         #expect(number(s, "same_period_last_year", "totals", "execution_rate_pct") == 17.54)
         let messages = aggregator.activeAlerts().compactMap { try? JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any] }
             .compactMap { $0["message"] as? String }
-        #expect(messages.contains("Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%"))
+        #expect(messages.contains("Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
+            + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%"))
     }
 
     @Test func northernFirstHalf2024Estimates() throws {
