@@ -63,8 +63,9 @@ struct SnapshotPacker {
 }
 
 /// Keys and compact binary values of the aggregator's changelog:
-/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures), `sum/{region}/{year}/{period}` → digest of
-/// the last emitted content, `alert/{alert id}` → active alert (deleted when resolved). A snapshot
+/// `rev/{revision key}` → held revision (revision, accepted count, content digest, figures),
+/// `sum/{region}/{year}/{period}` → digest of the last emitted content,
+/// `alert/{alert id}` → active alert (deleted when resolved). A snapshot
 /// (`Aggregator.changelogSnapshot`) is `snapshot/begin`, `snapshot/part`s holding every live key's
 /// record, and `snapshot/end`; begin and end carry the snapshot's id.
 enum ChangelogCodec {

@@ -51,7 +51,8 @@ public enum SyntheticUpdates {
                 province: unit.code, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
                 source: source, status: rng.next(in: 0...4) == 0 ? .estimate : .actual,
                 planVND: plan, executedVND: executed, revision: Int64(pass + 1),
-                reportedAt: "\(nextYear)-\(two(nextMonth))-\(two(day))T\(two(Int(rng.next(in: 7...17)))):\(two(Int(rng.next(in: 0...59)))):00+07:00",
+                reportedAt: "\(nextYear)-\(two(nextMonth))-\(two(day))"
+                    + "T\(two(Int(rng.next(in: 7...17)))):\(two(Int(rng.next(in: 0...59)))):00+07:00",
                 advancedVND: rng.next(in: 0...1) == 0 ? executed / 10 : nil,
                 activities: activities,
                 consulting: rng.next(in: 0...3) == 0 ? Consulting(projects: Int64(rng.next(in: 0...5)), revenueVND: Int64(rng.next(in: 0...900)) * 1_000_000) : nil))

@@ -34,7 +34,8 @@ public enum KafkaAdmin {
             Result { () throws(KafkaError) in
                 if EmbeddedBroker.isEmbedded(clusterID: try clusterID(client, timeoutMs: ms)) {
                     throw KafkaError(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
-                                     message: "the embedded broker cannot create topics on request; it creates each on first use (4 partitions)")
+                                     message: "the embedded broker cannot create topics on request; it creates each "
+                                         + "on first use (4 partitions)")
                 }
                 try createTopics(topics, rk: client.rk, timeoutMs: ms)
             }

@@ -27,7 +27,8 @@ struct ChangelogReader {
         var reachedEnd = false
         do {
             logStart = try await consumer.watermarks(partition).low
-            try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])  // -2: beginning
+            // Offset -2 is librdkafka's RD_KAFKA_OFFSET_BEGINNING.
+            try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])
             var next = logStart
             while !reachedEnd {
                 if stop() { break }

@@ -77,7 +77,8 @@ import TestSupport
     }
 
     @Test func aPermanentProduceErrorFailsThatMessageOnlyAndIsNotFatal() async throws {
-        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 10))  // MSG_SIZE_TOO_LARGE
+        // Kafka error 10 is MSG_SIZE_TOO_LARGE.
+        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 10))
         await #expect {
             try await producer.flush(timeout: .seconds(10))
         } throws: { error in
@@ -93,7 +94,8 @@ import TestSupport
     }
 
     @Test func aSequenceDesyncIsFatalForTheIdempotentProducer() async throws {
-        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 45))  // OUT_OF_ORDER_SEQUENCE_NUMBER
+        // Kafka error 45 is OUT_OF_ORDER_SEQUENCE_NUMBER.
+        let (broker, producer, topic) = try await produceOnceThenFailNext(with: KafkaErrorCode(rawValue: 45))
         await #expect {
             try await producer.flush(timeout: .seconds(10))
         } throws: { error in

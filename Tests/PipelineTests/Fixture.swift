@@ -5,7 +5,8 @@ enum Fixture {
     static func update(_ province: String, _ period: String, _ source: String, _ status: String,
                        plan: Int64, executed: Int64, revision: Int, report: String? = nil) -> String {
         let id = report ?? "R-\(province)-\(period)-\(source)-\(status)-\(revision)"
-        return #"{"schema":"khuyencong.execution-update.v1","report_id":"\#(id)","province":"\#(province)","fiscal_year":2022,"#
+        return #"{"schema":"khuyencong.execution-update.v1","report_id":"\#(id)","province":"\#(province)","#
+            + #""fiscal_year":2022,"#
             + #""period_end":"\#(period)","source":"\#(source)","status":"\#(status)","plan_vnd":\#(plan),"#
             + #""executed_vnd":\#(executed),"revision":\#(revision),"reported_at":"2022-08-05T09:30:00+07:00"}"#
     }

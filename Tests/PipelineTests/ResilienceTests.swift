@@ -260,7 +260,8 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
 @Suite struct FatalErrorTests {
     /// A fenced producer cannot go on: `run` ends with a clear fatal error instead of retrying.
     @Test func fencedProducerEndsRun() async throws {
-        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)  // the injected error must not reach other suites
+        // Its own broker: the injected error must not reach other suites.
+        let broker = try EmbeddedBroker(brokers: 3, logger: quietLogger)
         let d = try Deployment("fenced", broker: broker)
         broker.pushRequestErrors(.endTxn, [.producerFenced])
         let running = RunningWorker(d.settings(worker: 0))
