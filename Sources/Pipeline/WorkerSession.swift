@@ -54,7 +54,7 @@ actor WorkerSession {
             beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
             afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
         consumer.readSeparately(collector.sequenced)
-        try consumer.subscribe(topics: [context.settings.inputTopic, context.settings.sequencedTopic])
+        try consumer.subscribe(topics: [context.settings.inputTopics.subscription, context.settings.sequencedTopic])
     }
 
     // MARK: The loop

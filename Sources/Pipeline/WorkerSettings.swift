@@ -13,7 +13,9 @@ public enum DeliveryGuarantee: String, Sendable, Hashable, CaseIterable {
 public struct WorkerSettings: Sendable {
     public var brokers: String
     public var groupID: String
+    /// The shared input topic, or the prefix of the per-province ones (`inputLayout`).
     public var inputTopic: String
+    public var inputLayout: InputTopicLayout
     public var summariesTopic: String
     public var alertsTopic: String
     public var rejectedTopic: String
@@ -49,7 +51,7 @@ public struct WorkerSettings: Sendable {
 
     public init(
         brokers: String, groupID: String = defaultGroupID,
-        inputTopic: String = defaultInputTopic,
+        inputTopic: String = defaultInputTopic, inputLayout: InputTopicLayout = .shared,
         summariesTopic: String = defaultSummariesTopic,
         alertsTopic: String = defaultAlertsTopic,
         rejectedTopic: String = defaultRejectedTopic,
@@ -61,6 +63,7 @@ public struct WorkerSettings: Sendable {
         self.brokers = brokers
         self.groupID = groupID
         self.inputTopic = inputTopic
+        self.inputLayout = inputLayout
         self.summariesTopic = summariesTopic
         self.alertsTopic = alertsTopic
         self.rejectedTopic = rejectedTopic
@@ -73,6 +76,9 @@ public struct WorkerSettings: Sendable {
         self.rules = rules
         self.batchObserver = batchObserver
     }
+
+    /// The input topics: one shared topic, or one per unit.
+    public var inputTopics: InputTopics { InputTopics(name: inputTopic, layout: inputLayout) }
 
     /// `{group-id}.sequenced-updates`: every accepted input, in the one order stage 2 aggregates.
     public var sequencedTopic: String { groupID + ".sequenced-updates" }
