@@ -36,6 +36,9 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// the default transactional id is derived from it.
     public var instanceID: String
     public var topics: Topics
+    /// One shared input topic, or one per unit named `{topics.input}.{code}`.
+    public var inputLayout: InputTopicLayout
+    public var inputTopics: InputTopics { InputTopics(name: topics.input, layout: inputLayout) }
     public var guarantee: DeliveryGuarantee
     public var httpHost: String
     public var httpPort: Int
@@ -78,7 +81,7 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts = [
             "brokers=\(brokers ?? "embedded")", "group-id=\(groupID)", "instance-id=\(instanceID)",
-            "input-topic=\(topics.input)",
+            "input-topic=\(topics.input)", "input-topics=\(inputLayout.rawValue)",
             "summaries-topic=\(topics.summaries)", "alerts-topic=\(topics.alerts)",
             "rejected-topic=\(topics.rejected)", "guarantee=\(guarantee.rawValue)",
             "http=\(httpHost):\(httpPort)", "rules=\(rulesFile ?? "bundled")",
@@ -248,6 +251,7 @@ extension RunConfiguration {
                 alerts: try topic(.alertsTopic, default: Topics.defaults.alerts),
                 rejected: try topic(.rejectedTopic, default: Topics.defaults.rejected)
             ),
+            inputLayout: try choice(.inputTopics, default: InputTopicLayout.shared),
             guarantee: try choice(.guarantee, default: DeliveryGuarantee.exactlyOnce),
             httpHost: host,
             httpPort: port,

@@ -22,6 +22,11 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
     public var inputTopic: String?
 
+    @Option(name: .customLong("input-topics"),
+            help: ArgumentHelp("shared (default: every province writes the input topic) or per-province: read one "
+                + "topic per unit, {input-topic}.{code}, and reject an update of another unit there (key_mismatch)."))
+    public var inputTopics: String?
+
     @Option(name: .customLong("summaries-topic"), help: "Regional summaries topic (default khuyencong.regional-summaries.v1).")
     public var summariesTopic: String?
 
@@ -74,6 +79,7 @@ public struct RunFlags: ParsableArguments, Sendable {
     var given: [RunSetting: String] {
         let pairs: [(RunSetting, String?)] = [
             (.config, config), (.brokers, brokers), (.groupID, groupID), (.instanceID, instanceID), (.inputTopic, inputTopic),
+            (.inputTopics, inputTopics),
             (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
             (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),
             (.registry2025, registry2025), (.transactionalID, transactionalID),

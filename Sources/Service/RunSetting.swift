@@ -8,6 +8,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case groupID = "group-id"
     case instanceID = "instance-id"
     case inputTopic = "input-topic"
+    case inputTopics = "input-topics"
     case summariesTopic = "summaries-topic"
     case alertsTopic = "alerts-topic"
     case rejectedTopic = "rejected-topic"

@@ -50,7 +50,8 @@ public struct ServiceRunner: Sendable {
             throw ConfigurationError("alert rules: \(error) (check --rules)")
         }
         return WorkerSettings(
-            brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, summariesTopic: c.topics.summaries,
+            brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, inputLayout: c.inputLayout,
+            summariesTopic: c.topics.summaries,
             alertsTopic: c.topics.alerts, rejectedTopic: c.topics.rejected,
             guarantee: c.guarantee,
             transactionalID: c.transactionalID, batchMaxMessages: c.batchMaxMessages,
