@@ -234,6 +234,8 @@ final class BatchCollector {
         for p in partitions {
             revokedAt[p] = polled.count
             if settings.inputTopics.contains(p.topic) { inputNext[p] = nil }
+            // Another worker reports it now; a value left behind would look like a stalled partition.
+            metrics.removeLag(p)
         }
         if partitions.contains(sequenced) { sequencedSource = .notAssigned }
     }
@@ -291,7 +293,17 @@ final class BatchCollector {
         }
         guard ContinuousClock.now - lastLagReport >= .seconds(5) else { return }
         lastLagReport = .now
-        for (tp, lag) in consumer.lag() { metrics.lag(topic: tp.topic, partition: tp.partition, value: lag) }
+        // The statistics may still list partitions this worker no longer owns.
+        let owned = Set((try? consumer.assignment()) ?? [])
+        for (tp, lag) in consumer.lag() where owned.contains(tp) {
+            metrics.lag(topic: tp.topic, partition: tp.partition, value: lag)
+        }
+        metrics.keepLag(only: owned)
+    }
+
+    /// Whether the latest statistics show an input partition of this worker behind its end.
+    var inputLags: Bool {
+        consumer.lag().contains { settings.inputTopics.contains($0.key.topic) && $0.value > 0 }
     }
 
     /// Leaves the group (runs the revoke hook for the remaining partitions).

@@ -101,7 +101,12 @@ import Testing
         let lateUpdates = Fixture.good.filter { $0.key == late }
         try await d.produce(toUnitTopics: lateUpdates.map { ($0.key ?? "", $0.key, $0.value) })
         try await waitForFixtureState([running.worker])
+        // Lag is reported for owned partitions only, and its series go with them (#19).
+        let metrics = running.worker.context.metrics
+        try await eventually(.seconds(20), "lag reported") { metrics.lagPartitions.contains { $0.topic == lateTopic } }
+        #expect(metrics.lagPartitions.allSatisfy { d.base.inputTopics.contains($0.topic) || $0.topic == d.base.sequencedTopic })
         #expect((try? await running.stop().get()) != nil)
+        #expect(metrics.lagPartitions.isEmpty, "leaving the group revoked every partition and removed its lag series")
         try await expectFixtureOutputs(d)
     }
 }
