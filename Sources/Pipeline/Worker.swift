@@ -21,7 +21,10 @@ public final class Worker: Service, Sendable {
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await runSessions()
+                do { try await runSessions() } catch let error as WorkerError {
+                    context.liveness.failed(error.description)
+                    throw error
+                }
             } onCancel: { [context] in
                 context.requestStop()
             }
@@ -32,6 +35,10 @@ public final class Worker: Service, Sendable {
 
     /// Joined the group and, when this worker owns the sequenced partition, its state restored.
     public var isReady: Bool { context.isReady }
+
+    /// nil while the batch loop is alive; else why not: it stopped on a fatal error, or it has
+    /// made no progress for `WorkerSettings.stallLimit` while input was waiting (`/healthz`).
+    public func liveness() -> String? { context.liveness.problem() }
 
     /// Current summaries (contract JSON) matching the filters; nil when this worker holds no
     /// aggregation state (another worker of the group aggregates, or the state is being

@@ -8,6 +8,7 @@ final class WorkerContext: Sendable {
     let logger: Logger
     let metrics = PipelineMetrics()
     let stage: AggregateStage
+    let liveness: Liveness
     private let stop = Atomic<Bool>(false)
     private let joined = Atomic<Bool>(false)
     private let segments = Atomic<Int>(0)
@@ -15,6 +16,7 @@ final class WorkerContext: Sendable {
     init(settings: WorkerSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+        liveness = Liveness(stallLimit: settings.stallLimit)
         stage = AggregateStage(
             configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules),
             metrics: metrics, logger: logger)

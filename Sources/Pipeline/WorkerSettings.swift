@@ -31,6 +31,9 @@ public struct WorkerSettings: Sendable {
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
     /// partitions are paused; nil: the cluster profile's (`ClusterProfile.sequencedBacklogLimit`).
     public var maxSequencedBacklog: Int?
+    /// How long the batch loop may make no progress while input is waiting before `/healthz`
+    /// reports it stuck (`Worker.liveness`).
+    public var stallLimit: Duration = defaultStallLimit
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
 
@@ -48,6 +51,7 @@ public struct WorkerSettings: Sendable {
     public static let defaultRejectedTopic = "khuyencong.rejected.v1"
     public static let defaultBatchMaxMessages = 10_000
     public static let defaultBatchMaxMilliseconds = 20
+    public static let defaultStallLimit = Duration.seconds(60)
 
     public init(
         brokers: String, groupID: String = defaultGroupID,

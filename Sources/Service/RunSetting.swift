@@ -20,6 +20,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case transactionalID = "transactional-id"
     case batchMaxMessages = "batch-max-messages"
     case batchMaxMs = "batch-max-ms"
+    case stallTimeoutS = "stall-timeout-s"
     case logLevel = "log-level"
     case logFormat = "log-format"
     case kafka

@@ -69,6 +69,7 @@ public struct ServiceRunner: Sendable {
     ) async throws {
         // Files first, so a bad one fails before anything starts.
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
+        settings.stallLimit = .seconds(configuration.stallTimeoutSeconds)
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {
@@ -103,9 +104,9 @@ public struct ServiceRunner: Sendable {
         let worker = Worker(settings: settings, logger: logger)
         let readModel = ReadModel(alertSeries: AlertSeries(registry: metrics))
         let follower = ReadSideFollower(settings: Self.readSideSettings(settings), model: readModel, logger: logger)
-        let endpoints = HTTPEndpoints(model: readModel) {
+        let endpoints = HTTPEndpoints(model: readModel, otherReadiness: {
             worker.isReady ? nil : "the worker is joining its group or restoring its state"
-        }
+        }, liveness: { worker.liveness() })
         let dashboard = DashboardAddress()
         let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger,
                                        address: dashboard)
