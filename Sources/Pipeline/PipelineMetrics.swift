@@ -50,6 +50,12 @@ final class PipelineMetrics: Sendable {
         ready.record(0)
     }
 
+    /// Seconds from the worker's start to its first committed batch: made then, so the series
+    /// is absent (not 0) until there is a value.
+    func recovered(afterSeconds seconds: Double) {
+        Gauge(label: "khuyencong_recovery_seconds").record(seconds)
+    }
+
     func rejected(_ reason: RejectionReason, count: Int = 1) {
         rejectedByReason[reason]?.increment(by: count)
     }

@@ -19,6 +19,7 @@ public final class Worker: Service, Sendable {
     /// authorization failure), and `WorkerError.stateLost` when records the state depends on are
     /// gone: the caller should exit non-zero.
     public func run() async throws {
+        context.markStarted()
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 do { try await runSessions() } catch let error as WorkerError {

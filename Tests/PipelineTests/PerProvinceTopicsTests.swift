@@ -63,6 +63,9 @@ import Testing
         try await d.produce(toUnitTopics: [Self.forged])
         try await d.produce(toUnitTopics: Fixture.good.map { ($0.key ?? "", $0.key, $0.value) } + Self.bad)
         try await waitForFixtureState([running.worker])
+        // khuyencong_recovery_seconds: from the start to the first committed batch (the group's first join ~3 s).
+        let recovery = try #require(running.worker.context.recoverySeconds)
+        #expect(recovery > 0 && recovery < 30, "recovery took \(recovery) s")
         let expected = Set(Fixture.expectedRejections + ["key_mismatch"])
         try await eventually(.seconds(30), "every rejection") {
             try await d.read(d.base.rejectedTopic).count == Fixture.expectedRejections.count + 1
