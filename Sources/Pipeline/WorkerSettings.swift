@@ -22,6 +22,9 @@ public struct WorkerSettings: Sendable {
     public var guarantee: DeliveryGuarantee
     /// Unique per worker process (default `{group-id}-{hostname}`).
     public var transactionalID: String
+    /// This worker's stable name: its `group.instance.id` (static membership) on a real cluster;
+    /// nil: dynamic membership.
+    public var instanceID: String?
     public var batchMaxMessages: Int
     public var batchMaxMilliseconds: Int
     /// Raw librdkafka properties (security, tuning) applied to every client.

@@ -70,6 +70,7 @@ public struct ServiceRunner: Sendable {
         // Files first, so a bad one fails before anything starts.
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
         settings.stallLimit = .seconds(configuration.stallTimeoutSeconds)
+        settings.instanceID = configuration.instanceID
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {
