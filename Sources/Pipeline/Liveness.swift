@@ -32,7 +32,7 @@ final class Liveness: Sendable {
         if let reason = fatal.withLock({ $0 }) { return "the worker stopped on a fatal error: \(reason)" }
         let silent = (now - origin) - .nanoseconds(lastProgress.load(ordering: .relaxed))
         guard inputWaiting.load(ordering: .relaxed), silent > stallLimit else { return nil }
-        return "the batch loop has made no progress for \(silent.components.seconds) s (limit \(stallLimit.components.seconds) s) "
-            + "while input is waiting"
+        let seconds = silent.components.seconds, limit = stallLimit.components.seconds
+        return "the batch loop has made no progress for \(seconds) s (limit \(limit) s) while input is waiting"
     }
 }

@@ -90,7 +90,8 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
             "http=\(httpHost):\(httpPort)", "rules=\(rulesFile ?? "bundled")",
             "registry-2004=\(registry2004File ?? "bundled")", "registry-2025=\(registry2025File ?? "bundled")",
             "transactional-id=\(transactionalID)", "batch-max-messages=\(batchMaxMessages)",
-            "batch-max-ms=\(batchMaxMs)", "stall-timeout-s=\(stallTimeoutSeconds)", "log-level=\(logLevel.rawValue)", "log-format=\(logFormat.rawValue)",
+            "batch-max-ms=\(batchMaxMs)", "stall-timeout-s=\(stallTimeoutSeconds)",
+            "log-level=\(logLevel.rawValue)", "log-format=\(logFormat.rawValue)",
         ]
         parts.append("kafka=\(kafka)")
         return parts.joined(separator: " ")

@@ -61,7 +61,8 @@ public struct RunFlags: ParsableArguments, Sendable {
     public var batchMaxMs: String?
 
     @Option(name: .customLong("stall-timeout-s"),
-            help: "Seconds the batch loop may make no progress while input waits before /healthz answers 503 (default 60).")
+            help: ArgumentHelp("Seconds the batch loop may go without progress while input waits before /healthz "
+                + "answers 503 (default 60)."))
     public var stallTimeoutS: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
@@ -87,7 +88,8 @@ public struct RunFlags: ParsableArguments, Sendable {
             (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
             (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),
             (.registry2025, registry2025), (.transactionalID, transactionalID),
-            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs), (.stallTimeoutS, stallTimeoutS), (.logLevel, logLevel), (.logFormat, logFormat),
+            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs),
+            (.stallTimeoutS, stallTimeoutS), (.logLevel, logLevel), (.logFormat, logFormat),
             (.kafkaPropertiesFile, kafkaPropertiesFile),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { option, value in value.map { (option, $0) } })

@@ -107,7 +107,9 @@ import Testing
         // Lag is reported for owned partitions only, and its series go with them (#19).
         let metrics = running.worker.context.metrics
         try await eventually(.seconds(20), "lag reported") { metrics.lagPartitions.contains { $0.topic == lateTopic } }
-        #expect(metrics.lagPartitions.allSatisfy { d.base.inputTopics.contains($0.topic) || $0.topic == d.base.sequencedTopic })
+        #expect(metrics.lagPartitions.allSatisfy { p in
+            d.base.inputTopics.contains(p.topic) || p.topic == d.base.sequencedTopic
+        })
         #expect((try? await running.stop().get()) != nil)
         #expect(metrics.lagPartitions.isEmpty, "leaving the group revoked every partition and removed its lag series")
         try await expectFixtureOutputs(d)
