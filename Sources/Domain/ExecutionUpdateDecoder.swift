@@ -21,18 +21,22 @@ public struct ExecutionUpdateDecoder: Sendable {
     }
 
     /// `payload` nil is a tombstone; `key` nil is an absent message key. The buffers are only
-    /// read during the call (they may point into a Kafka batch).
-    public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ExecutionUpdate, Rejection> {
-        validate(payload: payload, key: key) { $0.build() }
+    /// read during the call (they may point into a Kafka batch). `topicUnit`: the unit whose
+    /// per-province topic the message came from (nil for the shared topic); its `province`
+    /// must be that unit.
+    public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+                       topicUnit: String? = nil) -> Result<ExecutionUpdate, Rejection> {
+        validate(payload: payload, key: key, topicUnit: topicUnit) { $0.build() }
     }
 
     /// The same checks; an accepted message's facts (what aggregation needs), built without
     /// the update's strings and arrays.
-    public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?) -> Result<ReportFacts, Rejection> {
-        validate(payload: payload, key: key) { $0.facts() }
+    public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+                            topicUnit: String? = nil) -> Result<ReportFacts, Rejection> {
+        validate(payload: payload, key: key, topicUnit: topicUnit) { $0.facts() }
     }
 
-    private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+    private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?, topicUnit: String?,
                              _ accepted: (UpdateValidator) -> T) -> Result<T, Rejection> {
         guard let payload else {
             return .failure(Rejection(reason: .malformedJSON, field: nil, detail: RejectionText.tombstone))
@@ -44,7 +48,7 @@ public struct ExecutionUpdateDecoder: Sendable {
         case .failure(let error):
             return .failure(RejectionText.malformed(error, payload: payload))
         case .success(let tape):
-            var validator = UpdateValidator(tape: tape, key: key, provinces: provinces)
+            var validator = UpdateValidator(tape: tape, key: key, topicUnit: topicUnit, provinces: provinces)
             do {
                 try validator.check()
                 return .success(accepted(validator))
@@ -54,12 +58,14 @@ public struct ExecutionUpdateDecoder: Sendable {
         }
     }
 
-    public func decode(payload: [UInt8]?, key: [UInt8]?) -> Result<ExecutionUpdate, Rejection> {
-        Self.withBuffers(payload, key, decode)
+    public func decode(payload: [UInt8]?, key: [UInt8]?,
+                       topicUnit: String? = nil) -> Result<ExecutionUpdate, Rejection> {
+        Self.withBuffers(payload, key) { decode(payload: $0, key: $1, topicUnit: topicUnit) }
     }
 
-    public func decodeFacts(payload: [UInt8]?, key: [UInt8]?) -> Result<ReportFacts, Rejection> {
-        Self.withBuffers(payload, key, decodeFacts)
+    public func decodeFacts(payload: [UInt8]?, key: [UInt8]?,
+                            topicUnit: String? = nil) -> Result<ReportFacts, Rejection> {
+        Self.withBuffers(payload, key) { decodeFacts(payload: $0, key: $1, topicUnit: topicUnit) }
     }
 
     private static func withBuffers<R>(_ payload: [UInt8]?, _ key: [UInt8]?,

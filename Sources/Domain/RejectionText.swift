@@ -147,6 +147,11 @@ enum RejectionText {
         return "Khóa bản tin \(quoted) khác trường province \"\(province)\"; khóa phải đúng bằng mã tỉnh của báo cáo."
     }
 
+    static func topicDiffers(topicUnit: String, province: String) -> String {
+        "Báo cáo của tỉnh \"\(province)\" được gửi vào chủ đề (topic) của đơn vị \"\(topicUnit)\"; mỗi đơn vị chỉ được "
+            + "gửi báo cáo của chính mình, vào chủ đề của mình."
+    }
+
     static func unknownProvince(_ code: String, registry: Registry, period: YearMonth) -> String {
         let rule = registry.version == .v2004 ? "đến kỳ \(RegistrySwitch.lastPeriodBefore)" : "từ kỳ \(RegistrySwitch.firstPeriod)"
         return "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) (\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành chính đang có hiệu lực."

@@ -85,6 +85,8 @@ private let maxRevision: Int64 = (1 << 53) - 1
 struct UpdateValidator {
     let tape: JSONTape
     let key: UnsafeRawBufferPointer?
+    /// The unit of the per-province topic the message came from; nil: the shared topic.
+    let topicUnit: String?
     let provinces: KnownProvinces
     var top = MemberSlots()
     /// Every element of `activities` (when it is an array); slots only for object elements.
@@ -94,9 +96,10 @@ struct UpdateValidator {
     /// The period, once `check` has passed.
     private(set) var period = YearMonth(year: 0, month: 0)
 
-    init(tape: JSONTape, key: UnsafeRawBufferPointer?, provinces: KnownProvinces) {
+    init(tape: JSONTape, key: UnsafeRawBufferPointer?, topicUnit: String? = nil, provinces: KnownProvinces) {
         self.tape = tape
         self.key = key
+        self.topicUnit = topicUnit
         self.provinces = provinces
     }
 
@@ -279,6 +282,11 @@ struct UpdateValidator {
         guard let equal else { throw fail(.keyMismatch, nil, RejectionText.keyAbsent(tape.string(p))) }
         guard equal else {
             throw fail(.keyMismatch, "/province", RejectionText.keyDiffers(key: Array(key ?? UnsafeRawBufferPointer(start: nil, count: 0)), province: tape.string(p)))
+        }
+        // Per-province topics: the broker lets only this unit write its topic, so a report of
+        // another unit there is a forgery (or a misrouted sender), whatever its key says.
+        if let unit = topicUnit, !tape.withString(p, { $0.elementsEqual(unit.utf8) }) {
+            throw fail(.keyMismatch, "/province", RejectionText.topicDiffers(topicUnit: unit, province: tape.string(p)))
         }
     }
 

@@ -137,10 +137,13 @@ final class BatchCollector {
 
     /// The polled messages by role, and the next input offset per partition.
     private func route() -> (BatchInput, [TopicPartitionOffset]) {
-        var input = BatchInput(inputTopic: settings.inputTopic)
+        var input = BatchInput(inputTopics: [])
         var offsets: [TopicPartition: Int64] = [:]
         var handle: OpaquePointer?
         var topic = ""
+        // The current topic's index in `input.inputTopics` (nil: not an input topic).
+        var topicIndex: Int32?
+        var indexByTopic: [String: Int32] = [:]
         // Messages come in runs per partition: a run's next offset is stored once, at its end.
         var run: (partition: TopicPartition, first: Int64, next: Int64)?
         func endRun() {
@@ -156,13 +159,14 @@ final class BatchCollector {
                 if m.topicHandle != handle {
                     handle = m.topicHandle
                     topic = m.topic
+                    topicIndex = inputTopicIndex(topic, &input, &indexByTopic)
                 }
                 if !revokedAt.isEmpty, let cut = revokedAt[TopicPartition(topic, m.partition)], index < cut { continue }
-                let message = MessageRef(partition: m.partition, offset: m.offset, timestampMillis: m.timestamp ?? 0,
-                                         key: m.key, value: m.value)
+                let message = MessageRef(partition: m.partition, topic: topicIndex ?? 0, offset: m.offset,
+                                         timestampMillis: m.timestamp ?? 0, key: m.key, value: m.value)
                 if topic == sequenced.topic && m.partition == sequenced.partition {
                     input.sequenced.append(message)
-                } else if topic == settings.inputTopic {
+                } else if topicIndex != nil {
                     input.inputs.append(message)
                     if run?.partition.partition != m.partition || run?.partition.topic != topic {
                         endRun()
@@ -175,6 +179,17 @@ final class BatchCollector {
         }
         endRun()
         return (input, offsets.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value) })
+    }
+
+    /// `topic`'s index in `input.inputTopics`, added on first sight; nil when it is no input topic.
+    private func inputTopicIndex(_ topic: String, _ input: inout BatchInput, _ known: inout [String: Int32]) -> Int32? {
+        if let index = known[topic] { return index }
+        let topics = settings.inputTopics
+        guard topics.contains(topic) else { return nil }
+        let index = Int32(input.inputTopics.count)
+        input.inputTopics.append(InputTopic(name: topic, unit: topics.unit(of: topic)))
+        known[topic] = index
+        return index
     }
 
     /// The sequenced offset to commit with the batch's input offsets (none when stage 2 read nothing).
@@ -218,7 +233,9 @@ final class BatchCollector {
     func revoked(_ partitions: [TopicPartition]) {
         for p in partitions {
             revokedAt[p] = polled.count
-            if p.topic == settings.inputTopic { inputNext[p] = nil }
+            if settings.inputTopics.contains(p.topic) { inputNext[p] = nil }
+            // Another worker reports it now; a value left behind would look like a stalled partition.
+            metrics.removeLag(p)
         }
         if partitions.contains(sequenced) { sequencedSource = .notAssigned }
     }
@@ -228,7 +245,7 @@ final class BatchCollector {
     /// Returns the sequenced partition's committed offset when it is among them (nil: none committed).
     nonisolated(nonsending) func assigned(_ partitions: [TopicPartition]) async
         -> (ownsSequenced: Bool, committed: Int64?) {
-        let inputs = partitions.filter { $0.topic == settings.inputTopic }
+        let inputs = partitions.filter { settings.inputTopics.contains($0.topic) }
         if case .paused = inputFlow {
             do { try consumer.pause(inputs) } catch { recordHookError(error) }
         }
@@ -262,7 +279,7 @@ final class BatchCollector {
         case .paused where backlog <= limit / 2: next = .flowing
         default: return
         }
-        let inputs = try consumer.assignment().filter { $0.topic == settings.inputTopic }
+        let inputs = try consumer.assignment().filter { settings.inputTopics.contains($0.topic) }
         if case .paused = next { try consumer.pause(inputs) } else { try consumer.resume(inputs) }
         inputFlow = next
         logger.debug(pause ? "input paused: stage 2 is behind" : "input resumed", metadata: ["backlog": "\(backlog)"])
@@ -276,7 +293,17 @@ final class BatchCollector {
         }
         guard ContinuousClock.now - lastLagReport >= .seconds(5) else { return }
         lastLagReport = .now
-        for (tp, lag) in consumer.lag() { metrics.lag(topic: tp.topic, partition: tp.partition, value: lag) }
+        // The statistics may still list partitions this worker no longer owns.
+        let owned = Set((try? consumer.assignment()) ?? [])
+        for (tp, lag) in consumer.lag() where owned.contains(tp) {
+            metrics.lag(topic: tp.topic, partition: tp.partition, value: lag)
+        }
+        metrics.keepLag(only: owned)
+    }
+
+    /// Whether the latest statistics show an input partition of this worker behind its end.
+    var inputLags: Bool {
+        consumer.lag().contains { settings.inputTopics.contains($0.key.topic) && $0.value > 0 }
     }
 
     /// Leaves the group (runs the revoke hook for the remaining partitions).

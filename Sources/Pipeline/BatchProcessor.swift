@@ -2,6 +2,9 @@
 /// test's arrays): what the stages read, with no Kafka type in it.
 struct MessageRef {
     var partition: Int32
+    /// An input message's topic, as an index into `BatchInput.inputTopics` (it fits the padding
+    /// after `partition`).
+    var topic: Int32 = 0
     var offset: Int64
     /// The Kafka timestamp (ms since the epoch); 0 when the message has none.
     var timestampMillis: Int64
@@ -16,10 +19,26 @@ struct MessageRef {
 /// bytes alive and unchanged until `BatchProcessor.process` returns (the collector holds the
 /// polled batches until then), and the stages only read them.
 struct BatchInput: @unchecked Sendable {
-    /// The input messages' topic (stage 1 writes it into sequenced and rejected records).
-    var inputTopic: String
+    /// The input messages' topics, which `MessageRef.topic` indexes (stage 1 writes the name into
+    /// sequenced and rejected records, and checks a per-province topic's unit).
+    var inputTopics: [InputTopic]
     var inputs: [MessageRef] = []
     var sequenced: [MessageRef] = []
+
+    init(inputTopics: [InputTopic]) {
+        self.inputTopics = inputTopics
+    }
+
+    /// One input topic's messages only (tests, the shared topic).
+    init(inputTopic: String) {
+        inputTopics = [InputTopic(name: inputTopic, unit: nil)]
+    }
+}
+
+/// An input topic as stage 1 needs it: its name, and the unit it is reserved for (per-province topics).
+struct InputTopic: Sendable, Hashable {
+    var name: String
+    var unit: String?
 }
 
 /// What one batch produced: stage 1's and stage 2's outputs and how long each took.
@@ -50,7 +69,8 @@ struct BatchProcessor: Sendable {
                 group.addTask {
                     var out = ValidateStage.Output()
                     for i in (count * slice / slices)..<(count * (slice + 1) / slices) {
-                        validate.process(batch.inputs[i], topic: batch.inputTopic, into: &out)
+                        let m = batch.inputs[i]
+                        validate.process(m, topic: batch.inputTopics[Int(m.topic)], into: &out)
                     }
                     return (slice, out)
                 }

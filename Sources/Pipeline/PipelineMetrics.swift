@@ -1,4 +1,5 @@
 import Domain
+import Kafka
 import Metrics
 import Synchronization
 
@@ -23,7 +24,7 @@ final class PipelineMetrics: Sendable {
     private let summariesByRegion: [String: Counter]
     private let alertsByTransition: [AlertTransition: Counter]
     private let activeAlerts: [String: Gauge]
-    private let lagGauges = Mutex<[String: Gauge]>([:])
+    private let lagGauges = Mutex<[TopicPartition: Gauge]>([:])
 
     static let scopes = RegionID.allCases.map(\.rawValue) + ["ca-nuoc"]
     static let severities = ["warning", "critical"]
@@ -49,6 +50,12 @@ final class PipelineMetrics: Sendable {
         ready.record(0)
     }
 
+    /// Seconds from the worker's start to its first committed batch: made then, so the series
+    /// is absent (not 0) until there is a value.
+    func recovered(afterSeconds seconds: Double) {
+        Gauge(label: "khuyencong_recovery_seconds").record(seconds)
+    }
+
     func rejected(_ reason: RejectionReason, count: Int = 1) {
         rejectedByReason[reason]?.increment(by: count)
     }
@@ -71,13 +78,31 @@ final class PipelineMetrics: Sendable {
     static func activeAlertLabel(region: String, severity: String) -> String { region + "|" + severity }
 
     func lag(topic: String, partition: Int32, value: Int64) {
-        let name = topic + "|" + String(partition)
+        let key = TopicPartition(topic, partition)
         let gauge = lagGauges.withLock { gauges in
-            if let g = gauges[name] { return g }
+            if let g = gauges[key] { return g }
             let g = Gauge(label: "khuyencong_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))])
-            gauges[name] = g
+            gauges[key] = g
             return g
         }
         gauge.record(value)
     }
+
+    /// Removes the lag series of a partition this worker no longer owns (not left at its last value).
+    func removeLag(_ partition: TopicPartition) {
+        lagGauges.withLock { $0.removeValue(forKey: partition) }?.destroy()
+    }
+
+    /// Removes the lag series of every partition not in `owned`.
+    func keepLag(only owned: Set<TopicPartition>) {
+        let gone = lagGauges.withLock { gauges in
+            let gone = gauges.filter { !owned.contains($0.key) }
+            for key in gone.keys { gauges[key] = nil }
+            return gone
+        }
+        for gauge in gone.values { gauge.destroy() }
+    }
+
+    /// Partitions with a lag series (tests).
+    var lagPartitions: Set<TopicPartition> { lagGauges.withLock { Set($0.keys) } }
 }

@@ -12,8 +12,12 @@ public struct TopicPlan: Sendable {
     public init(_ settings: WorkerSettings, inputPartitions: Int32 = contractPartitions,
                 outputPartitions: Int32 = contractPartitions, replicationFactor: Int32 = 3) {
         let rf = replicationFactor
-        topics = [
-            NewTopic(name: settings.inputTopic, partitions: inputPartitions, replicationFactor: rf),
+        // A unit's topic has one partition: its updates keep their order, and the volume is tiny.
+        let input = settings.inputTopics
+        topics = input.names(registries: settings.registries).map { name in
+            NewTopic(name: name, partitions: input.layout == .shared ? inputPartitions : 1, replicationFactor: rf)
+        }
+        topics += [
             NewTopic(name: settings.summariesTopic, partitions: outputPartitions, replicationFactor: rf),
             NewTopic(name: settings.alertsTopic, partitions: outputPartitions, replicationFactor: rf),
             NewTopic(name: settings.rejectedTopic, partitions: outputPartitions, replicationFactor: rf),

@@ -12,9 +12,15 @@ struct ValidateStage: Sendable {
         var rejected: [(key: [UInt8]?, value: [UInt8])] = []
         var messages = 0
         private var openPack = BinaryWriter()
+        /// The input topic of `openPack`'s records (a pack holds one topic's).
+        private var openPackTopic = ""
 
         mutating func addSequenced(topic: String, _ encode: (inout BinaryWriter) -> Void) {
-            if openPack.bytes.isEmpty { SequencedPack.start(&openPack, topic: topic) }
+            if !openPack.bytes.isEmpty && openPackTopic != topic { closePack() }
+            if openPack.bytes.isEmpty {
+                SequencedPack.start(&openPack, topic: topic)
+                openPackTopic = topic
+            }
             SequencedPack.add(&openPack, encode)
             sequencedRecords += 1
             if openPack.bytes.count >= SequencedPack.targetBytes { closePack() }
@@ -48,11 +54,12 @@ struct ValidateStage: Sendable {
     let decoder: ExecutionUpdateDecoder
     let metrics: PipelineMetrics
 
-    /// `topic`: the message's topic name (the caller has it; building it per message is costly).
-    func process(_ m: MessageRef, topic: String, into out: inout Output) {
+    /// `topic`: the message's topic (the caller has it; building its name per message is costly).
+    func process(_ m: MessageRef, topic input: InputTopic, into out: inout Output) {
         out.messages += 1
         let timestamp = m.timestampMillis
-        switch decoder.decodeFacts(payload: m.value, key: m.key) {
+        let topic = input.name
+        switch decoder.decodeFacts(payload: m.value, key: m.key, topicUnit: input.unit) {
         case .success(let facts):
             out.addSequenced(topic: topic) { w in
                 SequencedRecord.encode(facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,

@@ -19,9 +19,13 @@ public final class Worker: Service, Sendable {
     /// authorization failure), and `WorkerError.stateLost` when records the state depends on are
     /// gone: the caller should exit non-zero.
     public func run() async throws {
+        context.markStarted()
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await runSessions()
+                do { try await runSessions() } catch let error as WorkerError {
+                    context.liveness.failed(error.description)
+                    throw error
+                }
             } onCancel: { [context] in
                 context.requestStop()
             }
@@ -32,6 +36,10 @@ public final class Worker: Service, Sendable {
 
     /// Joined the group and, when this worker owns the sequenced partition, its state restored.
     public var isReady: Bool { context.isReady }
+
+    /// nil while the batch loop is alive; else why not: it stopped on a fatal error, or it has
+    /// made no progress for `WorkerSettings.stallLimit` while input was waiting (`/healthz`).
+    public func liveness() -> String? { context.liveness.problem() }
 
     /// Current summaries (contract JSON) matching the filters; nil when this worker holds no
     /// aggregation state (another worker of the group aggregates, or the state is being

@@ -28,7 +28,8 @@ struct WorkerClients {
         c.clientID = "khuyencong-worker"
         c.isolationLevel = transactional ? .readCommitted : .readUncommitted
         c.statisticsIntervalMs = 5000
-        c.properties = profile.properties(WorkerSettings.consumerTuning, settings)
+        let membership = GroupMembership.properties(profile.kind, instanceID: settings.instanceID)
+        c.properties = profile.properties(WorkerSettings.consumerTuning.merging(membership) { $1 }, settings)
         let consumer = try KafkaConsumer(configuration: c, logger: logger)
 
         let writer = OutputWriter(producer: producer, settings: settings, logger: logger) { [context] in

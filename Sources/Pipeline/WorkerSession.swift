@@ -21,8 +21,6 @@ actor WorkerSession {
     private var backlog = SequencedBacklog()
     /// When the previous batch was handed to its publish: a batch's poll time includes the empty polls before it.
     private var previousBatchEnd: ContinuousClock.Instant?
-    /// When the loop last completed a turn (a batch, or an empty collect): for a liveness check.
-    private(set) var lastProgress = ContinuousClock.now
 
     private var logger: Logger { context.logger }
 
@@ -54,7 +52,7 @@ actor WorkerSession {
             beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
             afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
         consumer.readSeparately(collector.sequenced)
-        try consumer.subscribe(topics: [context.settings.inputTopic, context.settings.sequencedTopic])
+        try consumer.subscribe(topics: [context.settings.inputTopics.subscription, context.settings.sequencedTopic])
     }
 
     // MARK: The loop
@@ -73,9 +71,13 @@ actor WorkerSession {
     /// on while the next batch is collected and processed; a rebalance, the next publish or the
     /// end of the session waits for it first.
     private func runOnce() async throws {
-        defer { lastProgress = .now }
         let pollStarted = previousBatchEnd ?? .now
-        guard let batch = try await collector.collect(while: publishing) else { return try await idle() }
+        guard let batch = try await collector.collect(while: publishing) else {
+            try await idle()
+            context.liveness.progressed(inputWaiting: collector.inputLags)
+            return
+        }
+        context.liveness.inputArrived()
         let started = ContinuousClock.now
         try collector.checkNothingSkipped(batch, expected: context.stage.expectedNextOffset)
         let processed = await processor.process(batch.input)
@@ -87,6 +89,7 @@ actor WorkerSession {
         previousBatchEnd = .now
         try throttleInput()
         collector.reportGauges()
+        context.liveness.progressed(inputWaiting: true)
     }
 
     /// Nothing was collected: the publish in flight ends, and back-pressure may lift.

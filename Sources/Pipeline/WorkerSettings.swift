@@ -13,13 +13,18 @@ public enum DeliveryGuarantee: String, Sendable, Hashable, CaseIterable {
 public struct WorkerSettings: Sendable {
     public var brokers: String
     public var groupID: String
+    /// The shared input topic, or the prefix of the per-province ones (`inputLayout`).
     public var inputTopic: String
+    public var inputLayout: InputTopicLayout
     public var summariesTopic: String
     public var alertsTopic: String
     public var rejectedTopic: String
     public var guarantee: DeliveryGuarantee
     /// Unique per worker process (default `{group-id}-{hostname}`).
     public var transactionalID: String
+    /// This worker's stable name: its `group.instance.id` (static membership) on a real cluster;
+    /// nil: dynamic membership.
+    public var instanceID: String?
     public var batchMaxMessages: Int
     public var batchMaxMilliseconds: Int
     /// Raw librdkafka properties (security, tuning) applied to every client.
@@ -29,6 +34,9 @@ public struct WorkerSettings: Sendable {
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
     /// partitions are paused; nil: the cluster profile's (`ClusterProfile.sequencedBacklogLimit`).
     public var maxSequencedBacklog: Int?
+    /// How long the batch loop may make no progress while input is waiting before `/healthz`
+    /// reports it stuck (`Worker.liveness`).
+    public var stallLimit: Duration = defaultStallLimit
     /// Called after each committed batch (benchmarks, tests); nil in production.
     public var batchObserver: (@Sendable (BatchReport) -> Void)?
 
@@ -46,10 +54,11 @@ public struct WorkerSettings: Sendable {
     public static let defaultRejectedTopic = "khuyencong.rejected.v1"
     public static let defaultBatchMaxMessages = 10_000
     public static let defaultBatchMaxMilliseconds = 20
+    public static let defaultStallLimit = Duration.seconds(60)
 
     public init(
         brokers: String, groupID: String = defaultGroupID,
-        inputTopic: String = defaultInputTopic,
+        inputTopic: String = defaultInputTopic, inputLayout: InputTopicLayout = .shared,
         summariesTopic: String = defaultSummariesTopic,
         alertsTopic: String = defaultAlertsTopic,
         rejectedTopic: String = defaultRejectedTopic,
@@ -61,6 +70,7 @@ public struct WorkerSettings: Sendable {
         self.brokers = brokers
         self.groupID = groupID
         self.inputTopic = inputTopic
+        self.inputLayout = inputLayout
         self.summariesTopic = summariesTopic
         self.alertsTopic = alertsTopic
         self.rejectedTopic = rejectedTopic
@@ -73,6 +83,9 @@ public struct WorkerSettings: Sendable {
         self.rules = rules
         self.batchObserver = batchObserver
     }
+
+    /// The input topics: one shared topic, or one per unit.
+    public var inputTopics: InputTopics { InputTopics(name: inputTopic, layout: inputLayout) }
 
     /// `{group-id}.sequenced-updates`: every accepted input, in the one order stage 2 aggregates.
     public var sequencedTopic: String { groupID + ".sequenced-updates" }

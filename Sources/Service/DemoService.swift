@@ -55,9 +55,12 @@ public struct DemoService: Service {
         var configuration = KafkaProducerConfiguration(bootstrapServers: started.bootstrap)
         configuration.properties = started.settings.kafkaProperties
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
-        let topic = started.settings.inputTopic
+        let inputs = started.settings.inputTopics
+        let topic = inputs.subscription
         let summary = try await ProduceJob.run(path: samplePath, send: { key, value in
-            try await producer.send(topic: topic, key: key, value: value)
+            // Per-province topics: a line without a province code has no topic to go to.
+            guard let target = ProduceJob.topic(for: key, in: inputs) else { return }
+            try await producer.send(topic: target, key: key, value: value)
         }, progress: { _, _ in })
         try await producer.flush()
         await producer.shutdown()

@@ -12,10 +12,15 @@ public struct HTTPEndpoints: Sendable {
     /// nil when the process is ready as far as it is concerned, else why not (the worker has not
     /// joined its group yet); `serve` has none.
     public var otherReadiness: @Sendable () async -> String?
+    /// nil while the process is alive, else why not (the worker's batch loop is stuck or stopped
+    /// on a fatal error): `/healthz` answers 503 with it. `serve` has none.
+    public var liveness: @Sendable () async -> String?
 
-    public init(model: ReadModel, otherReadiness: @escaping @Sendable () async -> String? = { nil }) {
+    public init(model: ReadModel, otherReadiness: @escaping @Sendable () async -> String? = { nil },
+                liveness: @escaping @Sendable () async -> String? = { nil }) {
         self.model = model
         self.otherReadiness = otherReadiness
+        self.liveness = liveness
     }
 }
 
@@ -49,7 +54,10 @@ public enum HTTPServer {
         let model = endpoints.model
         let pages = try DashboardPages()
         let router = ReadOnlyRouter()
-        router.get("/healthz") { _, _ in text(.ok, "ok\n") }
+        router.get("/healthz") { _, _ in
+            if let problem = await endpoints.liveness() { return text(.serviceUnavailable, "not live: \(problem)\n") }
+            return text(.ok, "ok\n")
+        }
         router.get("/readyz") { _, _ in
             let readiness = model.readiness
             guard readiness.isReady else { return text(.serviceUnavailable, readiness.explanation + "\n") }

@@ -1,3 +1,5 @@
+import Pipeline
+
 /// Sends a JSONL file of execution updates, one message per non-blank line, keyed by the
 /// line's `province` (no key when there is none: the worker then rejects the line visibly).
 public enum ProduceJob {
@@ -39,6 +41,14 @@ public enum ProduceJob {
             }
         }
         return summary
+    }
+
+    /// The topic a message with `key` goes to: the shared topic, or its unit's topic when the key
+    /// is a two-digit code; nil when there is none (the message cannot be routed).
+    public static func topic(for key: [UInt8]?, in inputs: InputTopics) -> String? {
+        guard inputs.layout == .perProvince else { return inputs.name }
+        guard let key, key.count == 2, key.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return inputs.topic(ofUnit: String(decoding: key, as: UTF8.self))
     }
 
     /// `sent 120000/1000000 (12%)`

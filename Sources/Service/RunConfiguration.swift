@@ -36,6 +36,9 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// the default transactional id is derived from it.
     public var instanceID: String
     public var topics: Topics
+    /// One shared input topic, or one per unit named `{topics.input}.{code}`.
+    public var inputLayout: InputTopicLayout
+    public var inputTopics: InputTopics { InputTopics(name: topics.input, layout: inputLayout) }
     public var guarantee: DeliveryGuarantee
     public var httpHost: String
     public var httpPort: Int
@@ -46,6 +49,8 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var transactionalID: String
     public var batchMaxMessages: Int
     public var batchMaxMs: Int
+    /// `/healthz` answers 503 when the batch loop has made no progress for this long while input waits.
+    public var stallTimeoutSeconds: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var kafka: KafkaProperties
@@ -62,6 +67,7 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public static let defaultHTTP = "127.0.0.1:8080"
     public static let defaultBatchMaxMessages = WorkerSettings.defaultBatchMaxMessages
     public static let defaultBatchMaxMs = WorkerSettings.defaultBatchMaxMilliseconds
+    public static let defaultStallTimeoutSeconds = Int(WorkerSettings.defaultStallLimit.components.seconds)
     /// Prefix of the per-property librdkafka variables (`KHUYENCONG_KAFKA_SASL_PASSWORD`).
     public static let kafkaEnvironmentPrefix = "KHUYENCONG_KAFKA_"
     /// Every fixed environment variable `khuyencong run` reads (plus `KHUYENCONG_KAFKA_*`).
@@ -78,13 +84,14 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts = [
             "brokers=\(brokers ?? "embedded")", "group-id=\(groupID)", "instance-id=\(instanceID)",
-            "input-topic=\(topics.input)",
+            "input-topic=\(topics.input)", "input-topics=\(inputLayout.rawValue)",
             "summaries-topic=\(topics.summaries)", "alerts-topic=\(topics.alerts)",
             "rejected-topic=\(topics.rejected)", "guarantee=\(guarantee.rawValue)",
             "http=\(httpHost):\(httpPort)", "rules=\(rulesFile ?? "bundled")",
             "registry-2004=\(registry2004File ?? "bundled")", "registry-2025=\(registry2025File ?? "bundled")",
             "transactional-id=\(transactionalID)", "batch-max-messages=\(batchMaxMessages)",
-            "batch-max-ms=\(batchMaxMs)", "log-level=\(logLevel.rawValue)", "log-format=\(logFormat.rawValue)",
+            "batch-max-ms=\(batchMaxMs)", "stall-timeout-s=\(stallTimeoutSeconds)",
+            "log-level=\(logLevel.rawValue)", "log-format=\(logFormat.rawValue)",
         ]
         parts.append("kafka=\(kafka)")
         return parts.joined(separator: " ")
@@ -248,6 +255,7 @@ extension RunConfiguration {
                 alerts: try topic(.alertsTopic, default: Topics.defaults.alerts),
                 rejected: try topic(.rejectedTopic, default: Topics.defaults.rejected)
             ),
+            inputLayout: try choice(.inputTopics, default: InputTopicLayout.shared),
             guarantee: try choice(.guarantee, default: DeliveryGuarantee.exactlyOnce),
             httpHost: host,
             httpPort: port,
@@ -257,6 +265,7 @@ extension RunConfiguration {
             transactionalID: try text(.transactionalID, default: "\(groupID)-\(instanceID)"),
             batchMaxMessages: try integer(.batchMaxMessages, default: defaultBatchMaxMessages, range: 1...1_000_000),
             batchMaxMs: try integer(.batchMaxMs, default: defaultBatchMaxMs, range: 0...60_000),
+            stallTimeoutSeconds: try integer(.stallTimeoutS, default: defaultStallTimeoutSeconds, range: 1...86_400),
             logLevel: try choice(.logLevel, default: Logger.Level.info),
             logFormat: try choice(.logFormat, default: LogFormat.text),
             kafka: kafka

@@ -22,6 +22,11 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
     public var inputTopic: String?
 
+    @Option(name: .customLong("input-topics"),
+            help: ArgumentHelp("shared (default: every province writes the input topic) or per-province: read one "
+                + "topic per unit, {input-topic}.{code}, and reject an update of another unit there (key_mismatch)."))
+    public var inputTopics: String?
+
     @Option(name: .customLong("summaries-topic"), help: "Regional summaries topic (default khuyencong.regional-summaries.v1).")
     public var summariesTopic: String?
 
@@ -55,6 +60,11 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("batch-max-ms"), help: "Longest wait to fill a batch, in ms (default 20).")
     public var batchMaxMs: String?
 
+    @Option(name: .customLong("stall-timeout-s"),
+            help: ArgumentHelp("Seconds the batch loop may go without progress while input waits before /healthz "
+                + "answers 503 (default 60)."))
+    public var stallTimeoutS: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
     public var logLevel: String?
 
@@ -74,10 +84,12 @@ public struct RunFlags: ParsableArguments, Sendable {
     var given: [RunSetting: String] {
         let pairs: [(RunSetting, String?)] = [
             (.config, config), (.brokers, brokers), (.groupID, groupID), (.instanceID, instanceID), (.inputTopic, inputTopic),
+            (.inputTopics, inputTopics),
             (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
             (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),
             (.registry2025, registry2025), (.transactionalID, transactionalID),
-            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs), (.logLevel, logLevel), (.logFormat, logFormat),
+            (.batchMaxMessages, batchMaxMessages), (.batchMaxMs, batchMaxMs),
+            (.stallTimeoutS, stallTimeoutS), (.logLevel, logLevel), (.logFormat, logFormat),
             (.kafkaPropertiesFile, kafkaPropertiesFile),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { option, value in value.map { (option, $0) } })

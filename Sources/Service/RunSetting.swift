@@ -8,6 +8,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case groupID = "group-id"
     case instanceID = "instance-id"
     case inputTopic = "input-topic"
+    case inputTopics = "input-topics"
     case summariesTopic = "summaries-topic"
     case alertsTopic = "alerts-topic"
     case rejectedTopic = "rejected-topic"
@@ -19,6 +20,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case transactionalID = "transactional-id"
     case batchMaxMessages = "batch-max-messages"
     case batchMaxMs = "batch-max-ms"
+    case stallTimeoutS = "stall-timeout-s"
     case logLevel = "log-level"
     case logFormat = "log-format"
     case kafka

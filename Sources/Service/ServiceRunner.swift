@@ -50,7 +50,8 @@ public struct ServiceRunner: Sendable {
             throw ConfigurationError("alert rules: \(error) (check --rules)")
         }
         return WorkerSettings(
-            brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, summariesTopic: c.topics.summaries,
+            brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, inputLayout: c.inputLayout,
+            summariesTopic: c.topics.summaries,
             alertsTopic: c.topics.alerts, rejectedTopic: c.topics.rejected,
             guarantee: c.guarantee,
             transactionalID: c.transactionalID, batchMaxMessages: c.batchMaxMessages,
@@ -68,6 +69,8 @@ public struct ServiceRunner: Sendable {
     ) async throws {
         // Files first, so a bad one fails before anything starts.
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
+        settings.stallLimit = .seconds(configuration.stallTimeoutSeconds)
+        settings.instanceID = configuration.instanceID
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {
@@ -102,9 +105,9 @@ public struct ServiceRunner: Sendable {
         let worker = Worker(settings: settings, logger: logger)
         let readModel = ReadModel(alertSeries: AlertSeries(registry: metrics))
         let follower = ReadSideFollower(settings: Self.readSideSettings(settings), model: readModel, logger: logger)
-        let endpoints = HTTPEndpoints(model: readModel) {
+        let endpoints = HTTPEndpoints(model: readModel, otherReadiness: {
             worker.isReady ? nil : "the worker is joining its group or restoring its state"
-        }
+        }, liveness: { worker.liveness() })
         let dashboard = DashboardAddress()
         let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger,
                                        address: dashboard)

@@ -18,8 +18,13 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(help: "Kafka bootstrap list (e.g. the one `khuyencong run`, `demo` or `broker` printed).")
     var brokers: String?
 
-    @Option(help: "Topic (default khuyencong.execution-updates.v1).")
+    @Option(help: "Topic (default khuyencong.execution-updates.v1); with --input-topics per-province, the prefix.")
     var topic: String?
+
+    @Option(name: .customLong("input-topics"),
+            help: ArgumentHelp("shared (default) or per-province: send each update to {topic}.{its province code}, as "
+                + "a worker in per-province mode reads them."))
+    var inputTopics: String?
 
     @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
     var kafka: [String] = []
@@ -32,6 +37,7 @@ struct ProduceCommand: AsyncParsableCommand {
         var arguments = kafka.flatMap { ["--kafka", $0] }
         if let brokers { arguments += ["--brokers", brokers] }
         if let topic { arguments += ["--input-topic", topic] }
+        if let inputTopics { arguments += ["--input-topics", inputTopics] }
         if let kafkaPropertiesFile { arguments += ["--kafka-properties-file", kafkaPropertiesFile] }
         let configuration = try resolveConfiguration(try RunFlags.parse(arguments))
         guard let bootstrap = configuration.brokers else {
@@ -41,19 +47,28 @@ struct ProduceCommand: AsyncParsableCommand {
         let redactor = Redactor(secrets: configuration.kafka.secretValues)
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         producerConfiguration.properties = configuration.kafka.values
-        let topic = configuration.topics.input
+        let inputs = configuration.inputTopics
+        let topic = inputs.layout == .shared ? inputs.name : inputs.topic(ofUnit: "{code}")
         let stderr = FileHandle.standardError
+        var unroutable = 0
         do {
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "khuyencong.produce"))
             let summary = try await ProduceJob.run(path: file, send: { key, value in
-                try await producer.send(topic: topic, key: key, value: value)
+                guard let target = ProduceJob.topic(for: key, in: inputs) else {
+                    unroutable += 1
+                    return
+                }
+                try await producer.send(topic: target, key: key, value: value)
             }, progress: { sent, total in
                 stderr.write(Data((ProduceJob.progressLine(sent: sent, total: total) + "\n").utf8))
             })
             try await producer.flush()
             await producer.shutdown()
-            var line = "sent \(summary.sent) updates from \(file) to \(topic) on \(bootstrap); all delivered"
-            if summary.withoutKey > 0 {
+            let sent = summary.sent - unroutable
+            var line = "sent \(sent) updates from \(file) to \(topic) on \(bootstrap); all delivered"
+            if unroutable > 0 {
+                line += "; \(unroutable) not sent: without a two-digit province code, no unit topic takes them"
+            } else if summary.withoutKey > 0 {
                 line += "; \(summary.withoutKey) without a key (not a JSON object with a string province): the worker will reject them"
             }
             print(line)

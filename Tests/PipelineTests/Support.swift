@@ -26,21 +26,27 @@ var quietLogger: Logger {
 /// A pipeline deployment on the shared embedded broker with its own topic names and group.
 struct Deployment {
     let broker: EmbeddedBroker
-    let base: WorkerSettings
+    private(set) var base: WorkerSettings
     let inputPartitions: Int32
 
+    /// `inputLayout` per-province: one input topic per unit, all created except those of `uncreatedUnits`.
     init(_ name: String, inputPartitions: Int32 = 4, guarantee: DeliveryGuarantee = .exactlyOnce, batchMaxMessages: Int = 10_000,
-         broker own: EmbeddedBroker? = nil) throws {
+         broker own: EmbeddedBroker? = nil, inputLayout: InputTopicLayout = .shared,
+         uncreatedUnits: Set<String> = [], kafkaProperties: [String: String] = [:]) throws {
         broker = try own ?? Shared.broker.get()
         let id = "\(name)-\(Shared.counter.add(1, ordering: .relaxed).newValue)"
         base = WorkerSettings(
             brokers: broker.bootstrapServers, groupID: "g-\(id)", inputTopic: "in-\(id)", summariesTopic: "sum-\(id)",
             alertsTopic: "alerts-\(id)", rejectedTopic: "rej-\(id)", guarantee: guarantee, transactionalID: "tx-\(id)",
             batchMaxMessages: batchMaxMessages, batchMaxMilliseconds: 20,
-            kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"],
+            kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+                .merging(kafkaProperties) { $1 },
             registries: try Shared.registries.get(), rules: try Shared.rules.get())
+        base.inputLayout = inputLayout
         self.inputPartitions = inputPartitions
-        try ensureTopics(TopicPlan(base, inputPartitions: inputPartitions, outputPartitions: 3), on: broker)
+        var plan = TopicPlan(base, inputPartitions: inputPartitions, outputPartitions: 3)
+        plan.topics.removeAll { [base] in base.inputTopics.unit(of: $0.name).map(uncreatedUnits.contains) ?? false }
+        try ensureTopics(plan, on: broker)
     }
 
     /// Settings for worker number `n` (its own transactional id).
@@ -67,6 +73,16 @@ struct Deployment {
         try await producing { producer in
             for m in messages {
                 try await producer.send(topic: base.inputTopic, key: m.key.map { Array($0.utf8) }, value: m.value)
+            }
+        }
+    }
+
+    /// Produces `messages` (unit, key, value), each to its unit's input topic (per-province layout).
+    func produce(toUnitTopics messages: [(unit: String, key: String?, value: [UInt8]?)]) async throws {
+        try await producing { producer in
+            for m in messages {
+                let topic = base.inputTopics.topic(ofUnit: m.unit)
+                try await producer.send(topic: topic, key: m.key.map { Array($0.utf8) }, value: m.value)
             }
         }
     }

@@ -54,4 +54,18 @@ import Testing
         #expect(summary == ProduceJob.Summary(sent: 3, withoutKey: 1, blankSkipped: 2))
         #expect(ProduceJob.progressLine(sent: 120_000, total: 1_000_000) == "sent 120000/1000000 (12%)")
     }
+
+    @Test func producePicksTheSharedTopicOrTheProvincesOwn() throws {
+        func inputs(_ layout: String) throws -> RunConfiguration {
+            try RunConfiguration.resolve(flags: RunFlags.parse(["--input-topic", "in", "--input-topics", layout]),
+                                         environment: [:])
+        }
+        let shared = try inputs("shared").inputTopics, perProvince = try inputs("per-province").inputTopics
+        #expect(ProduceJob.topic(for: Array("49".utf8), in: shared) == "in")
+        #expect(ProduceJob.topic(for: nil, in: shared) == "in")
+        #expect(ProduceJob.topic(for: Array("49".utf8), in: perProvince) == "in.49")
+        #expect(ProduceJob.topic(for: nil, in: perProvince) == nil, "no unit topic for a line without a province")
+        #expect(ProduceJob.topic(for: Array("4x".utf8), in: perProvince) == nil)
+        #expect(ProduceJob.topic(for: Array("490".utf8), in: perProvince) == nil)
+    }
 }

@@ -12,13 +12,15 @@ import TestSupport
 @Suite struct HTTPServerTests {
     final class OtherReadiness: Sendable {
         let reason = Mutex<String?>(nil)
+        let liveness = Mutex<String?>(nil)
     }
 
     func withServer(_ model: ReadModel, other: OtherReadiness = OtherReadiness(),
                     metrics: PrometheusCollectorRegistry = .init(),
                     _ body: @Sendable (Int) async throws -> Void) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let endpoints = HTTPEndpoints(model: model) { other.reason.withLock { $0 } }
+        let endpoints = HTTPEndpoints(model: model, otherReadiness: { other.reason.withLock { $0 } },
+                                      liveness: { other.liveness.withLock { $0 } })
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let app = try HTTPServer.makeApplication(host: "127.0.0.1", port: 0, endpoints: endpoints, metrics: metrics,
                                                  logger: logger) { port in
@@ -78,6 +80,12 @@ import TestSupport
             #expect(try await get(port, "/readyz") == (503, "not ready: the worker is joining its group\n"))
             other.reason.withLock { $0 = nil }
             #expect(try await get(port, "/readyz").0 == 200)
+            // Liveness: the worker's verdict, whatever the readiness.
+            other.liveness.withLock { $0 = "the batch loop has made no progress for 61 s" }
+            let stuck = try await get(port, "/healthz")
+            #expect(stuck == (503, "not live: the batch loop has made no progress for 61 s\n"))
+            other.liveness.withLock { $0 = nil }
+            #expect(try await get(port, "/healthz") == (200, "ok\n"))
 
             let (status, body) = try await get(port, "/metrics")
             #expect(status == 200)

@@ -99,6 +99,17 @@ import Testing
         #expect(Set(c.kafka.secretValues) == ["hunter22", "PEMDATA", "tok3n"])
     }
 
+    @Test func inputTopicsAreSharedUnlessPerProvinceIsAskedForAnywhere() throws {
+        #expect(try resolve([]).inputLayout == .shared)
+        #expect(try resolve(["--input-topics", "per-province"]).inputLayout == .perProvince)
+        #expect(try resolve([], env: ["KHUYENCONG_INPUT_TOPICS": "per-province"]).inputLayout == .perProvince)
+        let file = ["c.yaml": "input-topics: per-province"]
+        #expect(try resolve(["--config", "c.yaml"], files: file).inputLayout == .perProvince)
+        #expect(try resolve(["--config", "c.yaml", "--input-topics", "shared"], files: file).inputLayout == .shared)
+        #expect(error(["--input-topics", "each"]) == "--input-topics must be shared or per-province, got 'each'")
+        #expect("\(try resolve(["--input-topics", "per-province"]))".contains("input-topics=per-province"))
+    }
+
     @Test func configurationErrorsSayWhatToFixInOneLine() {
         let cases: [([String], [String: String], String)] = [
             (["--guarantee", "twice"], [:], "--guarantee must be exactly-once or at-least-once"),
