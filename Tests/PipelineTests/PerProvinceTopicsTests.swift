@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 @testable import Pipeline
 import Testing
+import TestSupport
 
 /// Names, subscription and units of the input topics, without a broker.
 @Suite struct InputTopicsTests {
@@ -67,7 +68,7 @@ import Testing
         let recovery = try #require(running.worker.context.recoverySeconds)
         #expect(recovery > 0 && recovery < 30, "recovery took \(recovery) s")
         let expected = Set(Fixture.expectedRejections + ["key_mismatch"])
-        try await eventually(.seconds(30), "every rejection") {
+        try await eventually("every rejection", within: .seconds(30)) {
             try await d.read(d.base.rejectedTopic).count == Fixture.expectedRejections.count + 1
         }
         #expect((try? await running.stop().get()) != nil)
@@ -95,7 +96,7 @@ import Testing
         let running = RunningWorker(d.settings(worker: 0))
         let early = Fixture.good.filter { $0.key != late }
         try await d.produce(toUnitTopics: early.map { ($0.key ?? "", $0.key, $0.value) })
-        try await eventually(.seconds(30), "the worker's state of the early units") {
+        try await eventually("the worker's state of the early units", within: .seconds(30)) {
             let summaries = (await running.worker.summaries(region: "mien-trung-tay-nguyen", year: 2022,
                                                              period: "2022-07") ?? []).compactMap(parse)
             return summaries.first?["revision"] as? Int == 4
@@ -106,7 +107,7 @@ import Testing
         try await waitForFixtureState([running.worker])
         // Lag is reported for owned partitions only, and its series go with them (#19).
         let metrics = running.worker.context.metrics
-        try await eventually(.seconds(20), "lag reported") { metrics.lagPartitions.contains { $0.topic == lateTopic } }
+        try await eventually("lag reported", within: .seconds(20)) { metrics.lagPartitions.contains { $0.topic == lateTopic } }
         #expect(metrics.lagPartitions.allSatisfy { p in
             d.base.inputTopics.contains(p.topic) || p.topic == d.base.sequencedTopic
         })

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Service
 import Testing
+import TestSupport
 
 /// Crash recovery (#19): worker processes SIGKILLed mid-stream against `khuyencong broker`, once
 /// and then three times in a row (a crash-looping pod), lose nothing — the final summaries equal
@@ -37,7 +38,7 @@ struct CrashRecoveryTests {
         }
 
         func waitForFirstBatch(within limit: Double) async throws -> Double {
-            try await ChildProcess.waitUntil("the first committed batch", within: .seconds(limit)) {
+            try await eventually("the first committed batch", within: .seconds(limit)) {
                 guard process.process.isRunning else {
                     throw ChildProcess.Failure(description: "the worker exited: \(process.stderr.suffix(2000))")
                 }
@@ -147,7 +148,7 @@ struct CrashRecoveryTests {
 
         // Nothing lost, nothing doubled: the same summaries as the uninterrupted worker's.
         var crashed: String?, uninterrupted: String?
-        try await ChildProcess.waitUntil("the uninterrupted worker's summaries", within: .seconds(120)) {
+        try await eventually("the uninterrupted worker's summaries", within: .seconds(120)) {
             crashed = Self.summaries(worker)
             uninterrupted = Self.summaries(reference)
             return crashed != nil && crashed == uninterrupted
