@@ -5,7 +5,7 @@ let package = Package(
     name: "khuyencong",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "khuyencong", targets: ["khuyencong"]),
+        .executable(name: "khuyencong", targets: ["khuyencong"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

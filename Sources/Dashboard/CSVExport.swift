@@ -11,19 +11,21 @@ public enum CSVExport {
 
     /// The report table: one line per region and the nation.
     public static func report(_ table: ReportTable) -> [UInt8] {
-        var lines: [[String]] = [[
-            "Khu vực", "Kỳ báo cáo", "Kế hoạch năm (đồng)", "Thực hiện (đồng)",
-            "Tỷ lệ thực hiện/KH (%)",
-            "KH KCQG (đồng)", "TH KCQG (đồng)", "Tỷ lệ KCQG (%)",
-            "KH KCĐP (đồng)", "TH KCĐP (đồng)", "Tỷ lệ KCĐP (%)",
-            "KCQG chiếm trong khu vực (%)", "KCĐP chiếm trong khu vực (%)",
-            "Chiếm toàn quốc - tổng (%)", "Chiếm toàn quốc - KCQG (%)",
-            "Chiếm toàn quốc - KCĐP (%)",
-            "Cùng kỳ năm trước - thực hiện (đồng)", "Cùng kỳ năm trước - tỷ lệ (%)",
-            "Thay đổi thực hiện (%)", "Thay đổi tỷ lệ (%)",
-            "Số tỉnh dự kiến", "Số tỉnh báo cáo", "Số tỉnh chuyển kỳ", "Số tỉnh thiếu",
-            "Trạng thái",
-        ]]
+        var lines: [[String]] = [
+            [
+                "Khu vực", "Kỳ báo cáo", "Kế hoạch năm (đồng)", "Thực hiện (đồng)",
+                "Tỷ lệ thực hiện/KH (%)",
+                "KH KCQG (đồng)", "TH KCQG (đồng)", "Tỷ lệ KCQG (%)",
+                "KH KCĐP (đồng)", "TH KCĐP (đồng)", "Tỷ lệ KCĐP (%)",
+                "KCQG chiếm trong khu vực (%)", "KCĐP chiếm trong khu vực (%)",
+                "Chiếm toàn quốc - tổng (%)", "Chiếm toàn quốc - KCQG (%)",
+                "Chiếm toàn quốc - KCĐP (%)",
+                "Cùng kỳ năm trước - thực hiện (đồng)", "Cùng kỳ năm trước - tỷ lệ (%)",
+                "Thay đổi thực hiện (%)", "Thay đổi tỷ lệ (%)",
+                "Số tỉnh dự kiến", "Số tỉnh báo cáo", "Số tỉnh chuyển kỳ", "Số tỉnh thiếu",
+                "Trạng thái",
+            ]
+        ]
         for row in table.rows {
             let name = row.summary?.region_name ?? row.scope.name
             guard let s = row.summary else {
@@ -52,13 +54,15 @@ public enum CSVExport {
 
     /// A region's provinces, in code order.
     public static func provinces(_ report: RegionReport) -> [UInt8] {
-        var lines: [[String]] = [[
-            "Mã tỉnh", "Tỉnh/thành phố", "Kỳ báo cáo của tỉnh", "Tình trạng",
-            "Trạng thái số liệu",
-            "KH KCQG (đồng)", "TH KCQG (đồng)", "Tỷ lệ KCQG (%)",
-            "KH KCĐP (đồng)", "TH KCĐP (đồng)", "Tỷ lệ KCĐP (%)",
-            "Cảnh báo",
-        ]]
+        var lines: [[String]] = [
+            [
+                "Mã tỉnh", "Tỉnh/thành phố", "Kỳ báo cáo của tỉnh", "Tình trạng",
+                "Trạng thái số liệu",
+                "KH KCQG (đồng)", "TH KCQG (đồng)", "Tỷ lệ KCQG (%)",
+                "KH KCĐP (đồng)", "TH KCĐP (đồng)", "Tỷ lệ KCĐP (%)",
+                "Cảnh báo",
+            ]
+        ]
         for p in report.provinces {
             let q = p.by_source?.KCQG, d = p.by_source?.KCDP
             lines.append([

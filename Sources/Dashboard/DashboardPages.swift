@@ -24,8 +24,9 @@ public struct DashboardPages: Sendable {
     public static func asset(_ name: String) -> (bytes: [UInt8], contentType: String)? {
         let types = ["app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"]
         guard let type = types[name],
-              let url = Bundle.module.url(forResource: "static", withExtension: nil)?.appendingPathComponent(name),
-              let data = try? Data(contentsOf: url) else { return nil }
+            let url = Bundle.module.url(forResource: "static", withExtension: nil)?.appendingPathComponent(name),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
         return (Array(data), type)
     }
 
@@ -35,8 +36,9 @@ public struct DashboardPages: Sendable {
     public func report(model: ReadModel, period requested: YearMonth?) -> String {
         let period = requested ?? model.periods().last ?? Self.fallbackPeriod
         let table = ReportTable(model: model, period: period)
-        var view = PageView(title: "Báo cáo chung", model: model, period: period, formAction: "/",
-                            csvURL: "/export/bao-cao.csv?year=\(period.year)&month=\(period.month)")
+        var view = PageView(
+            title: "Báo cáo chung", model: model, period: period, formAction: "/",
+            csvURL: "/export/bao-cao.csv?year=\(period.year)&month=\(period.month)")
         view.rows = table.rows.map(RowView.init)
         view.hasData = !table.isEmpty
         view.chart = PaceChart(model: model, scope: .nation, fiscalYear: period.year).svg()
@@ -52,11 +54,13 @@ public struct DashboardPages: Sendable {
 
     /// A region's (or the nation's) provinces for `period` (nil: the scope's latest period).
     public func region(model: ReadModel, scope: SummaryScope, period requested: YearMonth?) -> String {
-        let period = requested ?? model.summaries(region: scope.id).last?.period ?? model.periods().last
+        let period =
+            requested ?? model.summaries(region: scope.id).last?.period ?? model.periods().last
             ?? Self.fallbackPeriod
         let report = RegionReport(model: model, scope: scope, period: period)
-        var view = PageView(title: scope.name, model: model, period: period, formAction: "/khu-vuc/\(scope.id)",
-                            csvURL: "/export/khu-vuc/\(scope.id).csv?year=\(period.year)&month=\(period.month)")
+        var view = PageView(
+            title: scope.name, model: model, period: period, formAction: "/khu-vuc/\(scope.id)",
+            csvURL: "/export/khu-vuc/\(scope.id).csv?year=\(period.year)&month=\(period.month)")
         view.name = report.summary?.region_name ?? scope.name
         if let s = report.summary {
             view.hasData = true
@@ -65,20 +69,22 @@ public struct DashboardPages: Sendable {
         view.provinces = report.provinces.map { ProvinceView($0, severity: report.provinceSeverity[$0.code]) }
         view.chart = PaceChart(model: model, scope: scope, fiscalYear: period.year).svg()
         let codes = Set(report.provinces.map(\.code))
-        view.alerts = AlertView.all(model.alerts(activeOnly: true).filter { a in
-            let s = a.message.scope
-            guard a.message.fiscal_year == period.year else { return false }
-            return scope == .nation || (s.level == "region" && s.code == scope.id)
-                || (s.level == "province" && codes.contains(s.code))
-        })
+        view.alerts = AlertView.all(
+            model.alerts(activeOnly: true).filter { a in
+                let s = a.message.scope
+                guard a.message.fiscal_year == period.year else { return false }
+                return scope == .nation || (s.level == "region" && s.code == scope.id)
+                    || (s.level == "province" && codes.contains(s.code))
+            })
         view.hasAlerts = !view.alerts.isEmpty
         return library.render(view, withTemplate: "region") ?? ""
     }
 
     /// A page for a request the dashboard cannot answer (400, 404), in Vietnamese.
     public func error(_ message: String, model: ReadModel) -> String {
-        var view = PageView(title: "Yêu cầu không hợp lệ", model: model, period: Self.fallbackPeriod, formAction: "/",
-                            csvURL: "/")
+        var view = PageView(
+            title: "Yêu cầu không hợp lệ", model: model, period: Self.fallbackPeriod, formAction: "/",
+            csvURL: "/")
         view.message = message
         return library.render(view, withTemplate: "error") ?? message
     }
@@ -141,11 +147,13 @@ struct PageView {
         case .ready: break
         case .failed(let reason):
             notReady = true
-            notReadyText = "Không đọc được số liệu từ Kafka (\(reason)). Trang sẽ tự cập nhật "
+            notReadyText =
+                "Không đọc được số liệu từ Kafka (\(reason)). Trang sẽ tự cập nhật "
                 + "khi đọc lại được."
         case .starting, .catchingUp:
             notReady = true
-            notReadyText = "Đang nạp số liệu đã công bố từ Kafka; trang sẽ tự cập nhật khi "
+            notReadyText =
+                "Đang nạp số liệu đã công bố từ Kafka; trang sẽ tự cập nhật khi "
                 + "nạp xong."
         }
         let knownYears = Set(model.periods().map(\.year) + [period.year]).sorted(by: >)
@@ -271,11 +279,12 @@ struct AlertView {
                 < (y.severity == "critical" ? 0 : 1, level[y.scope.level] ?? 3, b.key)
         }.map { a in
             let m = a.message
-            return AlertView(severity: m.severity == "critical" ? "critical" : "warning",
-                             severityText: VietnameseFormat.severity(m.severity),
-                             scopeName: m.scope.name ?? m.scope.code,
-                             source: ["KCDP": "KCĐP", "total": "Tổng"][m.source] ?? m.source,
-                             message: m.message ?? "", since: VietnameseFormat.dateTime(m.raised_at))
+            return AlertView(
+                severity: m.severity == "critical" ? "critical" : "warning",
+                severityText: VietnameseFormat.severity(m.severity),
+                scopeName: m.scope.name ?? m.scope.code,
+                source: ["KCDP": "KCĐP", "total": "Tổng"][m.source] ?? m.source,
+                message: m.message ?? "", since: VietnameseFormat.dateTime(m.raised_at))
         }
     }
 }
@@ -300,7 +309,8 @@ struct ProvinceAlertCount {
         let provinces = alerts.filter { $0.message.scope.level == "province" }
         guard !provinces.isEmpty else { return [] }
         return RegionID.allCases.compactMap { region in
-            let summary = model.summary(.region(region), fiscalYear: period.year, period: period)
+            let summary =
+                model.summary(.region(region), fiscalYear: period.year, period: period)
                 ?? model.summaries(region: region.rawValue, year: period.year).last
             let codes = Set(summary?.message.provinces?.map(\.code) ?? [])
             var severity: [String: String] = [:]
@@ -310,8 +320,9 @@ struct ProvinceAlertCount {
             guard !severity.isEmpty else { return nil }
             let critical = severity.values.filter { $0 == "critical" }.count, warning = severity.count - critical
             let link = "/khu-vuc/\(region.rawValue)?year=\(period.year)&month=\(period.month)"
-            return ProvinceAlertCount(name: region.name, link: link, critical: critical, warning: warning,
-                                      hasCritical: critical > 0, hasWarning: warning > 0)
+            return ProvinceAlertCount(
+                name: region.name, link: link, critical: critical, warning: warning,
+                hasCritical: critical > 0, hasWarning: warning > 0)
         }
     }
 }

@@ -17,9 +17,10 @@ public struct PaceChart: Sendable {
     public init(model: ReadModel, scope: SummaryScope, fiscalYear: Int) {
         title = "Tỷ lệ thực hiện so với tiến độ — \(scope.name), năm \(fiscalYear)"
         points = model.summaries(region: scope.id, year: fiscalYear).map { s in
-            Point(month: s.period.month, total: s.message.totals?.execution_rate_pct,
-                  kcqg: s.message.by_source?.KCQG?.execution_rate_pct,
-                  kcdp: s.message.by_source?.KCDP?.execution_rate_pct)
+            Point(
+                month: s.period.month, total: s.message.totals?.execution_rate_pct,
+                kcqg: s.message.by_source?.KCQG?.execution_rate_pct,
+                kcdp: s.message.by_source?.KCDP?.execution_rate_pct)
         }
     }
 
@@ -34,7 +35,8 @@ public struct PaceChart: Sendable {
         func y(_ hundredths: Int128) -> Int {
             Self.top + plotH - Int(min(Int128(top * 100), max(0, hundredths)) * Int128(plotH) / Int128(top * 100))
         }
-        var s = #"<svg class="chart" viewBox="0 0 \#(Self.width) \#(Self.height)" role="img" "#
+        var s =
+            #"<svg class="chart" viewBox="0 0 \#(Self.width) \#(Self.height)" role="img" "#
             + #"aria-labelledby="chart-title" "#
             + #"xmlns="http://www.w3.org/2000/svg"><title id="chart-title">\#(HTML.escape(title))</title>"#
         for step in stride(from: 0, through: top, by: 20) {
@@ -55,7 +57,8 @@ public struct PaceChart: Sendable {
             let line = pts.map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " ")
             s += #"<polyline class="rate \#(name)" points="\#(line)"/>"#
             for (month, value) in pts {
-                s += #"<circle class="rate \#(name)" cx="\#(x(month))" cy="\#(y(value))" r="3"><title>T\#(month): "#
+                s +=
+                    #"<circle class="rate \#(name)" cx="\#(x(month))" cy="\#(y(value))" r="3"><title>T\#(month): "#
                     + #"\#(Percent.vietnamese(value)) %</title></circle>"#
             }
         }

@@ -24,13 +24,16 @@ public struct ReportTable: Sendable {
         self.period = period
         let nation = model.summary(.nation, fiscalYear: period.year, period: period)?.message
         rows = SummaryScope.all.map { scope in
-            let held = model.summary(scope, fiscalYear: period.year, period: period)
+            let held =
+                model.summary(scope, fiscalYear: period.year, period: period)
                 ?? model.summaries(region: scope.id, year: period.year).last { $0.period < period }
             let summary = held?.message
             var share: (Hundredths?, Hundredths?, Hundredths?)?
             if case .region(let id) = scope, let r = nation?.regions?.first(where: { $0.region == id.rawValue }) {
-                share = (r.totals?.share_of_national_executed_pct, r.by_source?.KCQG?.share_of_national_executed_pct,
-                         r.by_source?.KCDP?.share_of_national_executed_pct)
+                share = (
+                    r.totals?.share_of_national_executed_pct, r.by_source?.KCQG?.share_of_national_executed_pct,
+                    r.by_source?.KCDP?.share_of_national_executed_pct
+                )
             }
             let carriedFrom = held.flatMap { $0.period == period ? nil : $0.period }
             return Row(scope: scope, summary: summary, carriedFrom: carriedFrom, nationalShare: share)

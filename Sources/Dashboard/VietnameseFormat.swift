@@ -115,7 +115,8 @@ struct UTCDateTime {
             return n
         }
         guard let y = number(0, 4), let mo = number(5, 2), let d = number(8, 2), let h = number(11, 2),
-              let mi = number(14, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60 else { return nil }
+            let mi = number(14, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60
+        else { return nil }
         year = y; month = mo; day = d; hour = h; minute = mi
         var offsetMinutes = 0
         if b.last == UInt8(ascii: "Z") || b.last == UInt8(ascii: "z") {
@@ -123,7 +124,8 @@ struct UTCDateTime {
         } else {
             let o = b.count - 6
             guard o >= 19, b[o] == UInt8(ascii: "+") || b[o] == UInt8(ascii: "-"), let oh = number(o + 1, 2),
-                  let om = number(o + 4, 2) else { return nil }
+                let om = number(o + 4, 2)
+            else { return nil }
             offsetMinutes = (oh * 60 + om) * (b[o] == UInt8(ascii: "-") ? -1 : 1)
         }
         self = adding(minutes: -offsetMinutes)

@@ -32,7 +32,8 @@ struct AggregateJSON {
     /// `"YYYY-MM"` without building a String.
     mutating func period(year: Int, month: Int) {
         separator()
-        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100), mo = UInt8(clamping: month)
+        let y = UInt8(clamping: max(0, year) / 100), yy = UInt8(clamping: max(0, year) % 100),
+            mo = UInt8(clamping: month)
         let digit = { (v: UInt8) in UInt8(ascii: "0") + v }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 9) { b in
             b[0] = UInt8(ascii: "\"")

@@ -7,7 +7,13 @@ public enum SummaryScope: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static let all: [SummaryScope] = RegionID.allCases.map { .region($0) } + [.nation]
 
     public init?(id: String) {
-        if id == "ca-nuoc" { self = .nation } else if let r = RegionID(rawValue: id) { self = .region(r) } else { return nil }
+        if id == "ca-nuoc" {
+            self = .nation
+        } else if let r = RegionID(rawValue: id) {
+            self = .region(r)
+        } else {
+            return nil
+        }
     }
 
     public var id: String {
@@ -103,7 +109,9 @@ struct UnitIndex: Sendable {
 
     private static func slot(_ v: RegistryVersion) -> Int { v == .v2004 ? 0 : 1 }
 
-    func units(_ scope: SummaryScope, _ version: RegistryVersion) -> [UnitInfo] { byScope[Self.slot(version)][scope.index] }
+    func units(_ scope: SummaryScope, _ version: RegistryVersion) -> [UnitInfo] {
+        byScope[Self.slot(version)][scope.index]
+    }
     func restatedUnits(_ scope: SummaryScope) -> [UnitInfo] { restated[scope.index] }
     func region(code: Int, _ version: RegistryVersion) -> RegionID? { regionOf[Self.slot(version)][code] }
     func successor(of code2004: Int) -> Int? { successorOf[code2004] }

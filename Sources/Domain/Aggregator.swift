@@ -120,14 +120,22 @@ public final class Aggregator {
     /// rejection names the report (nil: the rejection says what the facts say).
     public func apply(_ f: ReportFacts, original: () -> ExecutionUpdate?) -> ApplyOutcome {
         // The decoder has checked all this; kept so a bad value can never index the tables.
-        guard f.periodEnd.year == f.fiscalYear, FiscalYear.range.contains(f.fiscalYear), (1...12).contains(f.periodEnd.month) else {
-            return .rejected(Rejection(reason: .periodOutOfRange, field: "/period_end",
-                detail: RejectionText.periodOutsideFiscalYear(f)))
+        guard f.periodEnd.year == f.fiscalYear, FiscalYear.range.contains(f.fiscalYear),
+            (1...12).contains(f.periodEnd.month)
+        else {
+            return .rejected(
+                Rejection(
+                    reason: .periodOutOfRange, field: "/period_end",
+                    detail: RejectionText.periodOutsideFiscalYear(f)))
         }
         let code = f.code
-        guard (0..<YearRevisions.codes).contains(code), index.region(code: code, RegistryVersion.inForce(at: f.periodEnd)) != nil else {
-            return .rejected(Rejection(reason: .unknownProvince, field: "/province",
-                detail: RejectionText.provinceNotInRegistry(f)))
+        guard (0..<YearRevisions.codes).contains(code),
+            index.region(code: code, RegistryVersion.inForce(at: f.periodEnd)) != nil
+        else {
+            return .rejected(
+                Rejection(
+                    reason: .unknownProvince, field: "/province",
+                    detail: RejectionText.provinceNotInRegistry(f)))
         }
         switch store.offer(f) {
         case .accepted: break
@@ -142,8 +150,9 @@ public final class Aggregator {
     }
 
     private static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
-        Rejection(reason: .conflictingRevision, field: "/revision",
-                  detail: RejectionText.conflictingRevision(f, reportID: reportID))
+        Rejection(
+            reason: .conflictingRevision, field: "/revision",
+            detail: RejectionText.conflictingRevision(f, reportID: reportID))
     }
 
     static func code(_ text: String) -> Int? {
@@ -165,7 +174,9 @@ public final class Aggregator {
         let successor = v == .v2004 ? index.successor(of: code) : nil
         let successorRegion = successor.flatMap { index.region(code: $0, .v2025) }
         if touchedUnits.last != year * 100 + code { touchedUnits.append(year * 100 + code) }  // runs: both sources
-        if RegistrySwitch.isBeforeSwitch(year: year, month: m), let successor { touchedUnits.append(year * 100 + successor) }
+        if RegistrySwitch.isBeforeSwitch(year: year, month: m), let successor {
+            touchedUnits.append(year * 100 + successor)
+        }
         // The marks depend only on (year, month, region, successor's region): skip repeats.
         let combo = SummaryScope.region(r0).index * 4 + (successorRegion.map { SummaryScope.region($0).index } ?? 3)
         let stamp = year * 16 + m
@@ -223,7 +234,9 @@ public final class Aggregator {
             w.endObject()
             let topicKey = key.description
             out.summaries.append(EncodedMessage(key: topicKey, value: w.bytes))
-            out.changelog.append(ChangelogRecord(key: ChangelogCodec.summaryPrefix + topicKey, value: ChangelogCodec.encode(digest: digest)))
+            out.changelog.append(
+                ChangelogRecord(
+                    key: ChangelogCodec.summaryPrefix + topicKey, value: ChangelogCodec.encode(digest: digest)))
         }
 
         for (scope, year) in alertScopesToEvaluate() {
@@ -237,7 +250,9 @@ public final class Aggregator {
                 alerts[key] = state
                 out.alerts.append(EncodedMessage(key: key.description, value: emitted.message))
                 out.alertTransitions[emitted.transition, default: 0] += 1
-                out.changelog.append(ChangelogRecord(key: ChangelogCodec.alertPrefix + key.description, value: state.map(ChangelogCodec.encode)))
+                out.changelog.append(
+                    ChangelogRecord(
+                        key: ChangelogCodec.alertPrefix + key.description, value: state.map(ChangelogCodec.encode)))
             }
         }
 
@@ -248,7 +263,9 @@ public final class Aggregator {
         for packed in touchedRevisions where packed != previous {
             previous = packed
             let year = packed >= 0 ? packed / Self.slotCount : (packed - Self.slotCount + 1) / Self.slotCount
-            if let record = store.changelogRecord(year: year, slot: packed - year * Self.slotCount) { out.changelog.append(record) }
+            if let record = store.changelogRecord(year: year, slot: packed - year * Self.slotCount) {
+                out.changelog.append(record)
+            }
         }
 
         dirtyFrom.removeAll(keepingCapacity: true)
@@ -265,7 +282,9 @@ public final class Aggregator {
         var set = Set<ScopeYear>()
         if evaluateAllAlerts {
             for (year, y) in store.years {
-                for c in 0..<YearRevisions.codes where y.latestMonth(code: c) != nil { set.insert(ScopeYear(.province(Self.text(c)), year)) }
+                for c in 0..<YearRevisions.codes where y.latestMonth(code: c) != nil {
+                    set.insert(ScopeYear(.province(Self.text(c)), year))
+                }
                 for r in RegionID.allCases { set.insert(ScopeYear(.region(r), year)) }
                 set.insert(ScopeYear(.national, year))
             }
@@ -294,11 +313,15 @@ public final class Aggregator {
     static func text(_ code: Int) -> String { code < 10 ? "0\(code)" : "\(code)" }
 
     /// The scope's latest month M of the year and its figures there, per alert source.
-    private func observations(_ scope: AlertScope, year: Int, view: AggregationView) -> [(AlertSource, AlertObservation)]? {
+    private func observations(_ scope: AlertScope, year: Int, view: AggregationView) -> [(
+        AlertSource, AlertObservation
+    )]? {
         let month: Int, totals: ScopeTotals, name: String, inSentence: String
         switch scope {
         case .province(let codeText):
-            guard let code = Self.code(codeText), let y = store[year], let m = y.latestMonth(code: code) else { return nil }
+            guard let code = Self.code(codeText), let y = store[year], let m = y.latestMonth(code: code) else {
+                return nil
+            }
             let v = AggregationView.version(year, m)
             guard let u = index.units(.nation, v).first(where: { $0.code == code }) else { return nil }
             totals = view.totals([u], year: year, month: m, carry: RegistrySwitch.carries(year: year, v))
@@ -319,7 +342,8 @@ public final class Aggregator {
             inSentence = "cả nước"
         }
         func obs(_ f: FigureSum) -> AlertObservation {
-            AlertObservation(month: month, plan: f.plan, executed: f.executed, scopeName: name, scopeInSentence: inSentence)
+            AlertObservation(
+                month: month, plan: f.plan, executed: f.executed, scopeName: name, scopeInSentence: inSentence)
         }
         return [(.kcqg, obs(totals.kcqg)), (.kcdp, obs(totals.kcdp)), (.total, obs(totals.total))]
     }
@@ -337,7 +361,9 @@ public final class Aggregator {
             do throws(BinaryReader.Failure) {
                 if r.key.hasPrefix(ChangelogCodec.revisionPrefix) {
                     guard let v = r.value else { continue }
-                    guard let (year, slot) = ChangelogCodec.parseRevisionKey(r.key) else { throw BinaryReader.Failure("not a revision key") }
+                    guard let (year, slot) = ChangelogCodec.parseRevisionKey(r.key) else {
+                        throw BinaryReader.Failure("not a revision key")
+                    }
                     store.set(try ChangelogCodec.decodeRevision(v), year: year, slot: slot)
                 } else if r.key.hasPrefix(ChangelogCodec.summaryPrefix) {
                     guard let key = Self.summaryKey(r.key.dropFirst(ChangelogCodec.summaryPrefix.count)) else {
@@ -374,7 +400,8 @@ public final class Aggregator {
     public func changelogSnapshot(id: Int64) -> [ChangelogRecord] {
         var packer = SnapshotPacker()
         for (key, digest) in emitted.sorted(by: { $0.key < $1.key }) {
-            packer.add(key: ChangelogCodec.summaryPrefix + key.description, value: ChangelogCodec.encode(digest: digest))
+            packer.add(
+                key: ChangelogCodec.summaryPrefix + key.description, value: ChangelogCodec.encode(digest: digest))
         }
         for (key, state) in alerts.sorted(by: { $0.key < $1.key }) {
             packer.add(key: ChangelogCodec.alertPrefix + key.description, value: ChangelogCodec.encode(state))
@@ -387,13 +414,16 @@ public final class Aggregator {
     static func summaryKey(_ text: Substring) -> SummaryKey? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, let scope = SummaryScope(id: String(parts[0])), let year = Int(parts[1]),
-              let p = YearMonth(String(parts[2])), p.year == year else { return nil }
+            let p = YearMonth(String(parts[2])), p.year == year
+        else { return nil }
         return SummaryKey(scope: scope, fiscalYear: year, month: p.month)
     }
 
     static func alertKey(_ text: Substring) -> AlertKey? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, let year = Int(parts[1]), let source = AlertSource(rawValue: String(parts[2])) else { return nil }
+        guard parts.count == 3, let year = Int(parts[1]), let source = AlertSource(rawValue: String(parts[2])) else {
+            return nil
+        }
         let scope: AlertScope
         if parts[0] == "national" {
             scope = .national
@@ -413,7 +443,8 @@ public final class Aggregator {
     public func summary(_ scope: SummaryScope, fiscalYear: Int, periodEnd: YearMonth, computedAt: String) -> [UInt8]? {
         let view = AggregationView(index: index, store: store)
         guard periodEnd.year == fiscalYear, (1...12).contains(periodEnd.month),
-              view.exists(scope, year: fiscalYear, month: periodEnd.month) else { return nil }
+            view.exists(scope, year: fiscalYear, month: periodEnd.month)
+        else { return nil }
         var w = view.content(scope, year: fiscalYear, month: periodEnd.month)
         w.key("revision"); w.int(view.revision(scope, year: fiscalYear, month: periodEnd.month))
         w.key("computed_at"); w.string(computedAt)
@@ -424,7 +455,9 @@ public final class Aggregator {
     /// Months of the year that have a summary for the scope, ascending.
     public func summaryPeriods(_ scope: SummaryScope, fiscalYear: Int) -> [YearMonth] {
         let view = AggregationView(index: index, store: store)
-        return (1...12).filter { view.exists(scope, year: fiscalYear, month: $0) }.map { YearMonth(year: fiscalYear, month: $0) }
+        return (1...12).filter { view.exists(scope, year: fiscalYear, month: $0) }.map {
+            YearMonth(year: fiscalYear, month: $0)
+        }
     }
 
     /// Fiscal years with any held report, ascending.

@@ -108,8 +108,11 @@ enum ChangelogCodec {
     static func revisionKey(year: Int, slot: Int) -> String {
         let p = YearRevisions.parts(of: slot)
         guard (0...9999).contains(year) else {
-            return revisionPrefix + RevisionKey(province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
-                                                periodEnd: YearMonth(year: year, month: p.month), status: p.status).description
+            return revisionPrefix
+                + RevisionKey(
+                    province: Aggregator.text(p.code), fiscalYear: year, source: p.source,
+                    periodEnd: YearMonth(year: year, month: p.month), status: p.status
+                ).description
         }
         // rev/PP/YYYY/SRC/YYYY-MM/status (at most 33 bytes), written straight into the String's storage.
         return String(unsafeUninitializedCapacity: 40) { out in
@@ -136,9 +139,9 @@ enum ChangelogCodec {
     static func parseRevisionKey(_ key: String) -> (year: Int, slot: Int)? {
         let parts = key.dropFirst(revisionPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
         guard key.hasPrefix(revisionPrefix), parts.count == 5, let code = Aggregator.code(String(parts[0])),
-              let year = Int(parts[1]), let source = FundingSource(rawValue: String(parts[2])),
-              let period = YearMonth(String(parts[3])), period.year == year,
-              let status = ReportStatus(rawValue: String(parts[4]))
+            let year = Int(parts[1]), let source = FundingSource(rawValue: String(parts[2])),
+            let period = YearMonth(String(parts[3])), period.year == year,
+            let status = ReportStatus(rawValue: String(parts[4]))
         else { return nil }
         return (year, YearRevisions.index(code: code, source: source, month: period.month, status: status))
     }
@@ -176,8 +179,9 @@ enum ChangelogCodec {
         guard flags < 4, revision >= 1, accepted >= 1 else { throw .init("bad revision record") }
         let advanced = flags & 1 == 1 ? try r.int() : nil
         guard r.atEnd else { throw .init("trailing bytes") }
-        return HeldRevision(revision: revision, accepted: accepted, digest: digest, plan: plan, executed: executed,
-                            advanced: advanced, estimate: flags & 2 == 2)
+        return HeldRevision(
+            revision: revision, accepted: accepted, digest: digest, plan: plan, executed: executed,
+            advanced: advanced, estimate: flags & 2 == 2)
     }
 
     static func encode(_ a: ActiveAlert) -> [UInt8] {
@@ -223,10 +227,14 @@ enum ChangelogCodec {
             var i = 0
             let n = raw.count
             while i + 32 <= n {
-                l0 = ((l0 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* m0).rotatedLeft(27)
-                l1 = ((l1 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))) &* m1).rotatedLeft(31)
-                l2 = ((l2 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))) &* m0).rotatedLeft(29)
-                l3 = ((l3 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))) &* m1).rotatedLeft(33)
+                l0 = ((l0 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* m0)
+                    .rotatedLeft(27)
+                l1 = ((l1 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))) &* m1)
+                    .rotatedLeft(31)
+                l2 = ((l2 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))) &* m0)
+                    .rotatedLeft(29)
+                l3 = ((l3 ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))) &* m1)
+                    .rotatedLeft(33)
                 i += 32
             }
             h.word(l0); h.word(l1); h.word(l2); h.word(l3)

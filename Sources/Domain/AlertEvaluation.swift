@@ -103,7 +103,9 @@ enum AlertEvaluation {
     }
 
     /// The severity after observing `o` from `prior` (nil = none), with the recovery margin.
-    static func severity(_ o: AlertObservation, prior: AlertRules.Severity?, band: AlertRules.Band, margin: Int64) -> AlertRules.Severity? {
+    static func severity(_ o: AlertObservation, prior: AlertRules.Severity?, band: AlertRules.Band, margin: Int64)
+        -> AlertRules.Severity?
+    {
         let crit = threshold(band.critical.belowHundredths, band.basis, month: o.month)
         let warn = threshold(band.warning.belowHundredths, band.basis, month: o.month)
         let m = Int128(margin) * 1200
@@ -124,10 +126,13 @@ enum AlertEvaluation {
     ) -> (emitted: (message: [UInt8], transition: AlertTransition)?, state: ActiveAlert?) {
         // A month in no band is not evaluated, except that a plan of 0 still resolves an active
         // alert (its severity, rule and threshold from the band it was last evaluated in).
-        guard let band = rules.band(forMonth: o.month)
-            ?? (o.plan == 0 ? prior.flatMap { rules.band(forMonth: $0.month) } : nil)
+        guard
+            let band = rules.band(forMonth: o.month)
+                ?? (o.plan == 0 ? prior.flatMap { rules.band(forMonth: $0.month) } : nil)
         else { return (nil, prior) }
-        let next: AlertRules.Severity? = o.plan == 0 ? nil
+        let next: AlertRules.Severity? =
+            o.plan == 0
+            ? nil
             : severity(o, prior: prior?.severity, band: band, margin: rules.recoveryMarginHundredths)
         let transition: Transition
         switch (prior, next) {
@@ -140,7 +145,8 @@ enum AlertEvaluation {
         }
         let severity = next ?? prior?.severity ?? .warning
         let raisedAt = prior?.raisedAt ?? timestamp
-        let json = message(key: key, o: o, transition: transition, severity: severity, band: band, rules: rules, raisedAt: raisedAt)
+        let json = message(
+            key: key, o: o, transition: transition, severity: severity, band: band, rules: rules, raisedAt: raisedAt)
         let state = next.map { ActiveAlert(severity: $0, raisedAt: raisedAt, month: o.month, message: json) }
         return ((json, transition), state)
     }
@@ -171,7 +177,11 @@ enum AlertEvaluation {
         w.key("expected_rate_pct"); w.percent(Percent.ofPercent(Int128(o.month) * 100, 12))
         w.key("threshold_pct"); w.percent(thrPct)
         w.key("rule"); w.string(level.rule)
-        w.key("message"); w.string(sentence(key: key, o: o, transition: transition, severity: severity, rate: rate, thresholdPct: thrPct, band: band, rules: rules))
+        w.key("message");
+        w.string(
+            sentence(
+                key: key, o: o, transition: transition, severity: severity, rate: rate, thresholdPct: thrPct,
+                band: band, rules: rules))
         w.key("raised_at"); w.string(raisedAt)
         w.endObject()
         return w.bytes
@@ -190,14 +200,18 @@ enum AlertEvaluation {
         guard let rate else { return "\(head): kế hoạch năm bằng 0, hết cảnh báo" }
         let achieved = "\(head) đạt \(Percent.vietnamese(rate))% kế hoạch năm"
         if transition == .resolved {
-            let exit = threshold(band.warning.belowHundredths, band.basis, month: o.month) + Int128(rules.recoveryMarginHundredths) * 1200
+            let exit =
+                threshold(band.warning.belowHundredths, band.basis, month: o.month) + Int128(
+                    rules.recoveryMarginHundredths) * 1200
             let exitPct = Percent.ofPercent(exit, denominator).map(Percent.vietnamese) ?? "?"
             return "\(achieved), đạt ngưỡng kết thúc cảnh báo \(exitPct)%; hết cảnh báo"
         }
         let level = severity == .critical ? band.critical : band.warning
         let thr = threshold(level.belowHundredths, band.basis, month: o.month)
         guard below(o, thr) else {
-            let exit = Percent.ofPercent(thr + Int128(rules.recoveryMarginHundredths) * 1200, denominator).map(Percent.vietnamese) ?? "?"
+            let exit =
+                Percent.ofPercent(thr + Int128(rules.recoveryMarginHundredths) * 1200, denominator).map(
+                    Percent.vietnamese) ?? "?"
             let what = severity == .critical ? "ngưỡng hạ mức cảnh báo" : "ngưỡng kết thúc cảnh báo"
             return "\(achieved), chưa đạt \(what) \(exit)%"
         }

@@ -79,8 +79,8 @@ public struct AlertRules: Sendable, Hashable {
             let at = "/bands/\(i)"
             guard let b = raw as? [String: Any] else { throw fail("\(at) must be an object") }
             guard let months = b["months"] as? [Any], months.count == 2,
-                  let lo = integer(months[0]), let hi = integer(months[1]),
-                  1 <= lo, lo <= hi, hi <= 12
+                let lo = integer(months[0]), let hi = integer(months[1]),
+                1 <= lo, lo <= hi, hi <= 12
             else { throw fail("\(at)/months must be [first, last] with 1 ≤ first ≤ last ≤ 12") }
             guard let basisText = b["basis"] as? String, let basis = Basis(rawValue: basisText) else {
                 throw fail("\(at)/basis must be \"pace\" or \"plan\"")
@@ -98,9 +98,13 @@ public struct AlertRules: Sendable, Hashable {
         return AlertRules(recoveryMarginHundredths: margin, bands: bands)
     }
 
-    private static func level(_ raw: Any?, _ at: String, _ fail: (String) -> AlertRulesError) throws(AlertRulesError) -> Level {
+    private static func level(_ raw: Any?, _ at: String, _ fail: (String) -> AlertRulesError) throws(AlertRulesError)
+        -> Level
+    {
         guard let l = raw as? [String: Any] else { throw fail("\(at) must be an object") }
-        guard let rule = l["rule"] as? String, !rule.isEmpty else { throw fail("\(at)/rule must be a non-empty string") }
+        guard let rule = l["rule"] as? String, !rule.isEmpty else {
+            throw fail("\(at)/rule must be a non-empty string")
+        }
         return Level(rule: rule, belowHundredths: try hundredths(l["below_pct"], "\(at)/below_pct", fail))
     }
 
@@ -111,7 +115,9 @@ public struct AlertRules: Sendable, Hashable {
     }
 
     /// A non-negative number with at most two decimals, as hundredths.
-    private static func hundredths(_ raw: Any?, _ at: String, _ fail: (String) -> AlertRulesError) throws(AlertRulesError) -> Int64 {
+    private static func hundredths(_ raw: Any?, _ at: String, _ fail: (String) -> AlertRulesError)
+        throws(AlertRulesError) -> Int64
+    {
         guard let n = raw as? NSNumber else { throw fail("\(at) must be a number") }
         let scaled = n.doubleValue * 100
         guard scaled >= 0, scaled < 1e12, abs(scaled - scaled.rounded()) < 1e-6 else {

@@ -9,7 +9,9 @@ public struct ChangelogFold: Sendable {
         var index: [String: Int] = [:]
 
         mutating func set(_ record: ChangelogRecord) {
-            if let i = index[record.key] { records[i] = record } else {
+            if let i = index[record.key] {
+                records[i] = record
+            } else {
                 index[record.key] = records.count
                 records.append(record)
             }

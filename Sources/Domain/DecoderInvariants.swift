@@ -30,7 +30,8 @@ public enum DecoderInvariants {
             }
             // The canonical form of an accepted update is accepted again, as the same update.
             let again = decoder.decode(payload: update.canonicalJSON(), key: Array(update.province.utf8))
-            if case .success(let u) = again, u == update {} else {
+            if case .success(let u) = again, u == update {
+            } else {
                 problems.append("canonical JSON does not decode to the same update: \(again)")
             }
         case (.failure(let r), .failure(let r2)):
@@ -57,8 +58,10 @@ public enum DecoderInvariants {
         if r.reason == .tooLarge, payload.count <= ExecutionUpdateDecoder.maxPayloadBytes {
             problems.append("too_large at \(payload.count) bytes")
         }
-        let record = RejectedRecord(rejection: r, topic: "fuzz", partition: 0, offset: 0, key: key, payload: payload,
-                                    rejectedAt: "2026-01-01T00:00:00Z").json()
+        let record = RejectedRecord(
+            rejection: r, topic: "fuzz", partition: 0, offset: 0, key: key, payload: payload,
+            rejectedAt: "2026-01-01T00:00:00Z"
+        ).json()
         let parsed = record.withUnsafeBytes { p -> Bool in
             if case .success = JSONTape.parse(p) { true } else { false }
         }

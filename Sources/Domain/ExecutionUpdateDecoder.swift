@@ -24,20 +24,26 @@ public struct ExecutionUpdateDecoder: Sendable {
     /// read during the call (they may point into a Kafka batch). `topicUnit`: the unit whose
     /// per-province topic the message came from (nil for the shared topic); its `province`
     /// must be that unit.
-    public func decode(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
-                       topicUnit: String? = nil) -> Result<ExecutionUpdate, Rejection> {
+    public func decode(
+        payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+        topicUnit: String? = nil
+    ) -> Result<ExecutionUpdate, Rejection> {
         validate(payload: payload, key: key, topicUnit: topicUnit) { $0.build() }
     }
 
     /// The same checks; an accepted message's facts (what aggregation needs), built without
     /// the update's strings and arrays.
-    public func decodeFacts(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
-                            topicUnit: String? = nil) -> Result<ReportFacts, Rejection> {
+    public func decodeFacts(
+        payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
+        topicUnit: String? = nil
+    ) -> Result<ReportFacts, Rejection> {
         validate(payload: payload, key: key, topicUnit: topicUnit) { $0.facts() }
     }
 
-    private func validate<T>(payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?, topicUnit: String?,
-                             _ accepted: (UpdateValidator) -> T) -> Result<T, Rejection> {
+    private func validate<T>(
+        payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?, topicUnit: String?,
+        _ accepted: (UpdateValidator) -> T
+    ) -> Result<T, Rejection> {
         guard let payload else {
             return .failure(Rejection(reason: .malformedJSON, field: nil, detail: RejectionText.tombstone))
         }
@@ -58,18 +64,24 @@ public struct ExecutionUpdateDecoder: Sendable {
         }
     }
 
-    public func decode(payload: [UInt8]?, key: [UInt8]?,
-                       topicUnit: String? = nil) -> Result<ExecutionUpdate, Rejection> {
+    public func decode(
+        payload: [UInt8]?, key: [UInt8]?,
+        topicUnit: String? = nil
+    ) -> Result<ExecutionUpdate, Rejection> {
         Self.withBuffers(payload, key) { decode(payload: $0, key: $1, topicUnit: topicUnit) }
     }
 
-    public func decodeFacts(payload: [UInt8]?, key: [UInt8]?,
-                            topicUnit: String? = nil) -> Result<ReportFacts, Rejection> {
+    public func decodeFacts(
+        payload: [UInt8]?, key: [UInt8]?,
+        topicUnit: String? = nil
+    ) -> Result<ReportFacts, Rejection> {
         Self.withBuffers(payload, key) { decodeFacts(payload: $0, key: $1, topicUnit: topicUnit) }
     }
 
-    private static func withBuffers<R>(_ payload: [UInt8]?, _ key: [UInt8]?,
-                                       _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) -> R) -> R {
+    private static func withBuffers<R>(
+        _ payload: [UInt8]?, _ key: [UInt8]?,
+        _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) -> R
+    ) -> R {
         func withOptional<T>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> T) -> T {
             guard let bytes else { return body(nil) }
             return bytes.withUnsafeBytes { body($0) }
@@ -89,7 +101,9 @@ final class KnownProvinces: Sendable {
         self.registries = registries
         func table(_ r: Registry) -> [Bool] {
             var t = [Bool](repeating: false, count: 100)
-            for u in r.units where Array(u.code.utf8).withUnsafeBytes(Forms.isProvinceCode) { t[Forms.number(u.code.utf8)] = true }
+            for u in r.units where Array(u.code.utf8).withUnsafeBytes(Forms.isProvinceCode) {
+                t[Forms.number(u.code.utf8)] = true
+            }
             return t
         }
         known2004 = table(registries.r2004)

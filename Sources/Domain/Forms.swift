@@ -38,12 +38,12 @@ enum Forms {
             return number(s[at..<at + n])
         }
         guard let year = digits(0, 4), s[4] == UInt8(ascii: "-"), let month = digits(5, 2), s[7] == UInt8(ascii: "-"),
-              let day = digits(8, 2), s[10] | 0x20 == UInt8(ascii: "t"),
-              let hour = digits(11, 2), s[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
-              s[16] == UInt8(ascii: ":"), let second = digits(17, 2)
+            let day = digits(8, 2), s[10] | 0x20 == UInt8(ascii: "t"),
+            let hour = digits(11, 2), s[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
+            s[16] == UInt8(ascii: ":"), let second = digits(17, 2)
         else { return false }
         guard (1...12).contains(month), day >= 1, day <= daysIn(year: year, month: month),
-              hour <= 23, minute <= 59, second <= 59
+            hour <= 23, minute <= 59, second <= 59
         else { return false }
         var i = 19
         if s[i] == UInt8(ascii: ".") {
@@ -54,7 +54,7 @@ enum Forms {
         }
         if s[i] | 0x20 == UInt8(ascii: "z") { return i + 1 == s.count }
         guard s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-"), s.count == i + 6,
-              let oh = digits(i + 1, 2), s[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2)
+            let oh = digits(i + 1, 2), s[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2)
         else { return false }
         return oh <= 23 && om <= 59
     }

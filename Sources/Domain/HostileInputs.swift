@@ -34,7 +34,7 @@ public enum HostileInputs {
     /// `room` bytes left up to the size limit.
     static func withMember(_ name: String, base: [UInt8] = normal.payload, _ value: (Int) -> [UInt8]) -> [UInt8] {
         var bytes = base
-        bytes.removeLast() // "}"
+        bytes.removeLast()  // "}"
         bytes += Array(",\"\(name)\":".utf8)
         bytes += value(limit - bytes.count - 1)
         bytes.append(UInt8(ascii: "}"))
@@ -53,51 +53,68 @@ public enum HostileInputs {
 
     public static let cases: [Case] = [
         // Issue 21: 65,523 '[' and a duplicate member at the bottom (the pointer walked every level).
-        Case(name: "deep arrays, duplicate at the bottom",
-             payload: repeated("[", limit - 13) + Array(#"{"a":1,"a":1}"#.utf8)),
-        Case(name: "deep objects, duplicate at the bottom",
-             payload: repeated(#"{"a":"#, (limit - 13) / 5) + Array(#"{"a":1,"a":1}"#.utf8)),
-        Case(name: "deep arrays, balanced (accepted)",
-             payload: withMember("x") { nested("[", "]", tail: "", room: $0) }),
-        Case(name: "deep objects, balanced (accepted)",
-             payload: withMember("x") { nested(#"{"a":"#, "}", tail: "0", room: $0) }),
-        Case(name: "many members (accepted)",
-             payload: withMember("x") { room in members(room) { "m\($0)" } }),
-        Case(name: "many members, last one duplicate",
-             payload: withMember("x") { room in
-                 members(room - 10) { "m\($0)" }.dropLast() + Array(#","m0":0}"#.utf8)
-             }),
-        Case(name: "many top-level members (accepted)",
-             payload: Array(normal.payload.dropLast()) + [UInt8(ascii: ",")]
-                 + members(limit - normal.payload.count) { "m\($0)" }.dropFirst()),
-        Case(name: "colliding names, escaped (accepted)",
-             payload: withMember("x") { collidingNameObjects(room: $0) }),
-        Case(name: "long ASCII string (accepted)",
-             payload: withMember("x") { Array("\"".utf8) + repeated("a", $0 - 2) + Array("\"".utf8) }),
-        Case(name: "long UTF-8 string (accepted)",
-             payload: withMember("x") { Array("\"".utf8) + repeated("ệ", ($0 - 2) / 3) + Array("\"".utf8) }),
-        Case(name: "many \\u escapes (accepted)",
-             payload: withMember("x") { Array("\"".utf8) + repeated(#"\u00e9"#, ($0 - 2) / 6) + Array("\"".utf8) }),
-        Case(name: "many surrogate escapes in a name (accepted)",
-             payload: withMember("x") { room in
-                 Array(#"{""#.utf8) + repeated(#"\ud83d\ude00"#, (room - 7) / 12) + Array(#"":1}"#.utf8)
-             }),
-        Case(name: "long duplicate name",
-             payload: withMember("x") { room in
-                 let name = repeated("n", (room - 10) / 2)
-                 return Array(#"{""#.utf8) + name + Array(#"":1,""#.utf8) + name + Array(#"":1}"#.utf8)
-             }),
-        Case(name: "long escaped duplicate name",
-             payload: withMember("x") { room in
-                 let name = repeated(#"\u006e"#, (room - 10) / 12)
-                 return Array(#"{""#.utf8) + name + Array(#"":1,""#.utf8) + name + Array(#"":1}"#.utf8)
-             }),
-        Case(name: "many numbers (accepted)",
-             payload: withMember("x") { Array("[".utf8) + repeated("0,", ($0 - 3) / 2) + Array("0]".utf8) }),
-        Case(name: "many empty containers (accepted)",
-             payload: withMember("x") { Array("[".utf8) + repeated("{},", ($0 - 4) / 3) + Array("[]]".utf8) }),
-        Case(name: "huge integer",
-             payload: withMember("advanced_vnd", base: withoutAdvance.canonicalJSON()) { repeated("9", $0) }),
+        Case(
+            name: "deep arrays, duplicate at the bottom",
+            payload: repeated("[", limit - 13) + Array(#"{"a":1,"a":1}"#.utf8)),
+        Case(
+            name: "deep objects, duplicate at the bottom",
+            payload: repeated(#"{"a":"#, (limit - 13) / 5) + Array(#"{"a":1,"a":1}"#.utf8)),
+        Case(
+            name: "deep arrays, balanced (accepted)",
+            payload: withMember("x") { nested("[", "]", tail: "", room: $0) }),
+        Case(
+            name: "deep objects, balanced (accepted)",
+            payload: withMember("x") { nested(#"{"a":"#, "}", tail: "0", room: $0) }),
+        Case(
+            name: "many members (accepted)",
+            payload: withMember("x") { room in members(room) { "m\($0)" } }),
+        Case(
+            name: "many members, last one duplicate",
+            payload: withMember("x") { room in
+                members(room - 10) { "m\($0)" }.dropLast() + Array(#","m0":0}"#.utf8)
+            }),
+        Case(
+            name: "many top-level members (accepted)",
+            payload: Array(normal.payload.dropLast()) + [UInt8(ascii: ",")]
+                + members(limit - normal.payload.count) { "m\($0)" }.dropFirst()),
+        Case(
+            name: "colliding names, escaped (accepted)",
+            payload: withMember("x") { collidingNameObjects(room: $0) }),
+        Case(
+            name: "long ASCII string (accepted)",
+            payload: withMember("x") { Array("\"".utf8) + repeated("a", $0 - 2) + Array("\"".utf8) }),
+        Case(
+            name: "long UTF-8 string (accepted)",
+            payload: withMember("x") { Array("\"".utf8) + repeated("ệ", ($0 - 2) / 3) + Array("\"".utf8) }),
+        Case(
+            name: "many \\u escapes (accepted)",
+            payload: withMember("x") { Array("\"".utf8) + repeated(#"\u00e9"#, ($0 - 2) / 6) + Array("\"".utf8) }),
+        Case(
+            name: "many surrogate escapes in a name (accepted)",
+            payload: withMember("x") { room in
+                Array(#"{""#.utf8) + repeated(#"\ud83d\ude00"#, (room - 7) / 12) + Array(#"":1}"#.utf8)
+            }),
+        Case(
+            name: "long duplicate name",
+            payload: withMember("x") { room in
+                let name = repeated("n", (room - 10) / 2)
+                return Array(#"{""#.utf8) + name + Array(#"":1,""#.utf8) + name + Array(#"":1}"#.utf8)
+            }),
+        Case(
+            name: "long escaped duplicate name",
+            payload: withMember("x") { room in
+                let name = repeated(#"\u006e"#, (room - 10) / 12)
+                return Array(#"{""#.utf8) + name + Array(#"":1,""#.utf8) + name + Array(#"":1}"#.utf8)
+            }),
+        Case(
+            name: "many numbers (accepted)",
+            payload: withMember("x") { Array("[".utf8) + repeated("0,", ($0 - 3) / 2) + Array("0]".utf8) }),
+        Case(
+            name: "many empty containers (accepted)",
+            payload: withMember("x") { Array("[".utf8) + repeated("{},", ($0 - 4) / 3) + Array("[]]".utf8) }),
+        Case(
+            name: "huge integer",
+            payload: withMember("advanced_vnd", base: withoutAdvance.canonicalJSON()) { repeated("9", $0) }),
         Case(name: "many activities (accepted)", payload: manyActivities()),
     ]
 
@@ -121,7 +138,7 @@ public enum HostileInputs {
     static func collidingNameObjects(room: Int) -> [UInt8] {
         func name(_ k: Int) -> String {
             let bits = String(k, radix: 2)
-            let middle = String(repeating: "0", count: 5 - bits.count) + bits // 5 bits: 32 names
+            let middle = String(repeating: "0", count: 5 - bits.count) + bits  // 5 bits: 32 names
             return String(repeating: #"\u0041"#, count: 8) + middle.map { $0 == "0" ? #"\u0030"# : #"\u0031"# }.joined()
                 + String(repeating: #"\u0042"#, count: 8)
         }
@@ -157,8 +174,10 @@ public enum HostileInputs {
 /// CPU cost of decoding one message, per byte: the least of several rounds, each decoding it
 /// often enough to take about `roundSeconds` of CPU time.
 public enum DecodeCost {
-    public static func nanosecondsPerByte(_ c: HostileInputs.Case, decoder: ExecutionUpdateDecoder,
-                                          roundSeconds: Double = 0.02, rounds: Int = 5) -> [Double] {
+    public static func nanosecondsPerByte(
+        _ c: HostileInputs.Case, decoder: ExecutionUpdateDecoder,
+        roundSeconds: Double = 0.02, rounds: Int = 5
+    ) -> [Double] {
         // Calibrate: how many decodes make one round.
         var repetitions = 1
         while true {

@@ -48,7 +48,8 @@ struct JSONTape {
 
     func string(_ i: Int) -> String {
         let r = raw(i)
-        return nodes[i].flag ? String(decoding: JSONTape.unescape(r), as: UTF8.self) : String(decoding: r, as: UTF8.self)
+        return nodes[i].flag
+            ? String(decoding: JSONTape.unescape(r), as: UTF8.self) : String(decoding: r, as: UTF8.self)
     }
 
     /// True when a string/key node equals `literal` after unescaping.
@@ -106,7 +107,6 @@ struct JSONTape {
         }
         return value
     }
-
 
     /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
     static func nameHash(_ bytes: UnsafeRawBufferPointer) -> Int32 {

@@ -126,7 +126,8 @@ public struct Registries: Sendable {
     /// absorbed by exactly one 2025 unit. Errors name the file and line of the offending unit.
     public init(r2004: Registry, r2025: Registry) throws(RegistryFileError) {
         guard r2004.version == .v2004, r2025.version == .v2025 else {
-            throw RegistryFileError(file: r2025.file, line: 0, problem: "registries given in the wrong order (need 2004, then 2025)")
+            throw RegistryFileError(
+                file: r2025.file, line: 0, problem: "registries given in the wrong order (need 2004, then 2025)")
         }
         var successors: [String: AdministrativeUnit] = [:]
         for unit in r2025.units {
@@ -134,22 +135,27 @@ public struct Registries: Sendable {
             var seen = Set<String>()
             for p in unit.predecessors {
                 guard seen.insert(p).inserted else {
-                    throw RegistryFileError(file: r2025.file, line: line, problem: "unit \(unit.code) lists predecessor \(p) twice")
+                    throw RegistryFileError(
+                        file: r2025.file, line: line, problem: "unit \(unit.code) lists predecessor \(p) twice")
                 }
                 guard r2004.unit(p) != nil else {
-                    throw RegistryFileError(file: r2025.file, line: line,
-                                            problem: "unit \(unit.code): predecessor \(p) is not a unit of the 2004 registry (\(r2004.file))")
+                    throw RegistryFileError(
+                        file: r2025.file, line: line,
+                        problem:
+                            "unit \(unit.code): predecessor \(p) is not a unit of the 2004 registry (\(r2004.file))")
                 }
                 if let earlier = successors[p] {
-                    throw RegistryFileError(file: r2025.file, line: line,
-                                            problem: "unit \(unit.code): predecessor \(p) is already absorbed by unit \(earlier.code)")
+                    throw RegistryFileError(
+                        file: r2025.file, line: line,
+                        problem: "unit \(unit.code): predecessor \(p) is already absorbed by unit \(earlier.code)")
                 }
                 successors[p] = unit
             }
         }
         for unit in r2004.units where successors[unit.code] == nil {
-            throw RegistryFileError(file: r2004.file, line: r2004.lines[unit.code] ?? 0,
-                                    problem: "unit \(unit.code) (\(unit.name)) is not absorbed by any 2025 unit (\(r2025.file))")
+            throw RegistryFileError(
+                file: r2004.file, line: r2004.lines[unit.code] ?? 0,
+                problem: "unit \(unit.code) (\(unit.name)) is not absorbed by any 2025 unit (\(r2025.file))")
         }
         self.r2004 = r2004
         self.r2025 = r2025
@@ -197,7 +203,8 @@ enum RegistryLoader {
             throw fail(0, "cannot read the file")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw fail(0, "not UTF-8") }
-        let expectedHeader = version == .v2004 ? ["code", "name", "region"] : ["code", "name", "predecessors", "region"]
+        let expectedHeader =
+            version == .v2004 ? ["code", "name", "region"] : ["code", "name", "predecessors", "region"]
         var units: [AdministrativeUnit] = []
         var lines: [String: Int] = [:]
         var seen = Set<String>()
@@ -232,7 +239,7 @@ enum RegistryLoader {
             if version == .v2025 {
                 predecessors = cols[2].split(separator: "+").map(String.init)
                 guard !predecessors.isEmpty,
-                      predecessors.allSatisfy({ $0.utf8.count == 2 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } })
+                    predecessors.allSatisfy({ $0.utf8.count == 2 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } })
                 else { throw fail(lineNo, "predecessors '\(cols[2])' must be 2-digit codes joined by '+'") }
             }
             units.append(AdministrativeUnit(code: code, name: name, region: region, predecessors: predecessors))

@@ -14,8 +14,10 @@ public struct RejectedRecord: Sendable, Hashable {
     /// RFC 3339 UTC, given by the caller (see `RejectedRecord.timestamp(epochMilliseconds:)`).
     public var rejectedAt: String
 
-    public init(rejection: Rejection, topic: String, partition: Int32, offset: Int64,
-                key: [UInt8]?, payload: [UInt8]?, rejectedAt: String) {
+    public init(
+        rejection: Rejection, topic: String, partition: Int32, offset: Int64,
+        key: [UInt8]?, payload: [UInt8]?, rejectedAt: String
+    ) {
         self.rejection = rejection
         self.topic = topic
         self.partition = partition
@@ -44,7 +46,8 @@ public struct RejectedRecord: Sendable, Hashable {
         if let key, !key.withUnsafeBytes({ JSONTape.firstInvalidUTF8($0) == nil }) {
             w.key("key_base64"); w.string(Base64.encode(key))
         }
-        w.key("payload_base64"); w.string(payload.map { Base64.encode($0.prefix(ExecutionUpdateDecoder.maxPayloadBytes)) })
+        w.key("payload_base64");
+        w.string(payload.map { Base64.encode($0.prefix(ExecutionUpdateDecoder.maxPayloadBytes)) })
         w.key("payload_truncated"); w.bool(payloadTruncated)
         w.key("rejected_at"); w.string(rejectedAt)
         w.endObject()

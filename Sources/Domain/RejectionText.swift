@@ -27,7 +27,7 @@ enum RejectionText {
     static func characterBoundary(_ bytes: [UInt8], atMost limit: Int) -> Int {
         let end = min(limit, bytes.count)
         guard end > 0 else { return 0 }
-        var lead = end - 1 // the last character's lead byte
+        var lead = end - 1  // the last character's lead byte
         while lead > 0, bytes[lead] & 0xC0 == 0x80, end - lead < 4 { lead -= 1 }
         let b = bytes[lead]
         let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
@@ -38,24 +38,29 @@ enum RejectionText {
         "Bản tin không có nội dung (null/tombstone); cần gửi một đối tượng JSON khuyencong.execution-update.v1."
 
     static func tooLarge(_ count: Int) -> String {
-        "Bản tin dài \(count) byte, vượt giới hạn 65536 byte; hãy bỏ bớt các trường không thuộc hợp đồng hoặc rút gọn danh sách activities."
+        "Bản tin dài \(count) byte, vượt giới hạn 65536 byte; hãy bỏ bớt các trường không thuộc hợp đồng hoặc "
+            + "rút gọn danh sách activities."
     }
 
     static func malformed(_ error: JSONTape.SyntaxError, payload: UnsafeRawBufferPointer) -> Rejection {
         if let bad = JSONTape.firstInvalidUTF8(payload) {
-            return Rejection(reason: .malformedJSON, field: nil,
-                             detail: "Bản tin không phải UTF-8 hợp lệ (byte sai ở vị trí \(bad)); hãy mã hóa bản tin bằng UTF-8.")
+            return Rejection(
+                reason: .malformedJSON, field: nil,
+                detail: "Bản tin không phải UTF-8 hợp lệ (byte sai ở vị trí \(bad)); hãy mã hóa bản tin bằng UTF-8.")
         }
         let what: String
         switch error.problem {
         case .duplicateMember(let pointer, let pointerCut, let name):
-            return Rejection(reason: .malformedJSON, field: pointer,
-                             detail: duplicateMember(name, pointerCut: pointerCut))
+            return Rejection(
+                reason: .malformedJSON, field: pointer,
+                detail: duplicateMember(name, pointerCut: pointerCut))
         case .empty: what = "bản tin rỗng"
         case .byteOrderMark: what = "có dấu BOM (EF BB BF) ở đầu, JSON không cho phép"
         case .unexpectedEnd: what = "bản tin kết thúc giữa chừng"
         case .unexpectedByte(let b):
-            what = b >= 0x20 && b < 0x7F ? "ký tự '\(Character(Unicode.Scalar(b)))' không hợp lệ" : "byte 0x\(String(b, radix: 16)) không hợp lệ"
+            what =
+                b >= 0x20 && b < 0x7F
+                ? "ký tự '\(Character(Unicode.Scalar(b)))' không hợp lệ" : "byte 0x\(String(b, radix: 16)) không hợp lệ"
         case .invalidUTF8: what = "byte không hợp lệ"
         case .controlCharacter: what = "ký tự điều khiển chưa thoát (escape) trong chuỗi"
         case .badEscape: what = "chuỗi thoát bắt đầu bằng \\ không hợp lệ"
@@ -63,15 +68,17 @@ enum RejectionText {
         case .badNumber: what = "số sai cú pháp JSON (ví dụ số 0 ở đầu, thiếu chữ số)"
         case .trailingData: what = "còn dữ liệu sau giá trị JSON"
         }
-        return Rejection(reason: .malformedJSON, field: nil,
-                         detail: "Bản tin không phải JSON hợp lệ: \(what) tại byte \(error.offset).")
+        return Rejection(
+            reason: .malformedJSON, field: nil,
+            detail: "Bản tin không phải JSON hợp lệ: \(what) tại byte \(error.offset).")
     }
 
     static func duplicateMember(_ name: [UInt8], pointerCut: Bool) -> String {
         var quoted: String
         if name.count > quoteLimit {
             let kept = characterBoundary(name, atMost: quoteLimit)
-            quoted = "\"" + String(decoding: name[..<kept], as: UTF8.self) + "…\""
+            quoted =
+                "\"" + String(decoding: name[..<kept], as: UTF8.self) + "…\""
                 + cutNote(kept: kept, of: name.count)
         } else {
             quoted = "\"" + String(decoding: name, as: UTF8.self) + "\""
@@ -91,11 +98,13 @@ enum RejectionText {
     static let wrongSchema = "Trường schema phải đúng bằng \"\(ExecutionUpdateDecoder.schemaName)\""
 
     static func missing(_ name: String, in parent: String?) -> String {
-        "Thiếu trường bắt buộc \(name)" + (parent.map { " trong \($0)" } ?? "") + "; hãy bổ sung theo hợp đồng khuyencong.execution-update.v1."
+        "Thiếu trường bắt buộc \(name)" + (parent.map { " trong \($0)" } ?? "")
+            + "; hãy bổ sung theo hợp đồng khuyencong.execution-update.v1."
     }
 
     static func notInteger(_ name: String, _ got: String) -> String {
-        "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập phân hay số mũ); nhận được \(got)."
+        "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập phân hay số mũ); "
+            + "nhận được \(got)."
     }
 
     static let reportIDForm = "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -"
@@ -110,12 +119,16 @@ enum RejectionText {
 
     static let revisionRange = "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1)"
 
-    static let reportedAtForm = "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc \"2022-08-05T02:30:00Z\""
+    static let reportedAtForm =
+        "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc "
+        + "\"2022-08-05T02:30:00Z\""
 
-    static let activitiesForm = "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}"
+    static let activitiesForm =
+        "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}"
 
     static func badActivityItem(_ index: Int, _ got: String) -> String {
-        "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận được \(got)."
+        "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận "
+            + "được \(got)."
     }
 
     static let categoryValues = "Trường category phải là một trong: \(categories)"
@@ -128,12 +141,14 @@ enum RejectionText {
             : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(got)."
     }
 
-    static let fiscalYearRange = "Trường fiscal_year phải nằm trong khoảng \(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound)"
+    static let fiscalYearRange =
+        "Trường fiscal_year phải nằm trong khoảng \(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound)"
 
     static let monthRange = "Tháng trong period_end phải từ 01 đến 12"
 
     static func yearMismatch(_ periodYear: Int, _ fiscalYear: Int) -> String {
-        "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế tính từ tháng 1 của năm ngân sách."
+        "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế tính từ tháng "
+            + "1 của năm ngân sách."
     }
 
     static func keyAbsent(_ province: String) -> String {
@@ -153,13 +168,20 @@ enum RejectionText {
     }
 
     static func unknownProvince(_ code: String, registry: Registry, period: YearMonth) -> String {
-        let rule = registry.version == .v2004 ? "đến kỳ \(RegistrySwitch.lastPeriodBefore)" : "từ kỳ \(RegistrySwitch.firstPeriod)"
-        return "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) (\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành chính đang có hiệu lực."
+        let rule =
+            registry.version == .v2004
+            ? "đến kỳ \(RegistrySwitch.lastPeriodBefore)" : "từ kỳ \(RegistrySwitch.firstPeriod)"
+        return
+            "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) "
+            + "(\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành "
+            + "chính đang có hiệu lực."
     }
 
     static func activitiesMismatch(sum: Int64?, executed: Int64) -> String {
         let total = sum.map { "\($0) đồng" } ?? "vượt giới hạn số học"
-        return "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo (\(executed) đồng)."
+        return
+            "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo "
+            + "(\(executed) đồng)."
     }
 
     // The aggregation's rejections: it holds the earlier revision, and re-checks (defensively)
@@ -173,7 +195,8 @@ enum RejectionText {
     }
 
     static func periodOutsideFiscalYear(_ f: ReportFacts) -> String {
-        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) (\(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound))."
+        "Kỳ báo cáo \(f.periodEnd) không thuộc năm tài chính \(f.fiscalYear) "
+            + "(\(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound))."
     }
 
     static func provinceNotInRegistry(_ f: ReportFacts) -> String {

@@ -19,13 +19,16 @@ public struct ReportFacts: Sendable, Hashable {
     }
 
     init<U: DigestSource>(_ u: U, code: Int) {
-        self.init(code: code, fiscalYear: u.fiscalYear, periodEnd: u.periodEnd, source: u.source,
-                  status: u.status, planVND: u.planVND, executedVND: u.executedVND, advancedVND: u.advancedVND,
-                  revision: u.revision, digest: ContentDigest.of(u))
+        self.init(
+            code: code, fiscalYear: u.fiscalYear, periodEnd: u.periodEnd, source: u.source,
+            status: u.status, planVND: u.planVND, executedVND: u.executedVND, advancedVND: u.advancedVND,
+            revision: u.revision, digest: ContentDigest.of(u))
     }
 
-    public init(code: Int, fiscalYear: Int, periodEnd: YearMonth, source: FundingSource, status: ReportStatus,
-                planVND: Int64, executedVND: Int64, advancedVND: Int64?, revision: Int64, digest: UInt128) {
+    public init(
+        code: Int, fiscalYear: Int, periodEnd: YearMonth, source: FundingSource, status: ReportStatus,
+        planVND: Int64, executedVND: Int64, advancedVND: Int64?, revision: Int64, digest: UInt128
+    ) {
         self.code = code
         self.fiscalYear = fiscalYear
         self.periodEnd = periodEnd

@@ -18,11 +18,15 @@ struct HeldRevision: Sendable, Hashable {
     init() {}
 
     init(_ f: ReportFacts, accepted: Int64) {
-        self.init(revision: f.revision, accepted: accepted, digest: f.digest, plan: f.planVND,
-                  executed: f.executedVND, advanced: f.advancedVND, estimate: f.status == .estimate)
+        self.init(
+            revision: f.revision, accepted: accepted, digest: f.digest, plan: f.planVND,
+            executed: f.executedVND, advanced: f.advancedVND, estimate: f.status == .estimate)
     }
 
-    init(revision: Int64, accepted: Int64, digest: UInt128, plan: Int64, executed: Int64, advanced: Int64?, estimate: Bool) {
+    init(
+        revision: Int64, accepted: Int64, digest: UInt128, plan: Int64, executed: Int64, advanced: Int64?,
+        estimate: Bool
+    ) {
         self.revision = revision
         self.accepted = accepted
         self.digest = digest
@@ -83,7 +87,8 @@ struct YearRevisions: Sendable {
             let f = slots[i + 1].present ? slots[i + 1] : slots[i]
             if f.present {
                 return SourceFigure(
-                    plan: Int128(f.plan), executed: Int128(f.executed), advanced: f.hasAdvanced ? Int128(f.advanced) : nil,
+                    plan: Int128(f.plan), executed: Int128(f.executed),
+                    advanced: f.hasAdvanced ? Int128(f.advanced) : nil,
                     month: month, estimate: f.estimate)
             }
         }
@@ -169,7 +174,8 @@ struct RevisionStore: Sendable {
     /// The `rev/…` changelog record of one slot.
     func changelogRecord(year: Int, slot: Int) -> ChangelogRecord? {
         guard let held = years[year]?.slots[slot], held.present else { return nil }
-        return ChangelogRecord(key: ChangelogCodec.revisionKey(year: year, slot: slot), value: ChangelogCodec.encode(held))
+        return ChangelogRecord(
+            key: ChangelogCodec.revisionKey(year: year, slot: slot), value: ChangelogCodec.encode(held))
     }
 
     private mutating func modifyYear(_ year: Int, _ body: (inout YearRevisions) -> Void) {

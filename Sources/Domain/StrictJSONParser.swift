@@ -9,7 +9,7 @@ extension JSONTape {
     struct SyntaxError: Error, Equatable {
         enum Problem: Equatable {
             case empty, byteOrderMark, unexpectedEnd, unexpectedByte(UInt8), invalidUTF8, controlCharacter,
-                 badEscape, unpairedSurrogate, badNumber, trailingData
+                badEscape, unpairedSurrogate, badNumber, trailingData
             /// `pointer` is cut to `RejectionText.quoteLimit` bytes (`pointerCut`); `name` is whole.
             case duplicateMember(pointer: String, pointerCut: Bool, name: [UInt8])
         }
@@ -46,7 +46,7 @@ extension JSONTape {
         }
 
         mutating func skipWhitespace() {
-            var j = i // a local index keeps the loop in registers
+            var j = i  // a local index keeps the loop in registers
             while j < p.count {
                 switch p[j] {
                 case 0x20, 0x0A, 0x0D, 0x09: j += 1
@@ -114,8 +114,10 @@ extension JSONTape {
             switch c {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 i += 1
-                nodes.append(Node(kind: c == UInt8(ascii: "{") ? .object : .array, flag: false,
-                                  start: Int32(start), end: 0, next: Int32(top), count: 0))
+                nodes.append(
+                    Node(
+                        kind: c == UInt8(ascii: "{") ? .object : .array, flag: false,
+                        start: Int32(start), end: 0, next: Int32(top), count: 0))
                 top = nodes.count - 1
             case UInt8(ascii: "\""):
                 try parseString(kind: .string)
@@ -152,7 +154,10 @@ extension JSONTape {
             guard i + n <= p.count else { throw fail(.unexpectedEnd) }
             let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
             for k in 0..<n where p[i + k] != w[k] { throw fail(.unexpectedByte(p[i + k]), at: i + k) }
-            nodes.append(Node(kind: kind, flag: false, start: Int32(i), end: Int32(i + n), next: Int32(nodes.count + 1), count: 0))
+            nodes.append(
+                Node(
+                    kind: kind, flag: false, start: Int32(i), end: Int32(i + n), next: Int32(nodes.count + 1), count: 0)
+            )
             i += n
         }
 
@@ -187,14 +192,17 @@ extension JSONTape {
             if integer {
                 let negative = p[start] == UInt8(ascii: "-")
                 let first = negative ? start + 1 : start
-                if j - first <= 18 { // cannot overflow: add the digits directly
+                if j - first <= 18 {  // cannot overflow: add the digits directly
                     for k in first..<j { value = value &* 10 &+ Int64(p[k] &- 0x30) }
                     if negative { value = 0 &- value }
                 } else {
                     value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j]))
                 }
             }
-            nodes.append(Node(kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1), count: 0, value: value))
+            nodes.append(
+                Node(
+                    kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1),
+                    count: 0, value: value))
         }
 
         func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
@@ -213,7 +221,8 @@ extension JSONTape {
                         let w = (base + j).loadUnaligned(as: UInt64.self)
                         let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
                         // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
-                        let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                        let special =
+                            ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
                             | ((w &- ones &* 0x20) & ~w) | w
                         if special & highs != 0 { break }
                         j += 8
@@ -240,10 +249,12 @@ extension JSONTape {
                     i += n
                 }
             }
-            var node = Node(kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
+            var node = Node(
+                kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
             if kind == .key {
                 let raw = UnsafeRawBufferPointer(rebasing: p[start..<i])
-                node.count = escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
+                node.count =
+                    escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
             }
             nodes.append(node)
             i += 1
@@ -254,7 +265,7 @@ extension JSONTape {
             guard i + 1 < p.count else { throw fail(.unexpectedEnd) }
             switch p[i + 1] {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 i += 2
             case UInt8(ascii: "u"):
                 guard let unit = JSONTape.hex4(p, at: i + 2) else { throw fail(.badEscape, at: at) }
@@ -262,7 +273,7 @@ extension JSONTape {
                 if (0xDC00...0xDFFF).contains(unit) { throw fail(.unpairedSurrogate, at: at) }
                 if (0xD800...0xDBFF).contains(unit) {
                     guard i + 1 < p.count, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u"),
-                          let low = JSONTape.hex4(p, at: i + 2), (0xDC00...0xDFFF).contains(low)
+                        let low = JSONTape.hex4(p, at: i + 2), (0xDC00...0xDFFF).contains(low)
                     else { throw fail(.unpairedSurrogate, at: at) }
                     i += 6
                 }
@@ -320,7 +331,7 @@ extension JSONTape {
             tape.forEachChild(object) { k, _ in
                 if nodes[k].flag { escapedBytes += Int(nodes[k].end - nodes[k].start) }
             }
-            unescaped.reserveCapacity(escapedBytes) // unescaping never lengthens: the views stay valid
+            unescaped.reserveCapacity(escapedBytes)  // unescaping never lengthens: the views stay valid
             var spans: [(key: Int, start: Int, end: Int)] = []
             spans.reserveCapacity(Int(nodes[object].count))
             tape.forEachChild(object) { k, _ in
@@ -335,7 +346,8 @@ extension JSONTape {
             return unescaped.withUnsafeBytes { arena -> Int? in
                 var seen = Set<Name>(minimumCapacity: spans.count)
                 for span in spans {
-                    let bytes = span.start < 0
+                    let bytes =
+                        span.start < 0
                         ? tape.raw(span.key) : UnsafeRawBufferPointer(rebasing: arena[span.start..<span.end])
                     if !seen.insert(Name(bytes: bytes)).inserted { return span.key }
                 }
@@ -358,16 +370,17 @@ extension JSONTape {
             while level > 0, !pointer.isCut {
                 let parent = Int(chain[level]), child = Int(chain[level - 1])
                 if nodes[parent].kind == .array {
-                    pointer.append(index: Int(nodes[parent].count) - 1) // an open child is the last element
+                    pointer.append(index: Int(nodes[parent].count) - 1)  // an open child is the last element
                 } else {
-                    tape.withString(child - 1) { pointer.append(token: $0) } // its key precedes it
+                    tape.withString(child - 1) { pointer.append(token: $0) }  // its key precedes it
                 }
                 level -= 1
             }
             let name = tape.stringBytes(key)
             pointer.append(token: name)
-            let problem = SyntaxError.Problem.duplicateMember(pointer: pointer.string, pointerCut: pointer.isCut,
-                                                              name: name)
+            let problem = SyntaxError.Problem.duplicateMember(
+                pointer: pointer.string, pointerCut: pointer.isCut,
+                name: name)
             return SyntaxError(problem: problem, offset: Int(nodes[key].start) - 1)
         }
     }

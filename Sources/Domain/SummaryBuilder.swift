@@ -50,13 +50,15 @@ struct AggregationView {
     }
 
     /// The unit's figure for `source` at month `m`.
-    func figure(_ u: UnitInfo, _ y: YearRevisions, month m: Int, carry: Bool, _ source: FundingSource) -> SourceFigure? {
+    func figure(_ u: UnitInfo, _ y: YearRevisions, month m: Int, carry: Bool, _ source: FundingSource) -> SourceFigure?
+    {
         guard carry else { return y.current(code: u.code, source: source, upTo: m, from: 1) }
         if let own = y.current(code: u.code, source: source, upTo: m, from: RegistrySwitch.month) { return own }
         var sum: SourceFigure?
         for p in u.predecessors {
             let before = RegistrySwitch.monthsBefore
-            guard let f = y.current(code: p, source: source, upTo: min(m, before.upperBound), from: before.lowerBound) else {
+            guard let f = y.current(code: p, source: source, upTo: min(m, before.upperBound), from: before.lowerBound)
+            else {
                 continue
             }
             if sum == nil { sum = f } else { sum?.add(f) }
@@ -114,7 +116,8 @@ struct AggregationView {
         }
         let v = Self.version(year, m)
         let (prior, priorCarry) = priorUnits(scope, year: year, month: m)
-        return count(index.units(scope, v), year, carry: RegistrySwitch.carries(year: year, v)) &+ count(prior, year - 1, carry: priorCarry)
+        return count(index.units(scope, v), year, carry: RegistrySwitch.carries(year: year, v))
+            &+ count(prior, year - 1, carry: priorCarry)
     }
 
     /// A unit's encoded row at one (year, month) and the figures it was encoded from.
@@ -144,7 +147,9 @@ struct AggregationView {
     }
 
     /// The unit's row JSON for figures (q, d); (year, month) fixes the registry, hence the unit.
-    private func row(_ u: UnitInfo, _ q: SourceFigure?, _ d: SourceFigure?, year: Int, month m: Int, cache: inout RowCache) -> [UInt8] {
+    private func row(
+        _ u: UnitInfo, _ q: SourceFigure?, _ d: SourceFigure?, year: Int, month m: Int, cache: inout RowCache
+    ) -> [UInt8] {
         let key = (year * 100 + m) * 100 + u.code
         if let r = cache.rows[key], r.shows(q, d) { return r.json }
         var w = AggregateJSON(capacity: 400)  // a row with both sources is ~330 bytes
@@ -207,7 +212,9 @@ struct AggregationView {
         content(scope, year: year, month: m, inputs(scope, year: year, month: m), cache: &cache)
     }
 
-    func content(_ scope: SummaryScope, year: Int, month m: Int, _ inputs: SummaryInputs, cache: inout RowCache) -> AggregateJSON {
+    func content(_ scope: SummaryScope, year: Int, month m: Int, _ inputs: SummaryInputs, cache: inout RowCache)
+        -> AggregateJSON
+    {
         let v = Self.version(year, m)
         let units = inputs.units
         let period = YearMonth(year: year, month: m)
@@ -302,7 +309,9 @@ struct AggregationView {
         w.key("execution_rate_pct"); w.percent(prior.rate)
         w.key("executed_change_pct"); w.percent(Percent.ofRatio(now.executed - prior.executed, prior.executed))
         // (e1/p1 − e0/p0) / (e0/p0) = (e1·p0 − e0·p1) / (e0·p1); null without a prior or current rate.
-        let rateChange: Int128? = prior.plan == 0 || prior.executed == 0 || now.plan == 0 ? nil
+        let rateChange: Int128? =
+            prior.plan == 0 || prior.executed == 0 || now.plan == 0
+            ? nil
             : Percent.ofRatio(now.executed * prior.plan - prior.executed * now.plan, prior.executed * now.plan)
         w.key("rate_change_pct"); w.percent(rateChange)
         w.endObject()
@@ -324,7 +333,9 @@ struct AggregationView {
         w.beginObject()
         w.members(u.rowHead)  // code, name
         w.key("report_month"); if let m { w.period(year: year, month: m) } else { w.null() }
-        w.key("status"); w.literal(m == nil ? "null" : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "\"estimate\"" : "\"actual\""))
+        w.key("status");
+        w.literal(
+            m == nil ? "null" : ((q?.estimate ?? false) || (d?.estimate ?? false) ? "\"estimate\"" : "\"actual\""))
         w.key("carried"); w.bool(m.map { $0 < summaryMonth } ?? false)
         w.key("by_source"); w.beginObject()
         w.key("KCQG"); sourceRow(&w, q, year: year)

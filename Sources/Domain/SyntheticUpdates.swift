@@ -27,7 +27,7 @@ public enum SyntheticUpdates {
         let units = registries.r2004.units
         guard !units.isEmpty, count > 0 else { return [] }
         var rng = SplitMix64(seed: seed)
-        let years = 4 // 2021 … 2024, all under registry 2004
+        let years = 4  // 2021 … 2024, all under registry 2004
         let perPass = years * 12 * units.count * 2
         var result: [ExecutionUpdate] = []
         result.reserveCapacity(count)
@@ -38,7 +38,9 @@ public enum SyntheticUpdates {
             let month = (j / (2 * units.count)) % 12 + 1
             let year = 2021 + j / (2 * units.count * 12)
             // Plan and pace are fixed per (unit, year, source) so amounts stay cumulative.
-            var fixed = SplitMix64(seed: seed ^ UInt64(year * 1000 + Int(unit.code.utf8.reduce(0) { $0 * 10 + Int($1 - 48) })) &* 31 ^ (source == .kcqg ? 1 : 2))
+            var fixed = SplitMix64(
+                seed: seed ^ UInt64(year * 1000 + Int(unit.code.utf8.reduce(0) { $0 * 10 + Int($1 - 48) })) &* 31
+                    ^ (source == .kcqg ? 1 : 2))
             let plan = Int64(fixed.next(in: 500...30_000)) * 1_000_000
             let pacePerMille = Int64(fixed.next(in: 400...1_100))
             let executed = min(plan, plan * pacePerMille * Int64(month) / 12_000)
@@ -46,16 +48,20 @@ public enum SyntheticUpdates {
             let activities = parts == 0 ? nil : split(executed, parts: parts, rng: &rng)
             let day = Int(rng.next(in: 1...28))
             let (nextYear, nextMonth) = month == 12 ? (year + 1, 1) : (year, month + 1)
-            result.append(ExecutionUpdate(
-                reportID: "\(unit.code)-\(year)-\(two(month))-\(source.rawValue)-r\(pass + 1)",
-                province: unit.code, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
-                source: source, status: rng.next(in: 0...4) == 0 ? .estimate : .actual,
-                planVND: plan, executedVND: executed, revision: Int64(pass + 1),
-                reportedAt: "\(nextYear)-\(two(nextMonth))-\(two(day))"
-                    + "T\(two(Int(rng.next(in: 7...17)))):\(two(Int(rng.next(in: 0...59)))):00+07:00",
-                advancedVND: rng.next(in: 0...1) == 0 ? executed / 10 : nil,
-                activities: activities,
-                consulting: rng.next(in: 0...3) == 0 ? Consulting(projects: Int64(rng.next(in: 0...5)), revenueVND: Int64(rng.next(in: 0...900)) * 1_000_000) : nil))
+            result.append(
+                ExecutionUpdate(
+                    reportID: "\(unit.code)-\(year)-\(two(month))-\(source.rawValue)-r\(pass + 1)",
+                    province: unit.code, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
+                    source: source, status: rng.next(in: 0...4) == 0 ? .estimate : .actual,
+                    planVND: plan, executedVND: executed, revision: Int64(pass + 1),
+                    reportedAt: "\(nextYear)-\(two(nextMonth))-\(two(day))"
+                        + "T\(two(Int(rng.next(in: 7...17)))):\(two(Int(rng.next(in: 0...59)))):00+07:00",
+                    advancedVND: rng.next(in: 0...1) == 0 ? executed / 10 : nil,
+                    activities: activities,
+                    consulting: rng.next(in: 0...3) == 0
+                        ? Consulting(
+                            projects: Int64(rng.next(in: 0...5)), revenueVND: Int64(rng.next(in: 0...900)) * 1_000_000)
+                        : nil))
         }
         return result
     }
@@ -79,9 +85,11 @@ public enum SyntheticUpdates {
             let amount = k == parts - 1 ? rest : rest * Int64(rng.next(in: 20...60)) / 100
             rest -= amount
             let counted = rng.next(in: 0...1) == 0
-            items.append(Activity(category: category, executedVND: amount,
-                                  projects: counted ? Int64(rng.next(in: 1...12)) : nil,
-                                  beneficiaries: counted ? Int64(rng.next(in: 10...600)) : nil))
+            items.append(
+                Activity(
+                    category: category, executedVND: amount,
+                    projects: counted ? Int64(rng.next(in: 1...12)) : nil,
+                    beneficiaries: counted ? Int64(rng.next(in: 10...600)) : nil))
         }
         return items
     }
@@ -124,8 +132,10 @@ public enum DecodeBenchmark {
 
     /// Decodes `messages` repeatedly until at least `minimumSeconds` have passed: into whole
     /// updates, or (`factsOnly`) into the facts stage 1 sends on, as the pipeline does.
-    public static func run(messages: [WireMessageBytes], decoder: ExecutionUpdateDecoder, minimumSeconds: Double = 1,
-                           factsOnly: Bool = false) -> Report {
+    public static func run(
+        messages: [WireMessageBytes], decoder: ExecutionUpdateDecoder, minimumSeconds: Double = 1,
+        factsOnly: Bool = false
+    ) -> Report {
         var report = Report(messages: 0, accepted: 0, bytes: 0, seconds: 0, cpuSeconds: 0)
         guard !messages.isEmpty else { return report }
         let clock = ContinuousClock()
@@ -133,7 +143,9 @@ public enum DecodeBenchmark {
         let cpuStart = threadCPUSeconds()
         repeat {
             for m in messages {
-                let accepted = factsOnly ? (try? decoder.decodeFacts(payload: m.payload, key: m.key).get()) != nil
+                let accepted =
+                    factsOnly
+                    ? (try? decoder.decodeFacts(payload: m.payload, key: m.key).get()) != nil
                     : (try? decoder.decode(payload: m.payload, key: m.key).get()) != nil
                 if accepted { report.accepted += 1 }
                 report.bytes += m.payload.count

@@ -1,9 +1,9 @@
 /// The top-level members the contract names, in its table order (the order checks report in).
 enum UpdateField: Int, CaseIterable {
     case schema, reportID, province, fiscalYear, periodEnd, source, status, planVND, executedVND, revision,
-         reportedAt, advancedVND, activities, consulting
+        reportedAt, advancedVND, activities, consulting
 
-    static let requiredCount = 11 // schema … reported_at
+    static let requiredCount = 11  // schema … reported_at
 
     var wireName: String { MemberNames.top.name(rawValue) }
     var pointer: String { "/" + wireName }
@@ -138,7 +138,9 @@ struct UpdateValidator {
     /// Every check in the contract's order; `period` is set once they all pass.
     mutating func check() throws(Rejection) {
         // 3. schema_mismatch
-        guard kind(0) == .object else { throw fail(.schemaMismatch, nil, RejectionText.received(RejectionText.notAnObject, shown(0))) }
+        guard kind(0) == .object else {
+            throw fail(.schemaMismatch, nil, RejectionText.received(RejectionText.notAnObject, shown(0)))
+        }
         top = collect(0, MemberNames.top)
         if let s = top[.schema], !(kind(s) == .string && tape.stringEquals(s, MemberNames.schema)) {
             throw fail(.schemaMismatch, "/schema", RejectionText.received(RejectionText.wrongSchema, shown(s)))
@@ -169,7 +171,9 @@ struct UpdateValidator {
         for (index, item) in items.enumerated() where kind(item.node) == .object {
             for slot in 0..<2 where item.slots[slot] == nil {
                 let name = MemberNames.activity.name(slot)
-                throw fail(.missingField, "/activities/\(index)/\(name)", RejectionText.missing(name, in: "activities/\(index)"))
+                throw fail(
+                    .missingField, "/activities/\(index)/\(name)",
+                    RejectionText.missing(name, in: "activities/\(index)"))
             }
         }
         if let c = consultingSlots {
@@ -182,11 +186,15 @@ struct UpdateValidator {
 
     // 5. invalid_field
     func checkForms() throws(Rejection) {
-        func string(_ f: UpdateField, _ valid: (UnsafeRawBufferPointer) -> Bool, _ expectation: String) throws(Rejection) {
+        func string(_ f: UpdateField, _ valid: (UnsafeRawBufferPointer) -> Bool, _ expectation: String)
+            throws(Rejection)
+        {
             guard let i = top[f] else { return }
             guard kind(i) == .string, tape.withString(i, valid) else { throw invalid(f.pointer, expectation, i) }
         }
-        func integer(_ i: Int?, _ pointer: @autoclosure () -> String, _ name: @autoclosure () -> String) throws(Rejection) {
+        func integer(_ i: Int?, _ pointer: @autoclosure () -> String, _ name: @autoclosure () -> String)
+            throws(Rejection)
+        {
             guard let i, !isInteger(i) else { return }
             throw fail(.invalidField, pointer(), RejectionText.notInteger(name(), shown(i)))
         }
@@ -214,13 +222,16 @@ struct UpdateValidator {
         }
         for (index, item) in items.enumerated() {
             guard kind(item.node) == .object else {
-                throw fail(.invalidField, "/activities/\(index)", RejectionText.badActivityItem(index, shown(item.node)))
+                throw fail(
+                    .invalidField, "/activities/\(index)", RejectionText.badActivityItem(index, shown(item.node)))
             }
             if let c = item.slots[0], match(c, MemberNames.categories) == nil {
                 throw invalid("/activities/\(index)/category", RejectionText.categoryValues, c)
             }
             for slot in 1..<4 {
-                try integer(item.slots[slot], "/activities/\(index)/" + MemberNames.activity.name(slot), MemberNames.activity.name(slot))
+                try integer(
+                    item.slots[slot], "/activities/\(index)/" + MemberNames.activity.name(slot),
+                    MemberNames.activity.name(slot))
             }
         }
         if let c = top[.consulting], kind(c) != .object {
@@ -228,14 +239,17 @@ struct UpdateValidator {
         }
         if let c = consultingSlots {
             for slot in 0..<2 {
-                try integer(c[slot], "/consulting/" + MemberNames.consulting.name(slot), MemberNames.consulting.name(slot))
+                try integer(
+                    c[slot], "/consulting/" + MemberNames.consulting.name(slot), MemberNames.consulting.name(slot))
             }
         }
     }
 
     // 6. amount_out_of_range: amounts and counts in 0 … 10^15.
     func checkAmounts() throws(Rejection) {
-        func inRange(_ i: Int?, _ pointer: @autoclosure () -> String, _ name: @autoclosure () -> String, count: Bool) throws(Rejection) {
+        func inRange(_ i: Int?, _ pointer: @autoclosure () -> String, _ name: @autoclosure () -> String, count: Bool)
+            throws(Rejection)
+        {
             guard let i else { return }
             let v = tape.integerValue(i)
             guard v < 0 || v > Money.maxAmount else { return }
@@ -246,8 +260,9 @@ struct UpdateValidator {
         try inRange(top[.advancedVND], "/advanced_vnd", "advanced_vnd", count: false)
         for (index, item) in items.enumerated() {
             for slot in 1..<4 {
-                try inRange(item.slots[slot], "/activities/\(index)/" + MemberNames.activity.name(slot),
-                            MemberNames.activity.name(slot), count: slot > 1)
+                try inRange(
+                    item.slots[slot], "/activities/\(index)/" + MemberNames.activity.name(slot),
+                    MemberNames.activity.name(slot), count: slot > 1)
             }
         }
         if let c = consultingSlots {
@@ -261,7 +276,8 @@ struct UpdateValidator {
         guard let fy = top[.fiscalYear], let pe = top[.periodEnd] else { return YearMonth(year: 0, month: 0) }
         let year = tape.integerValue(fy)
         guard FiscalYear.range.contains(Int(year)) else {
-            throw fail(.periodOutOfRange, "/fiscal_year", RejectionText.received(RejectionText.fiscalYearRange, shown(fy)))
+            throw fail(
+                .periodOutOfRange, "/fiscal_year", RejectionText.received(RejectionText.fiscalYearRange, shown(fy)))
         }
         let (periodYear, month) = tape.withString(pe) { s in
             (Forms.number(s[0..<4]), Forms.number(s[5..<7]))
@@ -281,7 +297,10 @@ struct UpdateValidator {
         let equal = tape.withString(p) { province in key.map { $0.elementsEqual(province) } }
         guard let equal else { throw fail(.keyMismatch, nil, RejectionText.keyAbsent(tape.string(p))) }
         guard equal else {
-            throw fail(.keyMismatch, "/province", RejectionText.keyDiffers(key: Array(key ?? UnsafeRawBufferPointer(start: nil, count: 0)), province: tape.string(p)))
+            throw fail(
+                .keyMismatch, "/province",
+                RejectionText.keyDiffers(
+                    key: Array(key ?? UnsafeRawBufferPointer(start: nil, count: 0)), province: tape.string(p)))
         }
         // Per-province topics: the broker lets only this unit write its topic, so a report of
         // another unit there is a forgery (or a misrouted sender), whatever its key says.
@@ -296,7 +315,9 @@ struct UpdateValidator {
         let code = tape.withString(p) { Forms.number($0) }
         guard provinces.isKnown(code, at: period) else {
             let registry = provinces.registries.inForce(at: period)
-            throw fail(.unknownProvince, "/province", RejectionText.unknownProvince(tape.string(p), registry: registry, period: period))
+            throw fail(
+                .unknownProvince, "/province",
+                RejectionText.unknownProvince(tape.string(p), registry: registry, period: period))
         }
     }
 
@@ -312,15 +333,19 @@ struct UpdateValidator {
         }
         let executed = tape.integerValue(e)
         if overflow || sum != executed {
-            throw fail(.activitiesMismatch, "/activities", RejectionText.activitiesMismatch(sum: overflow ? nil : sum, executed: executed))
+            throw fail(
+                .activitiesMismatch, "/activities",
+                RejectionText.activitiesMismatch(sum: overflow ? nil : sum, executed: executed))
         }
     }
 
     func activity(_ item: (node: Int, slots: MemberSlots)) -> Activity {
-        Activity(category: item.slots[0].flatMap { match($0, MemberNames.categories) }.map { ActivityCategory.allCases[$0] } ?? .training,
-                 executedVND: item.slots[1].map { tape.integerValue($0) } ?? 0,
-                 projects: item.slots[2].map { tape.integerValue($0) },
-                 beneficiaries: item.slots[3].map { tape.integerValue($0) })
+        Activity(
+            category: item.slots[0].flatMap { match($0, MemberNames.categories) }.map { ActivityCategory.allCases[$0] }
+                ?? .training,
+            executedVND: item.slots[1].map { tape.integerValue($0) } ?? 0,
+            projects: item.slots[2].map { tape.integerValue($0) },
+            beneficiaries: item.slots[3].map { tape.integerValue($0) })
     }
 
     /// Builds the update once every check has passed (from the same readings as the digest).
@@ -345,8 +370,12 @@ extension UpdateValidator: DigestSource {
 
     var fiscalYear: Int { period.year }
     var periodEnd: YearMonth { period }
-    var source: FundingSource { top[.source].flatMap { match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg }
-    var status: ReportStatus { top[.status].flatMap { match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate }
+    var source: FundingSource {
+        top[.source].flatMap { match($0, MemberNames.sources) }.map { FundingSource.allCases[$0] } ?? .kcqg
+    }
+    var status: ReportStatus {
+        top[.status].flatMap { match($0, MemberNames.statuses) }.map { ReportStatus.allCases[$0] } ?? .estimate
+    }
     var planVND: Int64 { int(top[.planVND]) }
     var executedVND: Int64 { int(top[.executedVND]) }
     var revision: Int64 { int(top[.revision]) }

@@ -13,7 +13,7 @@ public struct YearMonth: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"),
-              bytes.enumerated().allSatisfy({ $0.offset == 4 || (0x30...0x39).contains($0.element) })
+            bytes.enumerated().allSatisfy({ $0.offset == 4 || (0x30...0x39).contains($0.element) })
         else { return nil }
         let digit = { (i: Int) in Int(bytes[i] - 0x30) }
         let month = digit(5) * 10 + digit(6)

@@ -34,7 +34,10 @@ final class ConsumerCore: @unchecked Sendable {
     func restartFetchersIfStalled(queuedBefore: Int, batch: KafkaMessageBatch, queuedAfter: Int) {
         var bytes = 0
         for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
-        guard fetchRestart.observe(queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter) else { return }
+        guard
+            fetchRestart.observe(
+                queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter)
+        else { return }
         let skipped = separateQueues.separated.union(paused.withLock { $0 })
         FetchRestart.restart(rk: client.rk) { !skipped.contains($0) }
         fetchRestarts.add(1, ordering: .relaxed)

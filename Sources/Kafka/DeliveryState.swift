@@ -44,7 +44,8 @@ final class DeliveryState: @unchecked Sendable {
         }
     }
 
-    private func process(_ event: OpaquePointer, buffer: UnsafeMutableBufferPointer<UnsafePointer<rd_kafka_message_t>?>) {
+    private func process(_ event: OpaquePointer, buffer: UnsafeMutableBufferPointer<UnsafePointer<rd_kafka_message_t>?>)
+    {
         var done: UInt64 = 0
         var firstError: KafkaError?
         let tracked = inner.withLock { $0.tracked }
@@ -58,16 +59,22 @@ final class DeliveryState: @unchecked Sendable {
                 var error: KafkaError?
                 if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                     // Fatal when librdkafka raised a fatal error for the instance (e.g. sequence desync).
-                    error = KafkaError(code: KafkaErrorCode(m.err), message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
-                                       isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                    error = KafkaError(
+                        code: KafkaErrorCode(m.err),
+                        message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))",
+                        isFatal: rd_kafka_fatal_error(rk, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     if firstError == nil { firstError = error }
-                } else if tracked != 0, UInt(bitPattern: m.rkt) == tracked, m.offset > trackedOffsets[m.partition, default: -1] {
+                } else if tracked != 0, UInt(bitPattern: m.rkt) == tracked,
+                    m.offset > trackedOffsets[m.partition, default: -1]
+                {
                     trackedOffsets[m.partition] = m.offset
                 }
                 if let reports {
-                    reports.yield(DeliveryReport(id: UInt64(UInt(bitPattern: m._private)),
-                                                 topic: m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
-                                                 partition: m.partition, offset: m.offset, error: error))
+                    reports.yield(
+                        DeliveryReport(
+                            id: UInt64(UInt(bitPattern: m._private)),
+                            topic: m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+                            partition: m.partition, offset: m.offset, error: error))
                 }
             }
         }

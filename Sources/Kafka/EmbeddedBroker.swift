@@ -30,7 +30,11 @@ public final class EmbeddedBroker: Sendable {
         cluster = MockCluster(mcluster)
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mcluster))
         brokerCount = brokers
-        Self.disableNagle(ports: Set(bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }))
+        Self.disableNagle(
+            ports: Set(
+                bootstrapServers.split(separator: ",").compactMap {
+                    $0.split(separator: ":").last.flatMap { UInt16($0) }
+                }))
     }
 
     /// The mock leaves Nagle's algorithm on for its connections: an answer written while the
@@ -51,7 +55,9 @@ public final class EmbeddedBroker: Sendable {
         defer { closedir(dir) }
         var fds: [Int32] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if let fd = Int32(name) { fds.append(fd) }
         }
         return fds
@@ -91,8 +97,10 @@ public final class EmbeddedBroker: Sendable {
 
     /// Creates `name` with `partitions` partitions (replication defaults to min(3, brokers)).
     /// `configs` are accepted for symmetry with `KafkaAdmin` and ignored by the mock.
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32? = nil,
-                            configs: [String: String] = [:]) throws(KafkaError) {
+    public func createTopic(
+        _ name: String, partitions: Int32, replicationFactor: Int32? = nil,
+        configs: [String: String] = [:]
+    ) throws(KafkaError) {
         let rf = replicationFactor ?? Int32(min(3, brokerCount))
         try KafkaError.check(rd_kafka_mock_topic_create(cluster.pointer, name, partitions, rf))
     }
@@ -120,8 +128,11 @@ public final class EmbeddedBroker: Sendable {
     }
 
     /// The next request of `api` to broker `id` fails with `error` after `roundTripMs`.
-    public func pushRequestError(broker id: Int32, _ api: KafkaAPIKey, _ error: KafkaErrorCode, roundTripMs: Int32 = 0) throws(KafkaError) {
-        try KafkaError.check(shim_mock_broker_push_request_error(cluster.pointer, id, api.rawValue, error.c, roundTripMs))
+    public func pushRequestError(broker id: Int32, _ api: KafkaAPIKey, _ error: KafkaErrorCode, roundTripMs: Int32 = 0)
+        throws(KafkaError)
+    {
+        try KafkaError.check(
+            shim_mock_broker_push_request_error(cluster.pointer, id, api.rawValue, error.c, roundTripMs))
     }
 
     /// Drops the errors still queued for `api`.

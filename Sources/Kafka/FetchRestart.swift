@@ -23,8 +23,9 @@ struct FetchRestart {
 
     /// Reads the thresholds from the consumer's configuration.
     init(rk: OpaquePointer) {
-        self.init(minMessages: Self.setting(rk, "queued.min.messages") ?? 100_000,
-                  maxBytes: (Self.setting(rk, "queued.max.messages.kbytes") ?? 65_536) * 1024)
+        self.init(
+            minMessages: Self.setting(rk, "queued.min.messages") ?? 100_000,
+            maxBytes: (Self.setting(rk, "queued.max.messages.kbytes") ?? 65_536) * 1024)
     }
 
     /// Called after each poll of the consumer queue; true when the fetchers should be restarted.

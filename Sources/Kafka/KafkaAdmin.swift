@@ -22,9 +22,11 @@ public enum KafkaAdmin {
     /// librdkafka client properties (SASL/TLS). Throws `unsupportedFeature` at once on an embedded
     /// broker (`khuyencong broker` in another process): the mock has no CreateTopics, and
     /// librdkafka would wait for its controller until the timeout. It creates a topic on first use.
-    public static func createTopics(_ topics: [NewTopic], bootstrapServers: String, properties: [String: String] = [:],
-                                    timeout: Duration = .seconds(30),
-                                    logger: Logger = Logger(label: "kafka.admin")) async throws(KafkaError) {
+    public static func createTopics(
+        _ topics: [NewTopic], bootstrapServers: String, properties: [String: String] = [:],
+        timeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "kafka.admin")
+    ) async throws(KafkaError) {
         guard !topics.isEmpty else { return }
         let conf = try makeConf([("bootstrap.servers", bootstrapServers)] + properties.sorted { $0.key < $1.key })
         let client = try KafkaClient(RD_KAFKA_PRODUCER, conf: conf, logger: logger, label: "admin")
@@ -33,9 +35,10 @@ public enum KafkaAdmin {
         let result = await client.perform { () -> Result<Void, KafkaError> in
             Result { () throws(KafkaError) in
                 if EmbeddedBroker.isEmbedded(clusterID: try clusterID(client, timeoutMs: ms)) {
-                    throw KafkaError(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
-                                     message: "the embedded broker cannot create topics on request; it creates each "
-                                         + "on first use (4 partitions)")
+                    throw KafkaError(
+                        RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
+                        message: "the embedded broker cannot create topics on request; it creates each "
+                            + "on first use (4 partitions)")
                 }
                 try createTopics(topics, rk: client.rk, timeoutMs: ms)
             }
@@ -65,7 +68,10 @@ public enum KafkaAdmin {
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for topic in topics {
             var errstr = [CChar](repeating: 0, count: 512)
-            guard let t = rd_kafka_NewTopic_new(topic.name, topic.partitions, topic.replicationFactor, &errstr, errstr.count) else {
+            guard
+                let t = rd_kafka_NewTopic_new(
+                    topic.name, topic.partitions, topic.replicationFactor, &errstr, errstr.count)
+            else {
                 throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, message: string(cBuffer: errstr))
             }
             newTopics.append(t)
@@ -78,8 +84,12 @@ public enum KafkaAdmin {
         let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
         var errstr = [CChar](repeating: 0, count: 512)
-        try KafkaError.check(rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMs, &errstr, errstr.count), string(cBuffer: errstr))
-        try KafkaError.check(rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count), string(cBuffer: errstr))
+        try KafkaError.check(
+            rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMs, &errstr, errstr.count),
+            string(cBuffer: errstr))
+        try KafkaError.check(
+            rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count),
+            string(cBuffer: errstr))
         newTopics.withUnsafeMutableBufferPointer {
             rd_kafka_CreateTopics(rk, $0.baseAddress, $0.count, options, queue)
         }
@@ -87,9 +97,12 @@ public enum KafkaAdmin {
             throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "CreateTopics timed out")
         }
         defer { rd_kafka_event_destroy(event) }
-        try KafkaError.check(rd_kafka_event_error(event), rd_kafka_event_error_string(event).map { String(cString: $0) })
+        try KafkaError.check(
+            rd_kafka_event_error(event), rd_kafka_event_error_string(event).map { String(cString: $0) })
         guard let result = rd_kafka_event_CreateTopics_result(event) else {
-            throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "unexpected admin event \(String(cString: rd_kafka_event_name(event)))")
+            throw KafkaError(
+                RD_KAFKA_RESP_ERR__FAIL,
+                message: "unexpected admin event \(String(cString: rd_kafka_event_name(event)))")
         }
         var count = 0
         guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }

@@ -29,10 +29,15 @@ final class KafkaClient: @unchecked Sendable {
 
     /// Creates the handle from `conf` (consumed, also on failure), with `rebalanceCallback`
     /// (consumers) installed.
-    init(_ type: rd_kafka_type_t, conf: OpaquePointer, rebalanceCallback: RebalanceCallback? = nil,
-         logger: Logger, label: String) throws(KafkaError) {
-        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
-            | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
+    init(
+        _ type: rd_kafka_type_t, conf: OpaquePointer, rebalanceCallback: RebalanceCallback? = nil,
+        logger: Logger, label: String
+    ) throws(KafkaError) {
+        rd_kafka_conf_set_events(
+            conf,
+            Int32(
+                RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS
+                    | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_OFFSET_COMMIT))
         rebalanceCallback?.install(on: conf)
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
@@ -98,20 +103,24 @@ final class KafkaClient: @unchecked Sendable {
             // A broker connection failure (FAIL) also arrives as an error event, logged below as
             // a warning: log it once, not as an error and a warning.
             let reportedAsError = facilityName == "FAIL"
-            logger.log(level: otherRole || reportedAsError ? .debug : logLevel(syslog: level), "\(message)",
-                       metadata: ["facility": .string(facilityName)])
+            logger.log(
+                level: otherRole || reportedAsError ? .debug : logLevel(syslog: level), "\(message)",
+                metadata: ["facility": .string(facilityName)])
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             if [KafkaErrorCode.authentication, .saslAuthenticationFailed].contains(KafkaErrorCode(err)) {
-                let failure = KafkaError(code: KafkaErrorCode(err), message: String(cString: rd_kafka_event_error_string(event)), isFatal: true)
+                let failure = KafkaError(
+                    code: KafkaErrorCode(err), message: String(cString: rd_kafka_event_error_string(event)),
+                    isFatal: true)
                 authenticationFailure.withLock { $0 = $0 ?? failure }
                 logger.error("Kafka authentication failed: \(failure)")
             } else if rd_kafka_event_error_is_fatal(event) != 0 {
                 logger.error("librdkafka fatal error: \(fatalError.map { "\($0)" } ?? KafkaErrorCode(err).name)")
             } else {
                 let name = KafkaErrorCode(err).name, text = String(cString: rd_kafka_event_error_string(event))
-                logger.log(level: BrokerOutageLog.shouldWarn(code: name, message: text) ? .warning : .debug,
-                           "librdkafka: \(name): \(text)")
+                logger.log(
+                    level: BrokerOutageLog.shouldWarn(code: name, message: text) ? .warning : .debug,
+                    "librdkafka: \(name): \(text)")
             }
         case Int32(RD_KAFKA_EVENT_STATS):
             if let json = rd_kafka_event_stats(event) { onStatistics?(String(cString: json)) }
@@ -172,8 +181,9 @@ final class KafkaClient: @unchecked Sendable {
         // A serial queue of its own gets a thread of its own, like `shutdownDetached`: a shared
         // concurrent queue would run on the global pool, where a stuck destroy takes a thread
         // the `shutdownAsync` timers need.
-        let handles = Handles(rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue,
-                              rebalanceCallback: rebalanceCallback)
+        let handles = Handles(
+            rk: rk, mainQueue: mainQueue, consumerQueue: consumerQueue,
+            rebalanceCallback: rebalanceCallback)
         DispatchQueue(label: "kafka.destroy").async {
             if let consumerQueue = handles.consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
             rd_kafka_queue_destroy(handles.mainQueue)

@@ -37,7 +37,9 @@ public struct KafkaProducerConfiguration: Sendable {
 /// Consumer settings. Manual offsets by default (`enable.auto.commit=false`), new groups start at
 /// the earliest offset, `isolation.level=read_committed`.
 public struct KafkaConsumerConfiguration: Sendable {
-    public enum IsolationLevel: String, Sendable { case readCommitted = "read_committed", readUncommitted = "read_uncommitted" }
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "read_committed", readUncommitted = "read_uncommitted"
+    }
     public enum OffsetReset: String, Sendable { case earliest, latest, error }
     /// Eager (stop-the-world) or cooperative (incremental) rebalancing.
     public enum RebalanceProtocol: Sendable { case eager, cooperative }
@@ -67,7 +69,10 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("bootstrap.servers", bootstrapServers), ("group.id", groupID), ("client.id", clientID),
             ("isolation.level", isolationLevel.rawValue), ("auto.offset.reset", autoOffsetReset.rawValue),
             ("enable.auto.commit", enableAutoCommit ? "true" : "false"),
-            ("partition.assignment.strategy", rebalanceProtocol == .cooperative ? "cooperative-sticky" : "range,roundrobin"),
+            (
+                "partition.assignment.strategy",
+                rebalanceProtocol == .cooperative ? "cooperative-sticky" : "range,roundrobin"
+            ),
             ("statistics.interval.ms", String(statisticsIntervalMs)),
         ]
         if let sessionTimeoutMs { p.append(("session.timeout.ms", String(sessionTimeoutMs))) }
@@ -78,8 +83,12 @@ public struct KafkaConsumerConfiguration: Sendable {
 /// A new `rd_kafka_conf_t` with `properties` set, logs routed to a queue; throws librdkafka's
 /// own message for an unknown or invalid property.
 package func makeConf(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
-    guard let conf = rd_kafka_conf_new() else { throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_conf_new failed") }
-    try set(properties + [("log.queue", "true")], destroy: { rd_kafka_conf_destroy(conf) }) { rd_kafka_conf_set(conf, $0, $1, $2, $3) }
+    guard let conf = rd_kafka_conf_new() else {
+        throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, message: "rd_kafka_conf_new failed")
+    }
+    try set(properties + [("log.queue", "true")], destroy: { rd_kafka_conf_destroy(conf) }) {
+        rd_kafka_conf_set(conf, $0, $1, $2, $3)
+    }
     return conf
 }
 
@@ -97,8 +106,10 @@ func makeTopicConf(_ properties: [String: String], over rk: OpaquePointer?) thro
 
 /// Sets each property with `apply` (`rd_kafka_conf_set` or `rd_kafka_topic_conf_set` on one
 /// configuration); on the first refusal, destroys the configuration and throws librdkafka's message.
-private func set(_ properties: [(key: String, value: String)], destroy: () -> Void,
-                 _ apply: (String, String, UnsafeMutablePointer<CChar>, Int) -> rd_kafka_conf_res_t) throws(KafkaError) {
+private func set(
+    _ properties: [(key: String, value: String)], destroy: () -> Void,
+    _ apply: (String, String, UnsafeMutablePointer<CChar>, Int) -> rd_kafka_conf_res_t
+) throws(KafkaError) {
     for (key, value) in properties {
         var errstr = [CChar](repeating: 0, count: 512)
         if apply(key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {

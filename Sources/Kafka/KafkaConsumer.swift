@@ -10,11 +10,14 @@ public final class KafkaConsumer: Sendable {
     let client: KafkaClient
     let core: ConsumerCore
 
-    public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer"))
+        throws(KafkaError)
+    {
         let conf = try makeConf(configuration.librdkafkaProperties)
         let rebalanceCallback = RebalanceCallback()
-        client = try KafkaClient(RD_KAFKA_CONSUMER, conf: conf, rebalanceCallback: rebalanceCallback, logger: logger,
-                                 label: "consumer")
+        client = try KafkaClient(
+            RD_KAFKA_CONSUMER, conf: conf, rebalanceCallback: rebalanceCallback, logger: logger,
+            label: "consumer")
         core = ConsumerCore(client: client, rebalanceCallback: rebalanceCallback, wakeup: try QueueWakeup())
         client.onStatistics = { [weak core] json in core?.updateLag(fromStatistics: json) }
         client.start()
@@ -46,7 +49,9 @@ public final class KafkaConsumer: Sendable {
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for the first. Runs pending
     /// rebalance hooks first. Returns an empty batch on timeout. Throws the instance's fatal error.
-    public func poll(maxMessages: Int = 10_000, timeout: Duration = .milliseconds(100)) async throws(KafkaError) -> KafkaMessageBatch {
+    public func poll(maxMessages: Int = 10_000, timeout: Duration = .milliseconds(100)) async throws(KafkaError)
+        -> KafkaMessageBatch
+    {
         try client.checkOpen()
         if let deferred = core.takeDeferredRevoke() { try await handle(deferred) }
         if let fatal = client.fatalError { throw fatal }
@@ -58,7 +63,8 @@ public final class KafkaConsumer: Sendable {
             let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
             let n = rd_kafka_consume_batch_queue(queue, ms, buffer, capacity)
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: max(0, n))
-            core.restartFetchersIfStalled(queuedBefore: queuedBefore, batch: batch, queuedAfter: rd_kafka_queue_length(queue))
+            core.restartFetchersIfStalled(
+                queuedBefore: queuedBefore, batch: batch, queuedAfter: rd_kafka_queue_length(queue))
             return (batch, core.takePendingRebalance())
         }
         for error in batch.errors { client.logger.warning("consumer: \(error)") }
@@ -120,7 +126,9 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The group's committed offsets for `partitions` (-1001 where none).
-    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError)
+        -> [TopicPartitionOffset]
+    {
         try client.checkOpen()
         let ms = timeout.milliseconds
         return try await client.run { [client] () throws(KafkaError) -> [TopicPartitionOffset] in
@@ -131,12 +139,15 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The partition's log start and end offsets, asked of its leader.
-    public func watermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (low: Int64, high: Int64) {
+    public func watermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         try client.checkOpen()
         let ms = timeout.milliseconds
         return try await client.run { [client] () throws(KafkaError) -> (low: Int64, high: Int64) in
             var low: Int64 = 0, high: Int64 = 0
-            try KafkaError.check(rd_kafka_query_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high, ms))
+            try KafkaError.check(
+                rd_kafka_query_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high, ms))
             return (low, high)
         }
     }
@@ -145,8 +156,10 @@ public final class KafkaConsumer: Sendable {
     public func cachedLogStart(_ partition: TopicPartition) -> Int64? {
         var low: Int64 = -1, high: Int64 = -1
         guard (try? client.checkOpen()) != nil,
-              rd_kafka_get_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-              low >= 0 else { return nil }
+            rd_kafka_get_watermark_offsets(client.rk, partition.topic, partition.partition, &low, &high)
+                == RD_KAFKA_RESP_ERR_NO_ERROR,
+            low >= 0
+        else { return nil }
         return low
     }
 
@@ -180,8 +193,10 @@ public final class KafkaConsumer: Sendable {
         FetchRestart.restart(rk: client.rk) { resumed.contains($0) }
     }
 
-    private func apply(_ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
-                       to partitions: [TopicPartition]) throws(KafkaError) {
+    private func apply(
+        _ operation: (OpaquePointer?, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> rd_kafka_resp_err_t,
+        to partitions: [TopicPartition]
+    ) throws(KafkaError) {
         try client.checkOpen()
         let list = TopicPartitionList(partitions)
         try KafkaError.check(list.withListPointer { operation(client.rk, $0) })

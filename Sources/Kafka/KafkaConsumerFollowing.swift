@@ -15,17 +15,19 @@ extension KafkaConsumer {
             try KafkaError.check(rd_kafka_metadata(client.rk, 1, nil, &metadata, ms))
             defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
             guard let metadata, let topics = metadata.pointee.topics,
-                  let t = (0..<Int(metadata.pointee.topic_cnt)).lazy.map({ topics[$0] }).first(where: {
-                      String(cString: $0.topic) == topic
-                  }) else {
+                let t = (0..<Int(metadata.pointee.topic_cnt)).lazy.map({ topics[$0] }).first(where: {
+                    String(cString: $0.topic) == topic
+                })
+            else {
                 throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, message: "\(topic): the topic does not exist")
             }
             if t.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw KafkaError(t.err, message: "\(topic): \(String(cString: rd_kafka_err2str(t.err)))")
             }
             guard t.partition_cnt > 0 else {
-                throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                                 message: "\(topic): the topic has no partitions")
+                throw KafkaError(
+                    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                    message: "\(topic): the topic has no partitions")
             }
             return t.partition_cnt
         }
@@ -36,7 +38,8 @@ extension KafkaConsumer {
     /// offset (for `read_committed`, the last stable offset, past any transaction marker) —
     /// which `poll` reports only as a partition-less error.
     public func pollNoticingEnds(maxMessages: Int = 10_000, timeout: Duration = .milliseconds(100))
-        async throws(KafkaError) -> (batch: KafkaMessageBatch, ends: [TopicPartitionOffset]) {
+        async throws(KafkaError) -> (batch: KafkaMessageBatch, ends: [TopicPartitionOffset])
+    {
         try client.checkOpen()
         if let fatal = client.fatalError { throw fatal }
         let ms = timeout.milliseconds
@@ -50,12 +53,15 @@ extension KafkaConsumer {
             var ends: [TopicPartitionOffset] = []
             for i in 0..<n {
                 guard let m = buffer[i], m.pointee.err == eof, let rkt = m.pointee.rkt else { continue }
-                ends.append(TopicPartitionOffset(String(cString: rd_kafka_topic_name(rkt)), m.pointee.partition,
-                                                 offset: m.pointee.offset))
+                ends.append(
+                    TopicPartitionOffset(
+                        String(cString: rd_kafka_topic_name(rkt)), m.pointee.partition,
+                        offset: m.pointee.offset))
             }
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: n)
-            core.restartFetchersIfStalled(queuedBefore: queuedBefore, batch: batch,
-                                          queuedAfter: rd_kafka_queue_length(queue))
+            core.restartFetchersIfStalled(
+                queuedBefore: queuedBefore, batch: batch,
+                queuedAfter: rd_kafka_queue_length(queue))
             return (batch, ends)
         }
     }

@@ -27,7 +27,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let notLeaderForPartition = KafkaErrorCode(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION)
     public static let requestTimedOut = KafkaErrorCode(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
     public static let topicAlreadyExists = KafkaErrorCode(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-    public static let transactionalIdAuthorizationFailed = KafkaErrorCode(RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    public static let transactionalIdAuthorizationFailed = KafkaErrorCode(
+        RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     public static let authentication = KafkaErrorCode(RD_KAFKA_RESP_ERR__AUTHENTICATION)
     public static let saslAuthenticationFailed = KafkaErrorCode(RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED)
     public static let invalidTxnState = KafkaErrorCode(RD_KAFKA_RESP_ERR_INVALID_TXN_STATE)
@@ -58,8 +59,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         return "\(name): \(message)" + (flags.isEmpty ? "" : " [\(flags.joined(separator: ","))]")
     }
 
-    public init(code: KafkaErrorCode, message: String? = nil, isRetriable: Bool = false,
-                isFatal: Bool = false, requiresAbort: Bool = false) {
+    public init(
+        code: KafkaErrorCode, message: String? = nil, isRetriable: Bool = false,
+        isFatal: Bool = false, requiresAbort: Bool = false
+    ) {
         self.code = code
         self.message = message ?? String(cString: rd_kafka_err2str(code.c))
         self.isRetriable = isRetriable
@@ -69,11 +72,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// Takes ownership of (and destroys) an `rd_kafka_error_t`.
     init(consuming error: OpaquePointer) {
-        self.init(code: KafkaErrorCode(rd_kafka_error_code(error)),
-                  message: String(cString: rd_kafka_error_string(error)),
-                  isRetriable: rd_kafka_error_is_retriable(error) != 0,
-                  isFatal: rd_kafka_error_is_fatal(error) != 0,
-                  requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0)
+        self.init(
+            code: KafkaErrorCode(rd_kafka_error_code(error)),
+            message: String(cString: rd_kafka_error_string(error)),
+            isRetriable: rd_kafka_error_is_retriable(error) != 0,
+            isFatal: rd_kafka_error_is_fatal(error) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0)
         rd_kafka_error_destroy(error)
     }
 

@@ -20,7 +20,8 @@ public final class KafkaMessageBatch: RandomAccessCollection, @unchecked Sendabl
         for i in 0..<n {
             guard let m = buffer[i] else { continue }
             if m.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                errors.append(KafkaError(m.pointee.err, message: rd_kafka_message_errstr(m).map { String(cString: $0) }))
+                errors.append(
+                    KafkaError(m.pointee.err, message: rd_kafka_message_errstr(m).map { String(cString: $0) }))
                 rd_kafka_message_destroy(m)
             } else {
                 buffer[kept] = m
@@ -46,7 +47,10 @@ public final class KafkaMessageBatch: RandomAccessCollection, @unchecked Sendabl
     /// The next offset to read per partition after this batch (last offset + 1), for commits.
     public var nextOffsets: [TopicPartitionOffset] {
         var latest: [TopicPartition: Int64] = [:]
-        for m in self { latest[TopicPartition(m.topic, m.partition), default: -1] = Swift.max(latest[TopicPartition(m.topic, m.partition), default: -1], m.offset) }
+        for m in self {
+            latest[TopicPartition(m.topic, m.partition), default: -1] = Swift.max(
+                latest[TopicPartition(m.topic, m.partition), default: -1], m.offset)
+        }
         return latest.map { TopicPartitionOffset($0.key.topic, $0.key.partition, offset: $0.value + 1) }
     }
 }
@@ -94,7 +98,8 @@ public struct KafkaMessageView {
 
     /// An owned copy that outlives the batch.
     public func owned() -> KafkaMessage {
-        KafkaMessage(topic: topic, partition: partition, offset: offset, key: key.map { Array($0) },
-                     value: value.map { Array($0) }, headers: headers, timestamp: timestamp)
+        KafkaMessage(
+            topic: topic, partition: partition, offset: offset, key: key.map { Array($0) },
+            value: value.map { Array($0) }, headers: headers, timestamp: timestamp)
     }
 }

@@ -19,7 +19,9 @@ public final class KafkaProducer: Sendable {
     /// Whether the producer was configured with a `transactional.id`.
     public let isTransactional: Bool
 
-    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
+    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer"))
+        throws(KafkaError)
+    {
         let conf = try makeConf(configuration.librdkafkaProperties)
         // A bad topic property fails here, not at the first send.
         for properties in configuration.topicProperties.values {
@@ -49,15 +51,19 @@ public final class KafkaProducer: Sendable {
     /// Throws `queueFull` when librdkafka's queue is full (see `send`, which waits instead),
     /// or the instance's fatal error.
     @discardableResult
-    public func trySend(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-                        headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+    public func trySend(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+        headers: [KafkaHeader] = []
+    ) throws(KafkaError) -> UInt64 {
         try trySend(to: self.topic(topic), partition: partition, key: key, value: value, headers: headers)
     }
 
     /// `trySend` with a topic handle (skips the name lookup).
     @discardableResult
-    public func trySend(to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-                        headers: [KafkaHeader] = []) throws(KafkaError) -> UInt64 {
+    public func trySend(
+        to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+        headers: [KafkaHeader] = []
+    ) throws(KafkaError) -> UInt64 {
         try client.checkOpen()
         let id = state.nextID.add(1, ordering: .relaxed).newValue
         let opaque = UnsafeMutableRawPointer(bitPattern: UInt(id))
@@ -66,13 +72,15 @@ public final class KafkaProducer: Sendable {
             withOptionalBytes(value) { v in
                 if headers.isEmpty {
                     // rd_kafka_produce copies the bytes (F_COPY); it never writes them.
-                    let r = rd_kafka_produce(topic.rkt, partition, RD_KAFKA_MSG_F_COPY,
-                                             UnsafeMutableRawPointer(mutating: v?.baseAddress), v?.count ?? 0,
-                                             k?.baseAddress, k?.count ?? 0, opaque)
+                    let r = rd_kafka_produce(
+                        topic.rkt, partition, RD_KAFKA_MSG_F_COPY,
+                        UnsafeMutableRawPointer(mutating: v?.baseAddress), v?.count ?? 0,
+                        k?.baseAddress, k?.count ?? 0, opaque)
                     return r == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error()
                 }
-                return shim_produce(client.rk, topic.rkt, partition, k?.baseAddress, k?.count ?? 0,
-                                    v?.baseAddress, v?.count ?? 0, makeCHeaders(headers), opaque)
+                return shim_produce(
+                    client.rk, topic.rkt, partition, k?.baseAddress, k?.count ?? 0,
+                    v?.baseAddress, v?.count ?? 0, makeCHeaders(headers), opaque)
             }
         }
         // Now and then the sender serves delivery reports itself (never waiting): messages are
@@ -92,9 +100,12 @@ public final class KafkaProducer: Sendable {
         try client.checkOpen()
         // rd_kafka_topic_new takes ownership of the topic configuration (and ignores it for a
         // topic the instance already knows: this cache is the only place that makes handles).
-        let conf = try topicProperties[name].map { properties throws(KafkaError) in try makeTopicConf(properties, over: client.rk) }
+        let conf = try topicProperties[name].map { properties throws(KafkaError) in
+            try makeTopicConf(properties, over: client.rk)
+        }
         guard let rkt = rd_kafka_topic_new(client.rk, name, conf) else {
-            throw KafkaError(rd_kafka_last_error(), message: "topic \(name): \(KafkaErrorCode(rd_kafka_last_error()).name)")
+            throw KafkaError(
+                rd_kafka_last_error(), message: "topic \(name): \(KafkaErrorCode(rd_kafka_last_error()).name)")
         }
         let topic = KafkaTopic(name: name, rkt: rkt, client: client)
         return topics.withLock { topics in
@@ -106,12 +117,14 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues a message with a topic handle, waiting while librdkafka's queue is full.
     @discardableResult
-    public func send(to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-                     headers: [KafkaHeader] = []) async throws(KafkaError) -> UInt64 {
+    public func send(
+        to topic: KafkaTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+        headers: [KafkaHeader] = []
+    ) async throws(KafkaError) -> UInt64 {
         while true {
             do {
                 return try trySend(to: topic, partition: partition, key: key, value: value, headers: headers)
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 await state.waitForSpace()
             }
         }
@@ -119,8 +132,10 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues a message, waiting (without blocking a thread) while librdkafka's queue is full.
     @discardableResult
-    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-                     headers: [KafkaHeader] = []) async throws(KafkaError) -> UInt64 {
+    public func send(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+        headers: [KafkaHeader] = []
+    ) async throws(KafkaError) -> UInt64 {
         try await send(to: self.topic(topic), partition: partition, key: key, value: value, headers: headers)
     }
 

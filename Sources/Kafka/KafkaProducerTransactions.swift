@@ -14,8 +14,10 @@ extension KafkaProducer {
         while true {
             let ms = max(1, min(500, (deadline - .now).milliseconds))
             do {
-                return try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_init_transactions(client.rk, ms)) }
-            } catch where error.code == .timedOut && ContinuousClock.now < deadline {
+                return try await client.run { [client] () throws(KafkaError) in
+                    try KafkaError.check(rd_kafka_init_transactions(client.rk, ms))
+                }
+            } catch  where error.code == .timedOut && ContinuousClock.now < deadline {
                 if let fatal = client.fatalError { throw fatal }
             }
         }
@@ -28,13 +30,16 @@ extension KafkaProducer {
     }
 
     /// Adds consumed offsets (next offset to read) to the transaction, committed with it.
-    public func sendOffsetsToTransaction(_ offsets: [TopicPartitionOffset], groupMetadata: KafkaConsumerGroupMetadata,
-                                         timeout: Duration = .seconds(30)) async throws(KafkaError) {
+    public func sendOffsetsToTransaction(
+        _ offsets: [TopicPartitionOffset], groupMetadata: KafkaConsumerGroupMetadata,
+        timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) {
         let ms = timeout.milliseconds
         try client.checkOpen()
         try await client.run { [client] () throws(KafkaError) in
             let list = TopicPartitionList(offsets)
-            try KafkaError.check(list.withListPointer { rd_kafka_send_offsets_to_transaction(client.rk, $0, groupMetadata.pointer, ms) })
+            try KafkaError.check(
+                list.withListPointer { rd_kafka_send_offsets_to_transaction(client.rk, $0, groupMetadata.pointer, ms) })
         }
     }
 
@@ -42,7 +47,9 @@ extension KafkaProducer {
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
         try client.checkOpen()
-        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_commit_transaction(client.rk, ms)) }
+        try await client.run { [client] () throws(KafkaError) in
+            try KafkaError.check(rd_kafka_commit_transaction(client.rk, ms))
+        }
         await settleTransaction()
     }
 
@@ -50,7 +57,9 @@ extension KafkaProducer {
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
         let ms = timeout.milliseconds
         try client.checkOpen()
-        try await client.run { [client] () throws(KafkaError) in try KafkaError.check(rd_kafka_abort_transaction(client.rk, ms)) }
+        try await client.run { [client] () throws(KafkaError) in
+            try KafkaError.check(rd_kafka_abort_transaction(client.rk, ms))
+        }
         await settleTransaction()
     }
 }

@@ -32,8 +32,9 @@ public enum KafkaPropertyCheck {
         // Table rows start with the property name; headings, the header row and rules do not.
         for line in table.split(separator: "\n") {
             guard let first = line.split(separator: " ", maxSplits: 1).first, first != "Property",
-                  first.first?.isLowercase == true,
-                  first.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "." || $0 == "_" }) else { continue }
+                first.first?.isLowercase == true,
+                first.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "." || $0 == "_" })
+            else { continue }
             names.append(String(first))
         }
         return Array(Set(names)).sorted()
@@ -54,7 +55,8 @@ public enum KafkaPropertyCheck {
             }
         }
         var errstr = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
+        guard let rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, &errstr, errstr.count)
+        else {
             rd_kafka_conf_destroy(conf)
             throw KafkaPropertyRefusal(property: nil, message: string(cBuffer: errstr))
         }
@@ -68,7 +70,8 @@ extension KafkaProducerConfiguration {
         try KafkaPropertyCheck.check(librdkafkaProperties, consumer: false)
         for (topic, properties) in topicProperties.sorted(by: { $0.key < $1.key }) {
             for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
-                do throws(KafkaError) { rd_kafka_topic_conf_destroy(try makeTopicConf([key: value], over: nil)) } catch {
+                do throws(KafkaError) { rd_kafka_topic_conf_destroy(try makeTopicConf([key: value], over: nil)) } catch
+                {
                     throw KafkaPropertyRefusal(property: key, message: "\(error.message) (topic \(topic))")
                 }
             }

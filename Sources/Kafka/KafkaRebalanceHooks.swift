@@ -7,8 +7,10 @@ public struct KafkaRebalanceHooks: Sendable {
     public var beforeRevoke: @Sendable (_ partitions: [TopicPartition], _ lost: Bool) async -> Void
     public var afterAssign: @Sendable (_ partitions: [TopicPartition]) async -> Void
 
-    public init(beforeRevoke: @escaping @Sendable ([TopicPartition], Bool) async -> Void = { _, _ in },
-                afterAssign: @escaping @Sendable ([TopicPartition]) async -> Void = { _ in }) {
+    public init(
+        beforeRevoke: @escaping @Sendable ([TopicPartition], Bool) async -> Void = { _, _ in },
+        afterAssign: @escaping @Sendable ([TopicPartition]) async -> Void = { _ in }
+    ) {
         self.beforeRevoke = beforeRevoke
         self.afterAssign = afterAssign
     }

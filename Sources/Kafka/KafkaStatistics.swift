@@ -5,7 +5,8 @@ extension ConsumerCore {
     /// Event thread: keeps `consumer_lag` per partition from a statistics JSON document.
     func updateLag(fromStatistics json: String) {
         guard let root = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let topics = root["topics"] as? [String: Any] else { return }
+            let topics = root["topics"] as? [String: Any]
+        else { return }
         var result: [TopicPartition: Int64] = [:]
         for (topic, value) in topics {
             guard let partitions = (value as? [String: Any])?["partitions"] as? [String: Any] else { continue }

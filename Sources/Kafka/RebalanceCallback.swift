@@ -43,12 +43,16 @@ final class RebalanceCallback: Sendable {
 
     /// Applies librdkafka's default for `event`.
     func apply(_ event: PendingRebalance, rk: OpaquePointer) throws(KafkaError) {
-        try event.list.withListPointer { list throws(KafkaError) in try applyDefault(rk: rk, err: event.err, partitions: list) }
+        try event.list.withListPointer { list throws(KafkaError) in
+            try applyDefault(rk: rk, err: event.err, partitions: list)
+        }
     }
 
     /// Assigns or unassigns, incrementally under the cooperative protocol.
-    private func applyDefault(rk: OpaquePointer, err: rd_kafka_resp_err_t,
-                              partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) throws(KafkaError) {
+    private func applyDefault(
+        rk: OpaquePointer, err: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) throws(KafkaError) {
         let cooperative = state.withLock { $0.cooperative }
         switch (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, cooperative) {
         case (true, true): try KafkaError.check(rd_kafka_incremental_assign(rk, partitions))
@@ -61,8 +65,10 @@ final class RebalanceCallback: Sendable {
     /// Records the event and yields the consume call, so that the polling task runs the
     /// application's hooks before the partitions move. At close (or for an unexpected second
     /// event) it applies librdkafka's default instead, so nothing waits on a hook.
-    fileprivate func handle(rk: OpaquePointer, err: rd_kafka_resp_err_t,
-                            partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+    fileprivate func handle(
+        rk: OpaquePointer, err: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
         let closing = state.withLock { $0.closing }
         if !closing {
             // Asked only outside close: rd_kafka_rebalance_protocol can hang once the consumer
@@ -75,8 +81,9 @@ final class RebalanceCallback: Sendable {
             try? applyDefault(rk: rk, err: err, partitions: partitions)
             return
         }
-        let event = PendingRebalance(err: err, list: TopicPartitionList(copying: partitions),
-                                     lost: rd_kafka_assignment_lost(rk) != 0)
+        let event = PendingRebalance(
+            err: err, list: TopicPartitionList(copying: partitions),
+            lost: rd_kafka_assignment_lost(rk) != 0)
         state.withLock { $0.pending = event }
         rd_kafka_yield(rk)
     }
@@ -84,9 +91,12 @@ final class RebalanceCallback: Sendable {
 
 /// librdkafka's rebalance callback: hands the event to the `RebalanceCallback` that the
 /// configuration's opaque points to.
-private func rebalanceCallback(rk: OpaquePointer?, err: rd_kafka_resp_err_t,
-                               partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-                               opaque: UnsafeMutableRawPointer?) {
+private func rebalanceCallback(
+    rk: OpaquePointer?, err: rd_kafka_resp_err_t,
+    partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+    opaque: UnsafeMutableRawPointer?
+) {
     guard let rk, let opaque else { return }
-    Unmanaged<RebalanceCallback>.fromOpaque(opaque).takeUnretainedValue().handle(rk: rk, err: err, partitions: partitions)
+    Unmanaged<RebalanceCallback>.fromOpaque(opaque).takeUnretainedValue().handle(
+        rk: rk, err: err, partitions: partitions)
 }

@@ -18,7 +18,8 @@ struct TopicPartitionList: ~Copyable {
 
     /// A list of `partitions` without offsets (`RD_KAFKA_OFFSET_INVALID`).
     init(_ partitions: [TopicPartition]) {
-        self.init(partitions.map { TopicPartitionOffset($0.topic, $0.partition, offset: Int64(RD_KAFKA_OFFSET_INVALID)) })
+        self.init(
+            partitions.map { TopicPartitionOffset($0.topic, $0.partition, offset: Int64(RD_KAFKA_OFFSET_INVALID)) })
     }
 
     /// Takes ownership of a list librdkafka handed out (an assignment, a copy).

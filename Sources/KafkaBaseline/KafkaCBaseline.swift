@@ -6,8 +6,10 @@ import Kafka
 public enum KafkaCBaseline {
     /// rd_kafka_produce loop (partition i % partitions) + flush, with `properties` as the
     /// producer configuration. Returns the number of messages delivered without error.
-    public static func produce(properties: [String: String], topic: String, partitions: Int32,
-                               count: Int, size: Int) async throws(KafkaError) -> Int {
+    public static func produce(
+        properties: [String: String], topic: String, partitions: Int32,
+        count: Int, size: Int
+    ) async throws(KafkaError) -> Int {
         let conf = ConfBox(try makeConf(properties.sorted { $0.key < $1.key }))
         return try await onOwnThread { () throws(KafkaError) -> Int in
             var errstr = [CChar](repeating: 0, count: 512)
@@ -19,8 +21,10 @@ public enum KafkaCBaseline {
 
     /// rd_kafka_consume_batch_queue loop over all partitions from the beginning, summing every
     /// payload byte. Returns messages consumed and the byte sum.
-    public static func consume(properties: [String: String], topic: String, partitions: Int32,
-                               count: Int) async throws(KafkaError) -> (messages: Int, byteSum: UInt64) {
+    public static func consume(
+        properties: [String: String], topic: String, partitions: Int32,
+        count: Int
+    ) async throws(KafkaError) -> (messages: Int, byteSum: UInt64) {
         let conf = ConfBox(try makeConf(properties.sorted { $0.key < $1.key }))
         return try await onOwnThread { () throws(KafkaError) -> (messages: Int, byteSum: UInt64) in
             var errstr = [CChar](repeating: 0, count: 512)

@@ -21,8 +21,10 @@ public final class KafkaCWorker: @unchecked Sendable {
 
     /// Starts consuming `inputTopic` in the group of `consumerProperties` at once. `regions`:
     /// each province code (0–99) with its region's index in `regionNames`.
-    public init(consumerProperties: [String: String], producerProperties: [String: String], inputTopic: String,
-                outputTopic: String, provinces: [(code: Int, region: Int)], regionNames: [String]) throws(KafkaError) {
+    public init(
+        consumerProperties: [String: String], producerProperties: [String: String], inputTopic: String,
+        outputTopic: String, provinces: [(code: Int, region: Int)], regionNames: [String]
+    ) throws(KafkaError) {
         let codes = provinces.map { Int32($0.code) }, regions = provinces.map { Int32($0.region) }
         let names = regionNames.map { strdup($0) }
         defer { names.forEach { free($0) } }
@@ -44,8 +46,10 @@ public final class KafkaCWorker: @unchecked Sendable {
         // The loop blocks for its whole run: a thread of its own, not the cooperative pool.
         DispatchQueue(label: "kafka.c-worker").async { [self] in
             var errstr = [CChar](repeating: 0, count: 512)
-            let n = baseline_worker_run(worker, confs.consumer, confs.producer, topics.0, topics.1, &errstr, errstr.count)
-            result.value = n < 0 ? .failure(KafkaError(code: .fail, message: string(cBuffer: errstr))) : .success(Int(n))
+            let n = baseline_worker_run(
+                worker, confs.consumer, confs.producer, topics.0, topics.1, &errstr, errstr.count)
+            result.value =
+                n < 0 ? .failure(KafkaError(code: .fail, message: string(cBuffer: errstr))) : .success(Int(n))
             finished.signal()
         }
     }
@@ -60,14 +64,16 @@ public final class KafkaCWorker: @unchecked Sendable {
 
     public var counts: Counts {
         let c = baseline_worker_counts_now(worker)
-        return Counts(consumed: Int(c.consumed), summaries: Int(c.summaries), delivered: Int(c.delivered),
-                      failed: Int(c.failed), rejected: Int(c.rejected), commits: Int(c.commits))
+        return Counts(
+            consumed: Int(c.consumed), summaries: Int(c.summaries), delivered: Int(c.delivered),
+            failed: Int(c.failed), rejected: Int(c.rejected), commits: Int(c.commits))
     }
 
     /// A region's totals (index into `regionNames`) for a year and source (0 KCQG, 1 KCDP), once stopped.
     public func totals(region: Int, fiscalYear: Int, source: Int) -> (provinces: Int, plan: Int64, executed: Int64)? {
         var plan: Int64 = 0, executed: Int64 = 0
-        let provinces = baseline_worker_totals(worker, Int32(region), Int32(fiscalYear), Int32(source), &plan, &executed)
+        let provinces = baseline_worker_totals(
+            worker, Int32(region), Int32(fiscalYear), Int32(source), &plan, &executed)
         return provinces < 0 ? nil : (Int(provinces), plan, executed)
     }
 

@@ -84,8 +84,9 @@ final class AggregateStage: Sendable {
         try state.withLock { (state: inout State) throws(ChangelogError) in
             let aggregator = Aggregator(configuration: configuration)
             try aggregator.restore(restored.records)
-            let owner = Owner(aggregator: aggregator, lastOffset: (committedOffset ?? 0) - 1,
-                              snapshots: snapshotBudget.map { SnapshotSchedule(budget: $0, restored: restored) })
+            let owner = Owner(
+                aggregator: aggregator, lastOffset: (committedOffset ?? 0) - 1,
+                snapshots: snapshotBudget.map { SnapshotSchedule(budget: $0, restored: restored) })
             for alert in aggregator.activeAlerts() { owner.alerts[alert.key] = alert.value }
             metrics.revisionKeys.record(aggregator.revisionKeyCount)
             updateActiveAlertGauges(aggregator)
@@ -104,24 +105,31 @@ final class AggregateStage: Sendable {
     func process(_ messages: [MessageRef]) -> Output {
         let started = ContinuousClock.now
         var out = Output()
-        guard !messages.isEmpty, let after = state.withLock({ state -> Int64? in
-            if case .owner(let owner) = state { owner.lastOffset } else { nil }
-        }) else { return out }
+        guard !messages.isEmpty,
+            let after = state.withLock({ state -> Int64? in
+                if case .owner(let owner) = state { owner.lastOffset } else { nil }
+            })
+        else { return out }
         var last = after
         var entries: [SegmentAssembler.Entry] = []
         entries.reserveCapacity(messages.count)
         for m in messages {
             guard m.offset > last else {
-                logger.error("sequenced record out of order skipped",
-                             metadata: ["offset": "\(m.offset)", "last": "\(last)"])
+                logger.error(
+                    "sequenced record out of order skipped",
+                    metadata: ["offset": "\(m.offset)", "last": "\(last)"])
                 continue
             }
             last = m.offset
             let timestamp = m.timestampMillis
             let before = entries.count
-            if let value = m.value, SequencedPack.unpack(value, into: &entries, {
-                .init(offset: m.offset, timestampMillis: timestamp, record: $0)
-            }) {
+            if let value = m.value,
+                SequencedPack.unpack(
+                    value, into: &entries,
+                    {
+                        .init(offset: m.offset, timestampMillis: timestamp, record: $0)
+                    })
+            {
                 out.read += entries.count - before
             } else {
                 logger.error("undecodable sequenced record skipped", metadata: ["offset": "\(m.offset)"])
@@ -171,8 +179,10 @@ final class AggregateStage: Sendable {
     }
 
     /// Applies one segment and ends the aggregator batch at the segment's timestamp; returns its alerts.
-    private func aggregate(_ segment: SegmentAssembler.Segment, _ aggregator: Aggregator,
-                           _ out: inout Output) -> [EncodedMessage] {
+    private func aggregate(
+        _ segment: SegmentAssembler.Segment, _ aggregator: Aggregator,
+        _ out: inout Output
+    ) -> [EncodedMessage] {
         var accepted = 0, duplicate = 0, stale = 0
         defer {
             metrics.accepted.increment(by: accepted)
@@ -215,11 +225,15 @@ final class AggregateStage: Sendable {
         changelog += snapshot
         let size = snapshot.reduce(0) { $0 + $1.logBytes }
         owner.snapshots!.wroteSnapshot(bytes: size)
-        logger.debug("changelog snapshot", metadata: [
-            "bytes": "\(size)", "id": "\(id)", "ms": "\((ContinuousClock.now - started).wholeMilliseconds)"])
+        logger.debug(
+            "changelog snapshot",
+            metadata: [
+                "bytes": "\(size)", "id": "\(id)", "ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
+            ])
         if 2 * size > owner.snapshots!.budget && !owner.warnedSnapshotSize {
             owner.warnedSnapshotSize = true
-            logger.warning("""
+            logger.warning(
+                """
                 the aggregation state is large for the embedded broker, which keeps only ~5 MiB of the changelog: \
                 it is written again with nearly every batch, and past ~4 MiB a restart cannot restore it
                 """, metadata: ["state_bytes": "\(size)"])
@@ -266,8 +280,11 @@ final class AggregateStage: Sendable {
             var result: [[UInt8]] = []
             for scope in SummaryScope.all where region == nil || scope.id == region {
                 for y in aggregator.fiscalYears where year == nil || y == year {
-                    for p in aggregator.summaryPeriods(scope, fiscalYear: y) where periodFilter == nil || p == periodFilter {
-                        if let s = aggregator.summary(scope, fiscalYear: y, periodEnd: p, computedAt: computedAt) { result.append(s) }
+                    for p in aggregator.summaryPeriods(scope, fiscalYear: y)
+                    where periodFilter == nil || p == periodFilter {
+                        if let s = aggregator.summary(scope, fiscalYear: y, periodEnd: p, computedAt: computedAt) {
+                            result.append(s)
+                        }
                     }
                 }
             }

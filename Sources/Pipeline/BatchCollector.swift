@@ -57,8 +57,10 @@ final class BatchCollector {
     private var lastLagReport = ContinuousClock.now
     private var fetchRestartsReported = 0
 
-    init(consumer: KafkaConsumer, producer: KafkaProducer, settings: WorkerSettings, metrics: PipelineMetrics,
-         logger: Logger) {
+    init(
+        consumer: KafkaConsumer, producer: KafkaProducer, settings: WorkerSettings, metrics: PipelineMetrics,
+        logger: Logger
+    ) {
         self.consumer = consumer
         self.producer = producer
         self.settings = settings
@@ -96,8 +98,9 @@ final class BatchCollector {
                     // Its sequenced records for this worker's stage 2 are readable once it is
                     // committed: a few ms more, and they are aggregated now, not a batch later.
                     guard publish.appendsOwnRecords,
-                          let last = producer.lastDeliveredOffset(partition: sequenced.partition),
-                          last > lastSequencedTaken else { break }
+                        let last = producer.lastDeliveredOffset(partition: sequenced.partition),
+                        last > lastSequencedTaken
+                    else { break }
                     let end = ownRecordsDeadline ?? .now + .milliseconds(5)
                     ownRecordsDeadline = end
                     until = min(until, end)
@@ -162,8 +165,9 @@ final class BatchCollector {
                     topicIndex = inputTopicIndex(topic, &input, &indexByTopic)
                 }
                 if !revokedAt.isEmpty, let cut = revokedAt[TopicPartition(topic, m.partition)], index < cut { continue }
-                let message = MessageRef(partition: m.partition, topic: topicIndex ?? 0, offset: m.offset,
-                                         timestampMillis: m.timestamp ?? 0, key: m.key, value: m.value)
+                let message = MessageRef(
+                    partition: m.partition, topic: topicIndex ?? 0, offset: m.offset,
+                    timestampMillis: m.timestamp ?? 0, key: m.key, value: m.value)
                 if topic == sequenced.topic && m.partition == sequenced.partition {
                     input.sequenced.append(message)
                 } else if topicIndex != nil {
@@ -212,7 +216,8 @@ final class BatchCollector {
     /// sequenced messages start past `expected` over records the broker dropped.
     func checkNothingSkipped(_ batch: CollectedBatch, expected: Int64?) throws {
         guard let first = batch.input.sequenced.first?.offset,
-              let gap = dropped(sequenced, expected: expected, first: first) else { return }
+            let gap = dropped(sequenced, expected: expected, first: first)
+        else { return }
         throw StateLost.sequencedRecords(topic: sequenced.topic, from: gap.lowerBound, to: gap.upperBound)
     }
 
@@ -222,9 +227,11 @@ final class BatchCollector {
         guard let gap = dropped(partition, expected: inputNext[partition], first: first) else { return }
         metrics.inputDropped.increment(by: gap.count)
         logger.error(
-            "input records were dropped by the broker before the worker read them: they are in no total", metadata: [
-            "topic": "\(partition.topic)", "partition": "\(partition.partition)",
-            "offsets": "\(gap.lowerBound)..<\(gap.upperBound)"])
+            "input records were dropped by the broker before the worker read them: they are in no total",
+            metadata: [
+                "topic": "\(partition.topic)", "partition": "\(partition.partition)",
+                "offsets": "\(gap.lowerBound)..<\(gap.upperBound)",
+            ])
     }
 
     // MARK: Rebalance
@@ -244,7 +251,8 @@ final class BatchCollector {
     /// where reading starts, to tell a gap of transaction markers from records the broker dropped.
     /// Returns the sequenced partition's committed offset when it is among them (nil: none committed).
     nonisolated(nonsending) func assigned(_ partitions: [TopicPartition]) async
-        -> (ownsSequenced: Bool, committed: Int64?) {
+        -> (ownsSequenced: Bool, committed: Int64?)
+    {
         let inputs = partitions.filter { settings.inputTopics.contains($0.topic) }
         if case .paused = inputFlow {
             do { try consumer.pause(inputs) } catch { recordHookError(error) }

@@ -51,11 +51,13 @@ struct OutputWriter: Sendable {
         return outputsAcked
     }
 
-    private func send(_ topic: String, _ key: [UInt8]?, _ value: [UInt8]?,
-                      partition: Int32? = nil) async throws(KafkaError) {
+    private func send(
+        _ topic: String, _ key: [UInt8]?, _ value: [UInt8]?,
+        partition: Int32? = nil
+    ) async throws(KafkaError) {
         do {
             try producer.trySend(topic: topic, partition: partition, key: key, value: value)
-        } catch where error.code == .queueFull {
+        } catch  where error.code == .queueFull {
             try await producer.send(topic: topic, partition: partition, key: key, value: value)
         }
     }
@@ -65,28 +67,33 @@ struct OutputWriter: Sendable {
         while true {
             do {
                 return try await producer.flush(timeout: .seconds(10))
-            } catch where error.code == .timedOut && !stopped() {
+            } catch  where error.code == .timedOut && !stopped() {
                 logger.warning("waiting for the broker to acknowledge the batch")
             }
         }
     }
 
     /// Records the phases and logs the publish.
-    func finish(_ batch: PublishableBatch, started: ContinuousClock.Instant, outputsAcked: ContinuousClock.Instant,
-                commitStarted: ContinuousClock.Instant, offsetsSent: ContinuousClock.Instant,
-                metrics: PipelineMetrics, timings: inout BatchTimings) {
+    func finish(
+        _ batch: PublishableBatch, started: ContinuousClock.Instant, outputsAcked: ContinuousClock.Instant,
+        commitStarted: ContinuousClock.Instant, offsetsSent: ContinuousClock.Instant,
+        metrics: PipelineMetrics, timings: inout BatchTimings
+    ) {
         let committed = ContinuousClock.now
         timings.flushOutputs = outputsAcked - started
         timings.flushChangelog = commitStarted - outputsAcked
         timings.sendOffsets = offsetsSent - commitStarted
         timings.commit = committed - offsetsSent
         metrics.commitDuration.recordNanoseconds((committed - commitStarted).wholeNanoseconds)
-        logger.trace("batch published", metadata: [
-            "outputs_ms": "\((outputsAcked - started).wholeMilliseconds)",
-            "changelog_ms": "\((commitStarted - outputsAcked).wholeMilliseconds)",
-            "commit_ms": "\((committed - commitStarted).wholeMilliseconds)", "offsets": "\(batch.offsets.count)",
-            "sequenced": "\(batch.validated.sequencedRecords)", "summaries": "\(batch.aggregated.summaries.count)",
-            "changelog": "\(batch.aggregated.changelog.count)"])
+        logger.trace(
+            "batch published",
+            metadata: [
+                "outputs_ms": "\((outputsAcked - started).wholeMilliseconds)",
+                "changelog_ms": "\((commitStarted - outputsAcked).wholeMilliseconds)",
+                "commit_ms": "\((committed - commitStarted).wholeMilliseconds)", "offsets": "\(batch.offsets.count)",
+                "sequenced": "\(batch.validated.sequencedRecords)", "summaries": "\(batch.aggregated.summaries.count)",
+                "changelog": "\(batch.aggregated.changelog.count)",
+            ])
     }
 }
 
@@ -124,8 +131,9 @@ struct TransactionalPublisher: BatchPublisher {
                     writer.logger.debug("offsets not committed: \(error)")
                 }
             }
-            writer.finish(batch, started: started, outputsAcked: outputsAcked, commitStarted: commitStarted,
-                          offsetsSent: offsetsSent, metrics: metrics, timings: &timings)
+            writer.finish(
+                batch, started: started, outputsAcked: outputsAcked, commitStarted: commitStarted,
+                offsetsSent: offsetsSent, metrics: metrics, timings: &timings)
         } catch let error as KafkaError {
             throw BatchFailure(error: error)
         }
@@ -155,8 +163,9 @@ struct AtLeastOncePublisher: BatchPublisher {
                 try await consumer.commit(batch.offsets, wait: true)
             }
             let offsetsSent = ContinuousClock.now
-            writer.finish(batch, started: started, outputsAcked: outputsAcked, commitStarted: commitStarted,
-                          offsetsSent: offsetsSent, metrics: metrics, timings: &timings)
+            writer.finish(
+                batch, started: started, outputsAcked: outputsAcked, commitStarted: commitStarted,
+                offsetsSent: offsetsSent, metrics: metrics, timings: &timings)
         } catch let error as KafkaError {
             throw BatchFailure(error: error)
         }
@@ -184,7 +193,7 @@ enum Retry {
         while true {
             do {
                 return try await body()
-            } catch where error.isRetriable && !error.isFatal && !stop() {
+            } catch  where error.isRetriable && !error.isFatal && !stop() {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }

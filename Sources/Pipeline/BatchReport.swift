@@ -33,7 +33,9 @@ public struct BatchTimings: Sendable {
 
     /// The phases with their names, in order.
     public var phases: [(name: String, duration: Duration)] {
-        [("poll", poll), ("stage 1", stageOne), ("stage 2", stageTwo), ("flush outputs", flushOutputs),
-         ("flush changelog", flushChangelog), ("send offsets", sendOffsets), ("commit", commit)]
+        [
+            ("poll", poll), ("stage 1", stageOne), ("stage 2", stageTwo), ("flush outputs", flushOutputs),
+            ("flush changelog", flushChangelog), ("send offsets", sendOffsets), ("commit", commit),
+        ]
     }
 }

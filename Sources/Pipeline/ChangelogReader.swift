@@ -14,7 +14,8 @@ struct ChangelogReader {
 
     /// nil when `stop` asked to stop before the end: part of a changelog is not a state.
     func readAll(stop: @Sendable () -> Bool) async throws -> RestoredChangelog? {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: settings.brokers, groupID: settings.groupID + ".restore")
         configuration.properties = profile.properties(WorkerSettings.clientTuning, settings)
         configuration.properties["enable.partition.eof"] = "true"
         configuration.properties["fetch.wait.max.ms"] = configuration.properties["fetch.wait.max.ms"] ?? "10"
@@ -37,7 +38,10 @@ struct ChangelogReader {
                     // A gap is a transaction's commit marker: counted like `SnapshotSchedule.batchOverhead`.
                     if m.offset > next { fold.skipped(offsets: m.offset - next, bytes: SnapshotSchedule.batchOverhead) }
                     next = m.offset + 1
-                    try fold.add(ChangelogRecord(key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "", value: m.value.map { Array($0) }))
+                    try fold.add(
+                        ChangelogRecord(
+                            key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                            value: m.value.map { Array($0) }))
                 }
                 reachedEnd = batch.errors.contains { $0.code == Self.partitionEOF }
             }
@@ -47,10 +51,14 @@ struct ChangelogReader {
         }
         await consumer.close()
         guard reachedEnd else { return nil }
-        logger.info("state restored from \(settings.changelogTopic)", metadata: [
-            "keys": "\(fold.records.count)", "log_start": "\(logStart)", "snapshots": "\(fold.snapshots)"])
-        return RestoredChangelog(records: fold.records, tailBytes: fold.tailBytes, logStart: logStart,
-                                 headLostWithoutSnapshot: logStart > 0 && fold.snapshots == 0)
+        logger.info(
+            "state restored from \(settings.changelogTopic)",
+            metadata: [
+                "keys": "\(fold.records.count)", "log_start": "\(logStart)", "snapshots": "\(fold.snapshots)",
+            ])
+        return RestoredChangelog(
+            records: fold.records, tailBytes: fold.tailBytes, logStart: logStart,
+            headLostWithoutSnapshot: logStart > 0 && fold.snapshots == 0)
     }
 }
 

@@ -59,8 +59,10 @@ struct ClusterProfile: Sendable, Equatable {
 
     /// Connects with the worker's properties and waits (bounded) for the cluster id. Throws
     /// `timedOut` when none arrives (the worker retries, as for any client that cannot start).
-    static func detect(_ settings: WorkerSettings, logger: Logger, stop: @Sendable () -> Bool,
-                       within limit: Duration = .seconds(30)) async throws(KafkaError) -> ClusterProfile {
+    static func detect(
+        _ settings: WorkerSettings, logger: Logger, stop: @Sendable () -> Bool,
+        within limit: Duration = .seconds(30)
+    ) async throws(KafkaError) -> ClusterProfile {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: settings.brokers, groupID: settings.groupID + ".probe")
         configuration.clientID = "khuyencong-worker"

@@ -25,8 +25,10 @@ public enum MallocTuning {
 
     public static func settings(environment: (String) -> String?) -> Settings {
         func unlessSet(_ variable: String, _ value: Int32) -> Int32? { environment(variable) == nil ? value : nil }
-        return Settings(arenaMax: unlessSet("MALLOC_ARENA_MAX", 2), trimThreshold: unlessSet("MALLOC_TRIM_THRESHOLD_", 64 << 20),
-                        mmapThreshold: unlessSet("MALLOC_MMAP_THRESHOLD_", 32 << 20), topPad: unlessSet("MALLOC_TOP_PAD_", 16 << 20))
+        return Settings(
+            arenaMax: unlessSet("MALLOC_ARENA_MAX", 2), trimThreshold: unlessSet("MALLOC_TRIM_THRESHOLD_", 64 << 20),
+            mmapThreshold: unlessSet("MALLOC_MMAP_THRESHOLD_", 32 << 20), topPad: unlessSet("MALLOC_TOP_PAD_", 16 << 20)
+        )
     }
 
     /// Applies `settings(environment:)` of this process; true when glibc accepted every one.

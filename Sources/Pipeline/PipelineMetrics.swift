@@ -30,15 +30,18 @@ final class PipelineMetrics: Sendable {
     static let severities = ["warning", "critical"]
 
     init() {
-        rejectedByReason = Dictionary(uniqueKeysWithValues: RejectionReason.allCases.map {
-            ($0, Counter(label: "khuyencong_updates_rejected_total", dimensions: [("reason", $0.rawValue)]))
-        })
-        summariesByRegion = Dictionary(uniqueKeysWithValues: Self.scopes.map {
-            ($0, Counter(label: "khuyencong_summaries_emitted_total", dimensions: [("region", $0)]))
-        })
-        alertsByTransition = Dictionary(uniqueKeysWithValues: AlertTransition.allCases.map {
-            ($0, Counter(label: "khuyencong_alerts_emitted_total", dimensions: [("state", $0.rawValue)]))
-        })
+        rejectedByReason = Dictionary(
+            uniqueKeysWithValues: RejectionReason.allCases.map {
+                ($0, Counter(label: "khuyencong_updates_rejected_total", dimensions: [("reason", $0.rawValue)]))
+            })
+        summariesByRegion = Dictionary(
+            uniqueKeysWithValues: Self.scopes.map {
+                ($0, Counter(label: "khuyencong_summaries_emitted_total", dimensions: [("region", $0)]))
+            })
+        alertsByTransition = Dictionary(
+            uniqueKeysWithValues: AlertTransition.allCases.map {
+                ($0, Counter(label: "khuyencong_alerts_emitted_total", dimensions: [("state", $0.rawValue)]))
+            })
         var active: [String: Gauge] = [:]
         for scope in Self.scopes {
             for severity in Self.severities {
@@ -81,7 +84,8 @@ final class PipelineMetrics: Sendable {
         let key = TopicPartition(topic, partition)
         let gauge = lagGauges.withLock { gauges in
             if let g = gauges[key] { return g }
-            let g = Gauge(label: "khuyencong_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))])
+            let g = Gauge(
+                label: "khuyencong_consumer_lag", dimensions: [("topic", topic), ("partition", String(partition))])
             gauges[key] = g
             return g
         }

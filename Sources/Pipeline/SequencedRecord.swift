@@ -45,7 +45,9 @@ struct SequencedRecord: Sendable, Equatable {
     var payload: ArraySlice<UInt8> { pack.bytes[payloadRange] }
 
     var origin: InputOrigin {
-        InputOrigin(topic: topic, partition: partition, offset: offset, key: Array(facts.province.utf8), timestampMillis: timestampMillis)
+        InputOrigin(
+            topic: topic, partition: partition, offset: offset, key: Array(facts.province.utf8),
+            timestampMillis: timestampMillis)
     }
 
     static func == (a: SequencedRecord, b: SequencedRecord) -> Bool {
@@ -57,8 +59,10 @@ struct SequencedRecord: Sendable, Equatable {
     /// Layout: partition, offset, timestamp, code, fiscal year, period year, month, flags (source,
     /// status, advanced present), plan, executed, [advanced], revision (varints), the 16-byte
     /// digest, then the payload up to the record's end.
-    static func encode(_ f: ReportFacts, partition: Int32, offset: Int64, timestampMillis: Int64,
-                       payload: UnsafeRawBufferPointer, into w: inout BinaryWriter) {
+    static func encode(
+        _ f: ReportFacts, partition: Int32, offset: Int64, timestampMillis: Int64,
+        payload: UnsafeRawBufferPointer, into w: inout BinaryWriter
+    ) {
         w.int(Int64(partition))
         w.int(offset)
         w.int(timestampMillis)
@@ -86,14 +90,15 @@ struct SequencedRecord: Sendable, Equatable {
             let advanced = flags & 4 != 0 ? try r.int() : nil
             let revision = try r.int(), digest = try r.u128()
             guard code < 100, (1...12).contains(month), flags < 8,
-                  let year = Int(exactly: fiscalYear), let pYear = Int(exactly: periodYear)
+                let year = Int(exactly: fiscalYear), let pYear = Int(exactly: periodYear)
             else { return nil }
             let facts = ReportFacts(
                 code: Int(code), fiscalYear: year, periodEnd: YearMonth(year: pYear, month: Int(month)),
                 source: flags & 1 == 0 ? .kcqg : .kcdp, status: flags & 2 == 0 ? .estimate : .actual,
                 planVND: plan, executedVND: executed, advancedVND: advanced, revision: revision, digest: digest)
-            return SequencedRecord(facts: facts, topic: topic, partition: partition, offset: offset, timestampMillis: timestamp,
-                                   pack: pack, payloadRange: r.position..<range.upperBound, endsSegment: endsSegment)
+            return SequencedRecord(
+                facts: facts, topic: topic, partition: partition, offset: offset, timestampMillis: timestamp,
+                pack: pack, payloadRange: r.position..<range.upperBound, endsSegment: endsSegment)
         } catch {
             return nil
         }
@@ -148,8 +153,10 @@ enum SequencedPack {
     /// Appends the records of one sequenced message to `out`, each made into an element by
     /// `make` (stage 2 collects a whole batch in one array, without an array per pack). False,
     /// with `out` as it was, when the message is not a pack of this format or holds no record.
-    static func unpack<Element>(_ bytes: UnsafeRawBufferPointer, into out: inout [Element],
-                                _ make: (SequencedRecord) -> Element) -> Bool {
+    static func unpack<Element>(
+        _ bytes: UnsafeRawBufferPointer, into out: inout [Element],
+        _ make: (SequencedRecord) -> Element
+    ) -> Bool {
         guard bytes.first == formatVersion else { return false }
         let pack = PackBytes(Array(bytes))
         var r = BinaryReader(pack.bytes)
@@ -162,8 +169,10 @@ enum SequencedPack {
                 guard length <= UInt64(r.remaining) else { return false }
                 let start = r.position
                 try r.skip(Int(length))
-                guard let record = SequencedRecord.decode(pack, start..<r.position, topic: topic,
-                                                          endsSegment: r.atEnd && flags & endsSegmentFlag != 0)
+                guard
+                    let record = SequencedRecord.decode(
+                        pack, start..<r.position, topic: topic,
+                        endsSegment: r.atEnd && flags & endsSegmentFlag != 0)
                 else { return false }
                 out.append(make(record))
             }

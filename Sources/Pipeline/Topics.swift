@@ -9,8 +9,10 @@ public struct TopicPlan: Sendable {
     /// Partitions of the contract's topics when the worker creates them.
     public static let contractPartitions: Int32 = 6
 
-    public init(_ settings: WorkerSettings, inputPartitions: Int32 = contractPartitions,
-                outputPartitions: Int32 = contractPartitions, replicationFactor: Int32 = 3) {
+    public init(
+        _ settings: WorkerSettings, inputPartitions: Int32 = contractPartitions,
+        outputPartitions: Int32 = contractPartitions, replicationFactor: Int32 = 3
+    ) {
         let rf = replicationFactor
         // A unit's topic has one partition: its updates keep their order, and the volume is tiny.
         let input = settings.inputTopics
@@ -22,15 +24,18 @@ public struct TopicPlan: Sendable {
             NewTopic(name: settings.alertsTopic, partitions: outputPartitions, replicationFactor: rf),
             NewTopic(name: settings.rejectedTopic, partitions: outputPartitions, replicationFactor: rf),
             NewTopic(name: settings.sequencedTopic, partitions: 1, replicationFactor: rf),
-            NewTopic(name: settings.changelogTopic, partitions: 1, replicationFactor: rf,
-                     configs: ["cleanup.policy": "compact"]),
+            NewTopic(
+                name: settings.changelogTopic, partitions: 1, replicationFactor: rf,
+                configs: ["cleanup.policy": "compact"]),
         ]
     }
 }
 
 /// Creates the worker's topics on a real cluster when missing (existing ones are left as they
 /// are). `properties`: librdkafka client properties (security).
-public func ensureTopics(_ plan: TopicPlan, brokers: String, properties: [String: String] = [:], logger: Logger) async throws {
+public func ensureTopics(_ plan: TopicPlan, brokers: String, properties: [String: String] = [:], logger: Logger)
+    async throws
+{
     try await KafkaAdmin.createTopics(plan.topics, bootstrapServers: brokers, properties: properties, logger: logger)
     logger.info("topics ensured", metadata: ["topics": "\(plan.topics.map(\.name))"])
 }

@@ -62,13 +62,15 @@ struct ValidateStage: Sendable {
         switch decoder.decodeFacts(payload: m.value, key: m.key, topicUnit: input.unit) {
         case .success(let facts):
             out.addSequenced(topic: topic) { w in
-                SequencedRecord.encode(facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,
-                                       payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), into: &w)
+                SequencedRecord.encode(
+                    facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,
+                    payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), into: &w)
             }
         case .failure(let rejection):
             metrics.rejected(rejection.reason)
             let key = m.key.map { Array($0) }
-            let origin = InputOrigin(topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
+            let origin = InputOrigin(
+                topic: topic, partition: m.partition, offset: m.offset, key: key, timestampMillis: timestamp)
             let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: m.value.map { Array($0) })
             out.rejected.append((key, value))
         }

@@ -63,7 +63,9 @@ public final class Worker: Service, Sendable {
             let session: WorkerSession
             do {
                 let decided: ClusterProfile
-                if let profile { decided = profile } else {
+                if let profile {
+                    decided = profile
+                } else {
                     decided = try await ClusterProfile.detect(settings, logger: logger, stop: context.stopRequested)
                 }
                 profile = decided

@@ -42,8 +42,9 @@ struct WorkerClients {
                     throw producer.fatalError ?? error
                 }
             }
-            publisher = TransactionalPublisher(writer: writer, consumer: consumer, metrics: context.metrics,
-                                               alsoCommitsOffsets: profile.commitsOffsetsAfterTransaction)
+            publisher = TransactionalPublisher(
+                writer: writer, consumer: consumer, metrics: context.metrics,
+                alsoCommitsOffsets: profile.commitsOffsetsAfterTransaction)
         } else {
             publisher = AtLeastOncePublisher(writer: writer, consumer: consumer, metrics: context.metrics)
         }

@@ -52,17 +52,20 @@ final class WorkerContext: Sendable {
     }
 
     /// A batch's publish is done: its metrics, and the report for benchmarks and tests.
-    func recordPublished(one: ValidateStage.Output, two: AggregateStage.Output, elapsed: Duration,
-                         timings: BatchTimings) {
+    func recordPublished(
+        one: ValidateStage.Output, two: AggregateStage.Output, elapsed: Duration,
+        timings: BatchTimings
+    ) {
         metrics.batchDuration.recordNanoseconds(elapsed.wholeNanoseconds)
         metrics.batchMessages.record(one.messages + two.read)
         segmentsAggregated += two.segments
         if !firstBatchCommitted.exchange(true, ordering: .relaxed) { recordRecovery() }
         guard let observer = settings.batchObserver else { return }
-        observer(BatchReport(
-            inputMessages: one.messages, aggregatedRecords: two.records, inputTimestampsMillis: two.inputTimestamps,
-            sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
-            timings: timings))
+        observer(
+            BatchReport(
+                inputMessages: one.messages, aggregatedRecords: two.records, inputTimestampsMillis: two.inputTimestamps,
+                sequencedTimestampsMillis: two.sequencedTimestamps, committedAtMillis: Timestamps.wallMillis(),
+                timings: timings))
     }
 
     /// How long this worker took to get going (joining, restoring, its first transaction): what
@@ -72,8 +75,11 @@ final class WorkerContext: Sendable {
         let seconds = Double(elapsed.wholeMilliseconds) / 1000
         recovery.withLock { $0 = seconds }
         metrics.recovered(afterSeconds: seconds)
-        logger.info("first batch committed: the worker is processing", metadata: [
-            "recovery_seconds": "\(seconds)"])
+        logger.info(
+            "first batch committed: the worker is processing",
+            metadata: [
+                "recovery_seconds": "\(seconds)"
+            ])
     }
 
     /// Seconds from the start to the first committed batch; nil before it (tests).
@@ -83,7 +89,8 @@ final class WorkerContext: Sendable {
     /// and emitted summaries.
     func crashPoint(aggregatedSegments: Int, emittedSummaries: Bool) -> CrashPoint? {
         guard let plan = settings.crashPlan, aggregatedSegments > 0, emittedSummaries,
-              segments.load(ordering: .relaxed) + aggregatedSegments > plan.afterSegments else { return nil }
+            segments.load(ordering: .relaxed) + aggregatedSegments > plan.afterSegments
+        else { return nil }
         return plan.point
     }
 }

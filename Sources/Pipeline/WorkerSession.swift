@@ -37,20 +37,23 @@ actor WorkerSession {
         self.profile = profile
         producer = clients.producer
         publisher = clients.publisher
-        collector = BatchCollector(consumer: clients.consumer, producer: clients.producer, settings: context.settings,
-                                   metrics: context.metrics, logger: context.logger)
+        collector = BatchCollector(
+            consumer: clients.consumer, producer: clients.producer, settings: context.settings,
+            metrics: context.metrics, logger: context.logger)
         processor = BatchProcessor(
-            validate: ValidateStage(decoder: ExecutionUpdateDecoder(registries: context.settings.registries),
-                                    metrics: context.metrics),
+            validate: ValidateStage(
+                decoder: ExecutionUpdateDecoder(registries: context.settings.registries),
+                metrics: context.metrics),
             aggregate: context.stage)
         stageTwo = StageTwoOwnership(context: context, profile: profile)
     }
 
     private func subscribe() throws(KafkaError) {
         let consumer = collector.consumer
-        consumer.setRebalanceHooks(KafkaRebalanceHooks(
-            beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
-            afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
+        consumer.setRebalanceHooks(
+            KafkaRebalanceHooks(
+                beforeRevoke: { [weak self] partitions, lost in await self?.beforeRevoke(partitions, lost: lost) },
+                afterAssign: { [weak self] partitions in await self?.afterAssign(partitions) }))
         consumer.readSeparately(collector.sequenced)
         try consumer.subscribe(topics: [context.settings.inputTopics.subscription, context.settings.sequencedTopic])
     }
@@ -109,11 +112,14 @@ actor WorkerSession {
         timings.poll = started - pollStarted
         timings.stageOne = processed.stageOneDuration
         timings.stageTwo = two.duration
-        logger.trace("batch processed", metadata: [
-            "poll_ms": "\(timings.poll.wholeMilliseconds)", "stage1_ms": "\(timings.stageOne.wholeMilliseconds)",
-            "stage2_ms": "\(timings.stageTwo.wholeMilliseconds)",
-            "end_batch_ms": "\(two.endBatchTime.wholeMilliseconds)",
-            "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.segments)"])
+        logger.trace(
+            "batch processed",
+            metadata: [
+                "poll_ms": "\(timings.poll.wholeMilliseconds)", "stage1_ms": "\(timings.stageOne.wholeMilliseconds)",
+                "stage2_ms": "\(timings.stageTwo.wholeMilliseconds)",
+                "end_batch_ms": "\(two.endBatchTime.wholeMilliseconds)",
+                "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.segments)",
+            ])
         let batch = PublishableBatch(
             validated: one, aggregated: two, offsets: offsets,
             crash: context.crashPoint(aggregatedSegments: two.segments, emittedSummaries: !two.summaries.isEmpty))

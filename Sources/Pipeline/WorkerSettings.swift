@@ -126,7 +126,9 @@ public struct WorkerSettings: Sendable {
     /// pairs: 222,000 against 229,000 updates/s), and the same latency. Fetches wait 5 ms, not 10:
     /// the mock holds a fetch that finds nothing for the whole wait, even when data arrives (p50
     /// produce → summary 36 → 27 ms, at the cost of more idle fetches).
-    public static let embeddedBrokerTuning: [String: String] = ["max.in.flight.requests.per.connection": "1", "fetch.wait.max.ms": "5"]
+    public static let embeddedBrokerTuning: [String: String] = [
+        "max.in.flight.requests.per.connection": "1", "fetch.wait.max.ms": "5",
+    ]
 
     /// The embedded broker keeps only the last 5 MiB of the changelog and never compacts it:
     /// stage 2 writes its whole state again (a snapshot) before the log after the last one

@@ -58,8 +58,10 @@ public final class AlertSeries: Sendable {
     }
 
     private func add(_ alert: AlertMessage, _ s: inout State) -> Held {
-        let scope = [("level", alert.scope.level), ("code", alert.scope.code), ("source", alert.source),
-                     ("fiscal_year", String(alert.fiscal_year))]
+        let scope = [
+            ("level", alert.scope.level), ("code", alert.scope.code), ("source", alert.source),
+            ("fiscal_year", String(alert.fiscal_year)),
+        ]
         let active = registry.makeGauge(
             name: Self.active, labels: scope + [("severity", alert.severity)],
             help: "1 for each active under-execution alert (khuyencong.alerts.v1), by scope, source, severity and year")
@@ -72,8 +74,9 @@ public final class AlertSeries: Sendable {
             name: Self.threshold, labels: scope,
             help: "Threshold (% of the annual plan) of each active alert's current severity")
         threshold.set(to: Self.double(alert.threshold_pct))
-        let month = registry.makeGauge(name: Self.periodMonth, labels: scope,
-                                       help: "Month (1-12) of the period each active alert was evaluated on")
+        let month = registry.makeGauge(
+            name: Self.periodMonth, labels: scope,
+            help: "Month (1-12) of the period each active alert was evaluated on")
         month.set(to: Double(Int(alert.period_end.suffix(2)) ?? 0))
         let key = ScopeKey(level: alert.scope.level, code: alert.scope.code, name: alert.scope.name ?? alert.scope.code)
         if let held = s.scopes[key] {

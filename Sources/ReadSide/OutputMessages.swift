@@ -11,8 +11,10 @@ public struct Hundredths: Decodable, Sendable, Hashable {
     public init(from decoder: Decoder) throws {
         let decimal = try decoder.singleValueContainer().decode(Decimal.self)
         guard let value = Self.parse("\(decimal)") else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "not a percentage with at most two decimals"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "not a percentage with at most two decimals"))
         }
         self.value = value
     }

@@ -26,8 +26,9 @@ public struct ReadSideFollower: Service {
                 } catch {
                     let reason = "\(error)"
                     if model.readiness != .failed(reason) {
-                        logger.error("read side: cannot read the output topics, retrying",
-                                     metadata: ["reason": "\(reason)"])
+                        logger.error(
+                            "read side: cannot read the output topics, retrying",
+                            metadata: ["reason": "\(reason)"])
                     }
                     model.setReadiness(.failed(reason))
                     try? await Task.sleep(for: settings.retryDelay)
@@ -38,8 +39,9 @@ public struct ReadSideFollower: Service {
 
     /// One reading from the beginning, until cancelled or the topics become unreadable.
     private func follow() async throws {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: settings.brokers,
-                                                       groupID: ReadSideSettings.groupID)
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: settings.brokers,
+            groupID: ReadSideSettings.groupID)
         configuration.properties = ["socket.nagle.disable": "true", "fetch.wait.max.ms": "100"]
             .merging(settings.kafkaProperties) { $1 }
         configuration.properties["enable.partition.eof"] = "true"

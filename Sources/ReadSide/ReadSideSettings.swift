@@ -8,9 +8,11 @@ public struct ReadSideSettings: Sendable {
     /// How long to wait before reading again after the topics could not be read.
     public var retryDelay: Duration
 
-    public init(brokers: String, summariesTopic: String = "khuyencong.regional-summaries.v1",
-                alertsTopic: String = "khuyencong.alerts.v1", kafkaProperties: [String: String] = [:],
-                retryDelay: Duration = .seconds(2)) {
+    public init(
+        brokers: String, summariesTopic: String = "khuyencong.regional-summaries.v1",
+        alertsTopic: String = "khuyencong.alerts.v1", kafkaProperties: [String: String] = [:],
+        retryDelay: Duration = .seconds(2)
+    ) {
         self.brokers = brokers
         self.summariesTopic = summariesTopic
         self.alertsTopic = alertsTopic

@@ -24,14 +24,16 @@ struct ConfigFile: Sendable {
         for key in map.keys.sorted() {
             let keys = RunSetting.allCases.compactMap(\.fileKey)
             guard let option = RunSetting.allCases.first(where: { $0.fileKey == key }) else {
-                let hint = ClosestName.suggestion(for: key, among: keys).map { "did you mean \($0)?" }
+                let hint =
+                    ClosestName.suggestion(for: key, among: keys).map { "did you mean \($0)?" }
                     ?? "known keys: \(keys.joined(separator: ", "))"
                 throw ConfigurationError("config file \(path): unknown setting '\(key)' (\(hint))")
             }
             let raw = map[key]
             if option == .kafka {
                 guard let properties = raw as? [String: Any] else {
-                    throw ConfigurationError("config file \(path): 'kafka' must be a mapping of librdkafka property names to values")
+                    throw ConfigurationError(
+                        "config file \(path): 'kafka' must be a mapping of librdkafka property names to values")
                 }
                 for (name, v) in properties {
                     guard let scalar = scalarText(v) else {
@@ -55,7 +57,8 @@ struct ConfigFile: Sendable {
 
     private static func location(of error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
             " (line \(mark.line): \(problem))"
         case .duplicatedKeysInMapping(let duplicates, _):
             " (duplicate keys: \(duplicates.joined(separator: ", ")))"

@@ -12,7 +12,8 @@ public enum ConfigurationReference {
             "group_id": settings.groupID,
             "topics": [
                 "input": settings.inputTopic, "summaries": settings.summariesTopic, "alerts": settings.alertsTopic,
-                "rejected": settings.rejectedTopic, "sequenced": settings.sequencedTopic, "changelog": settings.changelogTopic,
+                "rejected": settings.rejectedTopic, "sequenced": settings.sequencedTopic,
+                "changelog": settings.changelogTopic,
             ],
             "partitions": partitions(settings.inputTopic),
             "internal_partitions": partitions(settings.sequencedTopic),

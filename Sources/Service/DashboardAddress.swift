@@ -13,10 +13,11 @@ public final class DashboardAddress: Sendable {
     /// wildcard host is reached on loopback.
     @discardableResult
     func set(host: String, port: Int) -> String {
-        let shown = switch host {
-        case "0.0.0.0", "::", "": "127.0.0.1"
-        default: host.contains(":") ? "[\(host)]" : host
-        }
+        let shown =
+            switch host {
+            case "0.0.0.0", "::", "": "127.0.0.1"
+            default: host.contains(":") ? "[\(host)]" : host
+            }
         let text = "http://\(shown):\(port)/"
         url.withLock { $0 = text }
         return text

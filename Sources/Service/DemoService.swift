@@ -15,8 +15,10 @@ public struct DemoService: Service {
     let output: @Sendable (String) -> Void
     let interactive: Bool
 
-    public init(started: ServiceRunner.Started, samplePath: String, metrics: PrometheusCollectorRegistry, logger: Logger,
-                interactive: Bool, output: @escaping @Sendable (String) -> Void) {
+    public init(
+        started: ServiceRunner.Started, samplePath: String, metrics: PrometheusCollectorRegistry, logger: Logger,
+        interactive: Bool, output: @escaping @Sendable (String) -> Void
+    ) {
         self.started = started
         self.samplePath = samplePath
         self.metrics = metrics
@@ -34,7 +36,8 @@ public struct DemoService: Service {
             table.sampleNote = "Fed \(sent) lines of the synthetic sample stream \(samplePath)."
             var lastScreen = ""
             while !Task.isCancelled {
-                table.summaries = decode(LiveTable.Summary.self, await started.worker.summaries(region: nil, year: nil, period: nil) ?? [])
+                table.summaries = decode(
+                    LiveTable.Summary.self, await started.worker.summaries(region: nil, year: nil, period: nil) ?? [])
                 table.alerts = decode(LiveTable.Alert.self, await started.worker.alerts(activeOnly: true) ?? [])
                 table.metricsText = metrics.emitToString()
                 table.dashboardURL = started.dashboard.current
@@ -57,11 +60,13 @@ public struct DemoService: Service {
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let inputs = started.settings.inputTopics
         let topic = inputs.subscription
-        let summary = try await ProduceJob.run(path: samplePath, send: { key, value in
-            // Per-province topics: a line without a province code has no topic to go to.
-            guard let target = ProduceJob.topic(for: key, in: inputs) else { return }
-            try await producer.send(topic: target, key: key, value: value)
-        }, progress: { _, _ in })
+        let summary = try await ProduceJob.run(
+            path: samplePath,
+            send: { key, value in
+                // Per-province topics: a line without a province code has no topic to go to.
+                guard let target = ProduceJob.topic(for: key, in: inputs) else { return }
+                try await producer.send(topic: target, key: key, value: value)
+            }, progress: { _, _ in })
         try await producer.flush()
         await producer.shutdown()
         logger.info("sample stream sent", metadata: ["lines": "\(summary.sent)", "topic": "\(topic)"])

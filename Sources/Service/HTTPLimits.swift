@@ -26,8 +26,10 @@ public struct HTTPLimits: Sendable {
     /// `Content-Length` gets 413, and a chunked body closes the connection once it passes.
     public var maxBodyBytes: Int
 
-    public init(idleTimeout: Duration = .seconds(60), headerReadTimeout: Duration = .seconds(10),
-                maxConnections: Int = 128, maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 16 * 1024) {
+    public init(
+        idleTimeout: Duration = .seconds(60), headerReadTimeout: Duration = .seconds(10),
+        maxConnections: Int = 128, maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 16 * 1024
+    ) {
         self.idleTimeout = idleTimeout
         self.headerReadTimeout = headerReadTimeout
         self.maxConnections = maxConnections
@@ -43,10 +45,12 @@ public struct HTTPLimits: Sendable {
             let configuration = HTTP1Channel.Configuration(
                 additionalChannelHandlers: [RequestBodyLimit(maxBytes: maxBody)],
                 idleTimeout: TimeAmount(limits.idleTimeout),
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeadBytes,
-                                                maxHeaderListSize: limits.maxHeadBytes, maxHeaderFieldCount: 100))
-            return LimitedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration),
-                                       limits: limits, connections: ConnectionTable(limit: limits.maxConnections))
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: limits.maxHeadBytes,
+                    maxHeaderListSize: limits.maxHeadBytes, maxHeaderFieldCount: 100))
+            return LimitedHTTP1Channel(
+                base: HTTP1Channel(responder: responder, configuration: configuration),
+                limits: limits, connections: ConnectionTable(limit: limits.maxConnections))
         }
     }
 }
@@ -264,8 +268,9 @@ final class RequestBodyLimit: ChannelDuplexHandler, RemovableChannelHandler {
             bodyBytes = 0
             if let declared = head.headerFields[.contentLength], let length = Int(declared), length > maxBytes {
                 refused = true
-                let response = HTTPResponse(status: .contentTooLarge,
-                                            headerFields: [.connection: "close", .contentLength: "0"])
+                let response = HTTPResponse(
+                    status: .contentTooLarge,
+                    headerFields: [.connection: "close", .contentLength: "0"])
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)

@@ -5,8 +5,10 @@ import Hummingbird
 /// Hummingbird's 404, which would tell a client the resource does not exist.
 struct MethodPolicy<Context: RequestContext>: RouterMiddleware {
     static var exactPaths: Set<String> {
-        ["/", "/healthz", "/readyz", "/metrics", "/v1/summaries", "/v1/alerts", "/v1/events", "/openapi.yaml",
-         "/export/bao-cao.csv"]
+        [
+            "/", "/healthz", "/readyz", "/metrics", "/v1/summaries", "/v1/alerts", "/v1/events", "/openapi.yaml",
+            "/export/bao-cao.csv",
+        ]
     }
     static var prefixes: [String] { ["/khu-vuc/", "/export/khu-vuc/", "/static/"] }
 
@@ -14,8 +16,10 @@ struct MethodPolicy<Context: RequestContext>: RouterMiddleware {
         exactPaths.contains(path) || prefixes.contains { path.hasPrefix($0) && path.count > $0.count }
     }
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         switch request.method {
         case .get:
             return try await next(request, context)
@@ -32,8 +36,9 @@ struct MethodPolicy<Context: RequestContext>: RouterMiddleware {
             headers[.allow] = "GET, HEAD"
             headers[.contentType] = "application/json"
             let body = #"{"error":"method \#(request.method.rawValue) is not allowed here: use GET or HEAD"}"# + "\n"
-            return Response(status: .methodNotAllowed, headers: headers,
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            return Response(
+                status: .methodNotAllowed, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
     }
 }
@@ -47,8 +52,10 @@ struct ReadOnlyRouter {
         router.add(middleware: MethodPolicy())
     }
 
-    func get(_ path: RouterPath,
-             use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+    func get(
+        _ path: RouterPath,
+        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) {
         router.on(path, method: .get, use: handler)
         router.on(path, method: .head, use: handler)
     }

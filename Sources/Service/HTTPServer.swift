@@ -16,8 +16,10 @@ public struct HTTPEndpoints: Sendable {
     /// on a fatal error): `/healthz` answers 503 with it. `serve` has none.
     public var liveness: @Sendable () async -> String?
 
-    public init(model: ReadModel, otherReadiness: @escaping @Sendable () async -> String? = { nil },
-                liveness: @escaping @Sendable () async -> String? = { nil }) {
+    public init(
+        model: ReadModel, otherReadiness: @escaping @Sendable () async -> String? = { nil },
+        liveness: @escaping @Sendable () async -> String? = { nil }
+    ) {
         self.model = model
         self.otherReadiness = otherReadiness
         self.liveness = liveness
@@ -49,8 +51,10 @@ public enum HTTPServer {
         )
     }
 
-    static func makeRouter(endpoints: HTTPEndpoints,
-                           metrics: PrometheusCollectorRegistry) throws -> Router<BasicRequestContext> {
+    static func makeRouter(
+        endpoints: HTTPEndpoints,
+        metrics: PrometheusCollectorRegistry
+    ) throws -> Router<BasicRequestContext> {
         let model = endpoints.model
         let pages = try DashboardPages()
         let router = ReadOnlyRouter()
@@ -69,7 +73,9 @@ public enum HTTPServer {
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            return Response(
+                status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer()))
+            )
         }
         router.get("/v1/summaries") { request, _ in
             let query = request.uri.queryParameters
@@ -80,7 +86,10 @@ public enum HTTPServer {
             var year: Int?
             if let text = query["year"] {
                 guard let y = StrictInteger.parse(String(text), in: FiscalYear.range) else {
-                    return problem("year must be an integer from \(FiscalYear.range.lowerBound) to \(FiscalYear.range.upperBound), written without sign or leading zeros")
+                    return problem(
+                        "year must be an integer from \(FiscalYear.range.lowerBound) to "
+                            + "\(FiscalYear.range.upperBound), written without sign or leading zeros"
+                    )
                 }
                 year = y
             }
@@ -122,8 +131,10 @@ public enum HTTPServer {
         }
         router.get("/khu-vuc/:region") { request, context in
             guard let scope = SummaryScope(id: context.parameters.get("region") ?? "") else {
-                return html(pages.error("Không có khu vực này. Chọn một trong: \(regionIDs.joined(separator: ", ")).",
-                                        model: model), status: .notFound)
+                return html(
+                    pages.error(
+                        "Không có khu vực này. Chọn một trong: \(regionIDs.joined(separator: ", ")).",
+                        model: model), status: .notFound)
             }
             let latest = { (year: Int) in model.summaries(region: scope.id, year: year).last?.period }
             switch PeriodQuery.parse(request.uri.queryParameters, latest: latest) {
@@ -149,10 +160,12 @@ public enum HTTPServer {
             switch PeriodQuery.parse(request.uri.queryParameters, latest: latest) {
             case .failure(let error): return problem(error.message)
             case .success(let requested):
-                let period = requested ?? model.summaries(region: scope.id).last?.period
+                let period =
+                    requested ?? model.summaries(region: scope.id).last?.period
                     ?? YearMonth(year: 2025, month: 1)
-                return csv(CSVExport.provinces(RegionReport(model: model, scope: scope, period: period)),
-                           name: "\(scope.id)-\(period).csv")
+                return csv(
+                    CSVExport.provinces(RegionReport(model: model, scope: scope, period: period)),
+                    name: "\(scope.id)-\(period).csv")
             }
         }
         router.get("/static/:name") { _, context in
@@ -162,8 +175,9 @@ public enum HTTPServer {
             var headers = HTTPFields()
             headers[.contentType] = asset.contentType
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers,
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
         }
         return router.router
     }

@@ -33,10 +33,14 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         if let error = event.error { merged["error"] = .string("\(error)") }
-        write(Self.line(time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
+        write(
+            Self.line(
+                time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
     }
 
-    static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
+    static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata)
+        -> [UInt8]
+    {
         var json = JSONWriter()
         json.beginObject()
         json.key("time")

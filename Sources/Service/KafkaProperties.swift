@@ -75,7 +75,7 @@ public struct KafkaProperties: Sendable, Equatable, CustomStringConvertible {
     /// `KHUYENCONG_KAFKA_SASL_PASSWORD` → `sasl.password`; nil for other variables.
     public static func propertyName(forEnvironmentVariable variable: String) -> String? {
         guard variable.hasPrefix(RunConfiguration.kafkaEnvironmentPrefix),
-              variable != RunSetting.kafkaPropertiesFile.environmentVariable
+            variable != RunSetting.kafkaPropertiesFile.environmentVariable
         else { return nil }
         let suffix = variable.dropFirst(RunConfiguration.kafkaEnvironmentPrefix.count)
         guard !suffix.isEmpty else { return nil }
@@ -112,7 +112,8 @@ extension KafkaProperties {
             var hint = ClosestName.hint(for: name, among: KafkaPropertyCheck.propertyNames)
             // A misspelt fixed variable (KHUYENCONG_KAFKA_PROPERTY_FILE) reads as a property.
             if let variable = origins[name], variable.hasPrefix(RunConfiguration.kafkaEnvironmentPrefix),
-               let setting = ClosestName.suggestion(for: variable, among: RunConfiguration.environmentVariables) {
+                let setting = ClosestName.suggestion(for: variable, among: RunConfiguration.environmentVariables)
+            {
                 hint = " (did you mean \(setting)?)"
             }
             return redactor.scrub("unknown Kafka property \(name)\(origin)\(hint)")

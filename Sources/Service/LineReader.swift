@@ -64,7 +64,7 @@ public struct LineReader: Sequence, IteratorProtocol {
 public enum InputKey {
     public static func of(_ line: [UInt8]) -> [UInt8]? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let province = object["province"] as? String
+            let province = object["province"] as? String
         else { return nil }
         return Array(province.utf8)
     }

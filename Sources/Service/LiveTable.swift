@@ -46,12 +46,15 @@ public struct LiveTable {
     }
 
     static let rows: [(id: String, name: String)] = [
-        ("bac", "Phía Bắc"), ("mien-trung-tay-nguyen", "Miền Trung – Tây Nguyên"), ("nam", "Phía Nam"), ("ca-nuoc", "Cả nước"),
+        ("bac", "Phía Bắc"), ("mien-trung-tay-nguyen", "Miền Trung – Tây Nguyên"), ("nam", "Phía Nam"),
+        ("ca-nuoc", "Cả nước"),
     ]
 
     /// The latest summary (by period) of each region and the nation.
     func latest(_ region: String) -> Summary? {
-        summaries.filter { $0.region == region }.max { ($0.period_end, $0.revision ?? 0) < ($1.period_end, $1.revision ?? 0) }
+        summaries.filter { $0.region == region }.max {
+            ($0.period_end, $0.revision ?? 0) < ($1.period_end, $1.revision ?? 0)
+        }
     }
 
     /// `colour`: ANSI colours for severities (terminals only).
@@ -66,13 +69,15 @@ public struct LiveTable {
                 out.append(columns([row.name, "—", "", "", "", "", "", "", "waiting"]))
                 continue
             }
-            let reported = "\(s.provinces_reported ?? 0)/\(s.provinces_expected ?? 0)"
+            let reported =
+                "\(s.provinces_reported ?? 0)/\(s.provinces_expected ?? 0)"
                 + ((s.provinces_carried ?? 0) > 0 ? " (+\(s.provinces_carried ?? 0) carried)" : "")
-            out.append(columns([
-                row.name, s.period_end, Self.millions(s.totals.executed_vnd), Self.millions(s.totals.plan_vnd),
-                Self.percent(s.totals.execution_rate_pct), Self.percent(s.by_source?.KCQG?.execution_rate_pct),
-                Self.percent(s.by_source?.KCDP?.execution_rate_pct), reported, s.status ?? "",
-            ]))
+            out.append(
+                columns([
+                    row.name, s.period_end, Self.millions(s.totals.executed_vnd), Self.millions(s.totals.plan_vnd),
+                    Self.percent(s.totals.execution_rate_pct), Self.percent(s.by_source?.KCQG?.execution_rate_pct),
+                    Self.percent(s.by_source?.KCDP?.execution_rate_pct), reported, s.status ?? "",
+                ]))
         }
         out.append("")
         let active = alerts.filter { $0.state != "resolved" }.sorted { Self.alertOrder($0) < Self.alertOrder($1) }
@@ -80,7 +85,10 @@ public struct LiveTable {
         let shown = 10
         for alert in active.prefix(shown) {
             let critical = alert.severity == "critical"
-            let tag = !colour ? (critical ? "CRITICAL" : "warning ") : critical ? "\u{1B}[31mCRITICAL\u{1B}[0m" : "\u{1B}[33mwarning \u{1B}[0m"
+            let tag =
+                !colour
+                ? (critical ? "CRITICAL" : "warning ")
+                : critical ? "\u{1B}[31mCRITICAL\u{1B}[0m" : "\u{1B}[33mwarning \u{1B}[0m"
             out.append("  \(tag) \(alert.message ?? "\(alert.alert_id) \(alert.period_end)")")
         }
         if active.count > shown { out.append("  … and \(active.count - shown) more (GET /v1/alerts)") }
@@ -89,8 +97,9 @@ public struct LiveTable {
         out.append("")
         out.append("Send more updates (JSON lines, keyed by province) to the embedded broker \(bootstrap):")
         out.append("  khuyencong produce FILE.jsonl --brokers \(bootstrap)")
-        out.append("  kcat -P -b \(bootstrap) -t \(inputTopic) -K: <<< "
-            + "'49:{\"schema\":\"khuyencong.execution-update.v1\",…}'")
+        out.append(
+            "  kcat -P -b \(bootstrap) -t \(inputTopic) -K: <<< "
+                + "'49:{\"schema\":\"khuyencong.execution-update.v1\",…}'")
         if let sampleNote { out.append(sampleNote) }
         out.append("Ctrl-C to stop.")
         return out.joined(separator: "\n")
@@ -98,7 +107,8 @@ public struct LiveTable {
 
     /// Redraw in place: cursor home, each line erased to its end, then the rest of the screen.
     public func frame(width: Int = 118) -> String {
-        "\u{1B}[H" + render(width: width, colour: true).split(separator: "\n", omittingEmptySubsequences: false)
+        "\u{1B}[H"
+            + render(width: width, colour: true).split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\n\u{1B}[J"
     }
 
@@ -112,7 +122,7 @@ public struct LiveTable {
         return "Updates: consumed \(total("khuyencong_updates_consumed_total")), accepted "
             + "\(total("khuyencong_updates_accepted_total")), "
             + "duplicate \(total("khuyencong_updates_duplicate_total")), stale "
-                + "\(total("khuyencong_updates_stale_total")), "
+            + "\(total("khuyencong_updates_stale_total")), "
             + "rejected \(total("khuyencong_updates_rejected_total"))"
             + (rejected.isEmpty ? "" : " (\(rejected.joined(separator: ", ")))")
     }
@@ -159,13 +169,19 @@ public enum PrometheusText {
     public static func samples(_ text: String) -> [Sample] {
         text.split(separator: "\n").compactMap { line -> Sample? in
             if line.hasPrefix("#") { return nil }
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                return nil
+            }
             let series = line[..<space]
-            guard let brace = series.firstIndex(of: "{") else { return Sample(name: String(series), labels: [:], value: value) }
+            guard let brace = series.firstIndex(of: "{") else {
+                return Sample(name: String(series), labels: [:], value: value)
+            }
             var labels: [String: String] = [:]
             for pair in series[series.index(after: brace)...].dropLast().split(separator: ",") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2 { labels[String(parts[0])] = String(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+                if parts.count == 2 {
+                    labels[String(parts[0])] = String(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+                }
             }
             return Sample(name: String(series[..<brace]), labels: labels, value: value)
         }

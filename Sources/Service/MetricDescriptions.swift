@@ -58,7 +58,9 @@ public struct DescribedMetricsFactory: MetricsFactory {
         return registry.makeCounter(descriptor: describe(label), labels: dimensions)
     }
 
-    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
+        -> any FloatingPointCounterHandler
+    {
         let (label, dimensions) = wrapped.nameAndLabelSanitizer(label, dimensions)
         return registry.makeCounter(descriptor: describe(label), labels: dimensions)
     }

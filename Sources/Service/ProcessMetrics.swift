@@ -20,8 +20,9 @@ public final class ProcessMetrics: @unchecked Sendable {
         func gauge(_ name: String, _ help: String) -> Gauge {
             registry.makeGauge(descriptor: MetricDescriptions.descriptor(name, help: help))
         }
-        cpu = registry.makeCounter(descriptor: MetricDescriptions.descriptor(
-            "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds."))
+        cpu = registry.makeCounter(
+            descriptor: MetricDescriptions.descriptor(
+                "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds."))
         resident = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
         virtual = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
         openFDs = gauge("process_open_fds", "Number of open file descriptors.")
@@ -30,7 +31,8 @@ public final class ProcessMetrics: @unchecked Sendable {
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "khuyencong.process-metrics"))
         if let sample = ProcSample.read() { start.set(sample.startTime) }
         update()
-        let nanoseconds = Int(interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+        let nanoseconds = Int(
+            interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds))
         timer.setEventHandler { [weak self] in self?.update() }
         timer.resume()
@@ -65,29 +67,33 @@ struct ProcSample: Equatable {
 
     static func read() -> ProcSample? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let machine = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let bootLine = machine.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let boot = Double(bootLine.dropFirst(6).trimmingCharacters(in: .whitespaces)),
-              let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+            let machine = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let bootLine = machine.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+            let boot = Double(bootLine.dropFirst(6).trimmingCharacters(in: .whitespaces)),
+            let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
         else { return nil }
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return parse(stat: stat, bootTime: boot, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),
-                     pageSize: sysconf(Int32(_SC_PAGESIZE)), openFDs: fds.count - 1, maxFDs: Int(limit.rlim_cur))
+        return parse(
+            stat: stat, bootTime: boot, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),
+            pageSize: sysconf(Int32(_SC_PAGESIZE)), openFDs: fds.count - 1, maxFDs: Int(limit.rlim_cur))
     }
 
     /// Fields after the command name (which may hold spaces and parentheses, hence the last ')'):
     /// utime 14, stime 15, starttime 22 (clock ticks), vsize 23 (bytes), rss 24 (pages).
     static func parse(stat: String, bootTime: Double, ticksPerSecond: Double, pageSize: Int, openFDs: Int, maxFDs: Int)
-        -> ProcSample? {
+        -> ProcSample?
+    {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state).
         func field(_ number: Int) -> Double? { fields.count > number - 3 ? Double(fields[number - 3]) : nil }
         guard let utime = field(14), let stime = field(15), let start = field(22), let vsize = field(23),
-              let rss = field(24) else { return nil }
-        return ProcSample(cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: Int(rss) * pageSize,
-                          virtualBytes: Int(vsize), openFDs: openFDs, maxFDs: maxFDs,
-                          startTime: bootTime + start / ticksPerSecond)
+            let rss = field(24)
+        else { return nil }
+        return ProcSample(
+            cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: Int(rss) * pageSize,
+            virtualBytes: Int(vsize), openFDs: openFDs, maxFDs: maxFDs,
+            startTime: bootTime + start / ticksPerSecond)
     }
 }

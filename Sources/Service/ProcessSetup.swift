@@ -9,13 +9,15 @@ public enum ProcessSetup {
     /// line; and swift-metrics into a Prometheus registry that `/metrics` serves, with HELP
     /// texts, `khuyencong_build_info` and the `process_*` metrics.
     public static func bootstrap(level: Logger.Level, format: RunConfiguration.LogFormat = .text, secrets: [String])
-        -> PrometheusCollectorRegistry {
+        -> PrometheusCollectorRegistry
+    {
         let redactor = Redactor(secrets: secrets)
         LoggingSystem.bootstrap { label in
-            let output: any LogHandler = switch format {
-            case .text: StreamLogHandler.standardError(label: label)
-            case .json: JSONLogHandler(label: label)
-            }
+            let output: any LogHandler =
+                switch format {
+                case .text: StreamLogHandler.standardError(label: label)
+                case .json: JSONLogHandler(label: label)
+                }
             return RedactingLogHandler(underlying: output, redactor: redactor, level: level)
         }
         let registry = makeRegistry()
@@ -40,8 +42,11 @@ public enum ProcessSetup {
 
     static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> DescribedMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000].map { .milliseconds($0) }
-        factory.valueHistogramBuckets["khuyencong_batch_messages"] = [1, 10, 100, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000]
+        factory.defaultDurationHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000].map
+        { .milliseconds($0) }
+        factory.valueHistogramBuckets["khuyencong_batch_messages"] = [
+            1, 10, 100, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000,
+        ]
         return DescribedMetricsFactory(factory)
     }
 }

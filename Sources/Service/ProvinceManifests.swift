@@ -30,17 +30,20 @@ public enum ProvinceManifests {
     public static func files(registries: Registries, inputTopic: String = WorkerSettings.defaultInputTopic) -> [File] {
         let units = units(registries)
         var files = units.map { unit in
-            File(name: "unit-\(unit.code).yaml", text: manifest(code: unit.code, names: unit.names, inputTopic: inputTopic))
+            File(
+                name: "unit-\(unit.code).yaml",
+                text: manifest(code: unit.code, names: unit.names, inputTopic: inputTopic))
         }
-        var kustomization = header + """
-            # Per-province input topics and users: \(units.count) units \
-            (\(registries.r2004.units.count) of registry 2004, \
-            \(registries.r2025.units.count) of registry 2025, one per distinct code).
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            resources:
+        var kustomization =
+            header + """
+                # Per-province input topics and users: \(units.count) units \
+                (\(registries.r2004.units.count) of registry 2004, \
+                \(registries.r2025.units.count) of registry 2025, one per distinct code).
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
 
-            """
+                """
         for file in files { kustomization += "  - \(file.name)\n" }
         files.append(File(name: "kustomization.yaml", text: kustomization))
         return files

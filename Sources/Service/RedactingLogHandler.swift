@@ -66,7 +66,9 @@ extension Logger {
     /// A logger writing to standard error with `secrets` redacted.
     public static func redacting(label: String, level: Logger.Level, secrets: [String]) -> Logger {
         Logger(label: label) { label in
-            RedactingLogHandler(underlying: StreamLogHandler.standardError(label: label), redactor: Redactor(secrets: secrets), level: level)
+            RedactingLogHandler(
+                underlying: StreamLogHandler.standardError(label: label), redactor: Redactor(secrets: secrets),
+                level: level)
         }
     }
 }

@@ -74,7 +74,9 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     public static let environmentVariables: [String] =
         RunSetting.allCases.filter { $0 != .kafka }.map(\.environmentVariable)
     /// `KHUYENCONG_*` variables read by other commands (`bench`), not errors when set.
-    static let otherCommandsVariables: Set<String> = ["KHUYENCONG_BENCH_KAFKA", "KHUYENCONG_BENCH_KAFKA_DEBUG", "KHUYENCONG_BENCH_LOG"]
+    static let otherCommandsVariables: Set<String> = [
+        "KHUYENCONG_BENCH_KAFKA", "KHUYENCONG_BENCH_KAFKA_DEBUG", "KHUYENCONG_BENCH_LOG",
+    ]
     /// librdkafka properties that have their own option.
     static let reservedKafkaProperties: [String: RunSetting] = [
         "bootstrap.servers": .brokers, "metadata.broker.list": .brokers,
@@ -118,11 +120,14 @@ extension RunConfiguration {
             return KafkaProperties.isSecret(String(pair[..<eq])) ? String(pair[pair.index(after: eq)...]) : nil
         }
         secrets += environment.compactMap { variable, value in
-            KafkaProperties.propertyName(forEnvironmentVariable: variable).flatMap { KafkaProperties.isSecret($0) ? value : nil }
+            KafkaProperties.propertyName(forEnvironmentVariable: variable).flatMap {
+                KafkaProperties.isSecret($0) ? value : nil
+            }
         }
         do {
-            return try resolveUnredacted(flags: flags, environment: environment, hostname: hostname,
-                                         clusterRequired: clusterRequired, readFile: readFile, secrets: &secrets)
+            return try resolveUnredacted(
+                flags: flags, environment: environment, hostname: hostname,
+                clusterRequired: clusterRequired, readFile: readFile, secrets: &secrets)
         } catch {
             throw ConfigurationError(Redactor(secrets: secrets).scrub(error.message))
         }
@@ -132,8 +137,12 @@ extension RunConfiguration {
     static func checkEnvironmentNames(_ environment: [String: String]) throws(ConfigurationError) {
         for variable in environment.keys.sorted() where variable.hasPrefix("KHUYENCONG_") {
             if environmentVariables.contains(variable) || otherCommandsVariables.contains(variable)
-                || KafkaProperties.propertyName(forEnvironmentVariable: variable) != nil { continue }
-            throw ConfigurationError("unknown setting \(variable)\(ClosestName.hint(for: variable, among: environmentVariables))")
+                || KafkaProperties.propertyName(forEnvironmentVariable: variable) != nil
+            {
+                continue
+            }
+            throw ConfigurationError(
+                "unknown setting \(variable)\(ClosestName.hint(for: variable, among: environmentVariables))")
         }
     }
 
@@ -148,10 +157,13 @@ extension RunConfiguration {
         }
         try checkEnvironmentNames(environment)
         let given = flags.given
-        let env = Dictionary(uniqueKeysWithValues: RunSetting.allCases.compactMap { setting -> (RunSetting, String)? in
-            guard setting != .kafka, let value = environment[setting.environmentVariable], !value.isEmpty else { return nil }
-            return (setting, value)
-        })
+        let env = Dictionary(
+            uniqueKeysWithValues: RunSetting.allCases.compactMap { setting -> (RunSetting, String)? in
+                guard setting != .kafka, let value = environment[setting.environmentVariable], !value.isEmpty else {
+                    return nil
+                }
+                return (setting, value)
+            })
         var file: ConfigFile = ConfigFile()
         if let path = given[.config] ?? env[.config] {
             file = try ConfigFile.parse(read(path, what: "config file"), path: path)
@@ -181,14 +193,19 @@ extension RunConfiguration {
         var fromFlags = KafkaProperties()
         for (index, pair) in flags.kafka.enumerated() {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                throw ConfigurationError("--kafka (occurrence \(index + 1)) must be KEY=VALUE, e.g. --kafka security.protocol=SASL_SSL")
+                throw ConfigurationError(
+                    "--kafka (occurrence \(index + 1)) must be KEY=VALUE, e.g. --kafka security.protocol=SASL_SSL")
             }
-            fromFlags.set(String(pair[..<eq]).trimmingCharacters(in: .whitespaces), String(pair[pair.index(after: eq)...]),
-                          from: "--kafka")
+            fromFlags.set(
+                String(pair[..<eq]).trimmingCharacters(in: .whitespaces), String(pair[pair.index(after: eq)...]),
+                from: "--kafka")
         }
         kafka = kafka.overridden(by: fromFlags)
         for (name, setting) in reservedKafkaProperties.sorted(by: { $0.key < $1.key }) where kafka[name] != nil {
-            throw ConfigurationError("the Kafka property \(name) is set by \(setting.flag) (\(setting.environmentVariable)); remove it from the pass-through properties")
+            throw ConfigurationError(
+                "the Kafka property \(name) is set by \(setting.flag) (\(setting.environmentVariable)); remove "
+                    + "it from the pass-through properties"
+            )
         }
 
         func text(_ setting: RunSetting, default fallback: String) throws(ConfigurationError) -> String {
@@ -200,32 +217,41 @@ extension RunConfiguration {
         func name(_ setting: RunSetting, default fallback: String, what: String) throws(ConfigurationError) -> String {
             let name = try text(setting, default: fallback)
             let allowed = name.utf8.allSatisfy { c in
-                (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E || c == 0x5F || c == 0x2D
+                (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E
+                    || c == 0x5F || c == 0x2D
             }
             guard allowed, name.utf8.count <= 249, name != ".", name != ".." else {
-                throw ConfigurationError("\(value(setting)?.origin ?? setting.flag) '\(name)' is not \(what): use up to 249 of [A-Za-z0-9._-]")
+                throw ConfigurationError(
+                    "\(value(setting)?.origin ?? setting.flag) '\(name)' is not \(what): use up to 249 of "
+                        + "[A-Za-z0-9._-]"
+                )
             }
             return name
         }
         func topic(_ setting: RunSetting, default fallback: String) throws(ConfigurationError) -> String {
             try name(setting, default: fallback, what: "a Kafka topic name")
         }
-        func integer(_ setting: RunSetting, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        func integer(_ setting: RunSetting, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError)
+            -> Int
+        {
             guard let (v, origin) = value(setting) else { return fallback }
             guard let n = Int(v.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-                throw ConfigurationError("\(origin) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
+                throw ConfigurationError(
+                    "\(origin) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
             }
             return n
         }
         func path(_ setting: RunSetting) throws(ConfigurationError) -> String? {
             value(setting) == nil ? nil : try text(setting, default: "")
         }
-        func choice<T: RawRepresentable & CaseIterable>(_ setting: RunSetting, default fallback: T) throws(ConfigurationError) -> T
+        func choice<T: RawRepresentable & CaseIterable>(_ setting: RunSetting, default fallback: T)
+            throws(ConfigurationError) -> T
         where T.RawValue == String {
             let chosen = try text(setting, default: fallback.rawValue)
             guard let result = T(rawValue: chosen.lowercased()) else {
                 let allowed = T.allCases.map(\.rawValue)
-                let list = allowed.count == 2 ? allowed.joined(separator: " or ") : "one of " + allowed.joined(separator: ", ")
+                let list =
+                    allowed.count == 2 ? allowed.joined(separator: " or ") : "one of " + allowed.joined(separator: ", ")
                 throw ConfigurationError("\(value(setting)?.origin ?? setting.flag) must be \(list), got '\(chosen)'")
             }
             return result
@@ -237,13 +263,19 @@ extension RunConfiguration {
             throw ConfigurationError("--embedded and \(origin) exclude each other: give one of them")
         }
         if clusterRequired, brokers == nil, !flags.embedded {
-            throw ConfigurationError("no Kafka cluster given: set --brokers HOST:PORT,… (or KHUYENCONG_BROKERS), or --embedded for an in-process test broker")
+            throw ConfigurationError(
+                "no Kafka cluster given: set --brokers HOST:PORT,… (or KHUYENCONG_BROKERS), or --embedded for an "
+                    + "in-process test broker"
+            )
         }
         let groupID = try topic(.groupID, default: defaultGroupID)
         let instanceID = try name(.instanceID, default: hostname, what: "an instance id")
         let http = try text(.http, default: defaultHTTP)
         guard let (host, port) = parseHostPort(http) else {
-            throw ConfigurationError("\(value(.http)?.origin ?? "--http") must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080, got '\(http)'")
+            throw ConfigurationError(
+                "\(value(.http)?.origin ?? "--http") must be HOST:PORT with a port from 0 to 65535, e.g. "
+                    + "127.0.0.1:8080, got '\(http)'"
+            )
         }
         return RunConfiguration(
             brokers: brokers,
@@ -276,8 +308,9 @@ extension RunConfiguration {
     /// applies them (`KafkaProperties.check`); the embedded broker's address is not known yet
     /// and does not matter to the check.
     public func checkKafkaProperties() throws(ConfigurationError) {
-        try kafka.check(brokers: brokers ?? "127.0.0.1:9092", groupID: groupID,
-                        transactionalID: guarantee == .exactlyOnce ? transactionalID : nil)
+        try kafka.check(
+            brokers: brokers ?? "127.0.0.1:9092", groupID: groupID,
+            transactionalID: guarantee == .exactlyOnce ? transactionalID : nil)
     }
 
     /// `127.0.0.1:8080`, `localhost:0`, `[::1]:8080`.
@@ -285,7 +318,9 @@ extension RunConfiguration {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            return nil
+        }
         return (host, port)
     }
 }

@@ -12,22 +12,29 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Flag(help: "Start the in-process test broker instead of --brokers; print its bootstrap list first.")
     public var embedded = false
 
-    @Option(name: .customLong("group-id"), help: "Consumer group id; also the prefix of the internal topics (default khuyencong-aggregator).")
+    @Option(
+        name: .customLong("group-id"),
+        help: "Consumer group id; also the prefix of the internal topics (default khuyencong-aggregator).")
     public var groupID: String?
 
-    @Option(name: .customLong("instance-id"),
-            help: "This worker's stable name; the transactional id derives from it (default: the host name).")
+    @Option(
+        name: .customLong("instance-id"),
+        help: "This worker's stable name; the transactional id derives from it (default: the host name).")
     public var instanceID: String?
 
     @Option(name: .customLong("input-topic"), help: "Input topic (default khuyencong.execution-updates.v1).")
     public var inputTopic: String?
 
-    @Option(name: .customLong("input-topics"),
-            help: ArgumentHelp("shared (default: every province writes the input topic) or per-province: read one "
+    @Option(
+        name: .customLong("input-topics"),
+        help: ArgumentHelp(
+            "shared (default: every province writes the input topic) or per-province: read one "
                 + "topic per unit, {input-topic}.{code}, and reject an update of another unit there (key_mismatch)."))
     public var inputTopics: String?
 
-    @Option(name: .customLong("summaries-topic"), help: "Regional summaries topic (default khuyencong.regional-summaries.v1).")
+    @Option(
+        name: .customLong("summaries-topic"),
+        help: "Regional summaries topic (default khuyencong.regional-summaries.v1).")
     public var summariesTopic: String?
 
     @Option(name: .customLong("alerts-topic"), help: "Alerts topic (default khuyencong.alerts.v1).")
@@ -60,22 +67,29 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("batch-max-ms"), help: "Longest wait to fill a batch, in ms (default 20).")
     public var batchMaxMs: String?
 
-    @Option(name: .customLong("stall-timeout-s"),
-            help: ArgumentHelp("Seconds the batch loop may go without progress while input waits before /healthz "
+    @Option(
+        name: .customLong("stall-timeout-s"),
+        help: ArgumentHelp(
+            "Seconds the batch loop may go without progress while input waits before /healthz "
                 + "answers 503 (default 60)."))
     public var stallTimeoutS: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.")
     public var logLevel: String?
 
-    @Option(name: .customLong("log-format"),
-            help: "text (default) or json: one JSON object per line, the log's metadata as fields.")
+    @Option(
+        name: .customLong("log-format"),
+        help: "text (default) or json: one JSON object per line, the log's metadata as fields.")
     public var logFormat: String?
 
-    @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("kafka"),
+        help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
     public var kafka: [String] = []
 
-    @Option(name: .customLong("kafka-properties-file"), help: "Java-properties file of librdkafka properties (e.g. a mounted Secret).")
+    @Option(
+        name: .customLong("kafka-properties-file"),
+        help: "Java-properties file of librdkafka properties (e.g. a mounted Secret).")
     public var kafkaPropertiesFile: String?
 
     public init() {}
@@ -83,7 +97,8 @@ public struct RunFlags: ParsableArguments, Sendable {
     /// The single-valued flags that were given.
     var given: [RunSetting: String] {
         let pairs: [(RunSetting, String?)] = [
-            (.config, config), (.brokers, brokers), (.groupID, groupID), (.instanceID, instanceID), (.inputTopic, inputTopic),
+            (.config, config), (.brokers, brokers), (.groupID, groupID), (.instanceID, instanceID),
+            (.inputTopic, inputTopic),
             (.inputTopics, inputTopics),
             (.summariesTopic, summariesTopic), (.alertsTopic, alertsTopic), (.rejectedTopic, rejectedTopic),
             (.guarantee, guarantee), (.http, http), (.rules, rules), (.registry2004, registry2004),

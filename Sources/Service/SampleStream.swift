@@ -34,14 +34,18 @@ public enum SampleStream {
 
     public static func generate(registries: Registries) -> String {
         var out = Generator(registry: registries.r2004)
-        out.year(2021, region: .mienTrungTayNguyen, plan: Seeds.mttn2021Plan,
-                 anchors: [(7, Seeds.mttn2021July, true), (12, Seeds.mttn2021December, false)])
-        out.year(2022, region: .mienTrungTayNguyen, plan: Seeds.mttn2022Plan,
-                 anchors: [(7, Seeds.mttn2022July, true)])
-        out.year(2024, region: .bac, plan: Seeds.bac2024Plan,
-                 anchors: [(6, Seeds.bac2024June, true)], lastMonthStatus: .estimate)
-        out.year(2024, region: .nam, plan: Seeds.nam2024Plan,
-                 anchors: [(6, Seeds.nam2024June, true)], lastMonthStatus: .estimate)
+        out.year(
+            2021, region: .mienTrungTayNguyen, plan: Seeds.mttn2021Plan,
+            anchors: [(7, Seeds.mttn2021July, true), (12, Seeds.mttn2021December, false)])
+        out.year(
+            2022, region: .mienTrungTayNguyen, plan: Seeds.mttn2022Plan,
+            anchors: [(7, Seeds.mttn2022July, true)])
+        out.year(
+            2024, region: .bac, plan: Seeds.bac2024Plan,
+            anchors: [(6, Seeds.bac2024June, true)], lastMonthStatus: .estimate)
+        out.year(
+            2024, region: .nam, plan: Seeds.nam2024Plan,
+            anchors: [(6, Seeds.nam2024June, true)], lastMonthStatus: .estimate)
         return out.lines.joined(separator: "\n") + "\n"
     }
 }
@@ -72,8 +76,10 @@ private struct Generator {
 
     /// One region-year of monthly cumulative reports. `anchors` are (month, regional executed,
     /// vary-by-province); months between anchors grow monotonically towards the next one.
-    mutating func year(_ year: Int, region: RegionID, plan: Pair, anchors: [(Int, Pair, Bool)],
-                       lastMonthStatus: ReportStatus = .actual) {
+    mutating func year(
+        _ year: Int, region: RegionID, plan: Pair, anchors: [(Int, Pair, Bool)],
+        lastMonthStatus: ReportStatus = .actual
+    ) {
         let units = registry.units(in: region)
         let lastMonth = anchors.last?.0 ?? 12
         for source in FundingSource.allCases {
@@ -105,8 +111,9 @@ private struct Generator {
             if year == 2022 && month == 7 { estimatesBeforeActuals(period, units: units) }
             for (i, unit) in units.enumerated() {
                 for source in FundingSource.allCases {
-                    var report = report(unit: unit, index: i, source: source, period: period,
-                                        status: month == lastMonth ? lastMonthStatus : .actual)
+                    var report = report(
+                        unit: unit, index: i, source: source, period: period,
+                        status: month == lastMonth ? lastMonthStatus : .actual)
                     if year == 2022 && month == 6 && source == .kcdp && (i == 4 || i == 5) {
                         // A typo sent first, corrected by revision 2 at the end of the month.
                         report.executed *= 2
@@ -126,8 +133,10 @@ private struct Generator {
     var annualPlan: [FundingSource: [Int64]] = [:]
     var pendingCorrections: [Int] = []
 
-    func report(unit: AdministrativeUnit, index: Int, source: FundingSource, period: YearMonth,
-                status: ReportStatus, revision: Int64 = 1) -> Report {
+    func report(
+        unit: AdministrativeUnit, index: Int, source: FundingSource, period: YearMonth,
+        status: ReportStatus, revision: Int64 = 1
+    ) -> Report {
         let executed = (cumulative[source]?[period.month - 1][index] ?? 0) * Self.million
         return Report(
             province: unit.code, period: period, source: source, status: status,
@@ -139,7 +148,9 @@ private struct Generator {
 
     /// Actuals are reported on the 5th of the next month, estimates on the 25th of the month.
     static func reportedAt(_ period: YearMonth, status: ReportStatus, minute: Int) -> String {
-        let next = period.month == 12 ? YearMonth(year: period.year + 1, month: 1) : YearMonth(year: period.year, month: period.month + 1)
+        let next =
+            period.month == 12
+            ? YearMonth(year: period.year + 1, month: 1) : YearMonth(year: period.year, month: period.month + 1)
         let day = status == .actual ? "\(next)-05" : "\(period)-25"
         return "\(day)T08:\(minute < 10 ? "0" : "")\(minute):00+07:00"
     }
@@ -155,7 +166,8 @@ private struct Generator {
 
     mutating func corrections(_ period: YearMonth, units: [AdministrativeUnit]) {
         for i in pendingCorrections {
-            var corrected = report(unit: units[i], index: i, source: .kcdp, period: period, status: .actual, revision: 2)
+            var corrected = report(
+                unit: units[i], index: i, source: .kcdp, period: period, status: .actual, revision: 2)
             corrected.reportedAt = "\(period)-28T10:00:00+07:00"
             lines.append(corrected.json)
         }
@@ -172,32 +184,35 @@ private struct Generator {
     /// need a 64 KiB line; `key_mismatch` cannot happen when the key is taken from the line).
     mutating func oddities(_ period: YearMonth, units: [AdministrativeUnit]) {
         let good = report(unit: units[1], index: 1, source: .kcdp, period: period, status: .actual)
-        lines.append(good.json) // duplicate: same revision, same content
+        lines.append(good.json)  // duplicate: same revision, same content
         var conflicting = good
         conflicting.executed += Self.million
-        lines.append(conflicting.json) // conflicting_revision
+        lines.append(conflicting.json)  // conflicting_revision
         let base = report(unit: units[2], index: 2, source: .kcdp, period: period, status: .actual, revision: 3)
-        lines.append(String(base.json.prefix(60))) // malformed_json
+        lines.append(String(base.json.prefix(60)))  // malformed_json
         // schema_mismatch
         lines.append(base.json.replacingOccurrences(of: "execution-update.v1", with: "execution-update.v2"))
         // missing_field
         lines.append(base.json.replacingOccurrences(of: #","reported_at":"\#(base.reportedAt)""#, with: ""))
         // invalid_field
-        lines.append(base.json.replacingOccurrences(
-            of: #""executed_vnd":\#(base.executed)"#, with: #""executed_vnd":"\#(base.executed)""#))
+        lines.append(
+            base.json.replacingOccurrences(
+                of: #""executed_vnd":\#(base.executed)"#, with: #""executed_vnd":"\#(base.executed)""#))
         // amount_out_of_range
-        lines.append(base.json.replacingOccurrences(
-            of: #""plan_vnd":\#(base.plan)"#, with: #""plan_vnd":-\#(base.plan)"#))
+        lines.append(
+            base.json.replacingOccurrences(
+                of: #""plan_vnd":\#(base.plan)"#, with: #""plan_vnd":-\#(base.plan)"#))
         // period_out_of_range
-        lines.append(base.json.replacingOccurrences(
-            of: #""period_end":"\#(period)""#, with: #""period_end":"2023-07""#))
+        lines.append(
+            base.json.replacingOccurrences(
+                of: #""period_end":"\#(period)""#, with: #""period_end":"2023-07""#))
         var unknown = base
         unknown.province = "99"
-        lines.append(unknown.json) // unknown_province
+        lines.append(unknown.json)  // unknown_province
         var mismatch = base
         mismatch.withActivities = true
         mismatch.activitiesOffset = Self.million
-        lines.append(mismatch.json) // activities_mismatch
+        lines.append(mismatch.json)  // activities_mismatch
     }
 }
 
@@ -221,7 +236,9 @@ private struct Report {
             let training = executed / 5 * 2
             let projects = Int64(1 + period.month / 3)
             activities = [
-                Activity(category: .training, executedVND: training + activitiesOffset, projects: projects, beneficiaries: projects * 40),
+                Activity(
+                    category: .training, executedVND: training + activitiesOffset, projects: projects,
+                    beneficiaries: projects * 40),
                 Activity(category: .tradePromotion, executedVND: executed - training, projects: projects),
             ]
         }

@@ -24,23 +24,27 @@ public struct ServeRunner: Sendable {
         guard let brokers = configuration.brokers, !brokers.isEmpty else {
             throw ConfigurationError("serve needs --brokers LIST: the cluster whose output topics it reads")
         }
-        let settings = ReadSideSettings(brokers: brokers, summariesTopic: configuration.topics.summaries,
-                                        alertsTopic: configuration.topics.alerts,
-                                        kafkaProperties: configuration.kafka.values)
+        let settings = ReadSideSettings(
+            brokers: brokers, summariesTopic: configuration.topics.summaries,
+            alertsTopic: configuration.topics.alerts,
+            kafkaProperties: configuration.kafka.values)
         logger.info("serving the read side", metadata: ["configuration": "\(configuration)"])
         let model = ReadModel(alertSeries: AlertSeries(registry: metrics))
         let follower = ReadSideFollower(settings: settings, model: model, logger: logger)
         let address = DashboardAddress()
-        let http = try ServiceRunner.httpServer(configuration, endpoints: HTTPEndpoints(model: model), metrics: metrics,
-                                                logger: logger, address: address, onListening: onListening)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: follower, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
-                      successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-        ))
+        let http = try ServiceRunner.httpServer(
+            configuration, endpoints: HTTPEndpoints(model: model), metrics: metrics,
+            logger: logger, address: address, onListening: onListening)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: follower, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
+                        successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            ))
         try await group.run()
         logger.info("stopped")
     }

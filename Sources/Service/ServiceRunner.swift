@@ -45,7 +45,9 @@ public struct ServiceRunner: Sendable {
         }
         let rules: AlertRules
         do {
-            rules = try c.rulesFile.map { path throws(AlertRulesError) in try AlertRules.load(path: path) } ?? AlertRules.bundled()
+            rules =
+                try c.rulesFile.map { path throws(AlertRulesError) in try AlertRules.load(path: path) }
+                ?? AlertRules.bundled()
         } catch {
             throw ConfigurationError("alert rules: \(error) (check --rules)")
         }
@@ -91,7 +93,8 @@ public struct ServiceRunner: Sendable {
             logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(bootstrap)"])
         } else {
             do {
-                try await ensureTopics(TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
+                try await ensureTopics(
+                    TopicPlan(settings), brokers: bootstrap, properties: configuration.kafka.values, logger: logger)
             } catch let error as KafkaError where error.code == .unsupportedFeature {
                 logger.info("topics not created: \(error.message)")
             } catch {
@@ -105,27 +108,36 @@ public struct ServiceRunner: Sendable {
         let worker = Worker(settings: settings, logger: logger)
         let readModel = ReadModel(alertSeries: AlertSeries(registry: metrics))
         let follower = ReadSideFollower(settings: Self.readSideSettings(settings), model: readModel, logger: logger)
-        let endpoints = HTTPEndpoints(model: readModel, otherReadiness: {
-            worker.isReady ? nil : "the worker is joining its group or restoring its state"
-        }, liveness: { worker.liveness() })
+        let endpoints = HTTPEndpoints(
+            model: readModel,
+            otherReadiness: {
+                worker.isReady ? nil : "the worker is joining its group or restoring its state"
+            }, liveness: { worker.liveness() })
         let dashboard = DashboardAddress()
-        let http = try Self.httpServer(configuration, endpoints: endpoints, metrics: metrics, logger: logger,
-                                       address: dashboard)
-        let started = Started(bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings,
-                              readModel: readModel, dashboard: dashboard)
+        let http = try Self.httpServer(
+            configuration, endpoints: endpoints, metrics: metrics, logger: logger,
+            address: dashboard)
+        let started = Started(
+            bootstrap: bootstrap, embedded: broker != nil, worker: worker, settings: settings,
+            readModel: readModel, dashboard: dashboard)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // A fatal worker error stops the HTTP server gracefully too: cancelling it races
             // its own shutdown ("Already closed" logged after the worker's fatal message).
-            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
-                  failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: follower, successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
-                  successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: Explained(http, "HTTP server on \(configuration.httpHost):\(configuration.httpPort)"),
+                successTerminationBehavior: .gracefullyShutdownGroup),
         ]
-        services += extraServices(started).map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-        ))
+        services += extraServices(started).map {
+            .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            ))
         try await group.run()
         logger.info("stopped")
         withExtendedLifetime(broker) {}
@@ -133,8 +145,9 @@ public struct ServiceRunner: Sendable {
 
     /// The read side's settings for a worker's cluster, topics and client properties.
     public static func readSideSettings(_ settings: WorkerSettings) -> ReadSideSettings {
-        ReadSideSettings(brokers: settings.brokers, summariesTopic: settings.summariesTopic,
-                         alertsTopic: settings.alertsTopic, kafkaProperties: settings.kafkaProperties)
+        ReadSideSettings(
+            brokers: settings.brokers, summariesTopic: settings.summariesTopic,
+            alertsTopic: settings.alertsTopic, kafkaProperties: settings.kafkaProperties)
     }
 
     /// The HTTP server over the read side; logs its address once listening.
@@ -147,8 +160,9 @@ public struct ServiceRunner: Sendable {
             logger: logger
         ) { [logger] port in
             let url = address.set(host: configuration.httpHost, port: port)
-            logger.info("HTTP listening",
-                        metadata: ["address": "\(configuration.httpHost):\(port)", "dashboard": "\(url)"])
+            logger.info(
+                "HTTP listening",
+                metadata: ["address": "\(configuration.httpHost):\(port)", "dashboard": "\(url)"])
             onListening(url)
         }
     }

@@ -54,9 +54,10 @@ struct BenchDomain: ParsableCommand {
         let decoder = ExecutionUpdateDecoder(registries: registries)
         for factsOnly in [false, true] {
             let decode = DecodeBenchmark.run(messages: wire, decoder: decoder, minimumSeconds: 2, factsOnly: factsOnly)
-            print("decode+validate \(factsOnly ? "to facts (stage 1)" : "to whole updates"): \(decode.messages) "
-                + "messages (avg \(Int(decode.averageBytes)) B), "
-                + "\(format(decode.perSecond))/s wall, \(format(decode.perCPUSecond))/s per core (CPU time); "
+            print(
+                "decode+validate \(factsOnly ? "to facts (stage 1)" : "to whole updates"): \(decode.messages) "
+                    + "messages (avg \(Int(decode.averageBytes)) B), "
+                    + "\(format(decode.perSecond))/s wall, \(format(decode.perCPUSecond))/s per core (CPU time); "
                     + "accepted \(decode.accepted)")
         }
     }
@@ -66,22 +67,26 @@ struct BenchDomain: ParsableCommand {
     /// printed, and the ratio uses the least round of each.
     private func benchHostile(_ registries: Registries) {
         let decoder = ExecutionUpdateDecoder(registries: registries)
-        print("decode cost per byte (CPU ns/B, \(hostileRounds) rounds each; "
-            + "ratio = least round / normal's least round):")
+        print(
+            "decode cost per byte (CPU ns/B, \(hostileRounds) rounds each; "
+                + "ratio = least round / normal's least round):")
         var normalRounds: [Double] = []
         for c in HostileInputs.cases {
             normalRounds += DecodeCost.nanosecondsPerByte(HostileInputs.normal, decoder: decoder, rounds: hostileRounds)
             let rounds = DecodeCost.nanosecondsPerByte(c, decoder: decoder, rounds: hostileRounds)
-            let outcome = switch decoder.decode(payload: c.payload, key: c.key) {
-            case .success: "accepted"
-            case .failure(let r): r.reason.rawValue
-            }
+            let outcome =
+                switch decoder.decode(payload: c.payload, key: c.key) {
+                case .success: "accepted"
+                case .failure(let r): r.reason.rawValue
+                }
             let ratio = rounds.min()! / normalRounds.min()!
-            print("  \(c.name) (\(c.payload.count) B, \(outcome)): \(Self.show(rounds)) → "
-                + "×\(Self.decimal(ratio, 2))")
+            print(
+                "  \(c.name) (\(c.payload.count) B, \(outcome)): \(Self.show(rounds)) → "
+                    + "×\(Self.decimal(ratio, 2))")
         }
-        print("  \(HostileInputs.normal.name) (\(HostileInputs.normal.payload.count) B), measured between them: "
-            + "\(Self.show(normalRounds))")
+        print(
+            "  \(HostileInputs.normal.name) (\(HostileInputs.normal.payload.count) B), measured between them: "
+                + "\(Self.show(normalRounds))")
     }
 
     private static func show(_ rounds: [Double]) -> String {
@@ -127,12 +132,14 @@ struct BenchDomain: ParsableCommand {
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let cpu = threadCPUSeconds() - cpuStart - excludedCPU
-        print("aggregate: \(input.count) updates in \(batches) batches, \(format(Double(input.count) / seconds))/s wall, "
-            + "\(format(Double(input.count) / cpu))/s per core (CPU time); accepted \(accepted), revision keys "
+        print(
+            "aggregate: \(input.count) updates in \(batches) batches, \(format(Double(input.count) / seconds))/s wall, "
+                + "\(format(Double(input.count) / cpu))/s per core (CPU time); accepted \(accepted), revision keys "
                 + "\(aggregator.revisionKeyCount)")
         print("  CPU split: apply \(Int((cpu - endBatchCPU) * 1000)) ms, endBatch \(Int(endBatchCPU * 1000)) ms")
-        print("  outputs: \(summaries) summaries (\(summaryBytes / max(summaries, 1)) B avg), \(alerts) alerts, "
-            + "\(records) changelog records")
+        print(
+            "  outputs: \(summaries) summaries (\(summaryBytes / max(summaries, 1)) B avg), \(alerts) alerts, "
+                + "\(records) changelog records")
         if outputDigest { print("  output digest: \(String(digest.value, radix: 16))") }
     }
 

@@ -13,7 +13,8 @@ struct BenchKafka: AsyncParsableCommand {
 
     @Option(help: "Messages per run.") var messages = 1_000_000
     @Option(help: "Payload bytes per message.") var size = 250
-    @Option(help: "Partitions per topic (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
+    @Option(help: "Partitions per topic (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 =
+        64
     @Option(help: "Alternating C/Swift rounds; the median and best of each are reported.") var rounds = 3
 
     /// Shared by the C and Swift runs. Fetch queues sized so the consumer never hits librdkafka
@@ -34,10 +35,13 @@ struct BenchKafka: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let perPartition = Double(messages * size) / Double(partitions) / 1_048_576
-        print("Kafka bench: \(messages) messages × \(size) B over \(partitions) partitions on the embedded broker "
-            + "(3 brokers)")
-        print(String(format: "  the embedded broker keeps ~5 MiB per partition: %.2f MiB per partition here%@", perPartition,
-                     perPartition > 5 ? " — TOO MUCH, raise --partitions" : ""))
+        print(
+            "Kafka bench: \(messages) messages × \(size) B over \(partitions) partitions on the embedded broker "
+                + "(3 brokers)")
+        print(
+            String(
+                format: "  the embedded broker keeps ~5 MiB per partition: %.2f MiB per partition here%@", perPartition,
+                perPartition > 5 ? " — TOO MUCH, raise --partitions" : ""))
         print("  producer settings: \(describe(Self.producerTuning))")
         print("  consumer settings: \(describe(Self.consumerTuning))")
 
@@ -55,22 +59,28 @@ struct BenchKafka: AsyncParsableCommand {
             try broker.createTopic(swiftTopic, partitions: partitions)
 
             var clock = ContinuousClock.now
-            let cDelivered = try await KafkaCBaseline.produce(properties: producerProps, topic: cTopic, partitions: partitions,
-                                                              count: messages, size: size)
+            let cDelivered = try await KafkaCBaseline.produce(
+                properties: producerProps, topic: cTopic, partitions: partitions,
+                count: messages, size: size)
             let cProduce = rate(cDelivered, since: clock)
             clock = ContinuousClock.now
             let swiftDelivered = try await swiftProduce(broker: broker, topic: swiftTopic, logger: logger)
             let swiftProduceRate = rate(swiftDelivered, since: clock)
-            report("round \(round) produce", c: cProduce, swift: swiftProduceRate, cCount: cDelivered, swiftCount: swiftDelivered)
+            report(
+                "round \(round) produce", c: cProduce, swift: swiftProduceRate, cCount: cDelivered,
+                swiftCount: swiftDelivered)
 
             clock = ContinuousClock.now
-            let (cConsumed, cSum) = try await KafkaCBaseline.consume(properties: consumerProps, topic: cTopic,
-                                                                     partitions: partitions, count: messages)
+            let (cConsumed, cSum) = try await KafkaCBaseline.consume(
+                properties: consumerProps, topic: cTopic,
+                partitions: partitions, count: messages)
             let cConsume = rate(cConsumed, since: clock)
             clock = ContinuousClock.now
             let (swiftConsumed, swiftSum) = try await swiftConsume(broker: broker, topic: swiftTopic, logger: logger)
             let swiftConsumeRate = rate(swiftConsumed, since: clock)
-            report("round \(round) consume", c: cConsume, swift: swiftConsumeRate, cCount: cConsumed, swiftCount: swiftConsumed)
+            report(
+                "round \(round) consume", c: cConsume, swift: swiftConsumeRate, cCount: cConsumed,
+                swiftCount: swiftConsumed)
             if cSum != swiftSum { print("  WARNING: payload byte sums differ (C \(cSum), Swift \(swiftSum))") }
             results.append((cProduce, swiftProduceRate, cConsume, swiftConsumeRate))
         }
@@ -129,13 +139,17 @@ struct BenchKafka: AsyncParsableCommand {
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let (cMedian, swiftMedian) = (median(c), median(swift))
         let (cBest, swiftBest) = (c.max() ?? 0, swift.max() ?? 0)
-        print(String(format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift "
-            + "%.0f, Swift/C = %.2fx (target >= 0.8x)",
-                     what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest))
+        print(
+            String(
+                format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift "
+                    + "%.0f, Swift/C = %.2fx (target >= 0.8x)",
+                what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest))
     }
 
     private func report(_ what: String, c: Double, swift: Double, cCount: Int, swiftCount: Int) {
-        print(String(format: "  %@: C %.0f msgs/s (%d msgs), Swift %.0f msgs/s (%d msgs), Swift/C = %.2fx",
-                     what, c, cCount, swift, swiftCount, swift / c))
+        print(
+            String(
+                format: "  %@: C %.0f msgs/s (%d msgs), Swift %.0f msgs/s (%d msgs), Swift/C = %.2fx",
+                what, c, cCount, swift, swiftCount, swift / c))
     }
 }

@@ -20,11 +20,13 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "Input partitions (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 = 64
     @Option(help: "Updates per second in the latency phase.") var latencyRate = 10_000
     @Option(help: "Seconds of the latency phase.") var latencySeconds = 10
-    @Option(help: "Input partitions in the latency phase (its own topics; the contract's default).") var latencyPartitions: Int32 = TopicPlan.contractPartitions
+    @Option(help: "Input partitions in the latency phase (its own topics; the contract's default).")
+    var latencyPartitions: Int32 = TopicPlan.contractPartitions
     @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
     @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = 10_000
     @Option(help: "The worker's --batch-max-ms.") var batchMaxMs = 20
-    @Option(help: "linger.ms of the producer that writes the throughput phase's input beforehand.") var preloadLingerMs = 5
+    @Option(help: "linger.ms of the producer that writes the throughput phase's input beforehand.")
+    var preloadLingerMs = 5
     @Option(help: .hidden) var workerBrokers: String?
 
     static let groupID = "bench-aggregator"
@@ -45,9 +47,12 @@ struct BenchPipeline: AsyncParsableCommand {
     func settings(brokers: String, latency: Bool = false) throws -> WorkerSettings {
         let prefix = latency ? "bench.latency" : "bench"
         var settings = WorkerSettings(
-            brokers: brokers, groupID: latency ? "bench-latency" : Self.groupID, inputTopic: prefix + ".execution-updates",
-            summariesTopic: prefix + ".regional-summaries", alertsTopic: prefix + ".alerts", rejectedTopic: prefix + ".rejected",
-            guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce, transactionalID: latency ? "bench-latency-worker" : "bench-worker",
+            brokers: brokers, groupID: latency ? "bench-latency" : Self.groupID,
+            inputTopic: prefix + ".execution-updates",
+            summariesTopic: prefix + ".regional-summaries", alertsTopic: prefix + ".alerts",
+            rejectedTopic: prefix + ".rejected",
+            guarantee: DeliveryGuarantee(rawValue: guarantee) ?? .exactlyOnce,
+            transactionalID: latency ? "bench-latency-worker" : "bench-worker",
             batchMaxMessages: batchMaxMessages, batchMaxMilliseconds: batchMaxMs,
             kafkaProperties: workerKafkaProperties, registries: try Registries.load(), rules: try AlertRules.bundled())
         // lz4 keeps a sequenced record near 150 B, so the mock's 5 MiB window holds far more than the default allows.
@@ -84,26 +89,41 @@ private struct ProducerSide {
         // are only there so that the throughput phase's input fits the mock's 5 MiB per partition,
         // and at 10,000/s they would give the mock ~64 tiny stored batches to walk per fetch.
         let latencySettings = try options.settings(brokers: broker.bootstrapServers, latency: true)
-        try ensureTopics(TopicPlan(latencySettings, inputPartitions: options.latencyPartitions, outputPartitions: 6), on: broker)
+        try ensureTopics(
+            TopicPlan(latencySettings, inputPartitions: options.latencyPartitions, outputPartitions: 6), on: broker)
 
         let latencyCount = options.latencyRate * options.latencySeconds
-        emit("Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded "
-            + "broker (3 brokers)")
+        emit(
+            "Pipeline bench: \(options.updates) updates through the whole worker (\(options.guarantee)), embedded "
+                + "broker (3 brokers)")
         var clock = ContinuousClock.now
-        var all = SyntheticUpdates.generate(count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
-        let averageBytes = Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
-        emit(String(format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes, seconds(since: clock)))
-        emit("  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms "
-            + "\(settings.batchMaxMilliseconds); Kafka properties "
-            + "(over the worker's defaults): " + (settings.kafkaProperties.isEmpty ? "none" : describe(settings.kafkaProperties)))
-        emit("  worker defaults: producer " + describe(WorkerSettings.producerTuning) + " (sequenced topic " + describe(WorkerSettings.sequencedTopicTuning)
-             + "); consumer " + describe(WorkerSettings.consumerTuning))
-        emit("  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the "
-            + "contract's default)")
-        emit("  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the "
-            + "embedded broker")
-        emit(String(format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
-                     Double(options.updates) * averageBytes / 63 / 1_048_576))
+        var all = SyntheticUpdates.generate(
+            count: options.updates + latencyCount, registries: settings.registries, seed: 2026)
+        let averageBytes =
+            Double(all.prefix(10_000).reduce(0) { $0 + $1.payload.count }) / Double(min(all.count, 10_000))
+        emit(
+            String(
+                format: "  generated %d synthetic updates (%.0f B average) in %.1f s", all.count, averageBytes,
+                seconds(since: clock)))
+        emit(
+            "  worker: --batch-max-messages \(settings.batchMaxMessages) --batch-max-ms "
+                + "\(settings.batchMaxMilliseconds); Kafka properties "
+                + "(over the worker's defaults): "
+                + (settings.kafkaProperties.isEmpty ? "none" : describe(settings.kafkaProperties)))
+        emit(
+            "  worker defaults: producer " + describe(WorkerSettings.producerTuning) + " (sequenced topic "
+                + describe(WorkerSettings.sequencedTopicTuning)
+                + "); consumer " + describe(WorkerSettings.consumerTuning))
+        emit(
+            "  latency phase: its own topics and group, \(options.latencyPartitions) input partitions (the "
+                + "contract's default)")
+        emit(
+            "  input: \(options.partitions) partitions keyed by province (63 keys), lz4-compressed batches: the "
+                + "embedded broker")
+        emit(
+            String(
+                format: "  keeps only ~5 MiB per partition; uncompressed this is %.1f MiB per used partition",
+                Double(options.updates) * averageBytes / 63 / 1_048_576))
 
         var producerConfig = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         producerConfig.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
@@ -126,8 +146,9 @@ private struct ProducerSide {
         cProps["bootstrap.servers"] = broker.bootstrapServers
         cProps["group.id"] = "bench-c-baseline"
         clock = .now
-        let (cCount, _) = try await KafkaCBaseline.consume(properties: cProps, topic: settings.inputTopic,
-                                                           partitions: options.partitions, count: options.updates)
+        let (cCount, _) = try await KafkaCBaseline.consume(
+            properties: cProps, topic: settings.inputTopic,
+            partitions: options.partitions, count: options.updates)
         let cRate = Double(cCount) / seconds(since: clock)
 
         // The worker, in a child process.
@@ -164,17 +185,21 @@ private struct ProducerSide {
         await producer.shutdown()
 
         emit("  consumer settings (worker and C baseline): " + describe(WorkerSessionTuning.consumer))
-        emit("    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes "
-            + "librdkafka 2.0.2")
-        emit("    idles its fetchers for up to 1 s (issue #2879), and both restart them as soon as the queue is drained")
-        emit(String(format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
-                     cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
+        emit(
+            "    sized for memory; once the queue passes queued.min.messages / queued.max.messages.kbytes "
+                + "librdkafka 2.0.2")
+        emit(
+            "    idles its fetchers for up to 1 s (issue #2879), and both restart them as soon as the queue is drained")
+        emit(
+            String(
+                format: "  C consume loop: %.0f msgs/s; worker end to end: %.0f updates/s = %.2f of the C loop",
+                cRate, workerRate, cRate > 0 ? workerRate / cRate : 0))
     }
 
     private func send(_ producer: KafkaProducer, _ topic: String, _ m: WireMessageBytes) async throws {
         do {
             try producer.trySend(topic: topic, key: m.key, value: m.payload)
-        } catch where error.code == .queueFull {
+        } catch  where error.code == .queueFull {
             try await producer.send(topic: topic, key: m.key, value: m.payload)
         }
     }
@@ -208,72 +233,88 @@ private struct WorkerSide {
         let stats = Stats()
         let done = AsyncStream<String>.makeStream()
         // One observer for both workers; the throughput worker's batches after its phase are ignored.
-        let observer = { (latencyWorker: Bool) -> @Sendable (BatchReport) -> Void in { report in
-            let messages = stats.state.withLock { s -> [String] in
-                if !latencyWorker && s.throughputDone { return [] }
-                if s.firstBatch == nil && report.inputMessages > 0 {
-                    s.firstBatch = .now
-                    s.cpuAtFirstBatch = processCPUSeconds()
-                    s.stealAtPhaseStart = CPUSteal.now()
-                }
-                if s.firstBatch != nil { s.phases.add(report.timings) }
-                if s.aggregated >= target {
-                    s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
-                    s.produced += report.inputTimestampsMillis
-                    s.stageOneLatencies += zip(report.inputTimestampsMillis, report.sequencedTimestampsMillis).map { $1 - $0 }
-                    for t in report.inputTimestampsMillis { s.inputSpan = (min(s.inputSpan.first, t), max(s.inputSpan.last, t)) }
-                }
-                s.aggregated += report.aggregatedRecords
-                var out: [String] = []
-                if !s.throughputDone && s.aggregated >= target, let first = s.firstBatch {
-                    s.throughputDone = true
-                    let elapsed = seconds(since: first)
-                    // CPU per update varies less than updates/s when the machine's other load does.
-                    let cpu = processCPUSeconds() - s.cpuAtFirstBatch
-                    out.append(String(format: "aggregated %d updates in %.2f s (first input batch → last summary "
-                        + "committed), worker CPU %.2f cores on average, %.1f µs per update",
-                                      s.aggregated, elapsed, cpu / elapsed, cpu / Double(max(s.aggregated, 1)) * 1e6))
-                    out.append(s.phases.summary())
-                    if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
-                    s.stealAtPhaseStart = CPUSteal.now()
-                    s.phases = PhaseTotals()
-                    out.append(String(format: "throughput %.0f", Double(target) / elapsed))
-                }
-                if s.latencies.count >= latencyCount && s.throughputDone {
-                    // Steady state: updates produced in the phase's first second are its warm-up
-                    // (the switch from the throughput phase, the producer's first metadata lookups).
-                    let warmUp: Int64 = 1000
-                    let steady = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first >= warmUp }
-                    let sorted = steady.map(\.0).sorted()
-                    let p = { (q: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-                    let warmUpMax = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first < warmUp }.map(\.0).max() ?? 0
-                    out.append("latency at \(options.latencyRate)/s, produce → summary committed, steady state "
-                        + "(\(sorted.count) updates produced after the first \(warmUp) ms of the "
-                        + "\(s.inputSpan.last - s.inputSpan.first) ms phase): p50 \(p(0.5)) ms, p99 \(p(0.99)) "
-                        + "ms, max \(sorted.last ?? 0) ms; warm-up max \(warmUpMax) ms")
-                    // Where in the phase the slowest 1% were produced: a stall shows as a narrow window.
-                    let threshold = p(0.99)
-                    let slow = steady.filter { $0.0 >= threshold }.map { $0.1 - s.inputSpan.first }
-                    if let first = slow.min(), let last = slow.max() {
-                        out.append("  the slowest 1% (≥ \(threshold) ms) were produced \(first)–\(last) ms into "
-                            + "the phase")
+        let observer = { (latencyWorker: Bool) -> @Sendable (BatchReport) -> Void in
+            { report in
+                let messages = stats.state.withLock { s -> [String] in
+                    if !latencyWorker && s.throughputDone { return [] }
+                    if s.firstBatch == nil && report.inputMessages > 0 {
+                        s.firstBatch = .now
+                        s.cpuAtFirstBatch = processCPUSeconds()
+                        s.stealAtPhaseStart = CPUSteal.now()
                     }
-                    let one = s.stageOneLatencies.sorted()
-                    out.append("  of which input produced → appended to the sequenced log: p50 "
-                        + "\(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
-                    out.append(s.phases.summary())
-                    if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
-                    out.append("done")
-                    s.latencies.removeAll()
-                    s.throughputDone = false
-                    s.aggregated = Int.min / 2  // report once
+                    if s.firstBatch != nil { s.phases.add(report.timings) }
+                    if s.aggregated >= target {
+                        s.latencies += report.inputTimestampsMillis.map { report.committedAtMillis - $0 }
+                        s.produced += report.inputTimestampsMillis
+                        s.stageOneLatencies += zip(report.inputTimestampsMillis, report.sequencedTimestampsMillis).map {
+                            $1 - $0
+                        }
+                        for t in report.inputTimestampsMillis {
+                            s.inputSpan = (min(s.inputSpan.first, t), max(s.inputSpan.last, t))
+                        }
+                    }
+                    s.aggregated += report.aggregatedRecords
+                    var out: [String] = []
+                    if !s.throughputDone && s.aggregated >= target, let first = s.firstBatch {
+                        s.throughputDone = true
+                        let elapsed = seconds(since: first)
+                        // CPU per update varies less than updates/s when the machine's other load does.
+                        let cpu = processCPUSeconds() - s.cpuAtFirstBatch
+                        out.append(
+                            String(
+                                format: "aggregated %d updates in %.2f s (first input batch → last summary "
+                                    + "committed), worker CPU %.2f cores on average, %.1f µs per update",
+                                s.aggregated, elapsed, cpu / elapsed, cpu / Double(max(s.aggregated, 1)) * 1e6))
+                        out.append(s.phases.summary())
+                        if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
+                        s.stealAtPhaseStart = CPUSteal.now()
+                        s.phases = PhaseTotals()
+                        out.append(String(format: "throughput %.0f", Double(target) / elapsed))
+                    }
+                    if s.latencies.count >= latencyCount && s.throughputDone {
+                        // Steady state: updates produced in the phase's first second are its warm-up
+                        // (the switch from the throughput phase, the producer's first metadata lookups).
+                        let warmUp: Int64 = 1000
+                        let steady = zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first >= warmUp }
+                        let sorted = steady.map(\.0).sorted()
+                        let p = { (q: Double) in
+                            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+                        }
+                        let warmUpMax =
+                            zip(s.latencies, s.produced).filter { $0.1 - s.inputSpan.first < warmUp }.map(\.0).max()
+                            ?? 0
+                        out.append(
+                            "latency at \(options.latencyRate)/s, produce → summary committed, steady state "
+                                + "(\(sorted.count) updates produced after the first \(warmUp) ms of the "
+                                + "\(s.inputSpan.last - s.inputSpan.first) ms phase): p50 \(p(0.5)) ms, p99 \(p(0.99)) "
+                                + "ms, max \(sorted.last ?? 0) ms; warm-up max \(warmUpMax) ms")
+                        // Where in the phase the slowest 1% were produced: a stall shows as a narrow window.
+                        let threshold = p(0.99)
+                        let slow = steady.filter { $0.0 >= threshold }.map { $0.1 - s.inputSpan.first }
+                        if let first = slow.min(), let last = slow.max() {
+                            out.append(
+                                "  the slowest 1% (≥ \(threshold) ms) were produced \(first)–\(last) ms into "
+                                    + "the phase")
+                        }
+                        let one = s.stageOneLatencies.sorted()
+                        out.append(
+                            "  of which input produced → appended to the sequenced log: p50 "
+                                + "\(one[one.count / 2]) ms, p99 \(one[min(one.count - 1, one.count * 99 / 100)]) ms")
+                        out.append(s.phases.summary())
+                        if let steal = CPUSteal.percent(since: s.stealAtPhaseStart) { out.append("  \(steal)") }
+                        out.append("done")
+                        s.latencies.removeAll()
+                        s.throughputDone = false
+                        s.aggregated = Int.min / 2  // report once
+                    }
+                    return out
                 }
-                return out
+                for m in messages { done.continuation.yield(m) }
             }
-            for m in messages { done.continuation.yield(m) }
-        } }
+        }
         var logger = Logger(label: "bench.worker", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["KHUYENCONG_BENCH_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
         var settings = try options.settings(brokers: brokers)
         settings.batchObserver = observer(false)
         let worker = Worker(settings: settings, logger: logger)
@@ -290,8 +331,9 @@ private struct WorkerSide {
         defer { progress.cancel() }
         let deadline = Task {
             try await Task.sleep(for: .seconds(600))
-            done.continuation.yield("error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) "
-                + "updates; records lost in the mock's 5 MiB window?)")
+            done.continuation.yield(
+                "error: timed out (aggregated \(stats.state.withLock { $0.aggregated }) "
+                    + "updates; records lost in the mock's 5 MiB window?)")
         }
         for await line in done.stream {
             emit(line)
@@ -304,8 +346,12 @@ private struct WorkerSide {
                 let latencyWorker = Worker(settings: latencySettings, logger: logger)
                 latencyTask = Task { try await latencyWorker.run() }
                 let joined = ContinuousClock.now + .seconds(120)
-                while !latencyWorker.isReady && ContinuousClock.now < joined { try await Task.sleep(for: .milliseconds(50)) }
-                emit(latencyWorker.isReady ? "latency worker ready" : "error: the latency worker did not join within 120 s")
+                while !latencyWorker.isReady && ContinuousClock.now < joined {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                emit(
+                    latencyWorker.isReady
+                        ? "latency worker ready" : "error: the latency worker did not join within 120 s")
                 if !latencyWorker.isReady { break }
             }
             if line == "done" || line.hasPrefix("error") { break }
@@ -371,12 +417,14 @@ private final class WorkerChild: Sendable {
         let path = args.firstIndex { $0 == "pipeline" }.map { Array(args[1...$0]) } ?? ["bench", "pipeline"]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = path + [
-            "--worker-brokers", brokers, "--updates", String(options.updates), "--partitions", String(options.partitions),
-            "--latency-rate", String(options.latencyRate), "--latency-seconds", String(options.latencySeconds),
-            "--guarantee", options.guarantee, "--batch-max-messages", String(options.batchMaxMessages),
-            "--batch-max-ms", String(options.batchMaxMs),
-        ]
+        process.arguments =
+            path + [
+                "--worker-brokers", brokers, "--updates", String(options.updates), "--partitions",
+                String(options.partitions),
+                "--latency-rate", String(options.latencyRate), "--latency-seconds", String(options.latencySeconds),
+                "--guarantee", options.guarantee, "--batch-max-messages", String(options.batchMaxMessages),
+                "--batch-max-ms", String(options.batchMaxMs),
+            ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -414,7 +462,8 @@ private func seconds(since start: ContinuousClock.Instant) -> Double {
 private func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+        usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// The machine's CPU time stolen by the hypervisor (`/proc/stat`): on a shared virtual machine
@@ -425,7 +474,8 @@ private enum CPUSteal {
 
     static func now() -> Ticks? {
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+            let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
         // user nice system idle iowait irq softirq steal (guest time is already in user)
         let fields = line.split(separator: " ").dropFirst().prefix(8).compactMap { UInt64($0) }
         guard fields.count == 8 else { return nil }

@@ -30,7 +30,8 @@ struct BenchWorker: AsyncParsableCommand {
     @Option(help: "Rounds; each runs C, worker exactly-once, worker at-least-once in turn.") var rounds = 3
     @Option(help: "Directory for the broker's and the workers' logs.") var logDirectory = "/tmp/khuyencong-bench-worker"
     @Option(help: "Longest run, in seconds, before the benchmark fails.") var runTimeout = 300
-    @Option(help: "The worker's --log-level: debug, or trace for each batch's phases in its log.") var workerLogLevel = "debug"
+    @Option(help: "The worker's --log-level: debug, or trace for each batch's phases in its log.") var workerLogLevel =
+        "debug"
 
     static let inputTopic = "bench.execution-updates"
     /// The worker's first log line after its consumer applied an assignment (debug level; the
@@ -47,8 +48,9 @@ struct BenchWorker: AsyncParsableCommand {
         var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .error
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let broker = try BenchChild(arguments: ["broker", "--topic", "\(Self.inputTopic):\(partitions)"],
-                                    logPath: logDirectory + "/broker.log")
+        let broker = try BenchChild(
+            arguments: ["broker", "--topic", "\(Self.inputTopic):\(partitions)"],
+            logPath: logDirectory + "/broker.log")
         var stdout = broker.stdoutLines.makeAsyncIterator()
         guard let bootstrap = await stdout.next(), !bootstrap.isEmpty else {
             throw BenchFailure("the broker printed no bootstrap list; its log:\n" + broker.logTail())
@@ -66,12 +68,16 @@ struct BenchWorker: AsyncParsableCommand {
 
     private func measure(bootstrap: String, brokerPID: Int32, logger: Logger) async throws {
         let registries = try Registries.load()
-        emit("Worker bench: \(updates) updates preloaded into \(partitions) partitions of \(Self.inputTopic), "
-             + "broker `khuyencong broker` (pid \(brokerPID)) at \(bootstrap); logs in \(logDirectory)")
+        emit(
+            "Worker bench: \(updates) updates preloaded into \(partitions) partitions of \(Self.inputTopic), "
+                + "broker `khuyencong broker` (pid \(brokerPID)) at \(bootstrap); logs in \(logDirectory)")
         // The input is dropped once written: the C worker runs in this process.
         let (expected, ends) = try await { () async throws -> (ExpectedTotals, [Int32: Int64]) in
             let input = SyntheticUpdates.updates(count: updates, registries: registries, seed: 2026)
-            return (ExpectedTotals(input, registries: registries), try await preload(input, bootstrap: bootstrap, logger: logger))
+            return (
+                ExpectedTotals(input, registries: registries),
+                try await preload(input, bootstrap: bootstrap, logger: logger)
+            )
         }()
         let watch = OffsetWatch(bootstrap: bootstrap, inputEnds: ends, logger: logger, timeout: .seconds(runTimeout))
         var results: [Series: [RunResult]] = [:]
@@ -80,14 +86,18 @@ struct BenchWorker: AsyncParsableCommand {
                 let result: RunResult
                 switch series {
                 case .c:
-                    result = try await runC(round: round, bootstrap: bootstrap, registries: registries, expected: expected,
-                                            watch: watch)
+                    result = try await runC(
+                        round: round, bootstrap: bootstrap, registries: registries, expected: expected,
+                        watch: watch)
                 case .exactlyOnce, .atLeastOnce:
                     result = try await runWorker(series, round: round, bootstrap: bootstrap, watch: watch)
                 }
                 results[series, default: []].append(result)
-                emit("  round \(round) \(series.label): " + result.describe(updates: updates)
-                     + (series == .c ? "" : String(format: " = %.2f× C", result.rate(updates) / results[.c]!.last!.rate(updates))))
+                emit(
+                    "  round \(round) \(series.label): " + result.describe(updates: updates)
+                        + (series == .c
+                            ? ""
+                            : String(format: " = %.2f× C", result.rate(updates) / results[.c]!.last!.rate(updates))))
             }
         }
         summarize(results)
@@ -100,8 +110,10 @@ struct BenchWorker: AsyncParsableCommand {
         // As SyntheticUpdates.generate: keyed by province, canonical JSON.
         var messages = input.map { WireMessageBytes(key: Array($0.province.utf8), payload: $0.canonicalJSON()) }
         let bytes = messages.reduce(0) { $0 + $1.payload.count }
-        emit(String(format: "  generated %d updates (%.0f B average) in %.1f s", messages.count,
-                    Double(bytes) / Double(max(1, messages.count)), seconds(since: clock)))
+        emit(
+            String(
+                format: "  generated %d updates (%.0f B average) in %.1f s", messages.count,
+                Double(bytes) / Double(max(1, messages.count)), seconds(since: clock)))
         var config = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         config.properties = BenchPipeline.producerTuning.merging(WorkerSettings.clientTuning) { $1 }
             .merging(WorkerSettings.embeddedBrokerTuning) { $1 }
@@ -113,8 +125,9 @@ struct BenchWorker: AsyncParsableCommand {
         messages = []
         emit(String(format: "  preloaded in %.1f s (producer %@)", seconds(since: clock), describe(config.properties)))
 
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: "bench-preload"),
-                                         logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: "bench-preload"),
+            logger: logger)
         var ends: [Int32: Int64] = [:]
         var dropped: [String] = []
         for p in 0..<partitions {
@@ -125,26 +138,30 @@ struct BenchWorker: AsyncParsableCommand {
         await consumer.close()
         let total = ends.values.reduce(0, +)
         guard dropped.isEmpty, total == Int64(updates) else {
-            throw BenchFailure("the broker did not keep the whole input (end offsets add up to \(total) of \(updates); "
-                               + "dropped from the head: " + (dropped.isEmpty ? "none" : dropped.joined(separator: ", "))
-                               + "): raise --partitions")
+            throw BenchFailure(
+                "the broker did not keep the whole input (end offsets add up to \(total) of \(updates); "
+                    + "dropped from the head: " + (dropped.isEmpty ? "none" : dropped.joined(separator: ", "))
+                    + "): raise --partitions")
         }
         let used = ends.values.filter { $0 > 0 }.count
-        emit("  the broker kept all \(total) records (log start 0 in every partition; \(used) of \(partitions) "
-            + "partitions used)")
+        emit(
+            "  the broker kept all \(total) records (log start 0 in every partition; \(used) of \(partitions) "
+                + "partitions used)")
         return ends
     }
 
     private func send(_ producer: KafkaProducer, _ m: WireMessageBytes) async throws {
         do {
             try producer.trySend(topic: Self.inputTopic, key: m.key, value: m.payload)
-        } catch where error.code == .queueFull {
+        } catch  where error.code == .queueFull {
             try await producer.send(topic: Self.inputTopic, key: m.key, value: m.payload)
         }
     }
 
-    private func runC(round: Int, bootstrap: String, registries: Registries, expected: ExpectedTotals,
-                      watch: OffsetWatch) async throws -> RunResult {
+    private func runC(
+        round: Int, bootstrap: String, registries: Registries, expected: ExpectedTotals,
+        watch: OffsetWatch
+    ) async throws -> RunResult {
         let group = "bench-worker-c-r\(round)"
         var consumer = WorkerSessionTuning.consumer.merging(WorkerSettings.embeddedBrokerTuning) { $1 }
         consumer["bootstrap.servers"] = bootstrap
@@ -155,12 +172,14 @@ struct BenchWorker: AsyncParsableCommand {
         let provinces = registries.r2004.units.compactMap { unit in
             Int(unit.code).map { (code: $0, region: regions.firstIndex(of: unit.region)!) }
         }
-        let worker = try KafkaCWorker(consumerProperties: consumer, producerProperties: producer, inputTopic: Self.inputTopic,
-                                      outputTopic: "bench.c.regional-summaries", provinces: provinces,
-                                      regionNames: regions.map(\.rawValue))
+        let worker = try KafkaCWorker(
+            consumerProperties: consumer, producerProperties: producer, inputTopic: Self.inputTopic,
+            outputTopic: "bench.c.regional-summaries", provinces: provinces,
+            regionNames: regions.map(\.rawValue))
         let window: (start: Int64, end: Int64)
         do {
-            window = try await watch.window(group: group, sequenced: nil, started: { worker.assignedAtNanos }, alive: { nil })
+            window = try await watch.window(
+                group: group, sequenced: nil, started: { worker.assignedAtNanos }, alive: { nil })
         } catch {
             _ = try? await worker.stop()
             throw error
@@ -168,23 +187,30 @@ struct BenchWorker: AsyncParsableCommand {
         let delivered = try await worker.stop()
         let counts = worker.counts
         guard counts.consumed == updates, counts.rejected == 0, delivered == updates else {
-            throw BenchFailure("the C worker consumed \(counts.consumed), rejected \(counts.rejected) and delivered "
-                               + "\(delivered) summaries of \(updates) updates")
+            throw BenchFailure(
+                "the C worker consumed \(counts.consumed), rejected \(counts.rejected) and delivered "
+                    + "\(delivered) summaries of \(updates) updates")
         }
-        if let wrong = expected.firstMismatch(worker) { throw BenchFailure("the C worker's totals are wrong: \(wrong)") }
-        return RunResult(nanoseconds: window.end - window.start, peakRSSKiB: nil, cores: nil,
-                         note: "\(delivered) summaries, \(counts.commits) commits")
+        if let wrong = expected.firstMismatch(worker) {
+            throw BenchFailure("the C worker's totals are wrong: \(wrong)")
+        }
+        return RunResult(
+            nanoseconds: window.end - window.start, peakRSSKiB: nil, cores: nil,
+            note: "\(delivered) summaries, \(counts.commits) commits")
     }
 
-    private func runWorker(_ series: Series, round: Int, bootstrap: String, watch: OffsetWatch) async throws -> RunResult {
+    private func runWorker(_ series: Series, round: Int, bootstrap: String, watch: OffsetWatch) async throws
+        -> RunResult
+    {
         let group = "bench-worker-\(series.rawValue)-r\(round)"
         let guarantee = series == .exactlyOnce ? DeliveryGuarantee.exactlyOnce : .atLeastOnce
-        let child = try BenchChild(arguments: [
-            "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
-            "--input-topic", Self.inputTopic, "--summaries-topic", "bench.worker.regional-summaries",
-            "--alerts-topic", "bench.worker.alerts", "--rejected-topic", "bench.worker.rejected",
-            "--guarantee", guarantee.rawValue, "--http", "127.0.0.1:0", "--log-level", workerLogLevel,
-        ], logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
+        let child = try BenchChild(
+            arguments: [
+                "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
+                "--input-topic", Self.inputTopic, "--summaries-topic", "bench.worker.regional-summaries",
+                "--alerts-topic", "bench.worker.alerts", "--rejected-topic", "bench.worker.rejected",
+                "--guarantee", guarantee.rawValue, "--http", "127.0.0.1:0", "--log-level", workerLogLevel,
+            ], logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
         let pid = child.pid
         let cpuAtStart = Mutex<Double?>(nil)
         let window: (start: Int64, end: Int64)
@@ -196,7 +222,11 @@ struct BenchWorker: AsyncParsableCommand {
                     cpuAtStart.withLock { if $0 == nil { $0 = ProcStatus.cpuSeconds(pid: pid) } }
                     return t
                 },
-                alive: { child.isRunning ? nil : "the worker exited (status \(child.process.terminationStatus)); its log:\n" + child.logTail() })
+                alive: {
+                    child.isRunning
+                        ? nil
+                        : "the worker exited (status \(child.process.terminationStatus)); its log:\n" + child.logTail()
+                })
         } catch {
             await child.stop()
             throw error
@@ -205,8 +235,9 @@ struct BenchWorker: AsyncParsableCommand {
         let cpu = ProcStatus.cpuSeconds(pid: pid).flatMap { end in cpuAtStart.withLock { $0 }.map { end - $0 } }
         let status = await child.stop()
         let seconds = Double(window.end - window.start) / 1e9
-        return RunResult(nanoseconds: window.end - window.start, peakRSSKiB: rss, cores: cpu.map { $0 / seconds },
-                         note: "exit status \(status)")
+        return RunResult(
+            nanoseconds: window.end - window.start, peakRSSKiB: rss, cores: cpu.map { $0 / seconds },
+            note: "exit status \(status)")
     }
 
     private func summarize(_ results: [Series: [RunResult]]) {
@@ -216,12 +247,15 @@ struct BenchWorker: AsyncParsableCommand {
         for series in Series.allCases {
             let r = rates[series] ?? []
             let name = series.label.padding(toLength: 22, withPad: " ", startingAt: 0)
-            var line = String(format: "  %@ median %7.0f, best %7.0f; rounds %@", name, median(r), r.max() ?? 0,
-                              r.map { String(format: "%.0f", $0) }.joined(separator: ", "))
+            var line = String(
+                format: "  %@ median %7.0f, best %7.0f; rounds %@", name, median(r), r.max() ?? 0,
+                r.map { String(format: "%.0f", $0) }.joined(separator: ", "))
             if series != .c {
                 let perRound = zip(r, c).map { String(format: "%.2f", $0 / $1) }.joined(separator: ", ")
-                line += String(format: "\n  %@ = %.2f× C (medians), %.2f× (bests); per round %@", String(repeating: " ", count: 22),
-                               median(r) / median(c), (r.max() ?? 0) / (c.max() ?? 1), perRound)
+                line += String(
+                    format: "\n  %@ = %.2f× C (medians), %.2f× (bests); per round %@",
+                    String(repeating: " ", count: 22),
+                    median(r) / median(c), (r.max() ?? 0) / (c.max() ?? 1), perRound)
             }
             emit(line)
         }

@@ -24,14 +24,20 @@ final class BenchChild: Sendable {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         stdoutLines = lines
         try process.run()
-        Self.readLines(out.fileHandleForReading) { continuation.yield($0) } end: { continuation.finish() }
+        Self.readLines(out.fileHandleForReading) {
+            continuation.yield($0)
+        } end: {
+            continuation.finish()
+        }
         Self.readLines(err.fileHandleForReading) { [self] line in
             log.write(Data((line + "\n").utf8))
             if let marker, line.contains(marker) {
                 let now = MonotonicClock.nanoseconds
                 self.markerSeen.withLock { if $0 == nil { $0 = now } }
             }
-        } end: { try? log.close() }
+        } end: {
+            try? log.close()
+        }
     }
 
     /// When the marker line was read; nil before.
@@ -56,8 +62,10 @@ final class BenchChild: Sendable {
         return text.split(separator: "\n").suffix(count).map { "    " + $0 }.joined(separator: "\n")
     }
 
-    private static func readLines(_ handle: FileHandle, _ line: @escaping @Sendable (String) -> Void,
-                                  end: @escaping @Sendable () -> Void) {
+    private static func readLines(
+        _ handle: FileHandle, _ line: @escaping @Sendable (String) -> Void,
+        end: @escaping @Sendable () -> Void
+    ) {
         Thread.detachNewThread {
             var pending = Data()
             while true {
@@ -88,7 +96,8 @@ enum ProcStatus {
     /// User + system CPU seconds, all threads.
     static func cpuSeconds(pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

@@ -16,8 +16,10 @@ struct OffsetWatch {
 
     /// `started`: the monotonic time of the first assignment, nil before it. `alive`: nil while the
     /// run can still finish, else why not. Returns the window in `MonotonicClock` nanoseconds.
-    func window(group: String, sequenced: (partition: TopicPartition, guarantee: DeliveryGuarantee)?,
-                started: () -> Int64?, alive: () -> String?) async throws -> (start: Int64, end: Int64) {
+    func window(
+        group: String, sequenced: (partition: TopicPartition, guarantee: DeliveryGuarantee)?,
+        started: () -> Int64?, alive: () -> String?
+    ) async throws -> (start: Int64, end: Int64) {
         var config = KafkaConsumerConfiguration(bootstrapServers: bootstrap, groupID: group)
         config.properties = WorkerSettings.clientTuning
         let consumer = try KafkaConsumer(configuration: config, logger: logger)
@@ -31,14 +33,18 @@ struct OffsetWatch {
         }
     }
 
-    private func measure(_ consumer: KafkaConsumer, group: String,
-                         sequenced: (partition: TopicPartition, guarantee: DeliveryGuarantee)?,
-                         started: () -> Int64?, alive: () -> String?) async throws -> (start: Int64, end: Int64) {
+    private func measure(
+        _ consumer: KafkaConsumer, group: String,
+        sequenced: (partition: TopicPartition, guarantee: DeliveryGuarantee)?,
+        started: () -> Int64?, alive: () -> String?
+    ) async throws -> (start: Int64, end: Int64) {
         let deadline = ContinuousClock.now + timeout
         var start: Int64?
         while start == nil {
             if let reason = alive() { throw BenchFailure(reason) }
-            guard ContinuousClock.now < deadline else { throw BenchFailure("\(group): no partition assignment within \(timeout)") }
+            guard ContinuousClock.now < deadline else {
+                throw BenchFailure("\(group): no partition assignment within \(timeout)")
+            }
             start = started()
             if start == nil { try await Task.sleep(for: .milliseconds(2)) }
         }
@@ -50,9 +56,10 @@ struct OffsetWatch {
         while true {
             if let reason = alive() { throw BenchFailure(reason) }
             guard ContinuousClock.now < deadline, ContinuousClock.now - lastProgress < .seconds(60) else {
-                throw BenchFailure("\(group): \(committedInput) of \(total) input offsets committed"
-                                   + (sequencedTarget.map { ", sequenced partition not committed up to \($0)" } ?? "")
-                                   + " after \(timeout) (or 60 s without progress)")
+                throw BenchFailure(
+                    "\(group): \(committedInput) of \(total) input offsets committed"
+                        + (sequencedTarget.map { ", sequenced partition not committed up to \($0)" } ?? "")
+                        + " after \(timeout) (or 60 s without progress)")
             }
             if sequencedTarget == nil {
                 let committed = try await consumer.committed(inputs)
@@ -71,7 +78,9 @@ struct OffsetWatch {
                 }
             } else if let sequenced, let target = sequencedTarget {
                 let committed = try await consumer.committed([sequenced.partition])
-                if let offset = committed.first?.offset, offset >= target { return (start!, MonotonicClock.nanoseconds) }
+                if let offset = committed.first?.offset, offset >= target {
+                    return (start!, MonotonicClock.nanoseconds)
+                }
             }
             try await Task.sleep(for: interval)
         }

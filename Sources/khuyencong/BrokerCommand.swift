@@ -17,14 +17,19 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bootstrap-file"), help: "Also write the bootstrap list to this file.")
     var bootstrapFile: String?
 
-    @Option(name: .customLong("topic"), help: ArgumentHelp(
-        "Also create this topic (repeatable): the embedded broker creates topics on first use with 4 partitions.",
-        valueName: "NAME:PARTITIONS"))
+    @Option(
+        name: .customLong("topic"),
+        help: ArgumentHelp(
+            "Also create this topic (repeatable): the embedded broker creates topics on first use with 4 partitions.",
+            valueName: "NAME:PARTITIONS"))
     var topics: [String] = []
 
     func run() async throws {
         // Logs go to stderr: stdout's first line is the bootstrap list other tools read.
-        let broker = try EmbeddedBroker(brokers: 3, logger: Logger(label: "khuyencong.broker", factory: { label in StreamLogHandler.standardError(label: label) }))
+        let broker = try EmbeddedBroker(
+            brokers: 3,
+            logger: Logger(
+                label: "khuyencong.broker", factory: { label in StreamLogHandler.standardError(label: label) }))
         for topic in RunConfiguration.Topics.defaults.all {
             try broker.createTopic(topic, partitions: TopicPlan.contractPartitions)
         }

@@ -22,8 +22,9 @@ let configurationErrorExitCode: Int32 = 64
 /// `clusterRequired`: refuse to run without `--brokers` or `--embedded` (`run`).
 func resolveConfiguration(_ flags: RunFlags, clusterRequired: Bool = false) throws -> RunConfiguration {
     do {
-        return try RunConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment,
-                                            clusterRequired: clusterRequired)
+        return try RunConfiguration.resolve(
+            flags: flags, environment: ProcessInfo.processInfo.environment,
+            clusterRequired: clusterRequired)
     } catch {
         throw failure("configuration: \(error)", code: configurationErrorExitCode)
     }
@@ -37,16 +38,21 @@ func bootstrapProcess(_ configuration: RunConfiguration) throws -> PrometheusCol
         let redactor = Redactor(secrets: configuration.kafka.secretValues)
         throw failure(redactor.scrub("configuration: \(error)"), code: configurationErrorExitCode)
     }
-    return ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
-                                  secrets: configuration.kafka.secretValues)
+    return ProcessSetup.bootstrap(
+        level: configuration.logLevel, format: configuration.logFormat,
+        secrets: configuration.kafka.secretValues)
 }
 
 /// Runs the service (and the demo's extra services); failures become one line and exit 1.
-func runService(_ runner: ServiceRunner, extra: @escaping @Sendable (ServiceRunner.Started) -> [any ServiceLifecycle.Service] = { _ in [] }) async throws {
+func runService(
+    _ runner: ServiceRunner,
+    extra: @escaping @Sendable (ServiceRunner.Started) -> [any ServiceLifecycle.Service] = { _ in [] }
+) async throws {
     try await reportingFailures(secrets: runner.configuration.kafka.secretValues) {
-        try await runner.run(printBootstrap: { bootstrap in
-            FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
-        }, extraServices: extra)
+        try await runner.run(
+            printBootstrap: { bootstrap in
+                FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
+            }, extraServices: extra)
     }
 }
 

@@ -17,7 +17,8 @@ struct ConfigReferenceCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try resolveConfiguration(options)
-        let runner = ServiceRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: PrometheusCollectorRegistry())
+        let runner = ServiceRunner(
+            configuration: configuration, logger: Logger(label: "khuyencong"), metrics: PrometheusCollectorRegistry())
         do {
             let settings = try runner.workerSettings(brokers: configuration.brokers ?? "")
             FileHandle.standardOutput.write(try ConfigurationReference.json(for: settings) + Data("\n".utf8))

@@ -8,7 +8,8 @@ import Service
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the worker on an embedded broker, feed it the bundled sample stream and show live regional totals.",
+        abstract:
+            "Run the worker on an embedded broker, feed it the bundled sample stream and show live regional totals.",
         discussion: "Takes the options of `run`. Logs only warnings and above unless --log-level (or "
             + "KHUYENCONG_LOG_LEVEL) says otherwise, so they do not disturb the table."
     )
@@ -26,15 +27,20 @@ struct DemoCommand: AsyncParsableCommand {
         guard let samplePath = sample ?? SampleStream.bundledPath else {
             throw failure("the bundled sample stream is missing; give one with --sample FILE")
         }
-        let metrics = ProcessSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat,
-                                             secrets: configuration.kafka.secretValues)
+        let metrics = ProcessSetup.bootstrap(
+            level: configuration.logLevel, format: configuration.logFormat,
+            secrets: configuration.kafka.secretValues)
         let logger = Logger(label: "khuyencong")
         let runner = ServiceRunner(configuration: configuration, logger: logger, metrics: metrics)
         let interactive = isatty(STDOUT_FILENO) == 1
         try await runService(runner) { started in
-            [DemoService(started: started, samplePath: samplePath, metrics: metrics, logger: logger, interactive: interactive) { text in
-                FileHandle.standardOutput.write(Data(text.utf8))
-            }]
+            [
+                DemoService(
+                    started: started, samplePath: samplePath, metrics: metrics, logger: logger, interactive: interactive
+                ) { text in
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                }
+            ]
         }
     }
 }

@@ -9,7 +9,11 @@ struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
         abstract: "Send a JSONL file of execution updates (one per line, keyed by its province) and wait for delivery.",
-        discussion: "A line that is not a JSON object with a string \"province\" is still sent, with no key, so the worker rejects it visibly on the rejected topic. Blank lines are skipped. Brokers, topic and librdkafka properties also come from KHUYENCONG_BROKERS, KHUYENCONG_INPUT_TOPIC and KHUYENCONG_KAFKA_*."
+        discussion:
+            "A line that is not a JSON object with a string \"province\" is still sent, with no key, so the "
+            + "worker rejects it visibly on the rejected topic. Blank lines are skipped. Brokers, topic and "
+            + "librdkafka properties also come from KHUYENCONG_BROKERS, KHUYENCONG_INPUT_TOPIC and "
+            + "KHUYENCONG_KAFKA_*."
     )
 
     @Argument(help: "JSONL file of execution updates.")
@@ -21,12 +25,16 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(help: "Topic (default khuyencong.execution-updates.v1); with --input-topics per-province, the prefix.")
     var topic: String?
 
-    @Option(name: .customLong("input-topics"),
-            help: ArgumentHelp("shared (default) or per-province: send each update to {topic}.{its province code}, as "
+    @Option(
+        name: .customLong("input-topics"),
+        help: ArgumentHelp(
+            "shared (default) or per-province: send each update to {topic}.{its province code}, as "
                 + "a worker in per-province mode reads them."))
     var inputTopics: String?
 
-    @Option(name: .customLong("kafka"), help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("kafka"),
+        help: ArgumentHelp("librdkafka property passed through (repeatable).", valueName: "KEY=VALUE"))
     var kafka: [String] = []
 
     @Option(name: .customLong("kafka-properties-file"), help: "Java-properties file of librdkafka properties.")
@@ -41,7 +49,9 @@ struct ProduceCommand: AsyncParsableCommand {
         if let kafkaPropertiesFile { arguments += ["--kafka-properties-file", kafkaPropertiesFile] }
         let configuration = try resolveConfiguration(try RunFlags.parse(arguments))
         guard let bootstrap = configuration.brokers else {
-            throw failure("give --brokers (or KHUYENCONG_BROKERS), e.g. the bootstrap list `khuyencong run` printed", code: configurationErrorExitCode)
+            throw failure(
+                "give --brokers (or KHUYENCONG_BROKERS), e.g. the bootstrap list `khuyencong run` printed",
+                code: configurationErrorExitCode)
         }
         _ = ProcessSetup.bootstrap(level: .warning, secrets: configuration.kafka.secretValues)
         let redactor = Redactor(secrets: configuration.kafka.secretValues)
@@ -52,16 +62,20 @@ struct ProduceCommand: AsyncParsableCommand {
         let stderr = FileHandle.standardError
         var unroutable = 0
         do {
-            let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "khuyencong.produce"))
-            let summary = try await ProduceJob.run(path: file, send: { key, value in
-                guard let target = ProduceJob.topic(for: key, in: inputs) else {
-                    unroutable += 1
-                    return
-                }
-                try await producer.send(topic: target, key: key, value: value)
-            }, progress: { sent, total in
-                stderr.write(Data((ProduceJob.progressLine(sent: sent, total: total) + "\n").utf8))
-            })
+            let producer = try KafkaProducer(
+                configuration: producerConfiguration, logger: Logger(label: "khuyencong.produce"))
+            let summary = try await ProduceJob.run(
+                path: file,
+                send: { key, value in
+                    guard let target = ProduceJob.topic(for: key, in: inputs) else {
+                        unroutable += 1
+                        return
+                    }
+                    try await producer.send(topic: target, key: key, value: value)
+                },
+                progress: { sent, total in
+                    stderr.write(Data((ProduceJob.progressLine(sent: sent, total: total) + "\n").utf8))
+                })
             try await producer.flush()
             await producer.shutdown()
             let sent = summary.sent - unroutable
@@ -69,7 +83,9 @@ struct ProduceCommand: AsyncParsableCommand {
             if unroutable > 0 {
                 line += "; \(unroutable) not sent: without a two-digit province code, no unit topic takes them"
             } else if summary.withoutKey > 0 {
-                line += "; \(summary.withoutKey) without a key (not a JSON object with a string province): the worker will reject them"
+                line +=
+                    "; \(summary.withoutKey) without a key (not a JSON object with a string province): the "
+                    + "worker will reject them"
             }
             print(line)
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile {

@@ -22,8 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try resolveConfiguration(flags)
         guard configuration.brokers != nil else {
-            throw failure("serve needs --brokers LIST (or KHUYENCONG_BROKERS): the cluster whose output topics it "
-                          + "reads", code: configurationErrorExitCode)
+            throw failure(
+                "serve needs --brokers LIST (or KHUYENCONG_BROKERS): the cluster whose output topics it "
+                    + "reads", code: configurationErrorExitCode)
         }
         let metrics = try bootstrapProcess(configuration)
         let runner = ServeRunner(configuration: configuration, logger: Logger(label: "khuyencong"), metrics: metrics)

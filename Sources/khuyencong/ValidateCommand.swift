@@ -30,8 +30,9 @@ struct ValidateCommand: ParsableCommand {
             if let finding = validator.check(line: number, bytes: bytes) { print(finding) }
         }
         let c = validator.counts
-        print("\(c.lines) updates: \(c.accepted) accepted, \(c.duplicates) duplicate, \(c.stale) stale, "
-            + "\(c.rejected) rejected")
+        print(
+            "\(c.lines) updates: \(c.accepted) accepted, \(c.duplicates) duplicate, \(c.stale) stale, "
+                + "\(c.rejected) rejected")
         if c.rejected > 0 { throw ExitCode(1) }
     }
 }

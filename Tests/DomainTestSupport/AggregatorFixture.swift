@@ -52,8 +52,10 @@ public enum AggregatorFixture {
         }
     }
 
-    public static func apply(_ a: Aggregator, _ updates: [ExecutionUpdate],
-                             at ts: String = "2026-01-01T00:00:00Z") -> BatchOutput {
+    public static func apply(
+        _ a: Aggregator, _ updates: [ExecutionUpdate],
+        at ts: String = "2026-01-01T00:00:00Z"
+    ) -> BatchOutput {
         for u in updates { _ = a.apply(u) }
         return a.endBatch(at: ts)
     }

@@ -100,7 +100,8 @@ import Testing
 
     /// Only a snapshot whose end carries its begin's id replaces what came before it.
     @Test func onlyACompleteSnapshotReplacesTheLog() throws {
-        func fold(_ records: [ChangelogRecord]) throws -> (records: [String: [UInt8]?], snapshots: Int, tailBytes: Int) {
+        func fold(_ records: [ChangelogRecord]) throws -> (records: [String: [UInt8]?], snapshots: Int, tailBytes: Int)
+        {
             var f = ChangelogFold()
             for r in records { try f.add(r) }
             return (Dictionary(uniqueKeysWithValues: f.records.map { ($0.key, $0.value) }), f.snapshots, f.tailBytes)
@@ -116,7 +117,9 @@ import Testing
         #expect(complete.records == ["b": [2], "d": [1]])
         #expect(complete.tailBytes == (snapshot + [r("d", 1)]).reduce(0) { $0 + $1.logBytes })
         // Cut short, or ended by another snapshot's marker: the records count as changes, nothing is dropped.
-        for broken in [[begin(7), r("b", 2)], [begin(7), r("b", 2), end(8)], [begin(7), r("b", 2), begin(8), end(7)]] {
+        for broken in [
+            [begin(7), r("b", 2)], [begin(7), r("b", 2), end(8)], [begin(7), r("b", 2), begin(8), end(7)],
+        ] {
             let f = try fold(history + broken + [r("d", 1)])
             #expect(f.snapshots == 0)
             #expect(f.records == ["a": [1], "b": [2], "c": [UInt8]?.none, "d": [1]])
@@ -127,19 +130,35 @@ import Testing
         #expect(restarted.snapshots == 1)
         #expect(restarted.records == ["b": [3]])
         // A part that does not decode is an error, not a silent gap.
-        #expect(throws: ChangelogError.self) { try fold([begin(1), ChangelogRecord(key: ChangelogCodec.snapshotPartKey, value: [5, 1]), end(1)]) }
+        #expect(throws: ChangelogError.self) {
+            try fold([begin(1), ChangelogRecord(key: ChangelogCodec.snapshotPartKey, value: [5, 1]), end(1)])
+        }
     }
 
     @Test func restoreRejectsBrokenRecords() {
         let a = Fixture.aggregator()
-        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2024-03/actual", value: [1, 2])]) }
+        #expect(throws: ChangelogError.self) {
+            try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2024-03/actual", value: [1, 2])])
+        }
         #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "other/x", value: [])]) }
-        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "sum/bac/2024/2024-13", value: Array(repeating: 0, count: 16))]) }
-        #expect(throws: ChangelogError.self) { try a.restore([ChangelogRecord(key: "rev/01/2024/KCQG/2025-03/actual", value: ChangelogCodec.encode(HeldRevision(ReportFacts(Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1)), accepted: 1)))]) }
+        #expect(throws: ChangelogError.self) {
+            try a.restore([ChangelogRecord(key: "sum/bac/2024/2024-13", value: Array(repeating: 0, count: 16))])
+        }
+        #expect(throws: ChangelogError.self) {
+            try a.restore([
+                ChangelogRecord(
+                    key: "rev/01/2024/KCQG/2025-03/actual",
+                    value: ChangelogCodec.encode(
+                        HeldRevision(
+                            ReportFacts(Fixture.update("01", 2024, 3, .kcqg, plan: 1, executed: 1)), accepted: 1)))
+            ])
+        }
     }
 
     @Test func revisionRecordsRoundTrip() throws {
-        let u = Fixture.update("79", 2026, 11, .kcdp, plan: Money.maxAmount, executed: 0, status: .estimate, revision: 9_007_199_254_740_991, advanced: 5)
+        let u = Fixture.update(
+            "79", 2026, 11, .kcdp, plan: Money.maxAmount, executed: 0, status: .estimate,
+            revision: 9_007_199_254_740_991, advanced: 5)
         let held = HeldRevision(ReportFacts(u), accepted: 4)
         #expect(try ChangelogCodec.decodeRevision(ChangelogCodec.encode(held)) == held)
         let slot = YearRevisions.index(code: 79, source: .kcdp, month: 11, status: .estimate)
@@ -152,9 +171,11 @@ import Testing
         base.activities = [Activity(category: .tradePromotion, executedVND: 5, projects: 3, beneficiaries: nil)]
         base.consulting = Consulting(projects: 2, revenueVND: 1_000)
         let variants: [(inout ExecutionUpdate) -> Void] = [
-            { $0.reportID += "x" }, { $0.reportedAt = "2026-12-01T00:00:00Z" }, { $0.planVND += 1 }, { $0.executedVND += 1 },
+            { $0.reportID += "x" }, { $0.reportedAt = "2026-12-01T00:00:00Z" }, { $0.planVND += 1 },
+            { $0.executedVND += 1 },
             { $0.advancedVND = nil }, { $0.advancedVND = 2 }, { $0.activities = nil }, { $0.activities = [] },
-            { $0.activities?[0].projects = nil }, { $0.activities?[0].beneficiaries = 0 }, { $0.activities?[0].category = .training },
+            { $0.activities?[0].projects = nil }, { $0.activities?[0].beneficiaries = 0 },
+            { $0.activities?[0].category = .training },
             { $0.consulting = nil }, { $0.consulting?.revenueVND = 999 }, { $0.revision += 1 },
         ]
         let digest = ContentDigest.of(base)

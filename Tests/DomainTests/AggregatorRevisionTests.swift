@@ -37,27 +37,38 @@ import Testing
 
     @Test func actualWinsOverEstimate() throws {
         let a = Fixture.aggregator()
-        _ = Fixture.apply(a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 100, status: .estimate, revision: 5)])
-        let out = Fixture.apply(a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 200, status: .actual, revision: 1)])
+        _ = Fixture.apply(
+            a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 100, status: .estimate, revision: 5)])
+        let out = Fixture.apply(
+            a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 200, status: .actual, revision: 1)])
         let s = try #require(Fixture.message(out, "bac/2024/2024-03"))
         #expect(s.int("totals", "executed_vnd") == 200)
         #expect(s.string("status") == "actual")
         // A later estimate is accepted (and counted) but changes no content: nothing is emitted.
-        let later = Fixture.apply(a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 300, status: .estimate, revision: 6)])
+        let later = Fixture.apply(
+            a, [Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 300, status: .estimate, revision: 6)])
         #expect(later.summaries.isEmpty)
         #expect(later.changelog.map(\.key) == ["rev/01/2024/KCQG/2024-03/estimate"])
-        let now = Fixture.object(try #require(a.summary(.region(.bac), fiscalYear: 2024, periodEnd: YearMonth(year: 2024, month: 3), computedAt: "x")))
+        let now = Fixture.object(
+            try #require(
+                a.summary(.region(.bac), fiscalYear: 2024, periodEnd: YearMonth(year: 2024, month: 3), computedAt: "x"))
+        )
         #expect(now.int("totals", "executed_vnd") == 200)
         #expect(now.int("revision") == 3)
     }
 
     @Test func lateEarlierMonthIsCarriedIntoLaterMonths() throws {
         let a = Fixture.aggregator()
-        let first = Fixture.apply(a, [
-            Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 100),
-            Fixture.update("02", 2024, 5, .kcqg, plan: 500, executed: 250),
-        ])
-        #expect(first.summaries.map(\.key) == ["bac/2024/2024-03", "bac/2024/2024-05", "ca-nuoc/2024/2024-03", "ca-nuoc/2024/2024-05"])
+        let first = Fixture.apply(
+            a,
+            [
+                Fixture.update("01", 2024, 3, .kcqg, plan: 1000, executed: 100),
+                Fixture.update("02", 2024, 5, .kcqg, plan: 500, executed: 250),
+            ])
+        #expect(
+            first.summaries.map(\.key) == [
+                "bac/2024/2024-03", "bac/2024/2024-05", "ca-nuoc/2024/2024-03", "ca-nuoc/2024/2024-05",
+            ])
         let may = try #require(Fixture.message(first, "bac/2024/2024-05"))
         #expect(may.int("provinces_reported") == 1)
         #expect(may.int("provinces_carried") == 1)
@@ -68,7 +79,10 @@ import Testing
         #expect(may.int("totals", "executed_vnd") == 350)
 
         let late = Fixture.apply(a, [Fixture.update("01", 2024, 4, .kcqg, plan: 1000, executed: 180)])
-        #expect(late.summaries.map(\.key) == ["bac/2024/2024-04", "bac/2024/2024-05", "ca-nuoc/2024/2024-04", "ca-nuoc/2024/2024-05"])
+        #expect(
+            late.summaries.map(\.key) == [
+                "bac/2024/2024-04", "bac/2024/2024-05", "ca-nuoc/2024/2024-04", "ca-nuoc/2024/2024-05",
+            ])
         let may2 = try #require(Fixture.message(late, "bac/2024/2024-05"))
         #expect(may2.string("provinces", "0", "report_month") == "2024-04")
         #expect(may2.int("totals", "executed_vnd") == 430)
@@ -78,16 +92,21 @@ import Testing
 
     @Test func fiscalYear2025MergerCarriesPredecessors() throws {
         let a = Fixture.aggregator()
-        let h1 = Fixture.apply(a, [
-            Fixture.update("38", 2025, 6, .kcqg, plan: 100, executed: 40),
-            Fixture.update("60", 2025, 6, .kcqg, plan: 200, executed: 50, status: .estimate),
-            Fixture.update("67", 2025, 5, .kcqg, plan: 300, executed: 60),
-            Fixture.update("68", 2025, 6, .kcqg, plan: 400, executed: 70),
-            Fixture.update("68", 2025, 6, .kcdp, plan: 10, executed: 5, advanced: 3),
-        ])
+        let h1 = Fixture.apply(
+            a,
+            [
+                Fixture.update("38", 2025, 6, .kcqg, plan: 100, executed: 40),
+                Fixture.update("60", 2025, 6, .kcqg, plan: 200, executed: 50, status: .estimate),
+                Fixture.update("67", 2025, 5, .kcqg, plan: 300, executed: 60),
+                Fixture.update("68", 2025, 6, .kcqg, plan: 400, executed: 70),
+                Fixture.update("68", 2025, 6, .kcdp, plan: 10, executed: 5, advanced: 3),
+            ])
         // H1 is under registry 2004: Thanh Hóa in the north, Bình Thuận in the south.
-        #expect(Set(h1.summaries.map(\.key)) == ["bac/2025/2025-06", "nam/2025/2025-06", "mien-trung-tay-nguyen/2025/2025-05",
-            "mien-trung-tay-nguyen/2025/2025-06", "ca-nuoc/2025/2025-05", "ca-nuoc/2025/2025-06"])
+        #expect(
+            Set(h1.summaries.map(\.key)) == [
+                "bac/2025/2025-06", "nam/2025/2025-06", "mien-trung-tay-nguyen/2025/2025-05",
+                "mien-trung-tay-nguyen/2025/2025-06", "ca-nuoc/2025/2025-05", "ca-nuoc/2025/2025-06",
+            ])
         #expect(Fixture.message(h1, "bac/2025/2025-06")?.int("totals", "executed_vnd") == 40)
         #expect(Fixture.message(h1, "bac/2025/2025-06")?.string("registry") == "2004")
 
@@ -135,15 +154,19 @@ import Testing
 
     @Test func priorYearIsRestatedAcrossRegistries() throws {
         let a = Fixture.aggregator()
-        _ = Fixture.apply(a, [
-            Fixture.update("60", 2025, 3, .kcqg, plan: 1000, executed: 100),
-            Fixture.update("38", 2025, 3, .kcqg, plan: 500, executed: 50),
-            Fixture.update("01", 2025, 3, .kcqg, plan: 2000, executed: 300),
-        ])
-        let y2026 = Fixture.apply(a, [
-            Fixture.update("68", 2026, 3, .kcqg, plan: 1000, executed: 400),
-            Fixture.update("01", 2026, 3, .kcqg, plan: 2000, executed: 600),
-        ])
+        _ = Fixture.apply(
+            a,
+            [
+                Fixture.update("60", 2025, 3, .kcqg, plan: 1000, executed: 100),
+                Fixture.update("38", 2025, 3, .kcqg, plan: 500, executed: 50),
+                Fixture.update("01", 2025, 3, .kcqg, plan: 2000, executed: 300),
+            ])
+        let y2026 = Fixture.apply(
+            a,
+            [
+                Fixture.update("68", 2026, 3, .kcqg, plan: 1000, executed: 400),
+                Fixture.update("01", 2026, 3, .kcqg, plan: 2000, executed: 600),
+            ])
         let mttn = try #require(Fixture.message(y2026, "mien-trung-tay-nguyen/2026/2026-03"))
         #expect(mttn.string("registry") == "2025")
         #expect(mttn.int("same_period_last_year", "totals", "plan_vnd") == 1500)
@@ -159,8 +182,14 @@ import Testing
 
         // A new revision of last year's report re-emits this year's summary.
         let fix = Fixture.apply(a, [Fixture.update("60", 2025, 3, .kcqg, plan: 1000, executed: 200, revision: 2)])
-        #expect(fix.summaries.map(\.key) == ["mien-trung-tay-nguyen/2026/2026-03", "nam/2025/2025-03", "ca-nuoc/2025/2025-03", "ca-nuoc/2026/2026-03"])
-        #expect(Fixture.message(fix, "mien-trung-tay-nguyen/2026/2026-03")?.int("same_period_last_year", "totals", "executed_vnd") == 250)
+        #expect(
+            fix.summaries.map(\.key) == [
+                "mien-trung-tay-nguyen/2026/2026-03", "nam/2025/2025-03", "ca-nuoc/2025/2025-03",
+                "ca-nuoc/2026/2026-03",
+            ])
+        #expect(
+            Fixture.message(fix, "mien-trung-tay-nguyen/2026/2026-03")?.int(
+                "same_period_last_year", "totals", "executed_vnd") == 250)
         #expect(Fixture.message(fix, "mien-trung-tay-nguyen/2026/2026-03")?.int("revision") == 4)
         try AggregateSchemaCheck.expectValid([y2026, fix])
     }
@@ -198,6 +227,8 @@ import Testing
         let a = Fixture.aggregator()
         let out = Fixture.apply(a, [Fixture.update("01", 2024, 3, .kcqg, plan: 800, executed: 1)])
         let raw = try #require(out.summaries.first { $0.key == "bac/2024/2024-03" })
-        #expect(String(decoding: raw.value, as: UTF8.self).contains(#""executed_vnd":1,"advanced_vnd":null,"execution_rate_pct":0.13,"#))
+        #expect(
+            String(decoding: raw.value, as: UTF8.self).contains(
+                #""executed_vnd":1,"advanced_vnd":null,"execution_rate_pct":0.13,"#))
     }
 }

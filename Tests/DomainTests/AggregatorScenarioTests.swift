@@ -29,11 +29,15 @@ import Testing
         #expect(s.isNull("same_period_last_year"))
         #expect(s.int("revision") == 30)
         let text = String(decoding: raw.value, as: UTF8.self)
-        #expect(text.contains(#""KCQG":{"plan_vnd":11140000000,"executed_vnd":11070000000,"advanced_vnd":null,"#
-            + #""execution_rate_pct":99.37,"share_of_region_executed_pct":22.68}"#))
+        #expect(
+            text.contains(
+                #""KCQG":{"plan_vnd":11140000000,"executed_vnd":11070000000,"advanced_vnd":null,"#
+                    + #""execution_rate_pct":99.37,"share_of_region_executed_pct":22.68}"#))
         #expect(text.contains(#""execution_rate_pct":94.11,"share_of_region_executed_pct":77.32"#))
-        #expect(text.contains(#""totals":{"plan_vnd":51230000000,"executed_vnd":48800000000,"advanced_vnd":null,"#
-            + #""execution_rate_pct":95.26}"#))
+        #expect(
+            text.contains(
+                #""totals":{"plan_vnd":51230000000,"executed_vnd":48800000000,"advanced_vnd":null,"#
+                    + #""execution_rate_pct":95.26}"#))
         #expect(text.hasPrefix(#"{"schema":"khuyencong.regional-summary.v1","region":"mien-trung-tay-nguyen","#))
         #expect(text.hasSuffix(#""revision":30,"computed_at":"2026-01-01T00:00:00Z"}"#))
         // The nation's summary covers the same reports, with the region's share of the nation.
@@ -50,8 +54,10 @@ import Testing
 
     @Test func mienTrungTayNguyenFirstSevenMonths2022() throws {
         let a = Fixture.aggregator()
-        let prior = Fixture.apply(a, mttn2021(month: 7, kcqg: (11_140, 1_500), kcdp: (40_090, 7_487)), at: "2022-08-01T00:00:00Z")
-        let updates = Fixture.regionUpdates(mttn, 2022, 7, .kcqg, plan: 29_172 * m, executed: 3_532 * m)
+        let prior = Fixture.apply(
+            a, mttn2021(month: 7, kcqg: (11_140, 1_500), kcdp: (40_090, 7_487)), at: "2022-08-01T00:00:00Z")
+        let updates =
+            Fixture.regionUpdates(mttn, 2022, 7, .kcqg, plan: 29_172 * m, executed: 3_532 * m)
             + Fixture.regionUpdates(mttn, 2022, 7, .kcdp, plan: 43_601 * m, executed: 17_168 * m)
         let out = Fixture.apply(a, updates, at: "2022-08-10T09:00:00Z")
         let raw = try #require(out.summaries.first { $0.key == "mien-trung-tay-nguyen/2022/2022-07" })
@@ -77,8 +83,9 @@ import Testing
         #expect(q.double("threshold_pct") == 17.5)
         #expect(q.double("expected_rate_pct") == 58.33)
         #expect(q.double("execution_rate_pct") == 12.11)
-        #expect(q.string("message") == "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
-            + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%")
+        #expect(
+            q.string("message") == "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
+                + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%")
         #expect(q.string("scope", "name") == "Khu vực miền Trung – Tây Nguyên")
         #expect(q.string("scope", "code") == "mien-trung-tay-nguyen")
         #expect(q.string("raised_at") == "2022-08-10T09:00:00Z")
@@ -102,9 +109,11 @@ import Testing
         let a = Fixture.aggregator()
         let plan: Int64 = 170_800 * m
         let kcqgPlan = plan * 419 / 1000
-        let out = Fixture.apply(a,
+        let out = Fixture.apply(
+            a,
             Fixture.regionUpdates(north, 2024, 6, .kcqg, plan: kcqgPlan, executed: 30_000 * m, status: .estimate)
-            + Fixture.regionUpdates(north, 2024, 6, .kcdp, plan: plan - kcqgPlan, executed: 52_000 * m, status: .estimate))
+                + Fixture.regionUpdates(
+                    north, 2024, 6, .kcdp, plan: plan - kcqgPlan, executed: 52_000 * m, status: .estimate))
         let s = try #require(Fixture.message(out, "bac/2024/2024-06"))
         #expect(s.int("totals", "plan_vnd") == 170_800 * m)
         #expect(s.int("by_source", "KCQG", "plan_vnd") == 71_565_200_000)
@@ -119,7 +128,6 @@ import Testing
         try AggregateSchemaCheck.expectValid([out])
     }
 }
-
 
 /// The committed examples conform, and the schemas reject incomplete outputs.
 @Suite struct AggregateSchemaTests {

@@ -30,7 +30,8 @@ enum Streams {
             let code = (v == .v2004 ? codes2004 : codes2025).randomElement(using: &rng) ?? "01"
             let source: FundingSource = Bool.random(using: &rng) ? .kcqg : .kcdp
             let status: ReportStatus = Int.random(in: 0..<3, using: &rng) == 0 ? .estimate : .actual
-            var u = Fixture.update(code, year, month, source, plan: Int64.random(in: 0...maxAmount, using: &rng),
+            var u = Fixture.update(
+                code, year, month, source, plan: Int64.random(in: 0...maxAmount, using: &rng),
                 executed: Int64.random(in: 0...maxAmount, using: &rng), status: status,
                 advanced: Bool.random(using: &rng) ? Int64.random(in: 0...maxAmount, using: &rng) : nil)
             let key = u.revisionKey
@@ -49,14 +50,17 @@ enum Streams {
     }
 
     /// Applies `updates` in batches of `batchSize`, timestamps derived from the batch number.
-    static func run(_ a: Aggregator, _ updates: [ExecutionUpdate], batchSize: Int, firstBatch: Int = 0) -> [BatchOutput] {
+    static func run(_ a: Aggregator, _ updates: [ExecutionUpdate], batchSize: Int, firstBatch: Int = 0) -> [BatchOutput]
+    {
         stride(from: 0, to: updates.count, by: batchSize).enumerated().map { i, start in
             for u in updates[start..<min(start + batchSize, updates.count)] { _ = a.apply(u) }
             return a.endBatch(at: timestamp(firstBatch + i))
         }
     }
 
-    static func timestamp(_ batch: Int) -> String { "2026-11-21T10:\(batch / 60 < 10 ? "0" : "")\(batch / 60):\(batch % 60 < 10 ? "0" : "")\(batch % 60)Z" }
+    static func timestamp(_ batch: Int) -> String {
+        "2026-11-21T10:\(batch / 60 < 10 ? "0" : "")\(batch / 60):\(batch % 60 < 10 ? "0" : "")\(batch % 60)Z"
+    }
 
     /// Every existing summary's current JSON (fixed computed_at), keyed by its topic key.
     static func finalSummaries(_ a: Aggregator) -> [String: [UInt8]] {

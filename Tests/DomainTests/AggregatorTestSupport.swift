@@ -13,7 +13,8 @@ extension AggregatorFixture {
     }
 
     static func message(_ out: BatchOutput, _ key: String) -> [String: Any]? {
-        out.summaries.first { $0.key == key }.map { object($0.value) } ?? out.alerts.first { $0.key == key }.map { object($0.value) }
+        out.summaries.first { $0.key == key }.map { object($0.value) }
+            ?? out.alerts.first { $0.key == key }.map { object($0.value) }
     }
 }
 
@@ -27,7 +28,11 @@ extension Dictionary where Key == String, Value == Any {
     private func lookup(_ path: [String]) -> Any? {
         var v: Any? = self
         for p in path {
-            if let i = Int(p), let a = v as? [Any] { v = i < a.count ? a[i] : nil } else { v = (v as? [String: Any])?[p] }
+            if let i = Int(p), let a = v as? [Any] {
+                v = i < a.count ? a[i] : nil
+            } else {
+                v = (v as? [String: Any])?[p]
+            }
         }
         return v
     }

@@ -6,8 +6,11 @@ import Testing
 @Suite struct AlertTests {
     let key = "province:70/2024/KCQG"
 
-    func step(_ a: Aggregator, month: Int = 7, plan: Int64 = 10_000, executed: Int64, revision: Int64, at ts: String) -> [String: Any]? {
-        let out = Fixture.apply(a, [Fixture.update("70", 2024, month, .kcqg, plan: plan, executed: executed, revision: revision)], at: ts)
+    func step(_ a: Aggregator, month: Int = 7, plan: Int64 = 10_000, executed: Int64, revision: Int64, at ts: String)
+        -> [String: Any]?
+    {
+        let out = Fixture.apply(
+            a, [Fixture.update("70", 2024, month, .kcqg, plan: plan, executed: executed, revision: revision)], at: ts)
         return Fixture.message(out, key)
     }
 
@@ -18,8 +21,9 @@ import Testing
         #expect(raised.string("state") == "raised")
         #expect(raised.string("severity") == "critical")
         #expect(raised.string("scope", "name") == "Bình Phước")
-        #expect(raised.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% "
-            + "kế hoạch năm, thấp hơn ngưỡng 17,50%")
+        #expect(
+            raised.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% "
+                + "kế hoạch năm, thấp hơn ngưỡng 17,50%")
         #expect(step(a, executed: 1_800, revision: 2, at: "2024-08-02T00:00:00Z") == nil)  // 18 < 17.5 + 2
         #expect(step(a, executed: 1_949, revision: 3, at: "2024-08-03T00:00:00Z") == nil)
         let warning = try #require(step(a, executed: 1_950, revision: 4, at: "2024-08-04T00:00:00Z"))
@@ -32,8 +36,9 @@ import Testing
         let resolved = try #require(step(a, executed: 3_700, revision: 6, at: "2024-08-06T00:00:00Z"))
         #expect(resolved.string("state") == "resolved")
         #expect(resolved.string("severity") == "warning")
-        #expect(resolved.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt "
-            + "37,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 37,00%; hết cảnh báo")
+        #expect(
+            resolved.string("message") == "Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt "
+                + "37,00% kế hoạch năm, đạt ngưỡng kết thúc cảnh báo 37,00%; hết cảnh báo")
         #expect(a.activeAlerts().allSatisfy { $0.key != key })
 
         // A new episode: raised again with a new raised_at; escalation is immediate.
@@ -64,8 +69,9 @@ import Testing
         #expect(zero.string("state") == "resolved")
         #expect(zero.isNull("execution_rate_pct"))
         #expect(zero.string("severity") == "critical")
-        #expect(zero.string("message") == "Kinh phí KCQG Bình Phước 9 tháng đầu năm 2024: kế hoạch "
-            + "năm bằng 0, hết cảnh báo")
+        #expect(
+            zero.string("message") == "Kinh phí KCQG Bình Phước 9 tháng đầu năm 2024: kế hoạch "
+                + "năm bằng 0, hết cảnh báo")
     }
 
     @Test func ratesAreComparedExactlyNotRounded() throws {
@@ -90,8 +96,9 @@ import Testing
         #expect(w.string("rule") == "year-end-warning")
         #expect(w.double("threshold_pct") == 90)
         #expect(w.double("expected_rate_pct") == 100)
-        #expect(w.string("message") == "Kinh phí KCQG Tây Ninh cả năm 2024 đạt 80,00% kế hoạch năm, "
-            + "thấp hơn ngưỡng 90,00%")
+        #expect(
+            w.string("message") == "Kinh phí KCQG Tây Ninh cả năm 2024 đạt 80,00% kế hoạch năm, "
+                + "thấp hơn ngưỡng 90,00%")
         let c = Fixture.apply(a, [Fixture.update("72", 2024, 12, .kcqg, plan: 1000, executed: 650, revision: 2)])
         #expect(Fixture.message(c, "province:72/2024/KCQG")?.string("rule") == "year-end-critical")
         // The region's latest month is December (Tây Ninh; Bình Phước carried from February at
@@ -100,18 +107,19 @@ import Testing
         #expect(region.string("period_end") == "2024-12")
         #expect(region.string("rule") == "year-end-critical")
         #expect(region.double("execution_rate_pct") == 40)
-        #expect(region.string("message") == "Kinh phí KCQG khu vực phía Nam cả năm 2024 đạt 40,00% kế "
-            + "hoạch năm, thấp hơn ngưỡng 70,00%")
+        #expect(
+            region.string("message") == "Kinh phí KCQG khu vực phía Nam cả năm 2024 đạt 40,00% kế "
+                + "hoạch năm, thấp hơn ngưỡng 70,00%")
         try AggregateSchemaCheck.expectValid([feb, dec, c])
     }
 
     @Test func rulesFileReplacesTheDefaults() throws {
         let text = """
-        {"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 0.5,
-         "bands": [{"months": [1, 12], "basis": "plan",
-                    "critical": {"rule": "low", "below_pct": 10.25},
-                   "warning": {"rule": "lowish", "below_pct": 20}}]}
-        """
+            {"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 0.5,
+             "bands": [{"months": [1, 12], "basis": "plan",
+                        "critical": {"rule": "low", "below_pct": 10.25},
+                       "warning": {"rule": "lowish", "below_pct": 20}}]}
+            """
         let rules = try AlertRules.decode(Array(text.utf8), file: "rules.json")
         #expect(rules.recoveryMarginHundredths == 50)
         #expect(rules.bands.first?.critical.belowHundredths == 1025)
@@ -125,13 +133,20 @@ import Testing
         let cases: [(String, String)] = [
             ("[]", "not a JSON object"),
             (#"{"schema": "x", "recovery_margin_points": 2, "bands": []}"#, "\"schema\""),
-            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [0, "#
-                + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 1}, "warning": {"rule": "b", "#
-                + #""below_pct": 2}}]}"#, "/bands/0/months"),
-            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [1, "#
-                + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 50}, "warning": {"rule": "b", "#
-                + #""below_pct": 2}}]}"#, "critical threshold"),
-            (#"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2.001, "bands": []}"#, "/recovery_margin_points"),
+            (
+                #"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [0, "#
+                    + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 1}, "warning": {"rule": "b", "#
+                    + #""below_pct": 2}}]}"#, "/bands/0/months"
+            ),
+            (
+                #"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [{"months": [1, "#
+                    + #"3], "basis": "pace", "critical": {"rule": "a", "below_pct": 50}, "warning": {"rule": "b", "#
+                    + #""below_pct": 2}}]}"#, "critical threshold"
+            ),
+            (
+                #"{"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2.001, "bands": []}"#,
+                "/recovery_margin_points"
+            ),
         ]
         for (text, problem) in cases {
             do {

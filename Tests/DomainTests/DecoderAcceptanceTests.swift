@@ -6,13 +6,18 @@ import Testing
 
     @Test func decodesEveryMember() throws {
         let u = try #require(Fixtures.decode(base.json).success)
-        #expect(u == ExecutionUpdate(
-            reportID: "QNA-2022-07-KCQG.r3", province: "49", fiscalYear: 2022, periodEnd: YearMonth(year: 2022, month: 7),
-            source: .kcqg, status: .actual, planVND: 10_000_000_000, executedVND: 1_211_000_000, revision: 3,
-            reportedAt: "2022-08-05T09:30:00+07:00", advancedVND: 500_000_000,
-            activities: [Activity(category: .training, executedVND: 1_000_000_000, projects: 2, beneficiaries: 120),
-                         Activity(category: .tradePromotion, executedVND: 211_000_000)],
-            consulting: Consulting(projects: 1, revenueVND: 0)))
+        #expect(
+            u
+                == ExecutionUpdate(
+                    reportID: "QNA-2022-07-KCQG.r3", province: "49", fiscalYear: 2022,
+                    periodEnd: YearMonth(year: 2022, month: 7),
+                    source: .kcqg, status: .actual, planVND: 10_000_000_000, executedVND: 1_211_000_000, revision: 3,
+                    reportedAt: "2022-08-05T09:30:00+07:00", advancedVND: 500_000_000,
+                    activities: [
+                        Activity(category: .training, executedVND: 1_000_000_000, projects: 2, beneficiaries: 120),
+                        Activity(category: .tradePromotion, executedVND: 211_000_000),
+                    ],
+                    consulting: Consulting(projects: 1, revenueVND: 0)))
     }
 
     @Test func optionalMembersMayBeAbsent() throws {
@@ -36,18 +41,24 @@ import Testing
             .with("consulting", #"{"projects":1,"revenue_vnd":0,"extra":[]}"#).json
         let u = try #require(Fixtures.decode(json).success)
         #expect(u.activities?.count == 1)
-        #expect(u == Fixtures.decode(base.with("activities", #"[{"category":"training","executed_vnd":1211000000}]"#).json).success)
+        #expect(
+            u
+                == Fixtures.decode(
+                    base.with("activities", #"[{"category":"training","executed_vnd":1211000000}]"#).json
+                ).success)
     }
 
     @Test func memberOrderAndWhitespaceDoNotMatter() throws {
         var shuffled = base
         shuffled.members.reverse()
-        let spaced = " \n\t{ " + shuffled.members.map { "\"\($0.name)\" :\r\n \($0.raw)" }.joined(separator: " ,\n") + " }\n"
+        let spaced =
+            " \n\t{ " + shuffled.members.map { "\"\($0.name)\" :\r\n \($0.raw)" }.joined(separator: " ,\n") + " }\n"
         #expect(Fixtures.decode(spaced).success == Fixtures.decode(base.json).success)
     }
 
     @Test func escapedNamesAndValuesAreUnescaped() throws {
-        let json = base.json.replacing(#""report_id":"QNA-2022-07-KCQG.r3""#, with: #""report\u005fid":"QNA\u002d2022-07-KCQG.r3""#)
+        let json = base.json.replacing(
+            #""report_id":"QNA-2022-07-KCQG.r3""#, with: #""report\u005fid":"QNA\u002d2022-07-KCQG.r3""#)
         #expect(Fixtures.decode(json).success?.reportID == "QNA-2022-07-KCQG.r3")
     }
 
@@ -61,7 +72,10 @@ import Testing
 
     @Test func executedAtTheMaximumWithActivities() throws {
         let json = base.with("executed_vnd", "1000000000000000")
-            .with("activities", #"[{"category":"training","executed_vnd":999999999999999},{"category":"training","executed_vnd":1}]"#).json
+            .with(
+                "activities",
+                #"[{"category":"training","executed_vnd":999999999999999},{"category":"training","executed_vnd":1}]"#
+            ).json
         #expect(Fixtures.decode(json).success?.executedVND == Money.maxAmount)
     }
 
@@ -86,7 +100,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "2022-08-05 09:30:00Z", "2022-08-05T09:30:00", "2022-08-05T09:30Z", "2023-02-29T00:00:00Z", "2022-13-01T00:00:00Z",
+        "2022-08-05 09:30:00Z", "2022-08-05T09:30:00", "2022-08-05T09:30Z", "2023-02-29T00:00:00Z",
+        "2022-13-01T00:00:00Z",
         "2022-08-05T24:00:00Z", "2022-08-05T09:60:00Z", "2022-08-05T09:30:60Z", "2022-08-05T09:30:00+0700",
         "2022-08-05T09:30:00.Z", "2022-08-05T09:30:00+24:00", "22-08-05T09:30:00Z", "2022-08-05T09:30:00+07:00 ", "",
     ])

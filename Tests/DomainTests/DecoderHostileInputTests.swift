@@ -26,8 +26,9 @@ import Testing
             let hostile = DecodeCost.nanosecondsPerByte(c, decoder: decoder, roundSeconds: 0.01)
             let ratio = hostile.min()! / normal.min()!
             report.append("\(c.name): ×\((ratio * 100).rounded() / 100)")
-            #expect(ratio <= Self.allowedRatio,
-                    "\(c.name): \(hostile) ns/B against \(normal) ns/B for a normal update (×\(ratio))")
+            #expect(
+                ratio <= Self.allowedRatio,
+                "\(c.name): \(hostile) ns/B against \(normal) ns/B for a normal update (×\(ratio))")
         }
         print("hostile input cost per byte against a normal update: " + report.joined(separator: ", "))
     }
@@ -41,8 +42,10 @@ import Testing
             rejected += 1
             #expect(r.detail.utf8.count <= DecoderInvariants.maxDetailBytes, "\(c.name): \(r.detail.utf8.count) B")
             #expect((r.field?.utf8.count ?? 0) <= DecoderInvariants.maxFieldBytes, "\(c.name): field \(r.field ?? "")")
-            let record = RejectedRecord(rejection: r, topic: "khuyencong.execution-updates.v1", partition: 0, offset: 0,
-                                        key: c.key, payload: c.payload, rejectedAt: "2026-11-21T09:30:00Z").json()
+            let record = RejectedRecord(
+                rejection: r, topic: "khuyencong.execution-updates.v1", partition: 0, offset: 0,
+                key: c.key, payload: c.payload, rejectedAt: "2026-11-21T09:30:00Z"
+            ).json()
             let carried = Base64.encode(c.payload).utf8.count + (c.key?.count ?? 0)
             #expect(record.count - carried <= 1_200, "\(c.name): \(record.count - carried) B besides payload and key")
             #expect(DecoderInvariants.rejectionViolations(r, key: c.key, payload: c.payload).isEmpty, "\(c.name)")
@@ -56,9 +59,10 @@ import Testing
         #expect(r.reason == .malformedJSON)
         // 60 bytes of "/0" tokens, then the cut mark.
         #expect(r.field == String(repeating: "/0", count: 30) + "…")
-        #expect(r.detail == "Tên thành viên \"a\" xuất hiện nhiều lần trong cùng một đối tượng JSON; "
-            + "mỗi tên chỉ được có một lần. Đường dẫn trong field đã được cắt còn "
-            + "60 byte đầu.")
+        #expect(
+            r.detail == "Tên thành viên \"a\" xuất hiện nhiều lần trong cùng một đối tượng JSON; "
+                + "mỗi tên chỉ được có một lần. Đường dẫn trong field đã được cắt còn "
+                + "60 byte đầu.")
     }
 
     @Test func shallowDuplicatePointerIsWhole() {
@@ -71,11 +75,12 @@ import Testing
         let name = String(repeating: "n", count: 30_000)
         let r = try #require(Fixtures.rejection(base.with("x", "{\"\(name)\":1,\"\(name)\":2}").json))
         #expect(r.field == "/x/" + String(repeating: "n", count: 57) + "…")
-        #expect(r.detail == "Tên thành viên \"\(String(repeating: "n", count: 60))…\" "
-            + "(đã cắt: chỉ hiện 60 trên 30000 byte) "
-            + "xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có "
-            + "một lần."
-            + " Đường dẫn trong field đã được cắt còn 60 byte đầu.")
+        #expect(
+            r.detail == "Tên thành viên \"\(String(repeating: "n", count: 60))…\" "
+                + "(đã cắt: chỉ hiện 60 trên 30000 byte) "
+                + "xuất hiện nhiều lần trong cùng một đối tượng JSON; mỗi tên chỉ được có "
+                + "một lần."
+                + " Đường dẫn trong field đã được cắt còn 60 byte đầu.")
     }
 
     @Test func cutsFallOnCharacterBoundaries() throws {
@@ -85,13 +90,15 @@ import Testing
         #expect(r.field == "/x/" + String(repeating: "ệ", count: 19) + "…")
         let quoted = "\"\(String(repeating: "ệ", count: 20))…\""
         #expect(r.detail.hasPrefix("Tên thành viên \(quoted) (đã cắt: chỉ hiện 60 trên 90 byte)"))
-        let shifted = "a" + name // 1 + 90 bytes: 19 whole characters fit in 60
+        let shifted = "a" + name  // 1 + 90 bytes: 19 whole characters fit in 60
         let shown = RejectionText.shown(Array("\"\(shifted)\"".utf8))
         #expect(shown.hasPrefix("\"a\(String(repeating: "ệ", count: 19))…"))
     }
 
-    @Test(arguments: [(Array("abc".utf8), 2, 2), (Array("ệệ".utf8), 4, 3), (Array("ệệ".utf8), 6, 6),
-                      (Array("😀".utf8), 3, 0), (Array("a😀".utf8), 5, 5), (Array("aé".utf8), 2, 1), ([], 5, 0)])
+    @Test(arguments: [
+        (Array("abc".utf8), 2, 2), (Array("ệệ".utf8), 4, 3), (Array("ệệ".utf8), 6, 6),
+        (Array("😀".utf8), 3, 0), (Array("a😀".utf8), 5, 5), (Array("aé".utf8), 2, 1), ([], 5, 0),
+    ])
     func characterBoundary(_ bytes: [UInt8], _ limit: Int, _ expected: Int) {
         #expect(RejectionText.characterBoundary(bytes, atMost: limit) == expected)
     }

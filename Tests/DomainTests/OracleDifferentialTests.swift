@@ -40,8 +40,9 @@ import Testing
             mismatches += OracleJSON.compare("batch \(i) alerts", swift: out.alerts, model: want.alerts)
             if mismatches.count > 6 { break }
         }
-        print("oracle seed \(seed): \(compared.summaries) summaries, \(compared.alerts) alerts, outcomes "
-            + "\(compared.outcomes.sorted { $0.key < $1.key })")
+        print(
+            "oracle seed \(seed): \(compared.summaries) summaries, \(compared.alerts) alerts, outcomes "
+                + "\(compared.outcomes.sorted { $0.key < $1.key })")
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
 
@@ -55,11 +56,14 @@ import Testing
                "warning": {"rule": "h1-warning", "below_pct": 60}}]}
             """#
         let rules = try AlertRules.decode(Array(rulesText.utf8), file: "rules.json")
-        let aggregator = Aggregator(configuration: AggregatorConfiguration(registries: try Registries.load(), rules: rules))
+        let aggregator = Aggregator(
+            configuration: AggregatorConfiguration(registries: try Registries.load(), rules: rules))
         func update(_ month: Int, plan: Int64, executed: Int64) -> ExecutionUpdate {
-            ExecutionUpdate(reportID: "BP-\(month)", province: "70", fiscalYear: 2024, periodEnd: YearMonth(year: 2024, month: month),
-                            source: .kcqg, status: .actual, planVND: plan, executedVND: executed, revision: 1,
-                            reportedAt: "2024-10-01T00:00:00Z")
+            ExecutionUpdate(
+                reportID: "BP-\(month)", province: "70", fiscalYear: 2024,
+                periodEnd: YearMonth(year: 2024, month: month),
+                source: .kcqg, status: .actual, planVND: plan, executedVND: executed, revision: 1,
+                reportedAt: "2024-10-01T00:00:00Z")
         }
         let batches = [
             OracleBatch(timestamp: "2024-07-01T00:00:00Z", updates: [update(6, plan: 1000, executed: 10)]),
@@ -86,13 +90,18 @@ import Testing
     /// warning margin, resolved. Messages never claim "below" a threshold the rate is above.
     @Test func hysteresisWalkMatchesReferenceModel() throws {
         func update(_ month: Int, _ executed: Int64, _ revision: Int64) -> ExecutionUpdate {
-            ExecutionUpdate(reportID: "BP-\(month)-r\(revision)", province: "70", fiscalYear: 2024,
-                            periodEnd: YearMonth(year: 2024, month: month), source: .kcqg, status: .actual,
-                            planVND: 1000, executedVND: executed, revision: revision, reportedAt: "2024-09-01T00:00:00Z")
+            ExecutionUpdate(
+                reportID: "BP-\(month)-r\(revision)", province: "70", fiscalYear: 2024,
+                periodEnd: YearMonth(year: 2024, month: month), source: .kcqg, status: .actual,
+                planVND: 1000, executedVND: executed, revision: revision, reportedAt: "2024-09-01T00:00:00Z")
         }
         // July: critical < 17.5, warning < 35; August: critical < 20 (+2 = 22), warning < 40 (+2 = 42).
-        let steps: [ExecutionUpdate] = [update(7, 100, 1), update(7, 180, 2), update(8, 200, 1), update(8, 410, 2), update(8, 430, 3)]
-        let batches = steps.enumerated().map { OracleBatch(timestamp: "2024-09-0\($0.offset + 1)T00:00:00Z", updates: [$0.element]) }
+        let steps: [ExecutionUpdate] = [
+            update(7, 100, 1), update(7, 180, 2), update(8, 200, 1), update(8, 410, 2), update(8, 430, 3),
+        ]
+        let batches = steps.enumerated().map {
+            OracleBatch(timestamp: "2024-09-0\($0.offset + 1)T00:00:00Z", updates: [$0.element])
+        }
         let expected = try ReferenceModel.run(batches)
         let aggregator = Aggregator(configuration: try .bundled())
         var mismatches: [String] = [], messages: [String] = []
@@ -107,16 +116,17 @@ import Testing
             }
         }
         #expect(mismatches.isEmpty, Comment(rawValue: mismatches.joined(separator: "\n")))
-        #expect(messages == [
-            "raised Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, "
-                + "thấp hơn ngưỡng 17,50%",
-            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 20,00% kế hoạch năm, "
-                + "chưa đạt ngưỡng hạ mức cảnh báo 22,00%",
-            "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 41,00% kế hoạch năm, "
-                + "chưa đạt ngưỡng kết thúc cảnh báo 42,00%",
-            "resolved Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 43,00% kế hoạch năm, "
-                + "đạt ngưỡng kết thúc cảnh báo 42,00%; hết cảnh báo",
-        ])
+        #expect(
+            messages == [
+                "raised Kinh phí KCQG Bình Phước 7 tháng đầu năm 2024 đạt 10,00% kế hoạch năm, "
+                    + "thấp hơn ngưỡng 17,50%",
+                "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 20,00% kế hoạch năm, "
+                    + "chưa đạt ngưỡng hạ mức cảnh báo 22,00%",
+                "updated Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 41,00% kế hoạch năm, "
+                    + "chưa đạt ngưỡng kết thúc cảnh báo 42,00%",
+                "resolved Kinh phí KCQG Bình Phước 8 tháng đầu năm 2024 đạt 43,00% kế hoạch năm, "
+                    + "đạt ngưỡng kết thúc cảnh báo 42,00%; hết cảnh báo",
+            ])
     }
 }
 
@@ -196,7 +206,9 @@ struct StreamGenerator {
         let month = chance(75) ? min(12, max(1, progress + int(-1...1))) : int(1...12)
         let period = YearMonth(year: year, month: month)
         let province = period < YearMonth(year: 2025, month: 7) ? pick(codes2004) : pick(codes2025)
-        let plan: Int64 = chance(6) ? 0 : pick([20_000, 40_000, 3, 7, 1_000_000_000, 2_500_000_000, 12_345_678_901, 999_999_999_999_999])
+        let plan: Int64 =
+            chance(6)
+            ? 0 : pick([20_000, 40_000, 3, 7, 1_000_000_000, 2_500_000_000, 12_345_678_901, 999_999_999_999_999])
         reportCount += 1
         let u = ExecutionUpdate(
             reportID: "R\(reportCount)", province: province, fiscalYear: year, periodEnd: period,
@@ -206,7 +218,8 @@ struct StreamGenerator {
         var v = u
         v.advancedVND = chance(40) ? u.executedVND / 3 : nil
         v.activities = activities(u.executedVND)
-        v.consulting = chance(20) ? Consulting(projects: Int64(int(0...3)), revenueVND: Int64(int(0...9)) * 1_000_000) : nil
+        v.consulting =
+            chance(20) ? Consulting(projects: Int64(int(0...3)), revenueVND: Int64(int(0...9)) * 1_000_000) : nil
         if let held = sent[v.revisionKey], held.revision >= v.revision { v.revision = held.revision + 1 }
         sent[v.revisionKey] = v
         return v
@@ -217,8 +230,10 @@ struct StreamGenerator {
         if chance(50) { return nil }
         if executed == 0, chance(50) { return [] }
         let part = executed / 3
-        return [Activity(category: .training, executedVND: executed - part, projects: Int64(int(0...4))),
-                Activity(category: .tradePromotion, executedVND: part, beneficiaries: chance(50) ? 120 : nil)]
+        return [
+            Activity(category: .training, executedVND: executed - part, projects: Int64(int(0...4))),
+            Activity(category: .tradePromotion, executedVND: part, beneficiaries: chance(50) ? 120 : nil),
+        ]
     }
 
     /// Executed around the alert thresholds: a random fraction of pace, now and then above plan.
@@ -241,9 +256,11 @@ enum ReferenceModel {
     /// `rules`: the text of a rules file replacing the defaults (the same file the caller
     /// gives the aggregator).
     static func run(_ batches: [OracleBatch], rules: String? = nil) throws -> [Batch] {
-        let request: [String: Any] = ["batches": batches.map { b in
-            ["timestamp": b.timestamp, "updates": b.updates.map(OracleJSON.object)] as [String: Any]
-        }]
+        let request: [String: Any] = [
+            "batches": batches.map { b in
+                ["timestamp": b.timestamp, "updates": b.updates.map(OracleJSON.object)] as [String: Any]
+            }
+        ]
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
         let result = try Python.withScratchDirectory { dir -> [[String: Any]] in
             let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
@@ -256,7 +273,7 @@ enum ReferenceModel {
             }
             let run = try Python.run(arguments, scratch: dir)
             guard run.status == 0,
-                  let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
+                let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
             else { throw Failure(description: "reference model failed (\(run.status)): \(run.errors)") }
             return result
         }
@@ -264,8 +281,9 @@ enum ReferenceModel {
             ((v as? [[String: Any]]) ?? []).map { (($0["key"] as? String) ?? "?", $0["value"] ?? NSNull()) }
         }
         return result.map {
-            Batch(outcomes: ($0["outcomes"] as? [String]) ?? [], summaries: messages($0["summaries"]),
-                  alerts: messages($0["alerts"]))
+            Batch(
+                outcomes: ($0["outcomes"] as? [String]) ?? [], summaries: messages($0["summaries"]),
+                alerts: messages($0["alerts"]))
         }
     }
 }
@@ -334,7 +352,9 @@ enum OracleJSON {
     static func canonical(_ v: Any) -> String {
         switch v {
         case let d as [String: Any]:
-            "{" + d.keys.filter { $0 != "computed_at" }.sorted().map { "\($0):\(canonical(d[$0]!))" }.joined(separator: ",") + "}"
+            "{"
+                + d.keys.filter { $0 != "computed_at" }.sorted().map { "\($0):\(canonical(d[$0]!))" }.joined(
+                    separator: ",") + "}"
         case let a as [Any]:
             "[" + a.map(canonical).joined(separator: ",") + "]"
         case let s as String:

@@ -65,8 +65,11 @@ import Testing
 
     @Test(arguments: [
         ("02,Hà Giang,bac", "2,Hà Giang,bac", "code '2' is not 2 digits"),
-        ("02,Hà Giang,bac", "02,Hà Giang,north", "unknown region 'north' (expected bac, mien-trung-tay-nguyen or "
-            + "nam)"),
+        (
+            "02,Hà Giang,bac", "02,Hà Giang,north",
+            "unknown region 'north' (expected bac, mien-trung-tay-nguyen or "
+                + "nam)"
+        ),
         ("02,Hà Giang,bac", "02,Hà Giang", "expected 3 columns, found 2"),
         ("02,Hà Giang,bac", "01,Hà Giang,bac", "duplicate code 01"),
         ("02,Hà Giang,bac", "02,,bac", "empty name"),
@@ -87,7 +90,8 @@ import Testing
     }
 
     @Test func badHeaderAndMissingFile() {
-        let (e, _) = load("ma,ten,vung\n" + Self.good2004.split(separator: "\n").dropFirst().joined(separator: "\n"), Self.good2025)
+        let (e, _) = load(
+            "ma,ten,vung\n" + Self.good2004.split(separator: "\n").dropFirst().joined(separator: "\n"), Self.good2025)
         #expect(e?.line == 1)
         #expect(e?.problem == "header must be code,name,region, found ma,ten,vung")
         do {
@@ -107,7 +111,7 @@ import Testing
             #expect(r.restated2025(unit.code)?.code == successor.code)
             #expect(r.restated2025(unit.code)?.region == successor.region)
         }
-        #expect(r.restated2025("49")?.code == "48") // Quảng Nam → Đà Nẵng
+        #expect(r.restated2025("49")?.code == "48")  // Quảng Nam → Đà Nẵng
         #expect(r.restated2025("28") == nil)
     }
 }

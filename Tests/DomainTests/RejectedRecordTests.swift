@@ -4,25 +4,30 @@ import Testing
 
 @Suite struct RejectedRecordTests {
     func record(_ rejection: Rejection, key: [UInt8]?, payload: [UInt8]?) -> RejectedRecord {
-        RejectedRecord(rejection: rejection, topic: "khuyencong.execution-updates.v1", partition: 3, offset: 42,
-                       key: key, payload: payload, rejectedAt: "2026-11-21T19:57:03.042Z")
+        RejectedRecord(
+            rejection: rejection, topic: "khuyencong.execution-updates.v1", partition: 3, offset: 42,
+            key: key, payload: payload, rejectedAt: "2026-11-21T19:57:03.042Z")
     }
 
     @Test func encodesEveryMemberInOrder() {
-        let r = record(Rejection(reason: .amountOutOfRange, field: "/executed_vnd", detail: "Trường \"x\" sai."),
-                       key: Array("49".utf8), payload: Array("{\"a\":1}".utf8))
-        #expect(String(decoding: r.json(), as: UTF8.self) == #"""
-        {"schema":"khuyencong.rejected.v1","reason":"amount_out_of_range","field":"/executed_vnd",\#
-        "detail":"Trường \"x\" sai.","topic":"khuyencong.execution-updates.v1","partition":3,"offset":42,\#
-        "key":"49","payload_base64":"eyJhIjoxfQ==","payload_truncated":false,\#
-        "rejected_at":"2026-11-21T19:57:03.042Z"}
-        """#)
+        let r = record(
+            Rejection(reason: .amountOutOfRange, field: "/executed_vnd", detail: "Trường \"x\" sai."),
+            key: Array("49".utf8), payload: Array("{\"a\":1}".utf8))
+        #expect(
+            String(decoding: r.json(), as: UTF8.self) == #"""
+                {"schema":"khuyencong.rejected.v1","reason":"amount_out_of_range","field":"/executed_vnd",\#
+                "detail":"Trường \"x\" sai.","topic":"khuyencong.execution-updates.v1","partition":3,"offset":42,\#
+                "key":"49","payload_base64":"eyJhIjoxfQ==","payload_truncated":false,\#
+                "rejected_at":"2026-11-21T19:57:03.042Z"}
+                """#)
     }
 
     @Test func tombstoneAndAbsentKeyAreNull() {
         let r = record(Rejection(reason: .malformedJSON, field: nil, detail: "d"), key: nil, payload: nil)
         let text = String(decoding: r.json(), as: UTF8.self)
-        #expect(text.contains(#""field":null"#) && text.contains(#""key":null"#) && text.contains(#""payload_base64":null"#))
+        #expect(
+            text.contains(#""field":null"#) && text.contains(#""key":null"#) && text.contains(#""payload_base64":null"#)
+        )
     }
 
     @Test func tooLargeCarriesTheFirst65536Bytes() throws {
@@ -43,7 +48,8 @@ import Testing
     }
 
     @Test func invalidUTF8KeyKeepsExactBytes() throws {
-        let r = record(Rejection(reason: .keyMismatch, field: "/province", detail: "d"), key: [0x34, 0xFF], payload: [])
+        let r = record(
+            Rejection(reason: .keyMismatch, field: "/province", detail: "d"), key: [0x34, 0xFF], payload: [])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.json())) as? [String: Any])
         #expect(object["key"] as? String == "4\u{FFFD}")
         #expect(object["key_base64"] as? String == Data([0x34, 0xFF]).base64EncodedString())

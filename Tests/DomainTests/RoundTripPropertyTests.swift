@@ -14,13 +14,15 @@ import Testing
         Gen.int(in: 0...idCharacters.count - 1).map { idCharacters[$0] }.array(of: 1...128).map { String($0) })
 
     static let amounts = zip(
-        Gen.int64(in: 0...max), Gen.int64(in: 0...max), Gen.int64(in: 1...(1 << 53) - 1), Gen.int64(in: 0...max).optional())
+        Gen.int64(in: 0...max), Gen.int64(in: 0...max), Gen.int64(in: 1...(1 << 53) - 1),
+        Gen.int64(in: 0...max).optional())
 
     static let activities = zip(
         Gen<ActivityCategory>.case, Gen.int64(in: 0...1_000_000_000_000),
-        Gen.int64(in: 0...max).optional(), Gen.int64(in: 0...max).optional())
-        .map { Activity(category: $0, executedVND: $1, projects: $2, beneficiaries: $3) }
-        .array(of: 0...6).optional()
+        Gen.int64(in: 0...max).optional(), Gen.int64(in: 0...max).optional()
+    )
+    .map { Activity(category: $0, executedVND: $1, projects: $2, beneficiaries: $3) }
+    .array(of: 0...6).optional()
 
     static let consulting = zip(Gen.int64(in: 0...max), Gen.int64(in: 0...max))
         .map { Consulting(projects: $0, revenueVND: $1) }.optional()
@@ -34,14 +36,18 @@ import Testing
 
     @Test func encodeDecodeRoundTrips() async {
         let registries = Fixtures.registries
-        await propertyCheck(count: 300, input: Self.header, Self.amounts, Self.activities, Self.consulting, Self.timestamp) {
+        await propertyCheck(
+            count: 300, input: Self.header, Self.amounts, Self.activities, Self.consulting, Self.timestamp
+        ) {
             header, amounts, activities, consulting, ts in
             let (year, month, unitIndex, source, status, reportID) = header
             let period = YearMonth(year: year, month: month)
             let units = registries.inForce(at: period).units
             let (day, hour, minute, second, offset, fraction) = ts
-            let zone = offset < 0 ? "Z" : (offset % 2 == 0 ? "+" : "-") + "\(Self.two(offset / 60)):\(Self.two(offset % 60))"
-            let reportedAt = "\(year)-\(Self.two(month))-\(Self.two(day))T\(Self.two(hour)):\(Self.two(minute)):\(Self.two(second))"
+            let zone =
+                offset < 0 ? "Z" : (offset % 2 == 0 ? "+" : "-") + "\(Self.two(offset / 60)):\(Self.two(offset % 60))"
+            let reportedAt =
+                "\(year)-\(Self.two(month))-\(Self.two(day))T\(Self.two(hour)):\(Self.two(minute)):\(Self.two(second))"
                 + (fraction.map { ".\($0)" } ?? "") + zone
             let executed = activities.map { $0.reduce(0) { $0 + $1.executedVND } } ?? amounts.1
             let update = ExecutionUpdate(
@@ -50,9 +56,13 @@ import Testing
                 reportedAt: reportedAt, advancedVND: amounts.3, activities: activities, consulting: consulting)
             let wire = update.canonicalJSON()
             let decoded = Fixtures.decoder.decode(payload: wire, key: Array(update.province.utf8))
-            #expect(decoded.success == update, "\(String(decoding: wire, as: UTF8.self)) → \(String(describing: decoded.failure))")
+            #expect(
+                decoded.success == update,
+                "\(String(decoding: wire, as: UTF8.self)) → \(String(describing: decoded.failure))")
             #expect(decoded.success?.canonicalJSON() == wire)
-            #expect(Fixtures.decoder.decodeFacts(payload: wire, key: Array(update.province.utf8)).success == ReportFacts(update))
+            #expect(
+                Fixtures.decoder.decodeFacts(payload: wire, key: Array(update.province.utf8)).success
+                    == ReportFacts(update))
         }
     }
 
@@ -62,22 +72,29 @@ import Testing
         func escaped(_ s: String) -> String { s.utf8.map { String(format: "\\u%04x", $0) }.joined() }
         for update in SyntheticUpdates.updates(count: 300, registries: Fixtures.registries, seed: 11) {
             var json = String(decoding: update.canonicalJSON(), as: UTF8.self)
-            for value in [update.reportID, update.province, update.reportedAt] + (update.activities ?? []).map(\.category.rawValue) {
+            for value in [update.reportID, update.province, update.reportedAt]
+                + (update.activities ?? []).map(\.category.rawValue)
+            {
                 json = json.replacingOccurrences(of: "\"\(value)\"", with: "\"\(escaped(value))\"")
             }
             let key = Array(update.province.utf8)
             let decoded = try #require(Fixtures.decoder.decode(payload: Array(json.utf8), key: key).success, "\(json)")
             #expect(decoded == update)
-            #expect(Fixtures.decoder.decodeFacts(payload: Array(json.utf8), key: key).success == ReportFacts(update), "\(json)")
-            #expect(Fixtures.decoder.decodeFacts(payload: update.canonicalJSON(), key: key).success == ReportFacts(update))
+            #expect(
+                Fixtures.decoder.decodeFacts(payload: Array(json.utf8), key: key).success == ReportFacts(update),
+                "\(json)")
+            #expect(
+                Fixtures.decoder.decodeFacts(payload: update.canonicalJSON(), key: key).success == ReportFacts(update))
         }
     }
 
     /// Any one amount or count pushed out of 0 … 10^15 is reported at its own pointer.
     @Test func anyAmountOutOfRangeIsPointedAt() async {
         let updates = SyntheticUpdates.updates(count: 500, registries: Fixtures.registries, seed: 5)
-        await propertyCheck(count: 200, input: Gen.int(in: 0...499), Gen.int(in: 0...5),
-                            Gen.int64(in: 1...Int64.max - Money.maxAmount).map { $0 % 2 == 0 ? -$0 : Money.maxAmount + $0 }) {
+        await propertyCheck(
+            count: 200, input: Gen.int(in: 0...499), Gen.int(in: 0...5),
+            Gen.int64(in: 1...Int64.max - Money.maxAmount).map { $0 % 2 == 0 ? -$0 : Money.maxAmount + $0 }
+        ) {
             index, target, bad in
             var u = updates[index]
             let pointer: String

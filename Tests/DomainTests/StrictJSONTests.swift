@@ -5,15 +5,19 @@ import Testing
 @Suite struct StrictJSONTests {
     func integer(_ text: String) -> Int64? {
         Array(text.utf8).withUnsafeBytes { p -> Int64? in
-            guard case .success(let tape) = JSONTape.parse(p), tape.nodes[0].kind == .number, tape.nodes[0].flag else { return nil }
+            guard case .success(let tape) = JSONTape.parse(p), tape.nodes[0].kind == .number, tape.nodes[0].flag else {
+                return nil
+            }
             return tape.integerValue(0)
         }
     }
 
     @Test(arguments: [
-        ("0", Int64(0)), ("-0", 0), ("999999999999999999", 999_999_999_999_999_999), ("-999999999999999999", -999_999_999_999_999_999),
+        ("0", Int64(0)), ("-0", 0), ("999999999999999999", 999_999_999_999_999_999),
+        ("-999999999999999999", -999_999_999_999_999_999),
         ("9223372036854775807", .max), ("9223372036854775808", .max), ("-9223372036854775808", .min),
-        ("-9223372036854775809", .min), (String(repeating: "9", count: 500), .max), ("1000000000000000", 1_000_000_000_000_000),
+        ("-9223372036854775809", .min), (String(repeating: "9", count: 500), .max),
+        ("1000000000000000", 1_000_000_000_000_000),
     ])
     func integersSaturate(_ text: String, _ expected: Int64) {
         #expect(integer(text) == expected)
@@ -24,7 +28,10 @@ import Testing
         #expect(integer(text) == nil)
     }
 
-    @Test(arguments: ["01", "-", "1.", ".5", "+1", "1e", "--1", "0x10", "Infinity", "NaN", "tru", "nul", "'a'", "{a:1}", "[1,]", "{\"a\"1}", "\"\\x\"", "\"\\u12\""])
+    @Test(arguments: [
+        "01", "-", "1.", ".5", "+1", "1e", "--1", "0x10", "Infinity", "NaN", "tru", "nul", "'a'", "{a:1}", "[1,]",
+        "{\"a\"1}", "\"\\x\"", "\"\\u12\"",
+    ])
     func syntaxErrors(_ text: String) {
         let ok = Array(text.utf8).withUnsafeBytes { p in if case .success = JSONTape.parse(p) { true } else { false } }
         #expect(!ok)
@@ -33,7 +40,9 @@ import Testing
     @Test func longStringsWithEscapesAndUnicodeScanCorrectly() throws {
         // Exercises the 8-byte scan on every alignment with special bytes at each position.
         for pad in 0..<17 {
-            let s = String(repeating: "a", count: pad) + "Cả nước – \\\"x\\\\y\\u00e9\\ud83d\\ude00" + String(repeating: "b", count: pad)
+            let s =
+                String(repeating: "a", count: pad) + "Cả nước – \\\"x\\\\y\\u00e9\\ud83d\\ude00"
+                + String(repeating: "b", count: pad)
             let json = "{\"k\":\"\(s)\"}"
             let value = Array(json.utf8).withUnsafeBytes { p -> String? in
                 guard case .success(let tape) = JSONTape.parse(p) else { return nil }
@@ -65,11 +74,14 @@ import Testing
             }
             let strict = bytes.withUnsafeBytes { p in if case .success = JSONTape.parse(p) { true } else { false } }
             _ = Fixtures.decoder.decode(payload: bytes, key: messages[n % messages.count].key)
-            let hasExponent = zip(bytes, bytes.dropFirst()).contains { Forms.isDigit($0) && $1 | 0x20 == UInt8(ascii: "e") }
+            let hasExponent = zip(bytes, bytes.dropFirst()).contains {
+                Forms.isDigit($0) && $1 | 0x20 == UInt8(ascii: "e")
+            }
             if strict && !hasExponent {
                 accepted += 1
-                #expect((try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil,
-                        "\(String(decoding: bytes, as: UTF8.self))")
+                #expect(
+                    (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil,
+                    "\(String(decoding: bytes, as: UTF8.self))")
             }
         }
         #expect(accepted > 100)

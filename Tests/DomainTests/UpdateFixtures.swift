@@ -15,15 +15,22 @@ struct WireMessage {
         ("revision", "3"),
         ("reported_at", #""2022-08-05T09:30:00+07:00""#),
         ("advanced_vnd", "500000000"),
-        ("activities", #"[{"category":"training","executed_vnd":1000000000,"projects":2,"beneficiaries":120},"#
-            + #"{"category":"trade_promotion","executed_vnd":211000000}]"#),
+        (
+            "activities",
+            #"[{"category":"training","executed_vnd":1000000000,"projects":2,"beneficiaries":120},"#
+                + #"{"category":"trade_promotion","executed_vnd":211000000}]"#
+        ),
         ("consulting", #"{"projects":1,"revenue_vnd":0}"#),
     ]
 
     /// Replaces a member's raw JSON value (appends it when absent).
     func with(_ name: String, _ raw: String) -> WireMessage {
         var m = self
-        if let i = m.members.firstIndex(where: { $0.name == name }) { m.members[i].raw = raw } else { m.members.append((name, raw)) }
+        if let i = m.members.firstIndex(where: { $0.name == name }) {
+            m.members[i].raw = raw
+        } else {
+            m.members.append((name, raw))
+        }
         return m
     }
 

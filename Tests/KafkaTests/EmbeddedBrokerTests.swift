@@ -16,14 +16,18 @@ import TestSupport
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(connected == 0)
 
         // The mock's thread accepts the connection: its socket is one of this process's descriptors.
         var accepted: Int32?
         try await eventually("the broker's accepted connection", within: .seconds(10), every: .milliseconds(5)) {
-            accepted = EmbeddedBroker.openDescriptors().first { $0 != client && EmbeddedBroker.listeningPort($0) == nil && EmbeddedBroker.localPort($0) == port }
+            accepted = EmbeddedBroker.openDescriptors().first {
+                $0 != client && EmbeddedBroker.listeningPort($0) == nil && EmbeddedBroker.localPort($0) == port
+            }
             return accepted != nil
         }
         let fd = try #require(accepted, "the broker accepted the connection")

@@ -6,7 +6,9 @@ import TestSupport
 /// Each test has its own broker: faults are cluster-wide.
 @Suite(.timeLimit(.minutes(1))) struct FaultTests {
     /// A producer on a broker of its own that delivered one message; its next Produce request fails with `code`.
-    private func produceOnceThenFailNext(with code: KafkaErrorCode) async throws -> (EmbeddedBroker, KafkaProducer, String) {
+    private func produceOnceThenFailNext(with code: KafkaErrorCode) async throws -> (
+        EmbeddedBroker, KafkaProducer, String
+    ) {
         let broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
         let topic = unique("produce-error")
         try broker.createTopic(topic, partitions: 1)
@@ -27,12 +29,16 @@ import TestSupport
         let producer = try producer(broker) { $0.perMessageDeliveryReports = true }
         var reports = producer.deliveryReports.makeAsyncIterator()
 
-        for i in 0..<600 { try await producer.send(topic: topic, partition: Int32(i % 6), key: nil, value: Array("m\(i)".utf8)) }
+        for i in 0..<600 {
+            try await producer.send(topic: topic, partition: Int32(i % 6), key: nil, value: Array("m\(i)".utf8))
+        }
         try await producer.flush()
         for _ in 0..<600 { _ = await reports.next() }
 
         try broker.setBrokerDown(2)
-        for i in 600..<1200 { try await producer.send(topic: topic, partition: Int32(i % 6), key: nil, value: Array("m\(i)".utf8)) }
+        for i in 600..<1200 {
+            try await producer.send(topic: topic, partition: Int32(i % 6), key: nil, value: Array("m\(i)".utf8))
+        }
         // Wait for the other brokers' 400 deliveries: broker 2's 200 are then still stuck.
         var delivered = 0
         while delivered < 400, let report = await reports.next() {
@@ -135,8 +141,10 @@ import TestSupport
         try broker.createTopic(topic, partitions: 1)
         // The embedded broker speaks PLAINTEXT only, so a SASL handshake with it cannot succeed.
         let consumer = try consumer(broker, group: unique("auth-group"), topics: [topic]) {
-            $0.properties = ["security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN",
-                             "sasl.username": "province-49", "sasl.password": "wrong"]
+            $0.properties = [
+                "security.protocol": "sasl_plaintext", "sasl.mechanisms": "PLAIN",
+                "sasl.username": "province-49", "sasl.password": "wrong",
+            ]
         }
         var failure: KafkaError?
         try await eventually("a failed poll", within: groupWaitLimit, every: .zero) {
@@ -144,7 +152,9 @@ import TestSupport
             return failure != nil
         }
         #expect(failure?.isFatal == true, "\(String(describing: failure))")
-        #expect(failure.map { [.authentication, .saslAuthenticationFailed].contains($0.code) } == true, "\(String(describing: failure))")
+        #expect(
+            failure.map { [.authentication, .saslAuthenticationFailed].contains($0.code) } == true,
+            "\(String(describing: failure))")
         await consumer.close()
     }
 }

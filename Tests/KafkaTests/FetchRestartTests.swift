@@ -3,7 +3,9 @@ import Testing
 import TestSupport
 
 /// `FetchRestart.observe` outside `#expect`, which cannot take a mutating call.
-private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, polledBytes: Int, queuedAfter: Int) -> Bool {
+private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, polledBytes: Int, queuedAfter: Int)
+    -> Bool
+{
     r.observe(queuedBefore: queuedBefore, polled: polled, polledBytes: polledBytes, queuedAfter: queuedAfter)
 }
 
@@ -31,8 +33,10 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
 
 /// Consumer queue limits far below one fetch response: librdkafka 2.0.2 alone would idle up to a
 /// second after each fill-up, so the consumer's fetch restarts come often.
-private let tinyQueue = ["queued.min.messages": "100", "queued.max.messages.kbytes": "64",
-                         "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384"]
+private let tinyQueue = [
+    "queued.min.messages": "100", "queued.max.messages.kbytes": "64",
+    "fetch.max.bytes": "65536", "message.max.bytes": "65536", "max.partition.fetch.bytes": "16384",
+]
 
 /// Creates `topic` with one partition per count; partition p gets `counts[p]` messages whose
 /// values are their sequence number (0, 1, …) padded with 60 `*`.
@@ -41,7 +45,9 @@ private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: 
     let producer = try producer(broker)
     for (p, count) in counts.enumerated() {
         for i in 0..<count {
-            try await producer.send(topic: topic, partition: Int32(p), key: nil, value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
+            try await producer.send(
+                topic: topic, partition: Int32(p), key: nil,
+                value: Array("\(i)".utf8) + [UInt8](repeating: 0x2a, count: 60))
         }
     }
     try await producer.flush()
@@ -68,7 +74,9 @@ private func produceNumbered(_ broker: EmbeddedBroker, _ topic: String, counts: 
             for m in batch {
                 let p = Int(m.partition)
                 let sequence = m.value.flatMap { Int(String(decoding: $0.prefix { $0 != 0x2a }, as: UTF8.self)) }
-                if sequence != next[p] { problems.append("p\(p) offset \(m.offset): expected \(next[p]), got \(sequence ?? -1)") }
+                if sequence != next[p] {
+                    problems.append("p\(p) offset \(m.offset): expected \(next[p]), got \(sequence ?? -1)")
+                }
                 next[p] += 1
                 count += 1
             }

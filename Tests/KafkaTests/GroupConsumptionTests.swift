@@ -25,8 +25,9 @@ private func sequence(of message: KafkaMessage) -> Int? {
         var next = [Int](repeating: 0, count: Int(partitions))
         for i in 0..<total {
             let p = Int32(i % Int(partitions))
-            try await producer.send(topic: topic, partition: p, key: Array("k\(i)".utf8),
-                                    value: payload(partition: p, sequence: next[Int(p)]))
+            try await producer.send(
+                topic: topic, partition: p, key: Array("k\(i)".utf8),
+                value: payload(partition: p, sequence: next[Int(p)]))
             next[Int(p)] += 1
         }
         try await producer.flush()
@@ -42,7 +43,9 @@ private func sequence(of message: KafkaMessage) -> Int? {
             for m in batch {
                 let p = Int(m.partition)
                 let message = m.owned()
-                if sequence(of: message) != seen[p] { problems.append("p\(p) offset \(m.offset): expected seq \(seen[p])") }
+                if sequence(of: message) != seen[p] {
+                    problems.append("p\(p) offset \(m.offset): expected seq \(seen[p])")
+                }
                 if m.offset <= lastOffset[p] { problems.append("p\(p) offset went back to \(m.offset)") }
                 seen[p] += 1
                 lastOffset[p] = m.offset
@@ -89,7 +92,9 @@ private func sequence(of message: KafkaMessage) -> Int? {
             for (consumer, isA) in [(a, true), (b, false)] {
                 let batch = try await consumer.poll(timeout: .milliseconds(50))
                 for m in batch {
-                    received[String(decoding: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self), default: 0] += 1
+                    received[
+                        String(decoding: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self),
+                        default: 0] += 1
                     if isA { fromA.insert(m.partition) } else { fromB.insert(m.partition) }
                 }
                 try await consumer.commit(batch.nextOffsets)
@@ -111,7 +116,9 @@ private func sequence(of message: KafkaMessage) -> Int? {
         let after = try await b.poll(timeout: .milliseconds(300))
         await b.close()
         for p in ownedByA {
-            #expect(rest.filter { $0.partition == p }.map(\.offset).min() == 100, "partition \(p) not resumed at its committed offset")
+            #expect(
+                rest.filter { $0.partition == p }.map(\.offset).min() == 100,
+                "partition \(p) not resumed at its committed offset")
         }
         #expect(Set(rest.map(\.partition)) == Set(0..<6))
         #expect(received.count == 1200)

@@ -21,11 +21,12 @@ import TestSupport
         let own = TopicPartition(topic, 1)
         c.readSeparately(own)
         let queue = Mutex<KafkaPartitionQueue?>(nil)
-        c.setRebalanceHooks(KafkaRebalanceHooks(afterAssign: { [weak c] _ in
-            // A hook as slow as a state restore: the partitions' fetches have long started.
-            try? await Task.sleep(for: .milliseconds(500))
-            queue.withLock { $0 = c?.partitionQueue(for: own) }
-        }))
+        c.setRebalanceHooks(
+            KafkaRebalanceHooks(afterAssign: { [weak c] _ in
+                // A hook as slow as a state restore: the partitions' fetches have long started.
+                try? await Task.sleep(for: .milliseconds(500))
+                queue.withLock { $0 = c?.partitionQueue(for: own) }
+            }))
         var fromConsumerQueue: [KafkaMessage] = []
         var fromOwnQueue: [KafkaMessage] = []
         try await eventually("400 messages", within: groupWaitLimit, every: .zero) {
@@ -40,7 +41,9 @@ import TestSupport
         #expect(fromConsumerQueue.allSatisfy { $0.partition == 0 }, "none of partition 1 in the consumer queue")
         #expect(fromOwnQueue.allSatisfy { $0.partition == 1 })
         #expect(fromOwnQueue.map(\.offset) == Array(0..<200))
-        #expect(fromOwnQueue.map { String(decoding: $0.value ?? [], as: UTF8.self) } == stride(from: 1, to: 400, by: 2).map { "\($0)" })
+        #expect(
+            fromOwnQueue.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+                == stride(from: 1, to: 400, by: 2).map { "\($0)" })
     }
 }
 

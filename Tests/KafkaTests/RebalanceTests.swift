@@ -23,15 +23,19 @@ private final class HookLog: Sendable {
     private func record(_ name: String, _ kind: String, _ partitions: [TopicPartition]) {
         let owned = (try? consumers.withLock { $0[name] }?.assignment()) ?? []
         entries.withLock {
-            $0.append(Entry(consumer: name, kind: kind, partitions: Set(partitions.map(\.partition)),
-                            ownedDuringHook: Set(owned.map(\.partition))))
+            $0.append(
+                Entry(
+                    consumer: name, kind: kind, partitions: Set(partitions.map(\.partition)),
+                    ownedDuringHook: Set(owned.map(\.partition))))
         }
     }
 }
 
 @Suite struct RebalanceTests {
     @Test(arguments: [KafkaConsumerConfiguration.RebalanceProtocol.cooperative, .eager])
-    func revokeHookRunsBeforePartitionsMoveAndAssignHookAfter(_ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol) async throws {
+    func revokeHookRunsBeforePartitionsMoveAndAssignHookAfter(
+        _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
+    ) async throws {
         let broker = try sharedBroker()
         let topic = unique("rebalance")
         let group = unique("rebalance-group")
@@ -69,8 +73,12 @@ private final class HookLog: Sendable {
             #expect(e.partitions.isSubset(of: e.ownedDuringHook), "assign hook ran before assignment: \(e)")
         }
         // B's partitions came from A: A's revoke of each came before B's assign of it.
-        let aRevoke = entries.firstIndex { $0.consumer == "A" && $0.kind == "revoke" && !$0.partitions.isDisjoint(with: bOwned) }
-        let bAssign = entries.firstIndex { $0.consumer == "B" && $0.kind == "assign" && !$0.partitions.isDisjoint(with: bOwned) }
+        let aRevoke = entries.firstIndex {
+            $0.consumer == "A" && $0.kind == "revoke" && !$0.partitions.isDisjoint(with: bOwned)
+        }
+        let bAssign = entries.firstIndex {
+            $0.consumer == "B" && $0.kind == "assign" && !$0.partitions.isDisjoint(with: bOwned)
+        }
         let revoked = try #require(aRevoke, "A never revoked B's partitions: \(entries)")
         let assigned = try #require(bAssign, "B never assigned: \(entries)")
         #expect(revoked < assigned)
@@ -110,7 +118,9 @@ private final class HookLog: Sendable {
         for i in 0..<10 { try await producer.send(topic: topic, key: nil, value: [UInt8(i)]) }
         try await producer.flush()
         await producer.shutdown()
-        let consumer = try consumer(broker, group: unique("lag-group"), topics: [topic]) { $0.statisticsIntervalMs = 100 }
+        let consumer = try consumer(broker, group: unique("lag-group"), topics: [topic]) {
+            $0.statisticsIntervalMs = 100
+        }
         // The application takes 4 of the 10: 6 are still to be consumed, whatever is committed.
         var taken = 0
         try await eventually("4 messages", within: groupWaitLimit, every: .zero) {

@@ -62,7 +62,9 @@ import TestSupport
         let producer = try producer(broker) { $0.topicProperties = [compressed: ["compression.type": "lz4"]] }
         let record = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
         for _ in 0..<1536 {
-            for topic in [compressed, plain] { try await producer.send(topic: topic, partition: 0, key: nil, value: record) }
+            for topic in [compressed, plain] {
+                try await producer.send(topic: topic, partition: 0, key: nil, value: record)
+            }
         }
         try await producer.flush()
         await producer.shutdown()
@@ -121,8 +123,9 @@ import TestSupport
         // The embedded broker has no CreateTopics handler: the helper must fail with an error, not hang.
         let broker = try sharedBroker()
         await #expect(throws: KafkaError.self) {
-            try await KafkaAdmin.createTopics([NewTopic(name: unique("admin"), partitions: 3, configs: ["cleanup.policy": "compact"])],
-                                              bootstrapServers: broker.bootstrapServers, timeout: .seconds(2), logger: quietLogger)
+            try await KafkaAdmin.createTopics(
+                [NewTopic(name: unique("admin"), partitions: 3, configs: ["cleanup.policy": "compact"])],
+                bootstrapServers: broker.bootstrapServers, timeout: .seconds(2), logger: quietLogger)
         }
     }
 }

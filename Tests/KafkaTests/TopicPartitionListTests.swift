@@ -5,8 +5,10 @@ import Testing
 /// The owning wrapper of librdkafka's partition lists, without a broker.
 @Suite struct TopicPartitionListTests {
     @Test func offsetsComeBackInOrderWithTheirTopicsAndPartitions() {
-        let entries = [TopicPartitionOffset("a", 3, offset: 42), TopicPartitionOffset("b", 0, offset: -2),
-                       TopicPartitionOffset("a", 1, offset: 0)]
+        let entries = [
+            TopicPartitionOffset("a", 3, offset: 42), TopicPartitionOffset("b", 0, offset: -2),
+            TopicPartitionOffset("a", 1, offset: 0),
+        ]
         let list = TopicPartitionList(entries)
         // Read out first: the expectation macros need copyable operands.
         let (offsets, partitions, isEmpty, firstError) = (list.offsets, list.partitions, list.isEmpty, list.firstError)

@@ -7,12 +7,15 @@ import TestSupport
     /// The embedded broker ignores offsets sent in a transaction (its TxnOffsetCommit handler
     /// stores nothing), so the offsets are also committed by the consumer once the transaction
     /// is committed — the same offsets, harmless on a real cluster.
-    private func processBatch(_ batch: KafkaMessageBatch, consumer: KafkaConsumer, producer: KafkaProducer,
-                              output: String, commit: Bool = true) async throws {
+    private func processBatch(
+        _ batch: KafkaMessageBatch, consumer: KafkaConsumer, producer: KafkaProducer,
+        output: String, commit: Bool = true
+    ) async throws {
         try producer.beginTransaction()
         for m in batch {
-            try await producer.send(topic: output, partition: m.partition, key: m.key.map { Array($0) },
-                                    value: Array("out-".utf8) + (m.value.map { Array($0) } ?? []))
+            try await producer.send(
+                topic: output, partition: m.partition, key: m.key.map { Array($0) },
+                value: Array("out-".utf8) + (m.value.map { Array($0) } ?? []))
         }
         try await producer.sendOffsetsToTransaction(batch.nextOffsets, groupMetadata: consumer.groupMetadata())
         if commit {
@@ -27,7 +30,9 @@ import TestSupport
         try broker.createTopic(input, partitions: 3)
         try broker.createTopic(output, partitions: 3)
         let plain = try producer(broker)
-        for i in 0..<300 { try await plain.send(topic: input, partition: Int32(i % 3), key: nil, value: Array("\(i)".utf8)) }
+        for i in 0..<300 {
+            try await plain.send(topic: input, partition: Int32(i % 3), key: nil, value: Array("\(i)".utf8))
+        }
         try await plain.flush()
 
         let txn = try producer(broker, transactionalID: unique("txn"))
@@ -60,7 +65,8 @@ import TestSupport
         let reader = try consumer(broker, group: unique("txn-reader"), topics: [output])
         let outputs = try await consume(reader, count: 300)
         await reader.close()
-        #expect(Set(outputs.compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } })
+        #expect(
+            Set(outputs.compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } })
                 == Set((0..<300).map { "out-\($0)" }))
         // Also push the plain producer's messages through its shutdown path.
         await plain.shutdown()
@@ -72,7 +78,9 @@ import TestSupport
         try broker.createTopic(input, partitions: 2)
         try broker.createTopic(output, partitions: 2)
         let plain = try producer(broker)
-        for i in 0..<200 { try await plain.send(topic: input, partition: Int32(i % 2), key: nil, value: Array("\(i)".utf8)) }
+        for i in 0..<200 {
+            try await plain.send(topic: input, partition: Int32(i % 2), key: nil, value: Array("\(i)".utf8))
+        }
         await plain.shutdown()
 
         // First incarnation: commits batches until half is done, then "crashes" mid-transaction.
@@ -91,7 +99,10 @@ import TestSupport
                     return true
                 }
                 try await processBatch(batch, consumer: worker, producer: txn, output: output)
-                for m in batch { committedInputs.insert(String(decoding: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self)) }
+                for m in batch {
+                    committedInputs.insert(
+                        String(decoding: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self))
+                }
                 return false
             }
             #expect(crashed)
@@ -106,7 +117,9 @@ import TestSupport
         try await eventually("200 inputs in all", within: groupWaitLimit, every: .zero) {
             let batch = try await worker.poll(maxMessages: 30)
             if !batch.isEmpty { try await processBatch(batch, consumer: worker, producer: txn, output: output) }
-            resumedInputs += batch.map { String(decoding: $0.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self) }
+            resumedInputs += batch.map {
+                String(decoding: $0.value ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self)
+            }
             return committedInputs.count + resumedInputs.count >= 200
         }
         await worker.close()
@@ -157,8 +170,9 @@ import TestSupport
         try await producer.send(topic: topic, key: nil, value: [1])
         broker.pushRequestErrors(.addOffsetsToTxn, [.invalidProducerEpoch])
         await #expect {
-            try await producer.sendOffsetsToTransaction([TopicPartitionOffset(topic, 0, offset: 1)],
-                                                        groupMetadata: consumer.groupMetadata(), timeout: .seconds(10))
+            try await producer.sendOffsetsToTransaction(
+                [TopicPartitionOffset(topic, 0, offset: 1)],
+                groupMetadata: consumer.groupMetadata(), timeout: .seconds(10))
         } throws: { error in
             (error as? KafkaError)?.isFatal == true
         }

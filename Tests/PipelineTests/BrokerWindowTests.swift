@@ -13,15 +13,22 @@ import TestSupport
     /// Tombstones of an alert that never existed (or `value`s): no state, but they push a
     /// partition's head out of the window as a long run of changes would. Small chunks, so that
     /// the cut lands just past `offset` (the log start passes it). Returns the new log start.
-    func pushHeadOut(_ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0,
-                     value: [UInt8]? = nil, perChunk: Int = 500) async throws -> Int64 {
-        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
-                                                                                  groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
+    func pushHeadOut(
+        _ d: Deployment, _ partition: TopicPartition, past offset: Int64 = 0,
+        value: [UInt8]? = nil, perChunk: Int = 500
+    ) async throws -> Int64 {
+        let watcher = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: d.broker.bootstrapServers,
+                groupID: "watch-\(d.base.groupID)"), logger: quietLogger)
         let key = Array("alert/national/1999/KCQG".utf8)
         let logStart = try await d.producing { producer in
             var logStart: Int64 = 0
             for _ in 0..<(8 << 20) / (perChunk * (35 + (value?.count ?? 0))) {  // ~8 MB: far past the window
-                for _ in 0..<perChunk { try await producer.send(topic: partition.topic, partition: partition.partition, key: key, value: value) }
+                for _ in 0..<perChunk {
+                    try await producer.send(
+                        topic: partition.topic, partition: partition.partition, key: key, value: value)
+                }
                 try await producer.flush()
                 logStart = try await watcher.watermarks(partition).low
                 if logStart > offset { break }
@@ -39,8 +46,10 @@ import TestSupport
         try await d.produce(Fixture.stream)
         try await waitForFixtureState([first.worker])
         #expect((try? await first.stop().get()) != nil)
-        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: d.broker.bootstrapServers,
-                                                                                  groupID: d.base.groupID), logger: quietLogger)
+        let watcher = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                bootstrapServers: d.broker.bootstrapServers,
+                groupID: d.base.groupID), logger: quietLogger)
         let committed = try await watcher.committed([partition]).first?.offset ?? -1
         await watcher.close()
         return committed
@@ -51,7 +60,9 @@ import TestSupport
         let summaries = (await worker.summaries(region: nil, year: nil, period: nil) ?? []).map { json in
             var s = parse(json) ?? [:]
             s["computed_at"] = nil
-            return String(decoding: (try? JSONSerialization.data(withJSONObject: s, options: .sortedKeys)) ?? Data(), as: UTF8.self)
+            return String(
+                decoding: (try? JSONSerialization.data(withJSONObject: s, options: .sortedKeys)) ?? Data(),
+                as: UTF8.self)
         }
         let alerts = (await worker.alerts(activeOnly: true) ?? []).map { String(decoding: $0, as: UTF8.self) }
         return (Set(summaries), Set(alerts))
@@ -69,7 +80,9 @@ import TestSupport
         let updates = SyntheticUpdates.generate(count: 2_000, registries: d.base.registries, seed: 11)
         for part in [updates[..<1_500], updates[1_500...]] {
             try await d.produce(part.map { (String(decoding: $0.key, as: UTF8.self), $0.payload) })
-            try await eventually("the updates aggregated", within: .seconds(60)) { aggregated.load(ordering: .relaxed) >= part.endIndex }
+            try await eventually("the updates aggregated", within: .seconds(60)) {
+                aggregated.load(ordering: .relaxed) >= part.endIndex
+            }
         }
         let before = await state(first.worker)
         #expect(before.summaries.count > 50 && !before.alerts.isEmpty)
@@ -113,14 +126,24 @@ import TestSupport
         #expect(try await pushHeadOut(d, sequenced, past: committed) > committed)
 
         let second = RunningWorker(d.settings(worker: 0))
-        try await d.produce([("79", Array(Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion,
-                                                          executed: 4 * Fixture.billion, revision: 1).utf8))])
+        try await d.produce([
+            (
+                "79",
+                Array(
+                    Fixture.update(
+                        "79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion,
+                        executed: 4 * Fixture.billion, revision: 1
+                    ).utf8)
+            )
+        ])
         let end = try await second.ended(within: .seconds(60))
         guard case .failure(WorkerError.stateLost(let message)) = end else {
             Issue.record("run should end with WorkerError.stateLost, ended with \(end)")
             return
         }
-        #expect(message.contains("were dropped before it read them") && message.contains(d.base.sequencedTopic), "\(message)")
+        #expect(
+            message.contains("were dropped before it read them") && message.contains(d.base.sequencedTopic),
+            "\(message)")
     }
 
     /// Input the broker dropped before the worker read it is in no total: the worker says so.
@@ -129,7 +152,10 @@ import TestSupport
         let input = TopicPartition(d.base.inputTopic, 0)
         let committed = try await processFixture(d, thenCommittedOffsetOf: input)
         #expect(committed > 0)
-        #expect(try await pushHeadOut(d, input, past: committed, value: Array(repeating: UInt8(ascii: "x"), count: 64 * 1024), perChunk: 2) > committed)
+        #expect(
+            try await pushHeadOut(
+                d, input, past: committed, value: Array(repeating: UInt8(ascii: "x"), count: 64 * 1024), perChunk: 2)
+                > committed)
 
         let errors = ErrorLog()
         let second = RunningWorker(d.settings(worker: 0), logger: errors.logger)
@@ -144,7 +170,11 @@ import TestSupport
     @Test func aRestoreStoppedBeforeTheEndGivesNoState() async throws {
         let d = try Deployment("restore-stop")
         try await d.producing { producer in
-            for i in 0..<10 { try await producer.send(topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8), value: nil) }
+            for i in 0..<10 {
+                try await producer.send(
+                    topic: d.base.changelogTopic, partition: 0, key: Array("alert/national/199\(i)/KCQG".utf8),
+                    value: nil)
+            }
         }
         let profile = ClusterProfile(.embeddedBroker, settings: d.base)
         let reader = ChangelogReader(settings: d.base, profile: profile, logger: quietLogger)

@@ -14,13 +14,21 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         let s = summaries[key]
         let totals = s?["totals"] as? [String: Any]
         #expect(s?["revision"] as? Int == expected.revision, "\(key) revision", sourceLocation: sourceLocation)
-        #expect((totals?["executed_vnd"] as? NSNumber)?.int64Value == expected.executed, "\(key) executed", sourceLocation: sourceLocation)
-        #expect((totals?["plan_vnd"] as? NSNumber)?.int64Value == expected.plan, "\(key) plan", sourceLocation: sourceLocation)
-        #expect((totals?["execution_rate_pct"] as? NSNumber)?.doubleValue == expected.rate, "\(key) rate", sourceLocation: sourceLocation)
+        #expect(
+            (totals?["executed_vnd"] as? NSNumber)?.int64Value == expected.executed, "\(key) executed",
+            sourceLocation: sourceLocation)
+        #expect(
+            (totals?["plan_vnd"] as? NSNumber)?.int64Value == expected.plan, "\(key) plan",
+            sourceLocation: sourceLocation)
+        #expect(
+            (totals?["execution_rate_pct"] as? NSNumber)?.doubleValue == expected.rate, "\(key) rate",
+            sourceLocation: sourceLocation)
         #expect(s?["status"] as? String == expected.status, "\(key) status", sourceLocation: sourceLocation)
     }
     let alerts = try await d.latest(d.base.alertsTopic)
-    let active = alerts.filter { ($0.value["state"] as? String) != "resolved" }.mapValues { $0["severity"] as? String ?? "" }
+    let active = alerts.filter { ($0.value["state"] as? String) != "resolved" }.mapValues {
+        $0["severity"] as? String ?? ""
+    }
     #expect(active == Fixture.expectedActiveAlerts, sourceLocation: sourceLocation)
 }
 
@@ -33,10 +41,15 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         let expectedKeys = Set(Fixture.expectedSummaries.keys)
         try await eventually("final summaries", within: .seconds(40)) {
             let current = (await running.worker.summaries(region: nil, year: 2022, period: nil) ?? []).compactMap(parse)
-            let revisions = Dictionary(current.map { s in
-                ("\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")", s["revision"] as? Int ?? 0)
-            }, uniquingKeysWith: max)
-            return Set(revisions.keys) == expectedKeys && expectedKeys.allSatisfy { revisions[$0] == Fixture.expectedSummaries[$0]?.revision }
+            let revisions = Dictionary(
+                current.map { s in
+                    (
+                        "\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")",
+                        s["revision"] as? Int ?? 0
+                    )
+                }, uniquingKeysWith: max)
+            return Set(revisions.keys) == expectedKeys
+                && expectedKeys.allSatisfy { revisions[$0] == Fixture.expectedSummaries[$0]?.revision }
         }
         #expect(running.worker.isReady)
         // Queries filter as asked.
@@ -57,7 +70,10 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
             #expect(record["schema"] as? String == "khuyencong.rejected.v1")
             #expect(record["topic"] as? String == d.base.inputTopic)
             #expect(key != nil && record["key"] as? String == key.map { String(decoding: $0, as: UTF8.self) })
-            let original = Fixture.stream.first { $0.key == record["key"] as? String && Data($0.value ?? []).base64EncodedString() == record["payload_base64"] as? String }
+            let original = Fixture.stream.first {
+                $0.key == record["key"] as? String
+                    && Data($0.value ?? []).base64EncodedString() == record["payload_base64"] as? String
+            }
             #expect(original != nil, "payload_base64 carries the original bytes")
         }
     }
@@ -74,7 +90,9 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
             try await d.produce(Fixture.stream)
             try await waitForFixtureState([worker])
             let ended = Flag()
-            Task { _ = try? await run.value; ended.set() }
+            Task {
+                _ = try? await run.value; ended.set()
+            }
             trigger.triggerGracefulShutdown()
             // Bounded: a run that only a cancellation would end fails here.
             try await eventually("run ended by the graceful shutdown", within: .seconds(30)) { ended.isSet }
@@ -102,11 +120,13 @@ func expectFixtureOutputs(_ d: Deployment, sourceLocation: SourceLocation = #_so
         // the second worker reads again before them.
         let markers = try await d.produceToEveryPartition { Array("marker \($0)".utf8) }
         try await eventually("the markers' rejections", within: .seconds(60)) {
-            let payloads = Set(try await d.read(d.base.rejectedTopic).compactMap { parse($0.value)?["payload_base64"] as? String })
+            let payloads = Set(
+                try await d.read(d.base.rejectedTopic).compactMap { parse($0.value)?["payload_base64"] as? String })
             return markers.allSatisfy { payloads.contains(Data($0).base64EncodedString()) }
         }
         // A new report behind them in the sequenced log: once aggregated, stage 2 has too.
-        let late = Fixture.update("79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion, executed: 4 * Fixture.billion, revision: 1)
+        let late = Fixture.update(
+            "79", "2022-08", "KCDP", "actual", plan: 8 * Fixture.billion, executed: 4 * Fixture.billion, revision: 1)
         try await d.produce([("79", Array(late.utf8))])
         try await eventually("the late report aggregated", within: .seconds(60)) {
             await second.worker.summaries(region: "nam", year: 2022, period: "2022-08")?.isEmpty == false

@@ -54,8 +54,14 @@ import TestSupport
     /// Hà Nội's report, forged onto Quảng Nam's topic: key and province agree, and its revision
     /// would lock the revision key for good if it were accepted.
     static let forged: (unit: String, key: String?, value: [UInt8]?) =
-        ("49", "01", Array(Fixture.update("01", "2022-07", "KCQG", "actual", plan: 20 * Fixture.billion,
-                                          executed: 19 * Fixture.billion, revision: 9_007_199_254_740_991).utf8))
+        (
+            "49", "01",
+            Array(
+                Fixture.update(
+                    "01", "2022-07", "KCQG", "actual", plan: 20 * Fixture.billion,
+                    executed: 19 * Fixture.billion, revision: 9_007_199_254_740_991
+                ).utf8)
+        )
 
     @Test func honestUpdatesAggregateAsOnTheSharedTopicAndAForgeryChangesNothing() async throws {
         let d = try Deployment("provinces", inputLayout: .perProvince)
@@ -77,8 +83,10 @@ import TestSupport
         let rejected = try await d.read(d.base.rejectedTopic).compactMap { parse($0.value) }
         #expect(Set(rejected.compactMap { $0["reason"] as? String }) == expected)
         #expect(rejected.count == Fixture.expectedRejections.count + 1)
-        let forgery = rejected.first { $0["topic"] as? String == d.base.inputTopics.topic(ofUnit: "49")
-            && $0["reason"] as? String == "key_mismatch" }
+        let forgery = rejected.first {
+            $0["topic"] as? String == d.base.inputTopics.topic(ofUnit: "49")
+                && $0["reason"] as? String == "key_mismatch"
+        }
         #expect(forgery?["field"] as? String == "/province")
         #expect(forgery?["key"] as? String == "01")
         let detail = forgery?["detail"] as? String ?? ""
@@ -90,15 +98,18 @@ import TestSupport
     @Test func aUnitTopicCreatedAfterTheWorkerStartedIsRead() async throws {
         let late = "01"
         // librdkafka re-reads the cluster's topics every second here (5 minutes by default).
-        let d = try Deployment("provinces-late", inputLayout: .perProvince, uncreatedUnits: [late],
-                               kafkaProperties: ["topic.metadata.refresh.interval.ms": "1000"])
+        let d = try Deployment(
+            "provinces-late", inputLayout: .perProvince, uncreatedUnits: [late],
+            kafkaProperties: ["topic.metadata.refresh.interval.ms": "1000"])
         let lateTopic = d.base.inputTopics.topic(ofUnit: late)
         let running = RunningWorker(d.settings(worker: 0))
         let early = Fixture.good.filter { $0.key != late }
         try await d.produce(toUnitTopics: early.map { ($0.key ?? "", $0.key, $0.value) })
         try await eventually("the worker's state of the early units", within: .seconds(30)) {
-            let summaries = (await running.worker.summaries(region: "mien-trung-tay-nguyen", year: 2022,
-                                                             period: "2022-07") ?? []).compactMap(parse)
+            let summaries =
+                (await running.worker.summaries(
+                    region: "mien-trung-tay-nguyen", year: 2022,
+                    period: "2022-07") ?? []).compactMap(parse)
             return summaries.first?["revision"] as? Int == 4
         }
         try d.broker.createTopic(lateTopic, partitions: 1)
@@ -107,10 +118,13 @@ import TestSupport
         try await waitForFixtureState([running.worker])
         // Lag is reported for owned partitions only, and its series go with them (#19).
         let metrics = running.worker.context.metrics
-        try await eventually("lag reported", within: .seconds(20)) { metrics.lagPartitions.contains { $0.topic == lateTopic } }
-        #expect(metrics.lagPartitions.allSatisfy { p in
-            d.base.inputTopics.contains(p.topic) || p.topic == d.base.sequencedTopic
-        })
+        try await eventually("lag reported", within: .seconds(20)) {
+            metrics.lagPartitions.contains { $0.topic == lateTopic }
+        }
+        #expect(
+            metrics.lagPartitions.allSatisfy { p in
+                d.base.inputTopics.contains(p.topic) || p.topic == d.base.sequencedTopic
+            })
         #expect((try? await running.stop().get()) != nil)
         #expect(metrics.lagPartitions.isEmpty, "leaving the group revoked every partition and removed its lag series")
         try await expectFixtureOutputs(d)

@@ -29,9 +29,10 @@ import Testing
         let expected = try referenceModel(batches)
         #expect(expected.count == batches.count)
 
-        let driver = try TopologyDriver(settings: WorkerSettings(
-            brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a", rejectedTopic: "r",
-            registries: registries, rules: try Shared.rules.get()))
+        let driver = try TopologyDriver(
+            settings: WorkerSettings(
+                brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a", rejectedTopic: "r",
+                registries: registries, rules: try Shared.rules.get()))
         var mismatches: [String] = []
         var compared = (summaries: 0, alerts: 0)
         // Batch i's records are appended by pipe i and aggregated by pipe i + 1.
@@ -48,8 +49,9 @@ import Testing
             mismatches += Self.compare("batch \(i) alerts", out.alerts, expected[i].alerts)
             if mismatches.count > 6 { break }
         }
-        print("processor oracle seed \(seed): \(batches.count) batches, \(compared.summaries) summaries, "
-              + "\(compared.alerts) alerts")
+        print(
+            "processor oracle seed \(seed): \(batches.count) batches, \(compared.summaries) summaries, "
+                + "\(compared.alerts) alerts")
         #expect(compared.summaries > 50 && compared.alerts > 50, "the stream exercises summaries and alerts")
         #expect(mismatches.isEmpty, Comment(rawValue: "seed \(seed):\n" + mismatches.prefix(6).joined(separator: "\n")))
     }
@@ -60,19 +62,23 @@ import Testing
 
     /// Per batch, the model's summaries and alerts (key, JSON value), in its order.
     func referenceModel(_ batches: [(timestamp: Int64, messages: [WireMessageBytes])]) throws
-        -> [(summaries: [(String, Any)], alerts: [(String, Any)])] {
-        let request: [String: Any] = ["batches": try batches.map { b in
-            ["timestamp": RejectedRecord.timestamp(epochMilliseconds: b.timestamp),
-             "updates": try b.messages.map { try JSONSerialization.jsonObject(with: Data($0.payload)) },
-            ] as [String: Any]
-        }]
+        -> [(summaries: [(String, Any)], alerts: [(String, Any)])]
+    {
+        let request: [String: Any] = [
+            "batches": try batches.map { b in
+                [
+                    "timestamp": RejectedRecord.timestamp(epochMilliseconds: b.timestamp),
+                    "updates": try b.messages.map { try JSONSerialization.jsonObject(with: Data($0.payload)) },
+                ] as [String: Any]
+            }
+        ]
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
         let result = try Python.withScratchDirectory { dir -> [[String: Any]] in
             let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
             try JSONSerialization.data(withJSONObject: request).write(to: inURL)
             let run = try Python.run([script, inURL.path, outURL.path], scratch: dir)
             guard run.status == 0,
-                  let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
+                let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
             else { throw ReferenceModelFailed(status: run.status, errors: run.errors) }
             return result
         }

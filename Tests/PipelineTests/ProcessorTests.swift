@@ -48,14 +48,16 @@ final class TopologyDriver {
     init(settings: WorkerSettings) throws {
         self.settings = settings
         stage = Self.makeStage(settings)
-        validate = ValidateStage(decoder: ExecutionUpdateDecoder(registries: settings.registries),
-                                 metrics: PipelineMetrics())
+        validate = ValidateStage(
+            decoder: ExecutionUpdateDecoder(registries: settings.registries),
+            metrics: PipelineMetrics())
         try stage.restore(RestoredChangelog(records: [], tailBytes: 0), committedOffset: nil, snapshotBudget: nil)
     }
 
     private static func makeStage(_ settings: WorkerSettings) -> AggregateStage {
-        AggregateStage(configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules),
-                       metrics: PipelineMetrics(), logger: quietLogger)
+        AggregateStage(
+            configuration: AggregatorConfiguration(registries: settings.registries, rules: settings.rules),
+            metrics: PipelineMetrics(), logger: quietLogger)
     }
 
     /// One batch: `inputs` through stage 1, and the log stage 2 has not read yet through stage 2.
@@ -113,8 +115,9 @@ final class TopologyDriver {
         var fold = ChangelogFold()
         for record in changelog { try fold.add(record) }
         stage = Self.makeStage(settings)
-        try stage.restore(RestoredChangelog(records: fold.records, tailBytes: fold.tailBytes),
-                          committedOffset: committed, snapshotBudget: nil)
+        try stage.restore(
+            RestoredChangelog(records: fold.records, tailBytes: fold.tailBytes),
+            committedOffset: committed, snapshotBudget: nil)
     }
 
     /// The latest message per key, JSON-parsed, without the wall-clock members.
@@ -131,8 +134,9 @@ final class TopologyDriver {
 
 @Suite struct ProcessorTests {
     func settings() throws -> WorkerSettings {
-        WorkerSettings(brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a",
-                       rejectedTopic: "r", registries: try Shared.registries.get(), rules: try Shared.rules.get())
+        WorkerSettings(
+            brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a",
+            rejectedTopic: "r", registries: try Shared.registries.get(), rules: try Shared.rules.get())
     }
 
     /// The hand-computed fixture, one message per batch: the summaries, the active alerts and

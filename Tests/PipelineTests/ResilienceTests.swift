@@ -11,7 +11,8 @@ func waitForFixtureState(_ workers: [Worker], limit: Duration = .seconds(60)) as
         var revisions: [String: Int] = [:]
         for w in workers {
             for s in (await w.summaries(region: nil, year: 2022, period: nil) ?? []).compactMap(parse) {
-                revisions["\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")"] = s["revision"] as? Int ?? 0
+                revisions["\(s["region"] as? String ?? "")/2022/\(s["period_end"] as? String ?? "")"] =
+                    s["revision"] as? Int ?? 0
             }
         }
         return Fixture.expectedSummaries.allSatisfy { revisions[$0.key] == $0.value.revision }
@@ -132,7 +133,9 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
     }
 
     /// Waits until the workers' current summaries (key → content) equal `target`.
-    func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]) async throws -> [String: NSDictionary] {
+    func finalSummaries(_ workers: [Worker], settleOn target: [String: NSDictionary]) async throws -> [String:
+        NSDictionary]
+    {
         var current: [String: NSDictionary] = [:]
         try await eventually("summaries equal to the aggregator's", within: .seconds(90)) {
             current = [:]
@@ -151,11 +154,16 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
     }
 
     /// The stream applied in order to one aggregator, without Kafka: every final summary.
-    static func aggregatedDirectly(_ stream: [(key: String?, value: [UInt8]?)], registries: Registries) throws -> [String: NSDictionary] {
+    static func aggregatedDirectly(_ stream: [(key: String?, value: [UInt8]?)], registries: Registries) throws
+        -> [String: NSDictionary]
+    {
         let decoder = ExecutionUpdateDecoder(registries: registries)
-        let aggregator = Aggregator(configuration: AggregatorConfiguration(registries: registries, rules: try Shared.rules.get()))
+        let aggregator = Aggregator(
+            configuration: AggregatorConfiguration(registries: registries, rules: try Shared.rules.get()))
         for m in stream {
-            guard case .success(let update) = decoder.decode(payload: m.value, key: m.key.map { Array($0.utf8) }) else { continue }
+            guard case .success(let update) = decoder.decode(payload: m.value, key: m.key.map { Array($0.utf8) }) else {
+                continue
+            }
             _ = aggregator.apply(update)
         }
         _ = aggregator.endBatch(at: "2026-01-01T00:00:00.000Z")
@@ -163,7 +171,9 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         for scope in SummaryScope.all {
             for year in aggregator.fiscalYears {
                 for period in aggregator.summaryPeriods(scope, fiscalYear: year) {
-                    guard let json = parse(aggregator.summary(scope, fiscalYear: year, periodEnd: period, computedAt: "")) else { continue }
+                    guard
+                        let json = parse(aggregator.summary(scope, fiscalYear: year, periodEnd: period, computedAt: ""))
+                    else { continue }
                     result[key(json)] = content(json)
                 }
             }
@@ -190,8 +200,20 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
             ("46", with("\"fiscal_year\":2022", "\"fiscal_year\":2023"), "period_out_of_range"),
             ("01", base.utf8.map { $0 }, "key_mismatch"),
             ("99", with("\"province\":\"46\"", "\"province\":\"99\""), "unknown_province"),
-            ("46", with("\"executed_vnd\":100", "\"executed_vnd\":100,\"activities\":[{\"category\":\"training\",\"executed_vnd\":99}]"), "activities_mismatch"),
-            ("49", Array(Fixture.update("49", "2022-07", "KCQG", "actual", plan: 10 * Fixture.billion, executed: 1, revision: 1).utf8), "conflicting_revision"),
+            (
+                "46",
+                with(
+                    "\"executed_vnd\":100",
+                    "\"executed_vnd\":100,\"activities\":[{\"category\":\"training\",\"executed_vnd\":99}]"),
+                "activities_mismatch"
+            ),
+            (
+                "49",
+                Array(
+                    Fixture.update(
+                        "49", "2022-07", "KCQG", "actual", plan: 10 * Fixture.billion, executed: 1, revision: 1
+                    ).utf8), "conflicting_revision"
+            ),
         ]
     }()
 

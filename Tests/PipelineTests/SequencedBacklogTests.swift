@@ -4,9 +4,10 @@ import Testing
 
 @Suite struct SequencedBacklogTests {
     func settings(batch: Int) throws -> WorkerSettings {
-        WorkerSettings(brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a", rejectedTopic: "r",
-                       guarantee: .exactlyOnce, transactionalID: "t", batchMaxMessages: batch, batchMaxMilliseconds: 20,
-                       kafkaProperties: [:], registries: try Registries.load(), rules: try AlertRules.bundled())
+        WorkerSettings(
+            brokers: "", groupID: "g", inputTopic: "in", summariesTopic: "s", alertsTopic: "a", rejectedTopic: "r",
+            guarantee: .exactlyOnce, transactionalID: "t", batchMaxMessages: batch, batchMaxMilliseconds: 20,
+            kafkaProperties: [:], registries: try Registries.load(), rules: try AlertRules.bundled())
     }
 
     /// Two batches are outstanding between batches (one publishing, one just appended): a real

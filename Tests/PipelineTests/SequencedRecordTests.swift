@@ -5,10 +5,13 @@ import Testing
 @Suite struct SequencedRecordTests {
     static func update(province: String, full: Bool) -> ExecutionUpdate {
         ExecutionUpdate(
-            reportID: "r-1:a.b", province: province, fiscalYear: 2022, periodEnd: YearMonth(year: 2022, month: full ? 7 : 12),
-            source: full ? .kcdp : .kcqg, status: full ? .actual : .estimate, planVND: 1_000_000_000_000_000, executedVND: full ? 0 : 5,
+            reportID: "r-1:a.b", province: province, fiscalYear: 2022,
+            periodEnd: YearMonth(year: 2022, month: full ? 7 : 12),
+            source: full ? .kcdp : .kcqg, status: full ? .actual : .estimate, planVND: 1_000_000_000_000_000,
+            executedVND: full ? 0 : 5,
             revision: full ? 9_007_199_254_740_991 : 1, reportedAt: "2022-08-01T09:00:00+07:00",
-            advancedVND: full ? 5 : nil, activities: full ? [Activity(category: .tradePromotion, executedVND: 0, projects: 2)] : nil,
+            advancedVND: full ? 5 : nil,
+            activities: full ? [Activity(category: .tradePromotion, executedVND: 0, projects: 2)] : nil,
             consulting: full ? Consulting(projects: 3, revenueVND: 7) : nil)
     }
 
@@ -27,8 +30,9 @@ import Testing
         for i in inputs {
             SequencedPack.add(&w) { w in
                 i.payload.withUnsafeBytes { p in
-                    SequencedRecord.encode(ReportFacts(i.update), partition: i.partition, offset: i.offset, timestampMillis: i.timestamp,
-                                           payload: p, into: &w)
+                    SequencedRecord.encode(
+                        ReportFacts(i.update), partition: i.partition, offset: i.offset, timestampMillis: i.timestamp,
+                        payload: p, into: &w)
                 }
             }
         }
@@ -46,10 +50,13 @@ import Testing
         #expect(records.map(\.facts) == Self.inputs.map { ReportFacts($0.update) })
         #expect(records.map(\.facts.digest) == Self.inputs.map { ReportFacts($0.update).digest })
         #expect(records.map { Array($0.payload) } == Self.inputs.map(\.payload))
-        #expect(records.map(\.origin) == Self.inputs.map {
-            InputOrigin(topic: "khuyencong.execution-updates.v1", partition: $0.partition, offset: $0.offset,
+        #expect(
+            records.map(\.origin)
+                == Self.inputs.map {
+                    InputOrigin(
+                        topic: "khuyencong.execution-updates.v1", partition: $0.partition, offset: $0.offset,
                         key: Array($0.update.province.utf8), timestampMillis: $0.timestamp)
-        })
+                })
         #expect(records.map(\.endsSegment) == [false, false, marked])
     }
 
@@ -63,7 +70,9 @@ import Testing
         let whole = bytes.withUnsafeBytes { SequencedPack.unpack($0) } ?? []
         for cut in 1..<bytes.count {
             var batch = [0]
-            let complete = Array(bytes.prefix(cut)).withUnsafeBytes { SequencedPack.unpack($0, into: &batch) { _ in 1 } }
+            let complete = Array(bytes.prefix(cut)).withUnsafeBytes {
+                SequencedPack.unpack($0, into: &batch) { _ in 1 }
+            }
             #expect(complete ? batch.count > 1 && batch.count <= whole.count + 1 : batch == [0])
         }
         var batch = [0]
@@ -85,7 +94,9 @@ import Testing
         var assembler = SegmentAssembler()
         var segments: [[Int64]] = []
         for (offset, record) in [plain, plain, marker, plain, marker, plain].enumerated() {
-            if let s = assembler.append(.init(offset: Int64(offset), timestampMillis: Int64(100 + offset), record: record)) {
+            if let s = assembler.append(
+                .init(offset: Int64(offset), timestampMillis: Int64(100 + offset), record: record))
+            {
                 segments.append(s.entries.map(\.offset))
                 #expect(s.nextOffset == Int64(offset) + 1)
                 #expect(s.timestampMillis == Int64(100 + offset))

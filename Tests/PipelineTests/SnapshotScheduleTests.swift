@@ -38,22 +38,25 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let stateLimit = Int.random(in: 100_000...(3 << 20), using: &rng)
         var state = 0
-        var schedule = SnapshotSchedule(budget: WorkerSettings.embeddedChangelogBudget, restored: RestoredChangelog(records: [], tailBytes: 0))
+        var schedule = SnapshotSchedule(
+            budget: WorkerSettings.embeddedChangelogBudget, restored: RestoredChangelog(records: [], tailBytes: 0))
         var partition = Partition()
         var written = 0
         for _ in 0..<30_000 {
-            let changes = switch onlySingleUpdates ? 0 : Int.random(in: 0..<3, using: &rng) {
-            case 0: Int.random(in: 60...600, using: &rng)
-            case 1: Int.random(in: 600...20_000, using: &rng)
-            default: Int.random(in: 600...500_000, using: &rng)
-            }
+            let changes =
+                switch onlySingleUpdates ? 0 : Int.random(in: 0..<3, using: &rng) {
+                case 0: Int.random(in: 60...600, using: &rng)
+                case 1: Int.random(in: 600...20_000, using: &rng)
+                default: Int.random(in: 600...500_000, using: &rng)
+                }
             state = min(stateLimit, state + Int.random(in: 0...min(changes, 450_000), using: &rng))
             let snapshot = schedule.needsSnapshot(changes: changes)
             if snapshot {
                 schedule.wroteSnapshot(bytes: state)
                 written += 1
             }
-            partition.append(bytes: changes + SnapshotSchedule.batchOverhead + (snapshot ? state : 0), snapshot: snapshot)
+            partition.append(
+                bytes: changes + SnapshotSchedule.batchOverhead + (snapshot ? state : 0), snapshot: snapshot)
             guard partition.restorable else {
                 Issue.record("state \(state), batch \(changes): no complete snapshot left")
                 return

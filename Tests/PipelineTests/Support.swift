@@ -13,8 +13,12 @@ enum Shared {
         try EmbeddedBroker(brokers: 3, logger: quietLogger)
     }
     static let counter = Atomic<Int>(0)
-    static let registries: Result<Registries, RegistryFileError> = Result { () throws(RegistryFileError) in try Registries.load() }
-    static let rules: Result<AlertRules, AlertRulesError> = Result { () throws(AlertRulesError) in try AlertRules.bundled() }
+    static let registries: Result<Registries, RegistryFileError> = Result { () throws(RegistryFileError) in
+        try Registries.load()
+    }
+    static let rules: Result<AlertRules, AlertRulesError> = Result { () throws(AlertRulesError) in
+        try AlertRules.bundled()
+    }
 }
 
 var quietLogger: Logger {
@@ -30,9 +34,12 @@ struct Deployment {
     let inputPartitions: Int32
 
     /// `inputLayout` per-province: one input topic per unit, all created except those of `uncreatedUnits`.
-    init(_ name: String, inputPartitions: Int32 = 4, guarantee: DeliveryGuarantee = .exactlyOnce, batchMaxMessages: Int = 10_000,
-         broker own: EmbeddedBroker? = nil, inputLayout: InputTopicLayout = .shared,
-         uncreatedUnits: Set<String> = [], kafkaProperties: [String: String] = [:]) throws {
+    init(
+        _ name: String, inputPartitions: Int32 = 4, guarantee: DeliveryGuarantee = .exactlyOnce,
+        batchMaxMessages: Int = 10_000,
+        broker own: EmbeddedBroker? = nil, inputLayout: InputTopicLayout = .shared,
+        uncreatedUnits: Set<String> = [], kafkaProperties: [String: String] = [:]
+    ) throws {
         broker = try own ?? Shared.broker.get()
         let id = "\(name)-\(Shared.counter.add(1, ordering: .relaxed).newValue)"
         base = WorkerSettings(
@@ -129,7 +136,9 @@ struct Deployment {
     func latest(_ topic: String) async throws -> [String: [String: Any]] {
         var result: [String: (revision: Int, json: [String: Any])] = [:]
         for m in try await read(topic) {
-            guard let key = m.key.map({ String(decoding: $0, as: UTF8.self) }), let json = parse(m.value) else { continue }
+            guard let key = m.key.map({ String(decoding: $0, as: UTF8.self) }), let json = parse(m.value) else {
+                continue
+            }
             let revision = (json["revision"] as? Int) ?? 0
             if let held = result[key], held.revision > revision { continue }
             result[key] = (revision, json)
@@ -203,7 +212,8 @@ final class ErrorLog: Sendable {
         }
 
         func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: " ")
             log.messages.withLock { $0.append("\(event.message) \(fields)") }
         }
     }

@@ -5,20 +5,23 @@ import Testing
 
 /// The active alerts as Prometheus series: one set per active alert, gone when it resolves.
 @Suite struct AlertSeriesTests {
-    static func alert(state: String, severity: String, month: String = "07", rate: String = "12.11",
-                      threshold: String = "17.50", source: String = "KCQG") -> [UInt8] {
-        Array(#"""
-        {"schema":"khuyencong.alert.v1","alert_id":"region:mien-trung-tay-nguyen/2022/\#(source)",\#
-        "state":"\#(state)",\#
-        "severity":"\#(severity)","scope":{"level":"region","code":"mien-trung-tay-nguyen",\#
-        "name":"Khu vực miền Trung – Tây Nguyên"},"fiscal_year":2022,"period_end":"2022-\#(month)",\#
-        "source":"\#(source)",\#
-        "execution_rate_pct":\#(rate),"expected_rate_pct":58.33,"threshold_pct":\#(threshold),\#
-        "rule":"pace-critical",\#
-        "message":"Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 \#
-        đạt 12,11% kế hoạch năm, \#
-        thấp hơn ngưỡng 17,50%","raised_at":"2022-08-10T09:00:00Z"}
-        """#.utf8)
+    static func alert(
+        state: String, severity: String, month: String = "07", rate: String = "12.11",
+        threshold: String = "17.50", source: String = "KCQG"
+    ) -> [UInt8] {
+        Array(
+            #"""
+            {"schema":"khuyencong.alert.v1","alert_id":"region:mien-trung-tay-nguyen/2022/\#(source)",\#
+            "state":"\#(state)",\#
+            "severity":"\#(severity)","scope":{"level":"region","code":"mien-trung-tay-nguyen",\#
+            "name":"Khu vực miền Trung – Tây Nguyên"},"fiscal_year":2022,"period_end":"2022-\#(month)",\#
+            "source":"\#(source)",\#
+            "execution_rate_pct":\#(rate),"expected_rate_pct":58.33,"threshold_pct":\#(threshold),\#
+            "rule":"pace-critical",\#
+            "message":"Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm 2022 \#
+            đạt 12,11% kế hoạch năm, \#
+            thấp hơn ngưỡng 17,50%","raised_at":"2022-08-10T09:00:00Z"}
+            """#.utf8)
     }
 
     static let labels = #"code="mien-trung-tay-nguyen",fiscal_year="2022",level="region",source="KCQG""#
@@ -43,13 +46,17 @@ import Testing
         #expect(sample(text, "khuyencong_alert_threshold_pct") == 17.5)
         #expect(sample(text, "khuyencong_alert_period_month") == 7)
         let info = text.split(separator: "\n").first { $0.hasPrefix("khuyencong_scope_info{") }.map(String.init) ?? ""
-        #expect(info.contains(#"level="region""#) && info.contains(#"code="mien-trung-tay-nguyen""#)
-                    && info.contains(#"name="Khu vực miền Trung – Tây Nguyên""#) && info.contains("} 1"), "\(text)")
+        #expect(
+            info.contains(#"level="region""#) && info.contains(#"code="mien-trung-tay-nguyen""#)
+                && info.contains(#"name="Khu vực miền Trung – Tây Nguyên""#) && info.contains("} 1"), "\(text)")
         #expect(text.contains(#"severity="critical""#))
 
         // De-escalation to warning: the critical series goes, the warning one comes; no stale value stays.
-        try model.apply(alertKey: key, value: Self.alert(state: "updated", severity: "warning", month: "08",
-                                                         rate: "30.00", threshold: "40.00"))
+        try model.apply(
+            alertKey: key,
+            value: Self.alert(
+                state: "updated", severity: "warning", month: "08",
+                rate: "30.00", threshold: "40.00"))
         text = registry.emitToString()
         #expect(!text.contains(#"severity="critical""#), "\(text)")
         #expect(text.contains(#"severity="warning""#))
@@ -64,8 +71,9 @@ import Testing
         #expect(!text.contains(#"source="KCQG""#), "\(text)")
         #expect(text.contains("khuyencong_scope_info{"))
         try model.apply(alertKey: total, value: Self.alert(state: "resolved", severity: "warning", source: "total"))
-        #expect(series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 1"),
-                "\(series(registry))")
+        #expect(
+            series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 1"),
+            "\(series(registry))")
     }
 
     /// The value of the one sample of `name` (labels of the KCQG alert).

@@ -17,8 +17,9 @@ import TestSupport
     /// computed by the real aggregator (exact, Vietnamese format).
     static func revision() throws -> (update: ExecutionUpdate, rate: String) {
         let original = try #require(Seed.updates.first { $0.fiscalYear == 2022 && $0.source == .kcqg })
-        let revised = Seed.update(original.province, 2022, 7, .kcqg, plan: original.planVND,
-                                  executed: original.executedVND + 2_000 * Seed.million, revision: 2)
+        let revised = Seed.update(
+            original.province, 2022, 7, .kcqg, plan: original.planVND,
+            executed: original.executedVND + 2_000 * Seed.million, revision: 2)
         let configuration = AggregatorConfiguration(registries: Seed.registries, rules: Seed.rules)
         let aggregator = Aggregator(configuration: configuration)
         for u in Seed.updates + [revised] { _ = aggregator.apply(u) }
@@ -104,7 +105,8 @@ enum ChildPython {
         try process.run()
         process.waitUntilExit()
         let output = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
-        return Run(status: process.terminationStatus, output: output,
-                   errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, output: output,
+            errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }

@@ -16,7 +16,9 @@ import Testing
             if quoted {
                 if c == "\"" {
                     if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.append(c) }
+                } else {
+                    field.append(c)
+                }
             } else if c == "\"" {
                 quoted = true
             } else if c == "," {
@@ -68,8 +70,9 @@ import Testing
         #expect(mttn.carriedFrom == july2022)
         #expect(mttn.summary?.totals?.execution_rate_pct == Hundredths(2844))
         let rows = Self.rows(CSVExport.report(table))
-        #expect(rows.first { $0[0] == "Khu vực miền Trung – Tây Nguyên" }?[1] == "2022-07",
-                "the CSV names the month the figures are of")
+        #expect(
+            rows.first { $0[0] == "Khu vực miền Trung – Tây Nguyên" }?[1] == "2022-07",
+            "the CSV names the month the figures are of")
         // Never a later month's figures, nor another year's.
         let june = ReportTable(model: model, period: YearMonth(year: 2022, month: 6))
         #expect(june.rows.allSatisfy { $0.summary == nil })

@@ -18,8 +18,10 @@ import Testing
         let model = try Self.filled()
         let outputs = Seed.outputs()
         #expect(Set(model.summaries().map(\.key)) == Set(outputs.summaries.map(\.key)))
-        let july = try #require(model.summary(.region(.mienTrungTayNguyen), fiscalYear: 2022,
-                                              period: YearMonth(year: 2022, month: 7)))
+        let july = try #require(
+            model.summary(
+                .region(.mienTrungTayNguyen), fiscalYear: 2022,
+                period: YearMonth(year: 2022, month: 7)))
         #expect(july.bytes == outputs.summaries.last { $0.key == "mien-trung-tay-nguyen/2022/2022-07" }?.value)
         #expect(july.message.by_source?.KCQG?.execution_rate_pct == Hundredths(1211))
         #expect(july.message.by_source?.KCDP?.execution_rate_pct == Hundredths(3938))
@@ -44,7 +46,8 @@ import Testing
         for revision in 1...500 {
             for region in ["bac", "nam"] {
                 let month = revision % 3 + 1
-                let json = #"{"region":"\#(region)","fiscal_year":2022,"period_end":"2022-0\#(month)","#
+                let json =
+                    #"{"region":"\#(region)","fiscal_year":2022,"period_end":"2022-0\#(month)","#
                     + #""revision":\#(revision)}"#
                 try model.apply(summaryKey: "\(region)/2022/2022-0\(revision % 3 + 1)", value: Array(json.utf8))
             }
@@ -57,7 +60,8 @@ import Testing
     @Test func resolvedAlertsLeaveTheActiveList() throws {
         let model = try Self.filled()
         let key = "region:mien-trung-tay-nguyen/2022/KCQG"
-        let resolved = #"{"alert_id":"\#(key)","state":"resolved","severity":"critical","#
+        let resolved =
+            #"{"alert_id":"\#(key)","state":"resolved","severity":"critical","#
             + #""scope":{"level":"region","code":"mien-trung-tay-nguyen","name":"x"},"fiscal_year":2022,"#
             + #""period_end":"2022-08","source":"KCQG"}"#
         try model.apply(alertKey: key, value: Array(resolved.utf8))

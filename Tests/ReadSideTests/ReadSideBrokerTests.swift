@@ -27,7 +27,8 @@ import TestSupport
     /// The owner's own state, as JSON arrays.
     static func ownState(_ worker: Worker) async -> (summaries: String, alerts: String)? {
         guard let summaries = await worker.summaries(region: nil, year: nil, period: nil),
-              let alerts = await worker.alerts(activeOnly: true) else { return nil }
+            let alerts = await worker.alerts(activeOnly: true)
+        else { return nil }
         return (jsonArray(summaries), jsonArray(alerts))
     }
 
@@ -83,37 +84,40 @@ import TestSupport
         var owners = 0
         var difference = "nothing compared yet"
         do {
-        try await eventually("both workers serve the owner's state", within: .seconds(90)) {
-            var own: (summaries: String, alerts: String)?
-            owners = 0
-            for worker in workers {
-                if let state = await Self.ownState(worker) { own = state; owners += 1 }
+            try await eventually("both workers serve the owner's state", within: .seconds(90)) {
+                var own: (summaries: String, alerts: String)?
+                owners = 0
+                for worker in workers {
+                    if let state = await Self.ownState(worker) { own = state; owners += 1 }
+                }
+                guard let own, own.summaries != "[]" else { return false }
+                answers = [:]
+                for query in ["/v1/summaries", "/v1/alerts"] {
+                    let a = try await LoopbackHTTP.fetch(port: ports.0, path: query)
+                    let b = try await LoopbackHTTP.fetch(port: ports.1, path: query)
+                    guard a.status == 200, a.body == b.body else { return false }
+                    answers[query] = a.body
+                }
+                let served = try Self.canonical(answers["/v1/summaries"]!)
+                let expected = try Self.canonical(own.summaries)
+                let servedAlerts = try Self.canonical(answers["/v1/alerts"]!)
+                let expectedAlerts = try Self.canonical(own.alerts)
+                let firstDifferent = zip(served, expected).first { $0 != $1 }
+                difference =
+                    "summaries \(served.count) served, \(expected.count) owned; alerts \(servedAlerts.count) "
+                    + "served, \(expectedAlerts.count) owned; first different summary: "
+                    + (firstDifferent.map { "\($0.0.prefix(300)) ≠ \($0.1.prefix(300))" } ?? "none")
+                return served == expected && servedAlerts == expectedAlerts && served == final
             }
-            guard let own, own.summaries != "[]" else { return false }
-            answers = [:]
-            for query in ["/v1/summaries", "/v1/alerts"] {
-                let a = try await LoopbackHTTP.fetch(port: ports.0, path: query)
-                let b = try await LoopbackHTTP.fetch(port: ports.1, path: query)
-                guard a.status == 200, a.body == b.body else { return false }
-                answers[query] = a.body
-            }
-            let served = try Self.canonical(answers["/v1/summaries"]!)
-            let expected = try Self.canonical(own.summaries)
-            let servedAlerts = try Self.canonical(answers["/v1/alerts"]!)
-            let expectedAlerts = try Self.canonical(own.alerts)
-            let firstDifferent = zip(served, expected).first { $0 != $1 }
-            difference = "summaries \(served.count) served, \(expected.count) owned; alerts \(servedAlerts.count) "
-                + "served, \(expectedAlerts.count) owned; first different summary: "
-                + (firstDifferent.map { "\($0.0.prefix(300)) ≠ \($0.1.prefix(300))" } ?? "none")
-            return served == expected && servedAlerts == expectedAlerts && served == final
-        }
         } catch {
             Issue.record("\(difference)")
             throw error
         }
         #expect(owners == 1, "exactly one worker owns stage 2")
-        for query in ["/v1/summaries?year=2021", "/v1/summaries?region=mien-trung-tay-nguyen&year=2022&period=2022-07",
-                      "/v1/alerts?state=all"] {
+        for query in [
+            "/v1/summaries?year=2021", "/v1/summaries?region=mien-trung-tay-nguyen&year=2022&period=2022-07",
+            "/v1/alerts?state=all",
+        ] {
             let a = try await LoopbackHTTP.fetch(port: ports.0, path: query)
             let b = try await LoopbackHTTP.fetch(port: ports.1, path: query)
             #expect(a.status == 200 && a.body == b.body, "\(query)")
@@ -121,8 +125,9 @@ import TestSupport
         // The sample stream carries the contract's seed.
         let seedPath = "/v1/summaries?region=mien-trung-tay-nguyen&period=2022-07"
         let seed = try await LoopbackHTTP.fetch(port: ports.1, path: seedPath).body
-        #expect(seed.contains(#""execution_rate_pct":28.44"#) && seed.contains(#""execution_rate_pct":12.11"#)
-                    && seed.contains(#""execution_rate_pct":39.38"#), "\(seed.prefix(400))")
+        #expect(
+            seed.contains(#""execution_rate_pct":28.44"#) && seed.contains(#""execution_rate_pct":12.11"#)
+                && seed.contains(#""execution_rate_pct":39.38"#), "\(seed.prefix(400))")
         let summaries = try #require(answers["/v1/summaries"]), alerts = try #require(answers["/v1/alerts"])
         #expect(alerts.contains(#""alert_id":"region:mien-trung-tay-nguyen/2022/KCQG""#))
 
@@ -143,15 +148,18 @@ import TestSupport
     /// Real responses of every endpoint, checked against the OpenAPI document the server serves
     /// (`Tests/OpenAPI/check_responses.py`: openapi-spec-validator, then jsonschema per response).
     static func checkAgainstOpenAPI(port: Int) async throws {
-        let paths = ["/v1/summaries", "/v1/summaries?region=mien-trung-tay-nguyen&year=2022&period=2022-07",
-                     "/v1/summaries?year=02022", "/v1/alerts", "/v1/alerts?state=all", "/v1/alerts?state=x", "/healthz",
-                     "/readyz", "/metrics", "/", "/?year=2022&month=13", "/khu-vuc/nam", "/khu-vuc/north",
-                     "/export/bao-cao.csv?year=2022&month=7", "/export/khu-vuc/mien-trung-tay-nguyen.csv",
-                     "/export/khu-vuc/north.csv", "/openapi.yaml"]
+        let paths = [
+            "/v1/summaries", "/v1/summaries?region=mien-trung-tay-nguyen&year=2022&period=2022-07",
+            "/v1/summaries?year=02022", "/v1/alerts", "/v1/alerts?state=all", "/v1/alerts?state=x", "/healthz",
+            "/readyz", "/metrics", "/", "/?year=2022&month=13", "/khu-vuc/nam", "/khu-vuc/north",
+            "/export/bao-cao.csv?year=2022&month=7", "/export/khu-vuc/mien-trung-tay-nguyen.csv",
+            "/export/khu-vuc/north.csv", "/openapi.yaml",
+        ]
         var samples: [[String: Any]] = []
         for path in paths {
             let r = try await LoopbackHTTP.fetch(port: port, path: path)
-            let type = r.head.split(separator: "\r\n").first { $0.hasPrefix("content-type:") }?.dropFirst(13)
+            let type =
+                r.head.split(separator: "\r\n").first { $0.hasPrefix("content-type:") }?.dropFirst(13)
                 .trimmingCharacters(in: .whitespaces) ?? ""
             samples.append(["method": "get", "path": path, "status": r.status, "content_type": type, "body": r.body])
         }
@@ -162,8 +170,10 @@ import TestSupport
         try Data(spec.utf8).write(to: dir.appendingPathComponent("openapi.yaml"))
         try JSONSerialization.data(withJSONObject: samples).write(to: dir.appendingPathComponent("samples.json"))
         let script = DashboardBrowserTests.packageRoot.appendingPathComponent("Tests/OpenAPI/check_responses.py").path
-        let result = try await ChildPython.runAsync([script, dir.appendingPathComponent("openapi.yaml").path,
-                                                     dir.appendingPathComponent("samples.json").path])
+        let result = try await ChildPython.runAsync([
+            script, dir.appendingPathComponent("openapi.yaml").path,
+            dir.appendingPathComponent("samples.json").path,
+        ])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("\(paths.count) responses checked, 0 problems"), "\(result.output)")
     }

@@ -19,9 +19,10 @@ struct TestTopics {
         let broker = try Shared.broker.get()
         id = Shared.unique(name)
         bootstrap = broker.bootstrapServers
-        let settings = WorkerSettings(brokers: bootstrap, groupID: "g-\(id)", inputTopic: "in-\(id)",
-                                      summariesTopic: "sum-\(id)", alertsTopic: "alerts-\(id)",
-                                      rejectedTopic: "rej-\(id)", registries: Seed.registries, rules: Seed.rules)
+        let settings = WorkerSettings(
+            brokers: bootstrap, groupID: "g-\(id)", inputTopic: "in-\(id)",
+            summariesTopic: "sum-\(id)", alertsTopic: "alerts-\(id)",
+            rejectedTopic: "rej-\(id)", registries: Seed.registries, rules: Seed.rules)
         try ensureTopics(TopicPlan(settings, inputPartitions: 3, outputPartitions: 3), on: broker)
     }
 
@@ -31,15 +32,18 @@ struct TestTopics {
 
     /// `khuyencong run` options for worker `n` of this deployment.
     func runArguments(worker n: Int) -> [String] {
-        ["--brokers", bootstrap, "--http", "127.0.0.1:0", "--group-id", "g-\(id)", "--input-topic", input,
-         "--summaries-topic", summaries, "--alerts-topic", alerts, "--rejected-topic", "rej-\(id)",
-         "--transactional-id", "tx-\(id)-\(n)", "--batch-max-ms", "5",
-         "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=500"]
+        [
+            "--brokers", bootstrap, "--http", "127.0.0.1:0", "--group-id", "g-\(id)", "--input-topic", input,
+            "--summaries-topic", summaries, "--alerts-topic", alerts, "--rejected-topic", "rej-\(id)",
+            "--transactional-id", "tx-\(id)-\(n)", "--batch-max-ms", "5",
+            "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=500",
+        ]
     }
 
     func readSideSettings() -> ReadSideSettings {
-        ReadSideSettings(brokers: bootstrap, summariesTopic: summaries, alertsTopic: alerts,
-                         kafkaProperties: ["fetch.wait.max.ms": "10"], retryDelay: .milliseconds(200))
+        ReadSideSettings(
+            brokers: bootstrap, summariesTopic: summaries, alertsTopic: alerts,
+            kafkaProperties: ["fetch.wait.max.ms": "10"], retryDelay: .milliseconds(200))
     }
 
     /// Produces every line of the bundled sample stream (`make run`'s) to the input topic.
@@ -50,9 +54,11 @@ struct TestTopics {
         var config = KafkaProducerConfiguration(bootstrapServers: bootstrap)
         config.lingerMs = 1
         let producer = try KafkaProducer(configuration: config, logger: quietLogger)
-        _ = try await ProduceJob.run(path: path, send: { key, value in
-            try await producer.send(topic: input, key: key, value: value)
-        }, progress: { _, _ in })
+        _ = try await ProduceJob.run(
+            path: path,
+            send: { key, value in
+                try await producer.send(topic: input, key: key, value: value)
+            }, progress: { _, _ in })
         try await producer.flush()
         await producer.shutdown()
     }

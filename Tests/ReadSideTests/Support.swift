@@ -27,8 +27,10 @@ var quietLogger: Logger {
 typealias Seed = AggregatorFixture
 
 extension AggregatorFixture {
-    static func region(_ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
-                       executed: Int64) -> [ExecutionUpdate] {
+    static func region(
+        _ year: Int, _ month: Int, _ source: FundingSource, plan: Int64,
+        executed: Int64
+    ) -> [ExecutionUpdate] {
         regionUpdates(codes(.mienTrungTayNguyen), year, month, source, plan: plan, executed: executed)
     }
 

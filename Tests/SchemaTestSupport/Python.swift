@@ -32,7 +32,8 @@ public enum Python {
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: try Data(contentsOf: outURL),
-                   errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, output: try Data(contentsOf: outURL),
+            errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }

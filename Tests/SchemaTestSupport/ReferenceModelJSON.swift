@@ -8,8 +8,11 @@ public enum ReferenceModelJSON {
             let b = json[i]
             if inString {
                 out.append(b)
-                if b == UInt8(ascii: "\\"), i + 1 < json.count { out.append(json[i + 1]); i += 1 }
-                else if b == UInt8(ascii: "\"") { inString = false }
+                if b == UInt8(ascii: "\\"), i + 1 < json.count {
+                    out.append(json[i + 1]); i += 1
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 i += 1
             } else if b == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) {
                 var j = i

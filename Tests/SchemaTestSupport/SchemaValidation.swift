@@ -18,21 +18,26 @@ public enum SchemaValidation {
     }()
 
     public static func schemaPath(_ schemaFile: String) -> String {
-        schemaFile.hasPrefix("/") ? schemaFile : repoRoot.appendingPathComponent("Schemas").appendingPathComponent(schemaFile).path
+        schemaFile.hasPrefix("/")
+            ? schemaFile : repoRoot.appendingPathComponent("Schemas").appendingPathComponent(schemaFile).path
     }
 
     /// For each (document, schema file) the list of violations; empty when valid. A document
     /// that is not JSON gets one violation starting with "not JSON".
     public static func violations(_ documents: [(json: [UInt8], schemaFile: String)]) throws -> [[String]] {
         guard !documents.isEmpty else { return [] }
-        let request = documents.map { ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()] }
+        let request = documents.map {
+            ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()]
+        }
         let input = try JSONSerialization.data(withJSONObject: request)
         let run = try Python.withScratchDirectory { try Python.run(["-c", script], input: input, scratch: $0) }
         guard run.status == 0,
-              let result = try JSONSerialization.jsonObject(with: run.output) as? [[String]], result.count == documents.count
+            let result = try JSONSerialization.jsonObject(with: run.output) as? [[String]],
+            result.count == documents.count
         else {
-            throw Failure(description: "python3 jsonschema failed (\(run.status)); it needs python3 with "
-                + "jsonschema and rfc3339-validator (pip install jsonschema rfc3339-validator): \(run.errors)")
+            throw Failure(
+                description: "python3 jsonschema failed (\(run.status)); it needs python3 with "
+                    + "jsonschema and rfc3339-validator (pip install jsonschema rfc3339-validator): \(run.errors)")
         }
         return result
     }
@@ -46,28 +51,28 @@ public enum SchemaValidation {
     }
 
     private static let script = #"""
-import base64, json, sys
-from jsonschema import Draft202012Validator
-cache = {}
-def validator(path):
-    if path not in cache:
-        with open(path, encoding="utf-8") as f:
-            schema = json.load(f)
-        Draft202012Validator.check_schema(schema)
-        cache[path] = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return cache[path]
-out = []
-for item in json.load(sys.stdin):
-    raw = base64.b64decode(item["document"])
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except Exception as e:
-        out.append(["not JSON: %s" % e])
-        continue
-    errors = sorted(validator(item["schema"]).iter_errors(doc), key=lambda e: list(e.absolute_path))
-    out.append(["%s: %s" % ("/" + "/".join(str(p) for p in e.absolute_path), e.message) for e in errors])
-json.dump(out, sys.stdout)
-"""#
+        import base64, json, sys
+        from jsonschema import Draft202012Validator
+        cache = {}
+        def validator(path):
+            if path not in cache:
+                with open(path, encoding="utf-8") as f:
+                    schema = json.load(f)
+                Draft202012Validator.check_schema(schema)
+                cache[path] = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            return cache[path]
+        out = []
+        for item in json.load(sys.stdin):
+            raw = base64.b64decode(item["document"])
+            try:
+                doc = json.loads(raw.decode("utf-8"))
+            except Exception as e:
+                out.append(["not JSON: %s" % e])
+                continue
+            errors = sorted(validator(item["schema"]).iter_errors(doc), key=lambda e: list(e.absolute_path))
+            out.append(["%s: %s" % ("/" + "/".join(str(p) for p in e.absolute_path), e.message) for e in errors])
+        json.dump(out, sys.stdout)
+        """#
 }
 
 /// Throws when `json` does not conform to `schemaFile` in `Schemas/`.

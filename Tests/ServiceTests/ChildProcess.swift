@@ -45,7 +45,9 @@ final class ChildProcess: @unchecked Sendable {
     /// The first line of standard output.
     func firstLine(within limit: Duration) async throws -> String {
         try await eventually("the first line of standard output", within: limit) {
-            guard process.isRunning else { throw Failure(description: "exited \(process.terminationStatus): \(stderr)") }
+            guard process.isRunning else {
+                throw Failure(description: "exited \(process.terminationStatus): \(stderr)")
+            }
             return stdout.contains("\n")
         }
         return String(stdout.prefix { $0 != "\n" })

@@ -10,8 +10,9 @@ import TestSupport
     @Test func workerProcessFedBySampleStreamServesWhatDeployExpectsAndStopsOnSIGTERM() async throws {
         let secret = "Pr0cess-Secret-\(UUID().uuidString)"
         let port = try freeLoopbackPort()
-        let worker = try ChildProcess(["run", "--embedded", "--http", "127.0.0.1:\(port)", "--batch-max-ms", "5"],
-                                      environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
+        let worker = try ChildProcess(
+            ["run", "--embedded", "--http", "127.0.0.1:\(port)", "--batch-max-ms", "5"],
+            environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
         let bootstrap = try await worker.firstLine(within: .seconds(60))
         #expect(bootstrap.split(separator: ",").count == 3, "the first line is the embedded broker's bootstrap list")
 
@@ -39,15 +40,21 @@ import TestSupport
         #expect(try await reference.exitStatus(within: .seconds(30)) == 0, "\(reference.stderr)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let metricsFile = dir.appendingPathComponent("metrics.txt"), referenceFile = dir.appendingPathComponent("reference.json")
+        let metricsFile = dir.appendingPathComponent("metrics.txt"),
+            referenceFile = dir.appendingPathComponent("reference.json")
         try Data(metrics.utf8).write(to: metricsFile)
         try Data(reference.stdout.utf8).write(to: referenceFile)
-        let check = try ChildProcess(["python3", SchemaValidation.repoRoot.appendingPathComponent("deploy/check.py").path,
-                                      "--metrics", metricsFile.path, "--config-reference", referenceFile.path],
-                                     executable: URL(fileURLWithPath: "/usr/bin/env"))
-        #expect(try await check.exitStatus(within: .seconds(120)) == 0, "deploy/check.py:\n\(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains("PASS  dashboard-metrics") && check.stdout.contains("PASS  compose-vs-reference"),
-                "the checks that need the captured output ran")
+        let check = try ChildProcess(
+            [
+                "python3", SchemaValidation.repoRoot.appendingPathComponent("deploy/check.py").path,
+                "--metrics", metricsFile.path, "--config-reference", referenceFile.path,
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/env"))
+        #expect(
+            try await check.exitStatus(within: .seconds(120)) == 0, "deploy/check.py:\n\(check.stdout)\(check.stderr)")
+        #expect(
+            check.stdout.contains("PASS  dashboard-metrics") && check.stdout.contains("PASS  compose-vs-reference"),
+            "the checks that need the captured output ran")
 
         worker.signal(SIGTERM)
         #expect(try await worker.exitStatus(within: .seconds(60)) == 0, "SIGTERM is a graceful stop")
@@ -61,7 +68,9 @@ import TestSupport
         let bootstrap = try await broker.firstLine(within: .seconds(60))
         let port = try freeLoopbackPort()
         // A consumer property reaches the producer and the admin client as well, by design.
-        let worker = try ChildProcess(["run", "--brokers", bootstrap, "--http", "127.0.0.1:\(port)", "--kafka", "session.timeout.ms=20000"])
+        let worker = try ChildProcess([
+            "run", "--brokers", bootstrap, "--http", "127.0.0.1:\(port)", "--kafka", "session.timeout.ms=20000",
+        ])
         // librdkafka waited 30 s for the mock's controller, which does not exist, before giving up on CreateTopics.
         let started = ContinuousClock.now
         try await eventually("/readyz 200", within: .seconds(90)) {
@@ -83,22 +92,29 @@ import TestSupport
         broker.signal(SIGTERM)
         #expect(try await broker.exitStatus(within: .seconds(30)) == 0)
         #expect(worker.stderr.contains("topics not created: the embedded broker"), "\(worker.stderr)")
-        let warnings = worker.stderr.split(separator: "\n").filter { $0.contains(" warning ") || $0.contains(" error ") }
+        let warnings = worker.stderr.split(separator: "\n").filter {
+            $0.contains(" warning ") || $0.contains(" error ")
+        }
         #expect(warnings.isEmpty, "\(warnings.joined(separator: "\n"))")
     }
 
     /// In-process broker, or `khuyencong broker` in another process (the path a real cluster takes,
     /// where the worker first asks for the cluster's id to create its topics).
-    @Test(arguments: [false, true]) func failedAuthenticationEndsTheProcessWithExitCode1(brokerProcess: Bool) async throws {
+    @Test(arguments: [false, true]) func failedAuthenticationEndsTheProcessWithExitCode1(brokerProcess: Bool)
+        async throws
+    {
         let secret = "Wr0ng-Password-\(UUID().uuidString)"
         let broker = brokerProcess ? try ChildProcess(["broker"]) : nil
         var brokers = ["--embedded"]
         if let broker { brokers = ["--brokers", try await broker.firstLine(within: .seconds(60))] }
         defer { broker?.signal(SIGTERM) }
         // The embedded broker speaks PLAINTEXT only: a SASL client cannot authenticate with it.
-        let worker = try ChildProcess(["run", "--http", "127.0.0.1:0", "--kafka", "security.protocol=sasl_plaintext",
-                                       "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49"] + brokers,
-                                      environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
+        let worker = try ChildProcess(
+            [
+                "run", "--http", "127.0.0.1:0", "--kafka", "security.protocol=sasl_plaintext",
+                "--kafka", "sasl.mechanisms=PLAIN", "--kafka", "sasl.username=province-49",
+            ] + brokers,
+            environment: ["KHUYENCONG_KAFKA_SASL_PASSWORD": secret])
         // Within seconds: librdkafka would retry the handshake until its 30 s timeouts.
         let started = ContinuousClock.now
         #expect(try await worker.exitStatus(within: .seconds(120)) == 1)
@@ -121,22 +137,36 @@ import TestSupport
     @Test(arguments: [
         (["run"], [String: String](), "--brokers"),
         (["run", "--embedded", "--kafka", "nosuch.property=1"], [:], "unknown Kafka property nosuch.property"),
-        (["run", "--brokers", "127.0.0.1:9", "--kafka", "security.protocol=bogus"], [:],
-         "Kafka property security.protocol=bogus (set by --kafka) is refused by librdkafka"),
-        (["run", "--embedded"], ["KHUYENCONG_BROKER": "k:9092"], "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)"),
-        (["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--guarantee", "Xy9-secret"], [:], "--guarantee must be"),
-        (["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--rules", "/nonexistent/Xy9-secret.json"], [:],
-         "alert rules: "),
+        (
+            ["run", "--brokers", "127.0.0.1:9", "--kafka", "security.protocol=bogus"], [:],
+            "Kafka property security.protocol=bogus (set by --kafka) is refused by librdkafka"
+        ),
+        (
+            ["run", "--embedded"], ["KHUYENCONG_BROKER": "k:9092"],
+            "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)"
+        ),
+        (
+            ["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--guarantee", "Xy9-secret"], [:],
+            "--guarantee must be"
+        ),
+        (
+            ["run", "--embedded", "--kafka", "sasl.password=Xy9-secret", "--rules", "/nonexistent/Xy9-secret.json"],
+            [:],
+            "alert rules: "
+        ),
     ])
-    func configurationErrorsExit64AtOnceWithOneLine(arguments: [String], environment: [String: String], expected: String) async throws {
+    func configurationErrorsExit64AtOnceWithOneLine(
+        arguments: [String], environment: [String: String], expected: String
+    ) async throws {
         let started = ContinuousClock.now
         let worker = try ChildProcess(arguments + ["--http", "127.0.0.1:0"], environment: environment)
         #expect(try await worker.exitStatus(within: .seconds(30)) == 64)
         #expect(ContinuousClock.now - started < .seconds(10), "no retry loop")
         let lines = worker.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(worker.stderr)")
-        #expect(lines.first?.hasPrefix("khuyencong: configuration: ") == true && lines.first?.contains(expected) == true,
-                "\(worker.stderr)")
+        #expect(
+            lines.first?.hasPrefix("khuyencong: configuration: ") == true && lines.first?.contains(expected) == true,
+            "\(worker.stderr)")
         if arguments == ["run"] { #expect(worker.stderr.contains("--embedded")) }
         #expect(!worker.stderr.contains("Xy9-secret"), "\(worker.stderr)")
         #expect(worker.stdout.isEmpty, "nothing started: \(worker.stdout)")

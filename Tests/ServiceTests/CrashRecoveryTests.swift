@@ -93,8 +93,10 @@ struct CrashRecoveryTests {
         let array = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [[String: Any]] ?? []
         guard !array.isEmpty else { return nil }
         return array.map { object in
-            let data = (try? JSONSerialization.data(withJSONObject: object.filter { $0.key != "computed_at" },
-                                                    options: .sortedKeys)) ?? Data()
+            let data =
+                (try? JSONSerialization.data(
+                    withJSONObject: object.filter { $0.key != "computed_at" },
+                    options: .sortedKeys)) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }.sorted().joined(separator: "\n")
     }
@@ -141,8 +143,9 @@ struct CrashRecoveryTests {
         let fourth = try Self.produce(chunks[3], bootstrap)
         #expect(try await fourth.exitStatus(within: .seconds(60)) == 0)
 
-        print("recovery: one kill \(oneKill) s (stream stalled \(oneKillStall)); three kills \(threeKills) s "
-              + "(stream stalled \(threeKillsStall)); session \(Self.sessionSeconds) s")
+        print(
+            "recovery: one kill \(oneKill) s (stream stalled \(oneKillStall)); three kills \(threeKills) s "
+                + "(stream stalled \(threeKillsStall)); session \(Self.sessionSeconds) s")
         #expect(oneKill <= Self.sessionSeconds + Self.slackSeconds, "one kill: \(oneKill) s")
         #expect(threeKills <= 3 * Self.sessionSeconds + Self.slackSeconds, "three kills: \(threeKills) s")
 

@@ -16,6 +16,7 @@ import Testing
         var table = LiveTable(bootstrap: "127.0.0.1:9092", inputTopic: "in")
         #expect(!table.render().contains("Dashboard"))
         table.dashboardURL = "http://127.0.0.1:41234/"
-        #expect(table.render().split(separator: "\n").contains("Dashboard (live, in a browser): http://127.0.0.1:41234/"))
+        #expect(
+            table.render().split(separator: "\n").contains("Dashboard (live, in a browser): http://127.0.0.1:41234/"))
     }
 }

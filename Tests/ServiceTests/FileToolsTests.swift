@@ -37,7 +37,9 @@ import Testing
         #expect(Set(reasons).count == reasons.count, "one bad record per reason")
         #expect(Set(reasons) == Set(RejectionReason.allCases).subtracting([.tooLarge, .keyMismatch]))
         #expect(validator.counts.duplicates == 1 && validator.counts.stale == 1)
-        #expect(validator.counts.accepted + validator.counts.duplicates + validator.counts.stale + validator.counts.rejected == validator.counts.lines)
+        #expect(
+            validator.counts.accepted + validator.counts.duplicates + validator.counts.stale + validator.counts.rejected
+                == validator.counts.lines)
         let conflict = try #require(findings.first { $0.rejection.reason == .conflictingRevision })
         #expect(conflict.description.hasPrefix("line \(conflict.line): conflicting_revision /revision — "))
     }
@@ -46,9 +48,11 @@ import Testing
         let path = try temporaryFile("{\"province\":\"01\"}\n\n  \nnot json\n{\"province\":\"96\"}\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var sent: [(String?, String)] = []
-        let summary = try await ProduceJob.run(path: path, send: { key, value in
-            sent.append((key.map { String(decoding: $0, as: UTF8.self) }, String(decoding: value, as: UTF8.self)))
-        }, progress: { _, _ in })
+        let summary = try await ProduceJob.run(
+            path: path,
+            send: { key, value in
+                sent.append((key.map { String(decoding: $0, as: UTF8.self) }, String(decoding: value, as: UTF8.self)))
+            }, progress: { _, _ in })
         #expect(sent.map(\.0) == ["01", nil, "96"])
         #expect(sent.map(\.1) == [#"{"province":"01"}"#, "not json", #"{"province":"96"}"#])
         #expect(summary == ProduceJob.Summary(sent: 3, withoutKey: 1, blankSkipped: 2))
@@ -57,8 +61,9 @@ import Testing
 
     @Test func producePicksTheSharedTopicOrTheProvincesOwn() throws {
         func inputs(_ layout: String) throws -> RunConfiguration {
-            try RunConfiguration.resolve(flags: RunFlags.parse(["--input-topic", "in", "--input-topics", layout]),
-                                         environment: [:])
+            try RunConfiguration.resolve(
+                flags: RunFlags.parse(["--input-topic", "in", "--input-topics", layout]),
+                environment: [:])
         }
         let shared = try inputs("shared").inputTopics, perProvince = try inputs("per-province").inputTopics
         #expect(ProduceJob.topic(for: Array("49".utf8), in: shared) == "in")

@@ -15,8 +15,9 @@ import Darwin
 /// oversized requests, and more connections than allowed. Short limits keep each test under a
 /// few seconds; every wait is bounded.
 @Suite struct HTTPLimitsTests {
-    static let short = HTTPLimits(idleTimeout: .milliseconds(800), headerReadTimeout: .milliseconds(300),
-                                  maxConnections: 16, maxHeadBytes: 4096, maxBodyBytes: 1024)
+    static let short = HTTPLimits(
+        idleTimeout: .milliseconds(800), headerReadTimeout: .milliseconds(300),
+        maxConnections: 16, maxHeadBytes: 4096, maxBodyBytes: 1024)
 
     /// Runs `client` against a server with `limits`. The client blocks on sockets, so it runs
     /// on a thread of its own: on the cooperative pool (two threads here) it could starve the
@@ -25,10 +26,12 @@ import Darwin
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let model = ReadModel()
         model.setReadiness(.ready)
-        let app = try HTTPServer.makeApplication(host: "127.0.0.1", port: 0, endpoints: HTTPEndpoints(model: model),
-                                             metrics: PrometheusCollectorRegistry(),
-                                             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                             limits: limits) { port in continuation.yield(port) }
+        let app = try HTTPServer.makeApplication(
+            host: "127.0.0.1", port: 0, endpoints: HTTPEndpoints(model: model),
+            metrics: PrometheusCollectorRegistry(),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            limits: limits
+        ) { port in continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = ports.makeAsyncIterator()
@@ -94,7 +97,8 @@ import Darwin
             while open.count > limits.maxConnections, ContinuousClock.now < deadline {
                 open.removeAll { $0.isClosed(waitingMilliseconds: 0) }
                 if open.count > limits.maxConnections, let oldest = open.first,
-                   oldest.isClosed(waitingMilliseconds: 20) {
+                    oldest.isClosed(waitingMilliseconds: 20)
+                {
                     open.removeFirst()
                 }
             }
@@ -106,7 +110,7 @@ import Darwin
         let limits = HTTPLimits(idleTimeout: .seconds(30), headerReadTimeout: .seconds(30), maxConnections: 3)
         try await withServer(limits) { port in
             let first = try RawClient(port: port)
-            #expect(!first.isClosed(waitingMilliseconds: 100)) // accepted meanwhile
+            #expect(!first.isClosed(waitingMilliseconds: 100))  // accepted meanwhile
             // Held open, so the fourth connection is over the limit whatever order they are accepted in.
             let others = [try RawClient(port: port), try RawClient(port: port), try RawClient(port: port)]
             #expect(first.readUntilClosed(within: 5).closed, "the longest-waiting connection made room")
@@ -143,7 +147,7 @@ import Darwin
             try client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n")
             let chunk = "100\r\n" + String(repeating: "c", count: 256) + "\r\n"
             var closed = false
-            for _ in 0..<64 where !closed { // 16 KiB in all, the limit is 1 KiB
+            for _ in 0..<64 where !closed {  // 16 KiB in all, the limit is 1 KiB
                 try? client.send(chunk)
                 closed = client.isClosed(waitingMilliseconds: 10)
             }

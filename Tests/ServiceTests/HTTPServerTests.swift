@@ -15,15 +15,20 @@ import TestSupport
         let liveness = Mutex<String?>(nil)
     }
 
-    func withServer(_ model: ReadModel, other: OtherReadiness = OtherReadiness(),
-                    metrics: PrometheusCollectorRegistry = .init(),
-                    _ body: @Sendable (Int) async throws -> Void) async throws {
+    func withServer(
+        _ model: ReadModel, other: OtherReadiness = OtherReadiness(),
+        metrics: PrometheusCollectorRegistry = .init(),
+        _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let endpoints = HTTPEndpoints(model: model, otherReadiness: { other.reason.withLock { $0 } },
-                                      liveness: { other.liveness.withLock { $0 } })
+        let endpoints = HTTPEndpoints(
+            model: model, otherReadiness: { other.reason.withLock { $0 } },
+            liveness: { other.liveness.withLock { $0 } })
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let app = try HTTPServer.makeApplication(host: "127.0.0.1", port: 0, endpoints: endpoints, metrics: metrics,
-                                                 logger: logger) { port in
+        let app = try HTTPServer.makeApplication(
+            host: "127.0.0.1", port: 0, endpoints: endpoints, metrics: metrics,
+            logger: logger
+        ) { port in
             continuation.yield(port)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -41,14 +46,16 @@ import TestSupport
     }
 
     static func summary(_ region: String, _ period: String, revision: Int = 1) -> [UInt8] {
-        Array(#"{"schema":"khuyencong.regional-summary.v1","region":"\#(region)","fiscal_year":\#(period.prefix(4)),"#
-              .utf8) + Array(#""period_end":"\#(period)","revision":\#(revision)}"#.utf8)
+        Array(
+            #"{"schema":"khuyencong.regional-summary.v1","region":"\#(region)","fiscal_year":\#(period.prefix(4)),"#
+                .utf8) + Array(#""period_end":"\#(period)","revision":\#(revision)}"#.utf8)
     }
 
     static func alert(_ key: String, state: String) -> [UInt8] {
-        Array((#"{"schema":"khuyencong.alert.v1","alert_id":"\#(key)","state":"\#(state)","severity":"warning","#
-               + #""scope":{"level":"national","code":"VN","name":"Cả nước"},"fiscal_year":2022,"#
-               + #""period_end":"2022-07","source":"total","execution_rate_pct":30.00,"threshold_pct":35.00}"#).utf8)
+        Array(
+            (#"{"schema":"khuyencong.alert.v1","alert_id":"\#(key)","state":"\#(state)","severity":"warning","#
+                + #""scope":{"level":"national","code":"VN","name":"Cả nước"},"fiscal_year":2022,"#
+                + #""period_end":"2022-07","source":"total","execution_rate_pct":30.00,"threshold_pct":35.00}"#).utf8)
     }
 
     static func filledModel() throws -> ReadModel {
@@ -65,7 +72,10 @@ import TestSupport
         let model = try Self.filledModel()
         let other = OtherReadiness()
         let metrics = PrometheusCollectorRegistry()
-        metrics.makeCounter(descriptor: MetricNameDescriptor(metricName: "khuyencong_updates", unitName: "consumed_total", helpText: "test")).increment(by: Int64(3))
+        metrics.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "khuyencong_updates", unitName: "consumed_total", helpText: "test")
+        ).increment(by: Int64(3))
         try await withServer(model, other: other, metrics: metrics) { port in
             #expect(try await get(port, "/healthz").0 == 200)
             // Not ready until the read model caught up; /v1 says so instead of answering part of the state.
@@ -104,9 +114,11 @@ import TestSupport
             #expect(!(try await get(port, "/v1/alerts").1.contains("national/2021/total")))
             #expect(try await get(port, "/v1/alerts?state=all").1.contains("national/2021/total"))
 
-            for bad in ["/v1/summaries?region=north", "/v1/summaries?year=99", "/v1/summaries?period=2022-13",
-                        "/v1/alerts?state=resolved", "/v1/summaries?year=%2B2022", "/v1/summaries?year=02022",
-                        "/v1/summaries?year=%202022", "/v1/summaries?year=2022.0"] {
+            for bad in [
+                "/v1/summaries?region=north", "/v1/summaries?year=99", "/v1/summaries?period=2022-13",
+                "/v1/alerts?state=resolved", "/v1/summaries?year=%2B2022", "/v1/summaries?year=02022",
+                "/v1/summaries?year=%202022", "/v1/summaries?year=2022.0",
+            ] {
                 let (code, text) = try await get(port, bad)
                 #expect(code == 400, "\(bad)")
                 #expect(text.contains(#""error""#), "\(bad)")
@@ -136,8 +148,10 @@ import TestSupport
         let model = try Self.filledModel()
         model.setReadiness(.ready)
         try await withServer(model) { port in
-            for bad in ["/?year=20x2", "/?year=%2B2022", "/?month=7", "/?year=2022&month=13", "/?year=2022&month=07",
-                        "/khu-vuc/bac?year=1999", "/export/bao-cao.csv?year=2022&month=0"] {
+            for bad in [
+                "/?year=20x2", "/?year=%2B2022", "/?month=7", "/?year=2022&month=13", "/?year=2022&month=07",
+                "/khu-vuc/bac?year=1999", "/export/bao-cao.csv?year=2022&month=0",
+            ] {
                 let (code, text) = try await get(port, bad)
                 #expect(code == 400, "\(bad)")
                 #expect(!text.contains("Error(") && !text.contains("Fatal"), "\(bad)")

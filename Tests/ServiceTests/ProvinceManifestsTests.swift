@@ -11,8 +11,9 @@ import Testing
     @Test func committedManifestsEqualAFreshGeneration() throws {
         let files = ProvinceManifests.files(registries: try Registries.load())
         let committed = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        #expect(committed == files.map(\.name).sorted(),
-                "regenerate: swift run khuyencong manifests --out deploy/k8s/provinces")
+        #expect(
+            committed == files.map(\.name).sorted(),
+            "regenerate: swift run khuyencong manifests --out deploy/k8s/provinces")
         for file in files {
             let text = try String(contentsOf: directory.appendingPathComponent(file.name), encoding: .utf8)
             #expect(text == file.text, "\(file.name) differs from a fresh generation")

@@ -3,18 +3,24 @@ import Service
 import Testing
 
 @Suite struct RunConfigurationTests {
-    func resolve(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
-                 clusterRequired: Bool = false) throws -> RunConfiguration {
+    func resolve(
+        _ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
+        clusterRequired: Bool = false
+    ) throws -> RunConfiguration {
         let flags = try RunFlags.parse(arguments)
-        return try RunConfiguration.resolve(flags: flags, environment: env, hostname: "host1",
-                                            clusterRequired: clusterRequired) { path in
+        return try RunConfiguration.resolve(
+            flags: flags, environment: env, hostname: "host1",
+            clusterRequired: clusterRequired
+        ) { path in
             guard let text = files[path] else { throw ConfigurationError("no such file") }
             return text
         }
     }
 
-    func error(_ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
-               clusterRequired: Bool = false) -> String? {
+    func error(
+        _ arguments: [String], env: [String: String] = [:], files: [String: String] = [:],
+        clusterRequired: Bool = false
+    ) -> String? {
         do {
             _ = try resolve(arguments, env: env, files: files, clusterRequired: clusterRequired)
             return nil
@@ -27,7 +33,11 @@ import Testing
         let c = try resolve([])
         #expect(c.brokers == nil)
         #expect(c.groupID == "khuyencong-aggregator")
-        #expect(c.topics.all == ["khuyencong.execution-updates.v1", "khuyencong.regional-summaries.v1", "khuyencong.alerts.v1", "khuyencong.rejected.v1"])
+        #expect(
+            c.topics.all == [
+                "khuyencong.execution-updates.v1", "khuyencong.regional-summaries.v1", "khuyencong.alerts.v1",
+                "khuyencong.rejected.v1",
+            ])
         #expect(c.guarantee == .exactlyOnce)
         #expect(c.httpHost == "127.0.0.1" && c.httpPort == 8080)
         #expect(c.rulesFile == nil && c.registry2004File == nil && c.registry2025File == nil)
@@ -49,12 +59,14 @@ import Testing
 
     @Test func flagBeatsEnvironmentBeatsFileBeatsDefault() throws {
         let file = """
-        group-id: from-file
-        input-topic: in.file
-        alerts-topic: alerts.file
-        batch-max-ms: 50
-        """
-        let env = ["KHUYENCONG_CONFIG": "c.yaml", "KHUYENCONG_GROUP_ID": "from-env", "KHUYENCONG_INPUT_TOPIC": "in.env"]
+            group-id: from-file
+            input-topic: in.file
+            alerts-topic: alerts.file
+            batch-max-ms: 50
+            """
+        let env = [
+            "KHUYENCONG_CONFIG": "c.yaml", "KHUYENCONG_GROUP_ID": "from-env", "KHUYENCONG_INPUT_TOPIC": "in.env",
+        ]
         let c = try resolve(["--group-id", "from-flag"], env: env, files: ["c.yaml": file])
         #expect(c.groupID == "from-flag")
         #expect(c.topics.input == "in.env")
@@ -66,32 +78,36 @@ import Testing
 
     @Test func kafkaPropertiesLayerFileMapThenPropertiesFileThenEnvironmentThenFlags() throws {
         let file = """
-        kafka:
-          security.protocol: SSL
-          sasl.mechanism: PLAIN
-          client.id: file
-          socket.timeout.ms: 1000
-        kafka-properties-file: secret.properties
-        """
+            kafka:
+              security.protocol: SSL
+              sasl.mechanism: PLAIN
+              client.id: file
+              socket.timeout.ms: 1000
+            kafka-properties-file: secret.properties
+            """
         let properties = "# mounted Secret\nsasl.mechanism=SCRAM-SHA-512\nsasl.password = 0123\nclient.id=props\n"
         let env = ["KHUYENCONG_KAFKA_CLIENT_ID": "env", "KHUYENCONG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"]
-        let c = try resolve(["--config", "c.yaml", "--kafka", "client.id=flag", "--kafka", "sasl.username=u=1"], env: env,
-                            files: ["c.yaml": file, "secret.properties": properties])
-        #expect(c.kafka.values == [
-            "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.password": "0123",
-            "client.id": "flag", "sasl.username": "u=1", "socket.timeout.ms": "1000",
-        ])
+        let c = try resolve(
+            ["--config", "c.yaml", "--kafka", "client.id=flag", "--kafka", "sasl.username=u=1"], env: env,
+            files: ["c.yaml": file, "secret.properties": properties])
+        #expect(
+            c.kafka.values == [
+                "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.password": "0123",
+                "client.id": "flag", "sasl.username": "u=1", "socket.timeout.ms": "1000",
+            ])
     }
 
     @Test func environmentVariableNamesMapToPropertyNames() {
-        #expect(KafkaProperties.propertyName(forEnvironmentVariable: "KHUYENCONG_KAFKA_SASL_PASSWORD") == "sasl.password")
+        #expect(
+            KafkaProperties.propertyName(forEnvironmentVariable: "KHUYENCONG_KAFKA_SASL_PASSWORD") == "sasl.password")
         #expect(KafkaProperties.propertyName(forEnvironmentVariable: "KHUYENCONG_KAFKA_PROPERTIES_FILE") == nil)
         #expect(KafkaProperties.propertyName(forEnvironmentVariable: "KHUYENCONG_BROKERS") == nil)
     }
 
     @Test func secretsAreRedactedInTheDescription() throws {
-        let c = try resolve(["--kafka", "sasl.password=hunter22", "--kafka", "ssl.key.pem=PEMDATA", "--kafka", "sasl.username=alice"],
-                            env: ["KHUYENCONG_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET": "tok3n"])
+        let c = try resolve(
+            ["--kafka", "sasl.password=hunter22", "--kafka", "ssl.key.pem=PEMDATA", "--kafka", "sasl.username=alice"],
+            env: ["KHUYENCONG_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET": "tok3n"])
         let text = "\(c)"
         for secret in ["hunter22", "PEMDATA", "tok3n"] { #expect(!text.contains(secret)) }
         #expect(text.contains("sasl.password=***"))
@@ -134,9 +150,14 @@ import Testing
         let message = error(["--config", "c.yaml"], files: ["c.yaml": secretLine])
         #expect(message?.contains("not valid YAML") == true)
         #expect(message?.contains("s3cr3t") == false)
-        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "colour: blue"])?.contains("unknown setting 'colour' (known keys:") == true)
-        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "broker: k:9092"]) == "config file c.yaml: unknown setting 'broker' (did you mean brokers?)")
-        #expect(error(["--config", "c.yaml"], files: ["c.yaml": "- a\n- b"])?.contains("must be a YAML mapping") == true)
+        #expect(
+            error(["--config", "c.yaml"], files: ["c.yaml": "colour: blue"])?.contains(
+                "unknown setting 'colour' (known keys:") == true)
+        #expect(
+            error(["--config", "c.yaml"], files: ["c.yaml": "broker: k:9092"])
+                == "config file c.yaml: unknown setting 'broker' (did you mean brokers?)")
+        #expect(
+            error(["--config", "c.yaml"], files: ["c.yaml": "- a\n- b"])?.contains("must be a YAML mapping") == true)
         let badProperties = error(["--kafka-properties-file", "p"], files: ["p": "ok=1\nsasl.password s3cr3t\n"])
         #expect(badProperties == "p line 2: expected key=value")
     }
@@ -153,16 +174,25 @@ import Testing
         #expect(message.contains("--brokers") && message.contains("--embedded"), "\(message)")
         #expect(try resolve(["--embedded"], clusterRequired: true).brokers == nil)
         #expect(try resolve([], env: ["KHUYENCONG_BROKERS": "k:9092"], clusterRequired: true).brokers == "k:9092")
-        #expect(error(["--embedded", "--brokers", "k:9092"])?.contains("--embedded and --brokers exclude each other") == true)
+        #expect(
+            error(["--embedded", "--brokers", "k:9092"])?.contains("--embedded and --brokers exclude each other")
+                == true)
         #expect(try resolve([]).brokers == nil, "demo and config-reference still default to the embedded broker")
     }
 
     @Test func unknownEnvironmentVariablesNameTheClosestSetting() {
-        #expect(error([], env: ["KHUYENCONG_BROKER": "k:9092"]) == "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)")
-        #expect(error([], env: ["KHUYENCONG_GROUPID": "g"]) == "unknown setting KHUYENCONG_GROUPID (did you mean KHUYENCONG_GROUP_ID?)")
-        #expect(error([], env: ["KHUYENCONG_SOMETHING_ELSE_ENTIRELY": "1"]) == "unknown setting KHUYENCONG_SOMETHING_ELSE_ENTIRELY")
+        #expect(
+            error([], env: ["KHUYENCONG_BROKER": "k:9092"])
+                == "unknown setting KHUYENCONG_BROKER (did you mean KHUYENCONG_BROKERS?)")
+        #expect(
+            error([], env: ["KHUYENCONG_GROUPID": "g"])
+                == "unknown setting KHUYENCONG_GROUPID (did you mean KHUYENCONG_GROUP_ID?)")
+        #expect(
+            error([], env: ["KHUYENCONG_SOMETHING_ELSE_ENTIRELY": "1"])
+                == "unknown setting KHUYENCONG_SOMETHING_ELSE_ENTIRELY")
         // librdkafka properties and other commands' variables are not settings of `run`.
-        #expect(error([], env: ["KHUYENCONG_KAFKA_CLIENT_ID": "x", "KHUYENCONG_BENCH_LOG": "info", "OTHER": "1"]) == nil)
+        #expect(
+            error([], env: ["KHUYENCONG_KAFKA_CLIENT_ID": "x", "KHUYENCONG_BENCH_LOG": "info", "OTHER": "1"]) == nil)
     }
 
     @Test func instanceIDDerivesTheTransactionalID() throws {

@@ -15,7 +15,10 @@ import Testing
     @Test func generatorReproducesTheCommittedFile() throws {
         let path = try #require(SampleStream.bundledPath)
         let committed = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(committed == text, "regenerate with: swift run khuyencong sample-stream --output Sources/Service/Resources/sample-stream.jsonl")
+        #expect(
+            committed == text,
+            "regenerate with: swift run khuyencong sample-stream --output Sources/Service/Resources/sample-stream.jsonl"
+        )
     }
 
     /// The reports that count: per revision key the highest revision (first one kept on a tie),
@@ -24,10 +27,10 @@ import Testing
         var held: [String: [String: Any]] = [:]
         for line in text.split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  object["schema"] as? String == "khuyencong.execution-update.v1",
-                  let province = object["province"] as? String, let period = object["period_end"] as? String,
-                  let source = object["source"] as? String, let status = object["status"] as? String,
-                  let revision = object["revision"] as? Int
+                object["schema"] as? String == "khuyencong.execution-update.v1",
+                let province = object["province"] as? String, let period = object["period_end"] as? String,
+                let source = object["source"] as? String, let status = object["status"] as? String,
+                let revision = object["revision"] as? Int
             else { continue }
             let key = "\(province)/\(period)/\(source)/\(status)"
             if let h = held[key]?["revision"] as? Int, h >= revision { continue }
@@ -45,8 +48,10 @@ import Testing
     func totals(region: RegionID, period: String, source: String) -> (plan: Int64, executed: Int64, count: Int) {
         let codes = Set(registries.r2004.units(in: region).map(\.code))
         var plan: Int64 = 0, executed: Int64 = 0, count = 0
-        for (_, r) in finalReports() where r["period_end"] as? String == period && r["source"] as? String == source
-            && codes.contains(r["province"] as? String ?? "") {
+        for (_, r) in finalReports()
+        where r["period_end"] as? String == period && r["source"] as? String == source
+            && codes.contains(r["province"] as? String ?? "")
+        {
             plan += Int64(r["plan_vnd"] as? Int ?? 0)
             executed += Int64(r["executed_vnd"] as? Int ?? 0)
             count += 1
@@ -83,7 +88,9 @@ import Testing
 
     @Test func cumulativeAmountsNeverDecreaseAndStayWithinPlan() {
         var last: [String: Int] = [:]
-        for (_, r) in finalReports().sorted(by: { ($0.value["period_end"] as! String) < ($1.value["period_end"] as! String) }) {
+        for (_, r) in finalReports().sorted(by: {
+            ($0.value["period_end"] as! String) < ($1.value["period_end"] as! String)
+        }) {
             let series = "\(r["province"]!)/\(r["fiscal_year"]!)/\(r["source"]!)"
             let executed = r["executed_vnd"] as? Int ?? -1
             #expect(executed >= last[series, default: 0], "\(series) \(r["period_end"]!)")
@@ -120,7 +127,10 @@ import Testing
     }
 
     func summary(_ scope: SummaryScope, _ year: Int, _ month: Int) throws -> [String: Any] {
-        let bytes = try #require(aggregator.summary(scope, fiscalYear: year, periodEnd: YearMonth(year: year, month: month), computedAt: "2026-01-01T00:00:00Z"))
+        let bytes = try #require(
+            aggregator.summary(
+                scope, fiscalYear: year, periodEnd: YearMonth(year: year, month: month),
+                computedAt: "2026-01-01T00:00:00Z"))
         return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
     }
 
@@ -148,10 +158,14 @@ import Testing
         #expect(number(s, "by_source", "KCQG", "execution_rate_pct") == 12.11)
         #expect(number(s, "by_source", "KCDP", "execution_rate_pct") == 39.38)
         #expect(number(s, "same_period_last_year", "totals", "execution_rate_pct") == 17.54)
-        let messages = aggregator.activeAlerts().compactMap { try? JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any] }
-            .compactMap { $0["message"] as? String }
-        #expect(messages.contains("Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
-            + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%"))
+        let messages = aggregator.activeAlerts().compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any]
+        }
+        .compactMap { $0["message"] as? String }
+        #expect(
+            messages.contains(
+                "Kinh phí KCQG khu vực miền Trung – Tây Nguyên 7 tháng đầu năm "
+                    + "2022 đạt 12,11% kế hoạch năm, thấp hơn ngưỡng 17,50%"))
     }
 
     @Test func northernFirstHalf2024Estimates() throws {
@@ -160,6 +174,6 @@ import Testing
         #expect(number(s, "provinces_expected") == 28 && number(s, "provinces_reported") == 28)
         #expect(number(s, "totals", "plan_vnd") == 170_800_000_000)
         let kcqg = try #require(number(s, "by_source", "KCQG", "plan_vnd"))
-        #expect((kcqg / 170_800_000_000 * 1000).rounded() == 419) // 41.9%
+        #expect((kcqg / 170_800_000_000 * 1000).rounded() == 419)  // 41.9%
     }
 }

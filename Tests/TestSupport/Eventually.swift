@@ -8,9 +8,11 @@ public struct Timeout: Error, CustomStringConvertible {
 /// suites (never a sleep as synchronisation). Between checks it waits `interval`; pass `.zero`
 /// when the condition waits by itself (e.g. a consumer poll with a timeout). Throws `Timeout`
 /// naming `what`, or whatever `condition` throws (to give up early with a better reason).
-public func eventually(_ what: String = "condition", within limit: Duration = .seconds(30),
-                       every interval: Duration = .milliseconds(50),
-                       _ condition: () async throws -> Bool) async throws {
+public func eventually(
+    _ what: String = "condition", within limit: Duration = .seconds(30),
+    every interval: Duration = .milliseconds(50),
+    _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + limit
     while true {
         if try await condition() { return }

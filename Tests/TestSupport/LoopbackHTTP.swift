@@ -20,8 +20,10 @@ public enum LoopbackHTTP {
     }
 
     /// Any method; `head` is the response's status line and headers, lowercased.
-    public static func request(port: Int, path: String,
-                               method: String = "GET") throws -> (status: Int, head: String, body: String) {
+    public static func request(
+        port: Int, path: String,
+        method: String = "GET"
+    ) throws -> (status: Int, head: String, body: String) {
         // Bounded: a server that accepts and never answers fails the test instead of hanging it.
         let fd = try connectedSocket(port: port, timeoutSeconds: 30)
         defer { close(fd) }
@@ -37,7 +39,7 @@ public enum LoopbackHTTP {
         }
         let text = String(decoding: response, as: UTF8.self)
         guard let headerEnd = text.range(of: "\r\n\r\n"),
-              let status = Int(text.split(separator: " ", maxSplits: 2).dropFirst().first ?? "")
+            let status = Int(text.split(separator: " ", maxSplits: 2).dropFirst().first ?? "")
         else { throw Failure(description: "not an HTTP response: \(text.prefix(80))") }
         let head = text[..<headerEnd.lowerBound].lowercased()
         var body = String(text[headerEnd.upperBound...])
@@ -47,8 +49,10 @@ public enum LoopbackHTTP {
 
     /// The blocking request on a Dispatch thread: the server's handlers run on the same small
     /// cooperative pool as the tests, which a blocked receive would starve.
-    public static func fetch(port: Int, path: String,
-                             method: String = "GET") async throws -> (status: Int, head: String, body: String) {
+    public static func fetch(
+        port: Int, path: String,
+        method: String = "GET"
+    ) async throws -> (status: Int, head: String, body: String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try request(port: port, path: path, method: method) })
