@@ -35,7 +35,8 @@ test-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; }
 
-test: deps test-deps
+# Unformatted code fails the tests (run `make format`).
+test: deps test-deps lint
 	$(SWIFT) build --build-tests
 	Tests/with-deadline.sh $(SWIFT) test --skip-build
 
@@ -43,12 +44,14 @@ clean:
 	rm -rf .build
 
 # Formatting with the toolchain's swift-format and the checked-in .swift-format (lines ≤ 120).
+# swift-format breaks code but not string literals, so lint also counts the columns itself.
 FORMAT_PATHS = Package.swift Sources Tests
 format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+	@python3 Tests/check_line_length.py 120 $(FORMAT_PATHS)
 
 # Offline checks of deploy/ against hand-written examples, for editing deploy/ without a build;
 # `make test` runs the same checks against a real worker's /metrics and configuration reference.
