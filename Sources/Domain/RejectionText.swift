@@ -35,18 +35,20 @@ enum RejectionText {
     }
 
     static let tombstone =
-        "Bản tin không có nội dung (null/tombstone); cần gửi một đối tượng JSON khuyencong.execution-update.v1."
+        "Bản tin không có nội dung (null/tombstone); cần gửi một đối tượng JSON "
+        + "khuyencong.execution-update.v1."
 
     static func tooLarge(_ count: Int) -> String {
-        "Bản tin dài \(count) byte, vượt giới hạn 65536 byte; hãy bỏ bớt các trường không thuộc hợp đồng hoặc "
-            + "rút gọn danh sách activities."
+        "Bản tin dài \(count) byte, vượt giới hạn 65536 byte; hãy bỏ bớt các trường không "
+            + "thuộc hợp đồng hoặc rút gọn danh sách activities."
     }
 
     static func malformed(_ error: JSONTape.SyntaxError, payload: UnsafeRawBufferPointer) -> Rejection {
         if let bad = JSONTape.firstInvalidUTF8(payload) {
             return Rejection(
                 reason: .malformedJSON, field: nil,
-                detail: "Bản tin không phải UTF-8 hợp lệ (byte sai ở vị trí \(bad)); hãy mã hóa bản tin bằng UTF-8.")
+                detail: "Bản tin không phải UTF-8 hợp lệ (byte sai ở vị trí \(bad)); hãy mã hóa "
+                    + "bản tin bằng UTF-8.")
         }
         let what: String
         switch error.problem {
@@ -60,7 +62,8 @@ enum RejectionText {
         case .unexpectedByte(let b):
             what =
                 b >= 0x20 && b < 0x7F
-                ? "ký tự '\(Character(Unicode.Scalar(b)))' không hợp lệ" : "byte 0x\(String(b, radix: 16)) không hợp lệ"
+                ? "ký tự '\(Character(Unicode.Scalar(b)))' không hợp lệ"
+                : "byte 0x\(String(b, radix: 16)) không hợp lệ"
         case .invalidUTF8: what = "byte không hợp lệ"
         case .controlCharacter: what = "ký tự điều khiển chưa thoát (escape) trong chuỗi"
         case .badEscape: what = "chuỗi thoát bắt đầu bằng \\ không hợp lệ"
@@ -93,7 +96,8 @@ enum RejectionText {
         "\(expectation); nhận được \(got)."
     }
 
-    static let notAnObject = "Bản tin phải là một đối tượng JSON {…} theo khuyencong.execution-update.v1"
+    static let notAnObject =
+        "Bản tin phải là một đối tượng JSON {…} theo khuyencong.execution-update.v1"
 
     static let wrongSchema = "Trường schema phải đúng bằng \"\(ExecutionUpdateDecoder.schemaName)\""
 
@@ -103,32 +107,37 @@ enum RejectionText {
     }
 
     static func notInteger(_ name: String, _ got: String) -> String {
-        "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập phân hay số mũ); "
-            + "nhận được \(got)."
+        "Trường \(name) phải là số nguyên JSON (không phải chuỗi hay null, không có phần thập "
+            + "phân hay số mũ); nhận được \(got)."
     }
 
-    static let reportIDForm = "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -"
+    static let reportIDForm =
+        "Trường report_id phải là chuỗi 1–128 ký tự, chỉ gồm A–Z, a–z, 0–9 và . _ : -"
 
-    static let provinceForm = "Trường province phải là chuỗi mã tỉnh gồm đúng 2 chữ số (ví dụ \"01\")"
+    static let provinceForm =
+        "Trường province phải là chuỗi mã tỉnh gồm đúng 2 chữ số (ví dụ \"01\")"
 
     static let periodEndForm = "Trường period_end phải là chuỗi dạng YYYY-MM (ví dụ \"2022-07\")"
 
     static let sourceValues = "Trường source phải là \"KCQG\" hoặc \"KCDP\""
 
-    static let statusValues = "Trường status phải là \"estimate\" (ước thực hiện) hoặc \"actual\" (thực hiện)"
+    static let statusValues =
+        "Trường status phải là \"estimate\" (ước thực hiện) hoặc \"actual\" (thực hiện)"
 
-    static let revisionRange = "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1)"
+    static let revisionRange =
+        "Trường revision phải là số nguyên từ 1 đến 9007199254740991 (2^53−1)"
 
     static let reportedAtForm =
-        "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ \"2022-08-05T09:30:00+07:00\" hoặc "
-        + "\"2022-08-05T02:30:00Z\""
+        "Trường reported_at phải là thời điểm RFC 3339 có múi giờ, ví dụ "
+        + "\"2022-08-05T09:30:00+07:00\" hoặc \"2022-08-05T02:30:00Z\""
 
     static let activitiesForm =
-        "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, beneficiaries?}"
+        "Trường activities phải là mảng các đối tượng {category, executed_vnd, projects?, "
+        + "beneficiaries?}"
 
     static func badActivityItem(_ index: Int, _ got: String) -> String {
-        "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, beneficiaries?}; nhận "
-            + "được \(got)."
+        "Phần tử activities/\(index) phải là đối tượng {category, executed_vnd, projects?, "
+            + "beneficiaries?}; nhận được \(got)."
     }
 
     static let categoryValues = "Trường category phải là một trong: \(categories)"
@@ -138,33 +147,38 @@ enum RejectionText {
     static func outOfRange(_ name: String, _ got: String, count: Bool) -> String {
         count
             ? "Trường \(name) phải là số đếm nguyên không âm, tối đa 10^15; nhận được \(got)."
-            : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được \(got)."
+            : "Trường \(name) phải là số nguyên không âm, tối đa 10^15 đồng; nhận được "
+                + "\(got)."
     }
 
     static let fiscalYearRange =
-        "Trường fiscal_year phải nằm trong khoảng \(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound)"
+        "Trường fiscal_year phải nằm trong khoảng "
+        + "\(FiscalYear.range.lowerBound)–\(FiscalYear.range.upperBound)"
 
     static let monthRange = "Tháng trong period_end phải từ 01 đến 12"
 
     static func yearMismatch(_ periodYear: Int, _ fiscalYear: Int) -> String {
-        "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế tính từ tháng "
-            + "1 của năm ngân sách."
+        "Năm của period_end (\(periodYear)) phải bằng fiscal_year (\(fiscalYear)); số liệu lũy kế "
+            + "tính từ tháng 1 của năm ngân sách."
     }
 
     static func keyAbsent(_ province: String) -> String {
-        "Bản tin không có khóa (message key); khóa phải là mã tỉnh, ở đây là \"\(province)\" như trường province."
+        "Bản tin không có khóa (message key); khóa phải là mã tỉnh, ở đây là \"\(province)\" như "
+            + "trường province."
     }
 
     static func keyDiffers(key: [UInt8], province: String) -> String {
         var w = JSONWriter()
         w.string(String(decoding: key, as: UTF8.self))
         let quoted = shown(w.bytes)
-        return "Khóa bản tin \(quoted) khác trường province \"\(province)\"; khóa phải đúng bằng mã tỉnh của báo cáo."
+        return "Khóa bản tin \(quoted) khác trường province \"\(province)\"; khóa phải đúng bằng mã "
+            + "tỉnh của báo cáo."
     }
 
     static func topicDiffers(topicUnit: String, province: String) -> String {
-        "Báo cáo của tỉnh \"\(province)\" được gửi vào chủ đề (topic) của đơn vị \"\(topicUnit)\"; mỗi đơn vị chỉ được "
-            + "gửi báo cáo của chính mình, vào chủ đề của mình."
+        "Báo cáo của tỉnh \"\(province)\" được gửi vào chủ đề (topic) của đơn vị "
+            + "\"\(topicUnit)\"; mỗi đơn vị chỉ được gửi báo cáo của chính mình, vào chủ "
+            + "đề của mình."
     }
 
     static func unknownProvince(_ code: String, registry: Registry, period: YearMonth) -> String {
@@ -173,25 +187,25 @@ enum RejectionText {
             ? "đến kỳ \(RegistrySwitch.lastPeriodBefore)" : "từ kỳ \(RegistrySwitch.firstPeriod)"
         return
             "Mã tỉnh \"\(code)\" không thuộc danh mục hành chính \(registry.version.rawValue) "
-            + "(\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của đơn vị hành "
-            + "chính đang có hiệu lực."
+            + "(\(registry.units.count) đơn vị, áp dụng \(rule)) cho kỳ \(period); hãy dùng mã của "
+            + "đơn vị hành chính đang có hiệu lực."
     }
 
     static func activitiesMismatch(sum: Int64?, executed: Int64) -> String {
         let total = sum.map { "\($0) đồng" } ?? "vượt giới hạn số học"
         return
-            "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo cáo "
-            + "(\(executed) đồng)."
+            "Tổng executed_vnd của các phần tử activities (\(total)) phải bằng executed_vnd của báo "
+            + "cáo (\(executed) đồng)."
     }
 
     // The aggregation's rejections: it holds the earlier revision, and re-checks (defensively)
     // what the decoder has already checked.
 
     static func conflictingRevision(_ f: ReportFacts, reportID: String?) -> String {
-        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo đã nhận "
-            + "cho tỉnh \(f.province), nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng thái \(f.status.rawValue) "
-            + "nhưng nội dung khác; "
-            + "hãy gửi lại với revision lớn hơn \(f.revision)."
+        "Báo cáo \(reportID.map { $0 + " " } ?? "")có revision \(f.revision) trùng với một báo cáo "
+            + "đã nhận cho tỉnh \(f.province), nguồn \(f.source.rawValue), kỳ \(f.periodEnd), trạng "
+            + "thái \(f.status.rawValue) nhưng nội dung khác; hãy gửi lại với revision lớn hơn "
+            + "\(f.revision)."
     }
 
     static func periodOutsideFiscalYear(_ f: ReportFacts) -> String {

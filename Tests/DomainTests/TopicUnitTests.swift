@@ -20,8 +20,9 @@ import Testing
         #expect(r.failure?.reason == .keyMismatch)
         #expect(r.failure?.field == "/province")
         #expect(
-            r.failure?.detail == "Báo cáo của tỉnh \"01\" được gửi vào chủ đề (topic) của đơn vị \"49\"; "
-                + "mỗi đơn vị chỉ được gửi báo cáo của chính mình, vào chủ đề của mình.")
+            r.failure?.detail == "Báo cáo của tỉnh \"01\" được gửi vào chủ đề (topic) của "
+                + "đơn vị \"49\"; mỗi đơn vị chỉ được gửi báo cáo của chính mình, vào "
+                + "chủ đề của mình.")
         // The facts path (what the worker runs) rejects it the same way.
         #expect(
             Fixtures.decoder.decodeFacts(payload: forged.bytes, key: Array("01".utf8), topicUnit: "49").failure
@@ -37,7 +38,8 @@ import Testing
         let r = Fixtures.decoder.decode(payload: base.bytes, key: Array("48".utf8), topicUnit: "01")
         #expect(
             r.failure?.detail
-                == "Khóa bản tin \"48\" khác trường province \"49\"; khóa phải đúng bằng mã tỉnh của báo cáo.")
+                == "Khóa bản tin \"48\" khác trường province \"49\"; khóa phải đúng bằng mã tỉnh "
+                + "của báo cáo.")
         #expect(Fixtures.decoder.decode(payload: base.bytes, key: nil, topicUnit: "01").failure?.field == nil)
     }
 
