@@ -11,7 +11,8 @@ import TestSupport
 /// those of a worker that was never interrupted — and each replacement commits its
 /// first batch within the bound the session timeout sets.
 ///
-/// About two minutes, so opt-in: `RECOVERY_TEST=1 swift test --filter CrashRecoveryTests`.
+/// Half a minute, and its bounds are timings: `make test` runs it alone, after the other suites,
+/// as `RECOVERY_TEST=1 swift test --filter CrashRecoveryTests`.
 /// `RECOVERY_SESSION_MS` runs every incarnation with that session timeout instead of the
 /// worker's own choice (e.g. 45000, librdkafka's default, to measure the cost before it).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["RECOVERY_TEST"] != nil))
