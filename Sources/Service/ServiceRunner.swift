@@ -62,6 +62,9 @@ public struct ServiceRunner: Sendable {
         )
     }
 
+    /// Overrides `ClusterProfile.sequencedBacklogLimit` for benchmark runs (records, > 0).
+    public static let benchBacklogVariable = "KHUYENCONG_BENCH_SEQUENCED_BACKLOG"
+
     /// Runs until SIGINT/SIGTERM (or cancellation), then shuts down gracefully. `printBootstrap`
     /// receives the embedded broker's bootstrap list; `extraServices` run in the same group
     /// (the demo's feeder and screen).
@@ -73,6 +76,11 @@ public struct ServiceRunner: Sendable {
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
         settings.stallLimit = .seconds(configuration.stallTimeoutSeconds)
         settings.instanceID = configuration.instanceID
+        // Experiment knob for `bench worker` (issue #20), not a user setting: the sequenced backlog
+        // limit over the cluster profile's.
+        settings.maxSequencedBacklog = ProcessInfo.processInfo.environment[Self.benchBacklogVariable].flatMap {
+            Int($0)
+        }.flatMap { $0 > 0 ? $0 : nil }
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {

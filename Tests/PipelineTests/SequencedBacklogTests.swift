@@ -22,7 +22,7 @@ import Testing
     /// The embedded broker keeps ~5 MiB of the sequenced partition: its limit does not grow with the batch.
     @Test func theEmbeddedBrokerKeepsItsWindowAndAnExplicitLimitWins() throws {
         var s = try settings(batch: 20_000)
-        #expect(ClusterProfile(.embeddedBroker, settings: s).sequencedBacklogLimit == 8_000)
+        #expect(ClusterProfile(.embeddedBroker, settings: s).sequencedBacklogLimit == 16_000)
         s.maxSequencedBacklog = 30_000
         #expect(ClusterProfile(.embeddedBroker, settings: s).sequencedBacklogLimit == 30_000)
         #expect(ClusterProfile(.kafkaCluster, settings: s).sequencedBacklogLimit == 30_000)
