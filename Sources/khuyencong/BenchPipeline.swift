@@ -429,18 +429,9 @@ private final class WorkerChild: Sendable {
         process.standardOutput = pipe
         try process.run()
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                    pending.removeSubrange(pending.startIndex...newline)
-                }
-            }
+        BenchChild.readLines(pipe.fileHandleForReading) {
+            continuation.yield($0)
+        } end: {
             continuation.finish()
         }
         return WorkerChild(process: process, lines: lines)

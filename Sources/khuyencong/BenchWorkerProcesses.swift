@@ -62,7 +62,8 @@ final class BenchChild: Sendable {
         return text.split(separator: "\n").suffix(count).map { "    " + $0 }.joined(separator: "\n")
     }
 
-    private static func readLines(
+    /// Calls `line` for each line the handle delivers, on a thread of its own, then `end`.
+    static func readLines(
         _ handle: FileHandle, _ line: @escaping @Sendable (String) -> Void,
         end: @escaping @Sendable () -> Void
     ) {
