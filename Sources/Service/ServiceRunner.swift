@@ -51,7 +51,7 @@ public struct ServiceRunner: Sendable {
         } catch {
             throw ConfigurationError("alert rules: \(error) (check --rules)")
         }
-        return WorkerSettings(
+        var settings = WorkerSettings(
             brokers: brokers, groupID: c.groupID, inputTopic: c.topics.input, inputLayout: c.inputLayout,
             summariesTopic: c.topics.summaries,
             alertsTopic: c.topics.alerts, rejectedTopic: c.topics.rejected,
@@ -60,6 +60,9 @@ public struct ServiceRunner: Sendable {
             batchMaxMilliseconds: c.batchMaxMs, kafkaProperties: c.kafka.values,
             registries: registries, rules: rules
         )
+        settings.instanceID = c.instanceID
+        settings.stallLimit = .seconds(c.stallTimeoutSeconds)
+        return settings
     }
 
     /// Overrides `ClusterProfile.sequencedBacklogLimit` for benchmark runs (records, > 0).
@@ -74,8 +77,6 @@ public struct ServiceRunner: Sendable {
     ) async throws {
         // Files first, so a bad one fails before anything starts.
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
-        settings.stallLimit = .seconds(configuration.stallTimeoutSeconds)
-        settings.instanceID = configuration.instanceID
         // Experiment knob for `bench worker` (issue #20), not a user setting: the sequenced backlog
         // limit over the cluster profile's.
         settings.maxSequencedBacklog = ProcessInfo.processInfo.environment[Self.benchBacklogVariable].flatMap {
