@@ -27,7 +27,7 @@ public enum VietnameseFormat {
         let magnitude = Int128(vnd).magnitude
         let scaled = (UInt128(magnitude) * UInt128(scale) * 2 + UInt128(unit)) / (2 * UInt128(unit))
         let whole = scaled / UInt128(scale), fraction = scaled % UInt128(scale)
-        var text = grouped(String(whole))
+        var text = Percent.groupingThousands(String(whole))
         if decimals > 0 {
             let f = String(fraction)
             text += "," + String(repeating: "0", count: decimals - f.count) + f
@@ -38,17 +38,7 @@ public enum VietnameseFormat {
     /// An exact amount in đồng, grouped: 1.234.567.
     public static func dong(_ vnd: Int64?) -> String {
         guard let vnd else { return "—" }
-        return (vnd < 0 ? "-" : "") + grouped(String(Int128(vnd).magnitude))
-    }
-
-    static func grouped(_ digits: String) -> String {
-        let chars = Array(digits)
-        var out = ""
-        for (i, c) in chars.enumerated() {
-            if i > 0, (chars.count - i) % 3 == 0 { out.append(".") }
-            out.append(c)
-        }
-        return out
+        return (vnd < 0 ? "-" : "") + Percent.groupingThousands(String(Int128(vnd).magnitude))
     }
 
     /// The period's last day: 2022-07 → 31/07/2022.

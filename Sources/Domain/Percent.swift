@@ -51,13 +51,17 @@ public enum Percent {
     /// Vietnamese formatting: 1211 → "12,11", 123456 → "1.234,56".
     public static func vietnamese(_ hundredths: Int128) -> String {
         let (intPart, frac) = split(hundredths)
-        let digits = Array(String(intPart))
+        return (hundredths < 0 ? "-" : "") + groupingThousands(String(intPart)) + "," + frac
+    }
+
+    /// Digits grouped by thousands: "1234567" → "1.234.567" (Vietnamese), or with `separator` ",".
+    public static func groupingThousands(_ digits: String, separator: Character = ".") -> String {
         var grouped = ""
         for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { grouped.append(".") }
+            if i > 0, (digits.count - i) % 3 == 0 { grouped.append(separator) }
             grouped.append(c)
         }
-        return (hundredths < 0 ? "-" : "") + grouped + "," + frac
+        return grouped
     }
 
     private static func split(_ hundredths: Int128) -> (UInt128, String) {

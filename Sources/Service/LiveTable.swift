@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import ReadSide
 
@@ -144,13 +145,8 @@ public struct LiveTable {
     /// 20700000000 → "20,700" (million đồng, rounded down to the million).
     static func millions(_ vnd: Int64?) -> String {
         guard let vnd else { return "—" }
-        let digits = String(vnd / 1_000_000)
-        var grouped = ""
-        for (i, c) in digits.reversed().enumerated() {
-            if i > 0 && i % 3 == 0 && c != "-" { grouped.append(",") }
-            grouped.append(c)
-        }
-        return String(grouped.reversed())
+        let millions = vnd / 1_000_000
+        return (millions < 0 ? "-" : "") + Percent.groupingThousands(String(millions.magnitude), separator: ",")
     }
 
     static func percent(_ value: Double?) -> String {
