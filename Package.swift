@@ -61,6 +61,12 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // liblz4's block API: stage 1 compresses the sequenced packs itself.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
         // Only what Swift cannot call: librdkafka's variadic functions.
         .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
         // glibc's mallopt for the worker process (malloc.h is not in Swift's Glibc module).
@@ -83,6 +89,7 @@ let package = Package(
                 "Domain",
                 "Kafka",
                 "CMallocTuning",
+                "CLZ4",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

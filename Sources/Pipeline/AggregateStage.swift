@@ -44,6 +44,8 @@ final class AggregateStage: Sendable {
         var records = 0
         /// Sequenced records read (each offset once), aggregated or still pending.
         var read = 0
+        /// The bytes of the sequenced messages read (as the partition holds them).
+        var readBytes = 0
         /// The sequenced offset to commit (the first record not yet aggregated); nil: none read.
         var commitOffset: Int64?
         var inputTimestamps: [Int64] = []
@@ -121,6 +123,7 @@ final class AggregateStage: Sendable {
                 continue
             }
             last = m.offset
+            out.readBytes += m.value?.count ?? 0
             let timestamp = m.timestampMillis
             let before = entries.count
             if let value = m.value,

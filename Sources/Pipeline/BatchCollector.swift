@@ -277,20 +277,21 @@ final class BatchCollector {
 
     // MARK: Back-pressure and gauges
 
-    /// Pauses the input partitions once `backlog` (records stage 1 appended that this worker's
+    /// Pauses the input partitions once `backlog` (what stage 1 appended that this worker's
     /// stage 2 has not read yet) passes `limit`, and resumes them under half of it.
-    func throttle(backlog: Int, limit: Int) throws {
-        let pause = backlog > limit
+    func throttle(backlog: SequencedBacklog, limit: BacklogLimit) throws {
         let next: InputFlow
         switch inputFlow {
-        case .flowing where pause: next = .paused
-        case .paused where backlog <= limit / 2: next = .flowing
+        case .flowing where limit.isExceeded(by: backlog): next = .paused
+        case .paused where limit.isCleared(by: backlog): next = .flowing
         default: return
         }
         let inputs = try consumer.assignment().filter { settings.inputTopics.contains($0.topic) }
         if case .paused = next { try consumer.pause(inputs) } else { try consumer.resume(inputs) }
         inputFlow = next
-        logger.debug(pause ? "input paused: stage 2 is behind" : "input resumed", metadata: ["backlog": "\(backlog)"])
+        logger.debug(
+            next == .paused ? "input paused: stage 2 is behind" : "input resumed",
+            metadata: ["backlog": "\(backlog.records)", "backlog_bytes": "\(backlog.bytes)"])
     }
 
     func reportGauges() {

@@ -72,6 +72,7 @@ struct BatchProcessor: Sendable {
                         let m = batch.inputs[i]
                         validate.process(m, topic: batch.inputTopics[Int(m.topic)], into: &out)
                     }
+                    out.closePack()  // compressed here, in parallel, not when the slices are joined
                     return (slice, out)
                 }
             }

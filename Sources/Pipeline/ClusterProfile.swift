@@ -12,9 +12,9 @@ struct ClusterProfile: Sendable, Equatable {
     }
 
     let kind: Kind
-    /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its
-    /// input partitions are paused.
-    let sequencedBacklogLimit: Int
+    /// How far this worker's stage 1 may run ahead of its own stage 2 before its input
+    /// partitions are paused.
+    let sequencedBacklogLimit: BacklogLimit
     /// The changelog budget of `SnapshotSchedule`; nil: stage 2 writes no snapshots.
     let snapshotBudget: Int?
     /// With transactions, also commit the offsets with the consumer once the transaction is
@@ -30,13 +30,19 @@ struct ClusterProfile: Sendable, Equatable {
         self.kind = kind
         switch kind {
         case .embeddedBroker:
-            sequencedBacklogLimit = settings.maxSequencedBacklog ?? Self.embeddedBacklogLimit
+            // An explicit limit replaces the window's.
+            let explicit = settings.maxSequencedBacklog != nil || settings.maxSequencedBacklogBytes != nil
+            sequencedBacklogLimit = BacklogLimit(
+                records: settings.maxSequencedBacklog,
+                bytes: explicit ? settings.maxSequencedBacklogBytes : Self.embeddedBacklogBytes)
             snapshotBudget = settings.changelogBudget ?? WorkerSettings.embeddedChangelogBudget
             commitsOffsetsAfterTransaction = true
             changelogHeadLossIsStateLoss = true
             clientTuning = WorkerSettings.embeddedBrokerTuning
         case .kafkaCluster:
-            sequencedBacklogLimit = settings.maxSequencedBacklog ?? 3 * max(1, settings.batchMaxMessages)
+            sequencedBacklogLimit = BacklogLimit(
+                records: settings.maxSequencedBacklog ?? 3 * max(1, settings.batchMaxMessages),
+                bytes: settings.maxSequencedBacklogBytes)
             snapshotBudget = settings.changelogBudget
             commitsOffsetsAfterTransaction = false
             changelogHeadLossIsStateLoss = false
@@ -44,18 +50,19 @@ struct ClusterProfile: Sendable, Equatable {
         }
     }
 
-    /// The embedded broker keeps only ~5 MiB of the sequenced partition: ~46,000 records of the
-    /// bench's updates (lz4-compressed, ~112 B each as the mock counts them). Stage 1 may append
-    /// one more batch before it pauses, so the backlog peaks near the limit plus a batch: 26,000
-    /// records, ~2.9 MB, ~55 % of the window, leaving room for larger payloads. 8,000, under one
-    /// batch of 10,000, paused the input after nearly every batch: `bench worker` (issue #20, 5
-    /// interleaved passes of 2 rounds each) measured exactly-once medians of 158,000 updates/s at
-    /// 16,000 and 118,000 at 8,000 (0.24 and 0.18 of the C worker); 24,000 reached 0.27 but peaks
-    /// near 34,000 records, ~73 % of the window. A real cluster keeps its log, so there the limit
-    /// only stops stage 1 from running far ahead: three batches, since two are outstanding
-    /// between batches anyway (one being published, one just appended). A limit under that
-    /// would pause the input every other batch.
-    static let embeddedBacklogLimit = 16_000
+    /// The embedded broker keeps only ~5 MiB of the sequenced partition, counted as it holds
+    /// them: stage 1's compressed packs (~110 B per record of the bench's updates). Stage 1 may
+    /// append one more batch before it pauses, so the backlog peaks near the limit plus a batch;
+    /// 2.5 MiB stays above the two batches outstanding between batches of 10,000 such updates
+    /// (~2.2 MB: one being published, one just appended), so steady load does not pause, and
+    /// leaves ~1.4 MiB of the window beyond a peak with one such batch. Counted in records, the
+    /// limit could not tell small updates from large ones: 8,000 records (under one batch)
+    /// paused the input after nearly every batch, and 24,000 ran without pauses but would not
+    /// have fit the window with larger updates (issue #20, docs/PERFORMANCE.md). A real cluster
+    /// keeps its log, so there the limit only stops stage 1 from running far ahead: three
+    /// batches, since two are outstanding between batches anyway. A limit under that would
+    /// pause the input every other batch.
+    static let embeddedBacklogBytes = 5 << 19
 
     /// `base` under this profile's tuning under the worker's explicit properties.
     func properties(_ base: [String: String], _ settings: WorkerSettings) -> [String: String] {

@@ -107,21 +107,24 @@ struct SequencedRecord: Sendable, Equatable {
 
 /// Many sequenced records in one Kafka message. librdkafka's costs are per message (the produce
 /// call, the delivery report, the framing, the consumer's message objects), so stage 1 packs
-/// its records: `[3, flags]`, the input topic, then each record with its length (varint). The
-/// segment marker is the pack's flag and belongs to its last record.
+/// its records. A pack is `[4, flags]`, the length of its body (varint), then the body as one lz4
+/// block (`LZ4Block`); the body is the input topic, then each record with its length (varint).
+/// The segment marker is the pack's flag and belongs to its last record. Format 3, the same body
+/// uncompressed right after `[3, flags]` (librdkafka compressed it), is still read.
 enum SequencedPack {
-    static let formatVersion: UInt8 = 3
+    static let formatVersion: UInt8 = 4
+    /// The format before stage 1 compressed its packs itself.
+    static let uncompressedFormatVersion: UInt8 = 3
     /// Byte offset of the flags byte, so a batch can mark its last pack after encoding.
     static let flagsIndex = 1
     static let endsSegmentFlag: UInt8 = 1
-    /// A pack is closed once it holds this many bytes: far below Kafka's default 1 MB message limit.
+    /// A pack is closed once its body holds this many bytes: far below Kafka's default 1 MB
+    /// message limit, compressed or not.
     static let targetBytes = 256 * 1024
 
-    /// Starts a pack in an empty writer.
+    /// Starts a pack's body in an empty writer.
     static func start(_ w: inout BinaryWriter, topic: String) {
         w.bytes.reserveCapacity(targetBytes + 8 * 1024)
-        w.byte(formatVersion)
-        w.byte(0)
         w.string(topic)
     }
 
@@ -138,6 +141,17 @@ enum SequencedPack {
         w.bytes[lengthAt + 2] = UInt8(length >> 14)
     }
 
+    /// The message for a finished body: header, then the body compressed.
+    static func seal(_ body: [UInt8]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.bytes.reserveCapacity(body.count / 2 + 64)
+        w.byte(formatVersion)
+        w.byte(0)
+        w.uint(UInt64(body.count))
+        LZ4Block.compress(body, appendingTo: &w.bytes)
+        return w.bytes
+    }
+
     /// Marks an encoded pack as the end of its segment.
     static func markEndOfSegment(_ pack: inout [UInt8]) {
         if pack.count > flagsIndex { pack[flagsIndex] |= endsSegmentFlag }
@@ -152,26 +166,25 @@ enum SequencedPack {
 
     /// Appends the records of one sequenced message to `out`, each made into an element by
     /// `make` (stage 2 collects a whole batch in one array, without an array per pack). False,
-    /// with `out` as it was, when the message is not a pack of this format or holds no record.
+    /// with `out` as it was, when the message is not a pack of a format read here or holds no record.
     static func unpack<Element>(
         _ bytes: UnsafeRawBufferPointer, into out: inout [Element],
         _ make: (SequencedRecord) -> Element
     ) -> Bool {
-        guard bytes.first == formatVersion else { return false }
-        let pack = PackBytes(Array(bytes))
-        var r = BinaryReader(pack.bytes)
+        guard bytes.count > flagsIndex, let body = body(of: bytes) else { return false }
+        let flags = bytes[flagsIndex], pack = body.pack
+        var r = BinaryReader(pack.bytes, range: body.start..<pack.bytes.count)
         let before = out.count
         func read() throws(BinaryReader.Failure) -> Bool {
-            _ = try r.byte()
-            let flags = try r.byte(), topic = try r.string()
+            let topic = try r.string()
             while !r.atEnd {
                 let length = try r.uint()
                 guard length <= UInt64(r.remaining) else { return false }
-                let start = r.position
+                let recordStart = r.position
                 try r.skip(Int(length))
                 guard
                     let record = SequencedRecord.decode(
-                        pack, start..<r.position, topic: topic,
+                        pack, recordStart..<r.position, topic: topic,
                         endsSegment: r.atEnd && flags & endsSegmentFlag != 0)
                 else { return false }
                 out.append(make(record))
@@ -181,5 +194,22 @@ enum SequencedPack {
         let complete = (try? read()) ?? false
         if !complete { out.removeSubrange(before...) }
         return complete
+    }
+
+    /// A pack's body, in bytes its records share, and where it starts in them.
+    private static func body(of bytes: UnsafeRawBufferPointer) -> (pack: PackBytes, start: Int)? {
+        switch bytes[0] {
+        case formatVersion:
+            var r = BinaryReader(Array(bytes[..<min(bytes.count, flagsIndex + 11)]))
+            guard (try? r.skip(flagsIndex + 1)) != nil, let count = try? r.uint(), count <= UInt64(LZ4Block.maxCount),
+                let body = LZ4Block.decompress(
+                    UnsafeRawBufferPointer(rebasing: bytes[r.position...]), count: Int(count))
+            else { return nil }
+            return (PackBytes(body), 0)
+        case uncompressedFormatVersion:
+            return (PackBytes(Array(bytes)), flagsIndex + 1)
+        default:
+            return nil
+        }
     }
 }

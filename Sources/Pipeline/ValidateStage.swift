@@ -9,6 +9,8 @@ struct ValidateStage: Sendable {
         var sequenced: [[UInt8]] = []
         /// Records in `sequenced`.
         var sequencedRecords = 0
+        /// Bytes of `sequenced` (compressed), as the sequenced partition will hold them.
+        var sequencedBytes = 0
         var rejected: [(key: [UInt8]?, value: [UInt8])] = []
         var messages = 0
         private var openPack = BinaryWriter()
@@ -28,7 +30,9 @@ struct ValidateStage: Sendable {
 
         mutating func closePack() {
             guard !openPack.bytes.isEmpty else { return }
-            sequenced.append(openPack.bytes)
+            let pack = SequencedPack.seal(openPack.bytes)
+            sequencedBytes += pack.count
+            sequenced.append(pack)
             openPack = BinaryWriter()
         }
 
@@ -39,6 +43,7 @@ struct ValidateStage: Sendable {
             other.closePack()
             sequenced += other.sequenced
             sequencedRecords += other.sequencedRecords
+            sequencedBytes += other.sequencedBytes
             rejected += other.rejected
             messages += other.messages
         }

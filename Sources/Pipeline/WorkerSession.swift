@@ -87,7 +87,9 @@ actor WorkerSession {
         withExtendedLifetime(batch) {}  // the processor read the polled messages in place
         let offsets = batch.inputOffsets + collector.sequencedOffsets(commit: processed.aggregated.commitOffset)
         try await settlePublish()  // one transaction at a time
-        backlog.record(appended: processed.validated.sequencedRecords, read: processed.aggregated.read)
+        backlog.record(
+            appended: processed.validated.sequencedRecords, appendedBytes: processed.validated.sequencedBytes,
+            read: processed.aggregated.read, readBytes: processed.aggregated.readBytes)
         publishing = .inFlight(startPublish(processed, offsets: offsets, pollStarted: pollStarted, started: started))
         previousBatchEnd = .now
         try throttleInput()
@@ -144,12 +146,12 @@ actor WorkerSession {
         try await publish.task.value
     }
 
-    /// Stage 1 may run ahead of stage 2 by a bounded number of records of its own
+    /// Stage 1 may run ahead of stage 2 by a bounded backlog of its own
     /// (`ClusterProfile.sequencedBacklogLimit`): the embedded broker keeps only ~5 MiB per
     /// partition, and a stage 2 far behind would find its next records gone there.
     private func throttleInput() throws {
-        let outstanding = context.stage.isOwned ? backlog.outstanding : 0
-        try collector.throttle(backlog: outstanding, limit: profile.sequencedBacklogLimit)
+        try collector.throttle(
+            backlog: context.stage.isOwned ? backlog : SequencedBacklog(), limit: profile.sequencedBacklogLimit)
     }
 
     /// Releases the clients after a failure (no commit). `abortTransaction`: end the open
@@ -198,19 +200,5 @@ actor WorkerSession {
     /// A failure of the batch in flight surfaces after the poll that ran the hook.
     private func settlePublishInHook() async {
         do { try await settlePublish() } catch { collector.recordHookError(error) }
-    }
-}
-
-/// Sequenced records this worker's stage 1 appended since it was assigned the sequenced
-/// partition, and how many of them its stage 2 has read back.
-struct SequencedBacklog {
-    private var appended = 0
-    private var read = 0
-
-    var outstanding: Int { appended - read }
-
-    mutating func record(appended: Int, read: Int) {
-        self.appended += appended
-        self.read += read
     }
 }

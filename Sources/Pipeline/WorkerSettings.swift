@@ -34,6 +34,8 @@ public struct WorkerSettings: Sendable {
     /// How far (records) this worker's stage 1 may run ahead of its own stage 2 before its input
     /// partitions are paused; nil: the cluster profile's (`ClusterProfile.sequencedBacklogLimit`).
     public var maxSequencedBacklog: Int?
+    /// The same in bytes of the sequenced partition; nil: the cluster profile's.
+    public var maxSequencedBacklogBytes: Int?
     /// How long the batch loop may make no progress while input is waiting before `/healthz`
     /// reports it stuck (`Worker.liveness`).
     public var stallLimit: Duration = defaultStallLimit
@@ -117,8 +119,9 @@ public struct WorkerSettings: Sendable {
 
     /// The sequenced log is always lz4-compressed, whatever the outputs use: its records repeat
     /// the same member names and shrink to about a third, so the embedded broker's ~5 MiB window
-    /// holds more of it, and a real cluster stores and sends less.
-    public static let sequencedTopicTuning: [String: String] = ["compression.type": "lz4"]
+    /// holds more of it, and a real cluster stores and sends less. Stage 1 compresses its packs
+    /// itself (`SequencedPack`), so the producer does not compress them again.
+    public static let sequencedTopicTuning: [String: String] = ["compression.type": "none"]
 
     /// For the embedded broker only (in-process, or `khuyencong broker` found by its cluster id):
     /// one request in flight per connection. The mock serves every broker from one thread; with

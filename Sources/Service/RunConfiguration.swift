@@ -76,7 +76,7 @@ public struct RunConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// `KHUYENCONG_*` variables read by other commands (`bench`), not errors when set.
     static let otherCommandsVariables: Set<String> = [
         "KHUYENCONG_BENCH_KAFKA", "KHUYENCONG_BENCH_KAFKA_DEBUG", "KHUYENCONG_BENCH_LOG",
-        "KHUYENCONG_BENCH_SEQUENCED_BACKLOG",
+        "KHUYENCONG_BENCH_SEQUENCED_BACKLOG", "KHUYENCONG_BENCH_SEQUENCED_BACKLOG_BYTES",
     ]
     /// librdkafka properties that have their own option.
     static let reservedKafkaProperties: [String: RunSetting] = [

@@ -65,8 +65,9 @@ public struct ServiceRunner: Sendable {
         return settings
     }
 
-    /// Overrides `ClusterProfile.sequencedBacklogLimit` for benchmark runs (records, > 0).
+    /// Override `ClusterProfile.sequencedBacklogLimit` for benchmark runs (records, bytes; > 0).
     public static let benchBacklogVariable = "KHUYENCONG_BENCH_SEQUENCED_BACKLOG"
+    public static let benchBacklogBytesVariable = "KHUYENCONG_BENCH_SEQUENCED_BACKLOG_BYTES"
 
     /// Runs until SIGINT/SIGTERM (or cancellation), then shuts down gracefully. `printBootstrap`
     /// receives the embedded broker's bootstrap list; `extraServices` run in the same group
@@ -78,10 +79,11 @@ public struct ServiceRunner: Sendable {
         // Files first, so a bad one fails before anything starts.
         var settings = try workerSettings(brokers: configuration.brokers ?? "")
         // Experiment knob for `bench worker` (issue #20), not a user setting: the sequenced backlog
-        // limit over the cluster profile's.
-        settings.maxSequencedBacklog = ProcessInfo.processInfo.environment[Self.benchBacklogVariable].flatMap {
-            Int($0)
-        }.flatMap { $0 > 0 ? $0 : nil }
+        // limits over the cluster profile's.
+        let environment = ProcessInfo.processInfo.environment
+        func positive(_ name: String) -> Int? { environment[name].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } }
+        settings.maxSequencedBacklog = positive(Self.benchBacklogVariable)
+        settings.maxSequencedBacklogBytes = positive(Self.benchBacklogBytesVariable)
         // Embedded broker when no --brokers: it lives until this function returns.
         var broker: EmbeddedBroker?
         if configuration.brokers == nil {

@@ -36,7 +36,7 @@ import Testing
                 }
             }
         }
-        var bytes = w.bytes
+        var bytes = SequencedPack.seal(w.bytes)
         if marked { SequencedPack.markEndOfSegment(&bytes) }
         return bytes
     }
@@ -79,12 +79,40 @@ import Testing
         #expect(bytes.withUnsafeBytes { SequencedPack.unpack($0, into: &batch) { Int($0.offset) } })
         #expect(batch == [0] + whole.map { Int($0.offset) })
         #expect(Array("{\"schema\":1}".utf8).withUnsafeBytes { SequencedPack.unpack($0) } == nil)
-        // Earlier formats (1: a single record, 2: a pack of them) are not read.
+        // Earlier formats (1: a single record, 2: a pack of them) are not read; 3 (below) is.
         for version: UInt8 in [1, 2] {
             var old = bytes
             old[0] = version
             #expect(old.withUnsafeBytes { SequencedPack.unpack($0) } == nil)
         }
+    }
+
+    /// A pack is compressed (the bench's updates repeat their member names), and format 3, the
+    /// same body uncompressed, is still read: a log written before stage 1 compressed is not lost.
+    @Test func packsAreCompressedAndTheUncompressedFormatIsRead() throws {
+        let repeated = Array(repeating: Self.inputs[0], count: 200)
+        let sealed = Self.pack(repeated, marked: true)
+        let records = try #require(sealed.withUnsafeBytes { SequencedPack.unpack($0) })
+        #expect(records.count == 200)
+        var w = BinaryWriter()
+        SequencedPack.start(&w, topic: "khuyencong.execution-updates.v1")
+        for i in repeated {
+            SequencedPack.add(&w) { w in
+                i.payload.withUnsafeBytes { p in
+                    SequencedRecord.encode(
+                        ReportFacts(i.update), partition: i.partition, offset: i.offset, timestampMillis: i.timestamp,
+                        payload: p, into: &w)
+                }
+            }
+        }
+        #expect(sealed.count * 4 < w.bytes.count)
+        let formatThree = [SequencedPack.uncompressedFormatVersion, SequencedPack.endsSegmentFlag] + w.bytes
+        let old = try #require(formatThree.withUnsafeBytes { SequencedPack.unpack($0) })
+        #expect(old == records)
+        // A compressed body that does not decompress to its stated length is no pack.
+        var lying = sealed
+        lying[2] ^= 1
+        #expect(lying.withUnsafeBytes { SequencedPack.unpack($0) } == nil)
     }
 
     @Test func segmentsEndAtMarkersWhateverThePollSlices() throws {

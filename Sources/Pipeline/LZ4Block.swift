@@ -1,0 +1,44 @@
+import CLZ4
+
+/// lz4 block compression (liblz4) of sequenced packs. Stage 1 compresses each pack itself, in its
+/// parallel slices, instead of leaving it to librdkafka: there one broker thread compressed every
+/// pack of a batch in turn, and the worker could not know how many bytes its backlog takes in the
+/// embedded broker's ~5 MiB window.
+enum LZ4Block {
+    /// Appends `input` compressed as one lz4 block to `out`.
+    static func compress(_ input: [UInt8], appendingTo out: inout [UInt8]) {
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let written = input.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes { target in
+                LZ4_compress_default(
+                    source.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    (target.baseAddress! + start).assumingMemoryBound(to: CChar.self),
+                    Int32(input.count), Int32(bound))
+            }
+        }
+        // liblz4 fails only when the bound is too small, and `LZ4_compressBound` is its own bound.
+        precondition(written > 0 || input.isEmpty, "lz4 compression failed")
+        out.removeLast(bound - Int(written))
+    }
+
+    /// The `count` bytes `block` decompresses to; nil when it is not an lz4 block of exactly that
+    /// size (never reads or writes out of bounds on foreign bytes).
+    static func decompress(_ block: UnsafeRawBufferPointer, count: Int) -> [UInt8]? {
+        guard count > 0, count <= maxCount, block.count <= Int(Int32.max) else { return count == 0 ? [] : nil }
+        var valid = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            let n = LZ4_decompress_safe(
+                block.baseAddress?.assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(target.baseAddress!).assumingMemoryBound(to: CChar.self),
+                Int32(block.count), Int32(count))
+            valid = n == Int32(count)
+            initialized = valid ? count : 0
+        }
+        return valid ? bytes : nil
+    }
+
+    /// The largest pack body accepted, so foreign bytes cannot ask for a huge allocation.
+    static let maxCount = 64 << 20
+}
