@@ -6,13 +6,51 @@ import Synchronization
 /// summary key and the latest alert of each alert key. Bounded by the number of keys: a newer
 /// message of a key replaces the older one.
 public final class ReadModel: Sendable {
-    /// A summary as published (its bytes, served as they are) and the members the pages use.
+    /// A summary as published (its bytes, served as they are), what indexes it, and the members
+    /// the pages use.
     public struct Summary: Sendable {
         public let key: String
         public let bytes: [UInt8]
-        public let message: SummaryMessage
         public let scope: SummaryScope
+        public let fiscalYear: Int
         public let period: YearMonth
+        public let revision: Int64?
+        private let decoded: DecodedOnce
+
+        /// The members, decoded on first use: the worker publishes hundreds of summaries per
+        /// batch and a newer one of a key replaces the older, while the pages read only the few
+        /// they show. Decoding all of them at once cost a third of the worker's CPU under load.
+        /// A summary whose header reads but whose other members do not (not the worker's own)
+        /// shows its header members only.
+        public var message: SummaryMessage { decoded.message(of: self) }
+
+        init(key: String, bytes: [UInt8], header: SummaryHeader, scope: SummaryScope, period: YearMonth) {
+            self.key = key
+            self.bytes = bytes
+            self.scope = scope
+            self.fiscalYear = header.fiscalYear
+            self.period = period
+            self.revision = header.revision
+            self.decoded = DecodedOnce()
+        }
+
+        fileprivate var headerOnly: SummaryMessage {
+            SummaryMessage(
+                region: scope.id, fiscal_year: fiscalYear, period_end: period.description, revision: revision)
+        }
+    }
+
+    /// A summary's decoded members, computed by the first reader that asks.
+    private final class DecodedOnce: Sendable {
+        private let value = Mutex<SummaryMessage?>(nil)
+
+        func message(of summary: Summary) -> SummaryMessage {
+            if let held = value.withLock({ $0 }) { return held }
+            let message =
+                (try? JSONDecoder().decode(SummaryMessage.self, from: Data(summary.bytes))) ?? summary.headerOnly
+            value.withLock { $0 = message }
+            return message
+        }
     }
 
     /// An alert as published, and its members.
@@ -49,17 +87,18 @@ public final class ReadModel: Sendable {
     /// Applies a summary record. A record with a lower revision than the one held is older
     /// (e.g. a repeat after a crash) and is ignored.
     public func apply(summaryKey key: String, value: [UInt8]) throws(Unreadable) {
-        let message: SummaryMessage
-        do { message = try JSONDecoder().decode(SummaryMessage.self, from: Data(value)) } catch {
-            throw Unreadable(description: "summary \(key): not a contract summary (\(error))")
+        let header: SummaryHeader
+        switch SummaryHeader.read(value) {
+        case .success(let h): header = h
+        case .failure(let error): throw Unreadable(description: "summary \(key): not a contract summary (\(error))")
         }
-        guard let scope = SummaryScope(id: message.region), let period = YearMonth(message.period_end) else {
+        guard let scope = SummaryScope(id: header.region), let period = YearMonth(header.periodEnd) else {
             throw Unreadable(
-                description: "summary \(key): unknown region \(message.region) or period \(message.period_end)")
+                description: "summary \(key): unknown region \(header.region) or period \(header.periodEnd)")
         }
-        let summary = Summary(key: key, bytes: value, message: message, scope: scope, period: period)
+        let summary = Summary(key: key, bytes: value, header: header, scope: scope, period: period)
         change { s in
-            if let held = s.summaries[key]?.message.revision, let revision = message.revision, revision < held {
+            if let held = s.summaries[key]?.revision, let revision = header.revision, revision < held {
                 return false
             }
             s.summaries[key] = summary
@@ -138,9 +177,9 @@ public final class ReadModel: Sendable {
     public func summaries(region: String? = nil, year: Int? = nil, period: YearMonth? = nil) -> [Summary] {
         let all = state.withLock { Array($0.summaries.values) }
         return all.filter { s in
-            (region == nil || s.scope.id == region) && (year == nil || s.message.fiscal_year == year)
+            (region == nil || s.scope.id == region) && (year == nil || s.fiscalYear == year)
                 && (period == nil || s.period == period)
-        }.sorted { ($0.scope, $0.message.fiscal_year, $0.period) < ($1.scope, $1.message.fiscal_year, $1.period) }
+        }.sorted { ($0.scope, $0.fiscalYear, $0.period) < ($1.scope, $1.fiscalYear, $1.period) }
     }
 
     /// One summary: (scope, year, period).

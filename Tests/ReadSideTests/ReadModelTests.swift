@@ -79,6 +79,15 @@ import Testing
         #expect(model.summaries().isEmpty && model.version == 0)
     }
 
+    @Test func aSummaryWhoseMembersDoNotReadShowsItsHeader() throws {
+        let model = ReadModel()
+        let odd = #"{"region":"nam","fiscal_year":2022,"period_end":"2022-07","revision":4,"totals":"many"}"#
+        try model.apply(summaryKey: "nam/2022/2022-07", value: Array(odd.utf8))
+        let held = try #require(model.summaries().first)
+        #expect(held.bytes == Array(odd.utf8) && held.fiscalYear == 2022 && held.revision == 4)
+        #expect(held.message.region == "nam" && held.message.revision == 4 && held.message.totals == nil)
+    }
+
     @Test func percentagesAreReadExactly() throws {
         #expect(Hundredths.parse("12.11") == 1211)
         #expect(Hundredths.parse("-10.08") == -1008)
