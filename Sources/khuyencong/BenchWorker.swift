@@ -32,6 +32,8 @@ struct BenchWorker: AsyncParsableCommand {
     @Option(help: "Longest run, in seconds, before the benchmark fails.") var runTimeout = 300
     @Option(help: "The worker's --log-level: debug, or trace for each batch's phases in its log.") var workerLogLevel =
         "debug"
+    @Option(help: "Print the worker's resident set size every this many seconds of a run (0: never).")
+    var rssEvery = 0
 
     static let inputTopic = "bench.execution-updates"
     /// The worker's first log line after its consumer applied an assignment (debug level; the
@@ -213,6 +215,8 @@ struct BenchWorker: AsyncParsableCommand {
             ], logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
         let pid = child.pid
         let cpuAtStart = Mutex<Double?>(nil)
+        let rssPrinter = rssEvery > 0 ? Self.printRSS(of: pid, every: .seconds(rssEvery), label: group) : nil
+        defer { rssPrinter?.cancel() }
         let window: (start: Int64, end: Int64)
         do {
             window = try await watch.window(
@@ -238,6 +242,20 @@ struct BenchWorker: AsyncParsableCommand {
         return RunResult(
             nanoseconds: window.end - window.start, peakRSSKiB: rss, cores: cpu.map { $0 / seconds },
             note: "exit status \(status)")
+    }
+
+    /// Memory over a long run: flat, or growing with what the worker has seen.
+    private static func printRSS(of pid: Int32, every interval: Duration, label: String) -> Task<Void, Never> {
+        Task {
+            let started = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let rss = ProcStatus.rssKiB(pid: pid), let peak = ProcStatus.peakRSSKiB(pid: pid) else { return }
+                let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                emit(
+                    String(format: "  %@ at %.0f s: RSS %d MiB (peak %d MiB)", label, elapsed, rss / 1024, peak / 1024))
+            }
+        }
     }
 
     private func summarize(_ results: [Series: [RunResult]]) {

@@ -86,9 +86,14 @@ final class BenchChild: Sendable {
 /// What /proc says about a child process.
 enum ProcStatus {
     /// VmHWM: the peak resident set size, in KiB.
-    static func peakRSSKiB(pid: Int32) -> Int? {
+    static func peakRSSKiB(pid: Int32) -> Int? { kibibytes("VmHWM:", pid: pid) }
+
+    /// VmRSS: the resident set size now, in KiB.
+    static func rssKiB(pid: Int32) -> Int? { kibibytes("VmRSS:", pid: pid) }
+
+    private static func kibibytes(_ field: String, pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return Int(line.split(separator: " ").dropFirst().first ?? "")
         }
         return nil
