@@ -5,6 +5,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark.",
-        subcommands: [BenchKafka.self, BenchDomain.self, BenchPipeline.self, BenchWorker.self, BenchReadSide.self]
+        subcommands: [
+            BenchKafka.self, BenchDomain.self, BenchPipeline.self, BenchWorker.self, BenchReadSide.self,
+            BenchSoak.self,
+        ]
     )
 }
