@@ -27,9 +27,15 @@ struct ChangelogReader {
         var fold = ChangelogFold()
         var reachedEnd = false
         do {
-            logStart = try await consumer.watermarks(partition).low
+            let marks = try await consumer.watermarks(partition)
+            logStart = marks.low
+            // An empty log (a new group) has nothing to read: waiting for its end-of-partition
+            // event took ~200 ms of every first start.
+            reachedEnd = marks.high <= marks.low
             // Offset -2 is librdkafka's RD_KAFKA_OFFSET_BEGINNING.
-            try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])
+            if !reachedEnd {
+                try consumer.assign([TopicPartitionOffset(partition.topic, partition.partition, offset: -2)])
+            }
             var next = logStart
             while !reachedEnd {
                 if stop() { break }
