@@ -120,7 +120,8 @@ actor WorkerSession {
                 "poll_ms": "\(timings.poll.wholeMilliseconds)", "stage1_ms": "\(timings.stageOne.wholeMilliseconds)",
                 "stage2_ms": "\(timings.stageTwo.wholeMilliseconds)",
                 "end_batch_ms": "\(two.endBatchTime.wholeMilliseconds)",
-                "input": "\(one.messages)", "sequenced_in": "\(two.read)", "segments": "\(two.segments)",
+                "input": "\(one.messages)", "sequenced_bytes": "\(one.sequencedBytes)", "sequenced_in": "\(two.read)",
+                "segments": "\(two.segments)",
             ])
         let batch = PublishableBatch(
             validated: one, aggregated: two, offsets: offsets,
