@@ -82,7 +82,7 @@ struct BenchDomain: ParsableCommand {
             let ratio = rounds.min()! / normalRounds.min()!
             print(
                 "  \(c.name) (\(c.payload.count) B, \(outcome)): \(Self.show(rounds)) → "
-                    + "×\(Self.decimal(ratio, 2))")
+                    + "×\(BenchFigures.decimal(ratio, 2))")
         }
         print(
             "  \(HostileInputs.normal.name) (\(HostileInputs.normal.payload.count) B), measured between them: "
@@ -90,15 +90,7 @@ struct BenchDomain: ParsableCommand {
     }
 
     private static func show(_ rounds: [Double]) -> String {
-        rounds.map { decimal($0, 2) }.joined(separator: " ")
-    }
-
-    private static func decimal(_ v: Double, _ places: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let n = Int((v * scale).rounded())
-        let frac = String(n % Int(scale))
-        return "\(n / Int(scale)).\(String(repeating: "0", count: places - frac.count))\(frac)"
+        rounds.map { BenchFigures.decimal($0, 2) }.joined(separator: " ")
     }
 
     /// Applies every update, ending a batch every `batchSize`.
@@ -111,17 +103,17 @@ struct BenchDomain: ParsableCommand {
         var digest = OutputDigest()
         let clock = ContinuousClock()
         let start = clock.now
-        let cpuStart = threadCPUSeconds()
+        let cpuStart = BenchFigures.threadCPUSeconds()
         for (i, u) in input.enumerated() {
             if case .accepted = aggregator.apply(u) { accepted += 1 }
             guard (i + 1) % batchSize == 0 || i + 1 == input.count else { continue }
-            let batchStart = threadCPUSeconds()
+            let batchStart = BenchFigures.threadCPUSeconds()
             let out = aggregator.endBatch(at: "2026-01-01T00:00:00Z")
-            let batchEnd = threadCPUSeconds()
+            let batchEnd = BenchFigures.threadCPUSeconds()
             endBatchCPU += batchEnd - batchStart
             if outputDigest {
                 digest.add(out)
-                excludedCPU += threadCPUSeconds() - batchEnd
+                excludedCPU += BenchFigures.threadCPUSeconds() - batchEnd
             }
             summaries += out.summaries.count
             summaryBytes += out.summaries.reduce(0) { $0 + $1.value.count }
@@ -131,7 +123,7 @@ struct BenchDomain: ParsableCommand {
         }
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = threadCPUSeconds() - cpuStart - excludedCPU
+        let cpu = BenchFigures.threadCPUSeconds() - cpuStart - excludedCPU
         print(
             "aggregate: \(input.count) updates in \(batches) batches, \(format(Double(input.count) / seconds))/s wall, "
                 + "\(format(Double(input.count) / cpu))/s per core (CPU time); accepted \(accepted), revision keys "
@@ -155,11 +147,6 @@ struct BenchDomain: ParsableCommand {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
     }
 
-    private func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
 }
 
 /// FNV-1a over every output's key and value, in order (a nil value counts as one 0xFF byte).

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Domain
 import ReadSide
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `khuyencong bench read-side`: what the read side costs per summary the worker publishes. The
 /// summaries are the aggregator's own over synthetic updates, in the worker's batches, applied
@@ -41,27 +36,27 @@ struct BenchReadSide: ParsableCommand {
         var perSummary: [Double] = []
         for round in 1...max(rounds, 1) {
             let model = ReadModel()
-            let start = Self.threadCPUSeconds()
+            let start = BenchFigures.threadCPUSeconds()
             for s in summaries { try? model.apply(summaryKey: s.key, value: s.value) }
-            let applied = Self.threadCPUSeconds() - start
+            let applied = BenchFigures.threadCPUSeconds() - start
             // What the pages then pay once: every held summary's members.
-            let readStart = Self.threadCPUSeconds()
+            let readStart = BenchFigures.threadCPUSeconds()
             let held = model.summaries()
             var provinces = 0
             for s in held { provinces += s.message.provinces?.count ?? 0 }
-            let read = Self.threadCPUSeconds() - readStart
+            let read = BenchFigures.threadCPUSeconds() - readStart
             let micros = applied * 1e6 / Double(summaries.count)
             perSummary.append(micros)
             print(
-                "  round \(round): apply \(Self.decimal(micros, 2)) µs per summary, "
-                    + "\(Self.decimal(applied * 1e6 / Double(updates), 3)) µs per update "
-                    + "(\(Self.decimal(applied * 1e3, 1)) ms); then reading the \(held.count) held summaries' "
-                    + "members (\(provinces) province rows): \(Self.decimal(read * 1e3, 1)) ms")
+                "  round \(round): apply \(BenchFigures.decimal(micros, 2)) µs per summary, "
+                    + "\(BenchFigures.decimal(applied * 1e6 / Double(updates), 3)) µs per update "
+                    + "(\(BenchFigures.decimal(applied * 1e3, 1)) ms); then reading the \(held.count) held summaries' "
+                    + "members (\(provinces) province rows): \(BenchFigures.decimal(read * 1e3, 1)) ms")
         }
         let median = perSummary.sorted()[perSummary.count / 2]
         print(
-            "  median: \(Self.decimal(median, 2)) µs per summary, "
-                + "\(Self.decimal(median * Double(summaries.count) / Double(updates), 3)) µs per update")
+            "  median: \(BenchFigures.decimal(median, 2)) µs per summary, "
+                + "\(BenchFigures.decimal(median * Double(summaries.count) / Double(updates), 3)) µs per update")
     }
 
     /// Every summary the aggregator publishes over the synthetic updates, in publication order.
@@ -77,19 +72,5 @@ struct BenchReadSide: ParsableCommand {
             out += aggregator.endBatch(at: "2026-01-01T00:00:00Z").summaries
         }
         return out
-    }
-
-    private static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    private static func decimal(_ v: Double, _ places: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let n = Int((v * scale).rounded())
-        let frac = String(n % Int(scale))
-        return "\(n / Int(scale)).\(String(repeating: "0", count: places - frac.count))\(frac)"
     }
 }

@@ -39,24 +39,15 @@ struct BenchSoak: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .error
-        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let broker = try BenchChild(
-            arguments: ["broker", "--topic", "\(Self.inputTopic):\(partitions)"],
-            logPath: logDirectory + "/broker.log")
-        var stdout = broker.stdoutLines.makeAsyncIterator()
-        guard let bootstrap = await stdout.next(), !bootstrap.isEmpty else {
-            throw BenchFailure("the broker printed no bootstrap list; its log:\n" + broker.logTail())
-        }
+        let logger = BenchChild.clientLogger
+        let (broker, bootstrap) = try await BenchChild.broker(
+            topic: Self.inputTopic, partitions: partitions, logDirectory: logDirectory)
         let group = "bench-soak-\(guarantee)"
         let worker = try BenchChild(
-            arguments: [
-                "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
-                "--input-topic", Self.inputTopic, "--summaries-topic", "bench.soak.regional-summaries",
-                "--alerts-topic", "bench.soak.alerts", "--rejected-topic", "bench.soak.rejected",
-                "--guarantee", guarantee, "--http", "127.0.0.1:0", "--log-level", "info",
-            ], logPath: "\(logDirectory)/\(group).log")
+            arguments: BenchChild.workerArguments(
+                bootstrap: bootstrap, group: group, inputTopic: Self.inputTopic, outputPrefix: "bench.soak",
+                guarantee: guarantee, logLevel: "info"),
+            logPath: "\(logDirectory)/\(group).log")
         do {
             try await soak(bootstrap: bootstrap, worker: worker, group: group, logger: logger)
         } catch {

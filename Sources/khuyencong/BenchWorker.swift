@@ -47,16 +47,9 @@ struct BenchWorker: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .error
-        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let broker = try BenchChild(
-            arguments: ["broker", "--topic", "\(Self.inputTopic):\(partitions)"],
-            logPath: logDirectory + "/broker.log")
-        var stdout = broker.stdoutLines.makeAsyncIterator()
-        guard let bootstrap = await stdout.next(), !bootstrap.isEmpty else {
-            throw BenchFailure("the broker printed no bootstrap list; its log:\n" + broker.logTail())
-        }
+        let logger = BenchChild.clientLogger
+        let (broker, bootstrap) = try await BenchChild.broker(
+            topic: Self.inputTopic, partitions: partitions, logDirectory: logDirectory)
         do {
             try await measure(bootstrap: bootstrap, brokerPID: broker.pid, logger: logger)
         } catch {
@@ -207,12 +200,10 @@ struct BenchWorker: AsyncParsableCommand {
         let group = "bench-worker-\(series.rawValue)-r\(round)"
         let guarantee = series == .exactlyOnce ? DeliveryGuarantee.exactlyOnce : .atLeastOnce
         let child = try BenchChild(
-            arguments: [
-                "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
-                "--input-topic", Self.inputTopic, "--summaries-topic", "bench.worker.regional-summaries",
-                "--alerts-topic", "bench.worker.alerts", "--rejected-topic", "bench.worker.rejected",
-                "--guarantee", guarantee.rawValue, "--http", "127.0.0.1:0", "--log-level", workerLogLevel,
-            ], logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
+            arguments: BenchChild.workerArguments(
+                bootstrap: bootstrap, group: group, inputTopic: Self.inputTopic, outputPrefix: "bench.worker",
+                guarantee: guarantee.rawValue, logLevel: workerLogLevel),
+            logPath: "\(logDirectory)/\(group).log", marker: Self.assignmentLine)
         let pid = child.pid
         let cpuAtStart = Mutex<Double?>(nil)
         let rssPrinter = rssEvery > 0 ? Self.printRSS(of: pid, every: .seconds(rssEvery), label: group) : nil

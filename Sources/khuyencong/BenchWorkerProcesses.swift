@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import KafkaBaseline
 import Synchronization
 
@@ -80,6 +81,42 @@ final class BenchChild: Sendable {
             }
             end()
         }
+    }
+}
+
+extension BenchChild {
+    /// For the bench's own Kafka clients: errors only, on stderr.
+    static let clientLogger: Logger = {
+        var logger = Logger(label: "bench", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// `khuyencong broker` with `topic` created, and the bootstrap list it printed; its log and
+    /// the workers' go to `logDirectory` (created when missing).
+    static func broker(topic: String, partitions: Int32, logDirectory: String) async throws -> (BenchChild, String) {
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let broker = try BenchChild(
+            arguments: ["broker", "--topic", "\(topic):\(partitions)"], logPath: logDirectory + "/broker.log")
+        var stdout = broker.stdoutLines.makeAsyncIterator()
+        guard let bootstrap = await stdout.next(), !bootstrap.isEmpty else {
+            throw BenchFailure("the broker printed no bootstrap list; its log:\n" + broker.logTail())
+        }
+        return (broker, bootstrap)
+    }
+
+    /// `khuyencong run` as a bench runs it: a group and transactional id of its own, output topics
+    /// `{outputPrefix}.regional-summaries`, `.alerts` and `.rejected`, HTTP on a free port.
+    static func workerArguments(
+        bootstrap: String, group: String, inputTopic: String, outputPrefix: String, guarantee: String,
+        logLevel: String
+    ) -> [String] {
+        [
+            "run", "--brokers", bootstrap, "--group-id", group, "--transactional-id", group,
+            "--input-topic", inputTopic, "--summaries-topic", "\(outputPrefix).regional-summaries",
+            "--alerts-topic", "\(outputPrefix).alerts", "--rejected-topic", "\(outputPrefix).rejected",
+            "--guarantee", guarantee, "--http", "127.0.0.1:0", "--log-level", logLevel,
+        ]
     }
 }
 

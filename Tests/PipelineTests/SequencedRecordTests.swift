@@ -25,6 +25,13 @@ import Testing
     ]
 
     static func pack(_ inputs: [Input], topic: String = "khuyencong.execution-updates.v1", marked: Bool) -> [UInt8] {
+        var bytes = SequencedPack.seal(body(inputs, topic: topic))
+        if marked { SequencedPack.markEndOfSegment(&bytes) }
+        return bytes
+    }
+
+    /// A pack's body before it is sealed (compressed): its topic, then its records.
+    static func body(_ inputs: [Input], topic: String = "khuyencong.execution-updates.v1") -> [UInt8] {
         var w = BinaryWriter()
         SequencedPack.start(&w, topic: topic)
         for i in inputs {
@@ -36,9 +43,7 @@ import Testing
                 }
             }
         }
-        var bytes = SequencedPack.seal(w.bytes)
-        if marked { SequencedPack.markEndOfSegment(&bytes) }
-        return bytes
+        return w.bytes
     }
 
     /// Every record comes back with its facts (digest included), origin and payload; the pack's
@@ -94,19 +99,9 @@ import Testing
         let sealed = Self.pack(repeated, marked: true)
         let records = try #require(sealed.withUnsafeBytes { SequencedPack.unpack($0) })
         #expect(records.count == 200)
-        var w = BinaryWriter()
-        SequencedPack.start(&w, topic: "khuyencong.execution-updates.v1")
-        for i in repeated {
-            SequencedPack.add(&w) { w in
-                i.payload.withUnsafeBytes { p in
-                    SequencedRecord.encode(
-                        ReportFacts(i.update), partition: i.partition, offset: i.offset, timestampMillis: i.timestamp,
-                        payload: p, into: &w)
-                }
-            }
-        }
-        #expect(sealed.count * 4 < w.bytes.count)
-        let formatThree = [SequencedPack.uncompressedFormatVersion, SequencedPack.endsSegmentFlag] + w.bytes
+        let body = Self.body(repeated)
+        #expect(sealed.count * 4 < body.count)
+        let formatThree = [SequencedPack.uncompressedFormatVersion, SequencedPack.endsSegmentFlag] + body
         let old = try #require(formatThree.withUnsafeBytes { SequencedPack.unpack($0) })
         #expect(old == records)
         // A compressed body that does not decompress to its stated length is no pack.
