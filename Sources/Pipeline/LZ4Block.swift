@@ -5,22 +5,23 @@ import CLZ4
 /// pack of a batch in turn, and the worker could not know how many bytes its backlog takes in the
 /// embedded broker's ~5 MiB window.
 enum LZ4Block {
-    /// Appends `input` compressed as one lz4 block to `out`.
-    static func compress(_ input: [UInt8], appendingTo out: inout [UInt8]) {
+    /// `header`, then `input` compressed as one lz4 block, in one allocation of the worst case
+    /// (no zero-filling, no growing).
+    static func compressed(_ input: [UInt8], after header: [UInt8]) -> [UInt8] {
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: bound))
-        let written = input.withUnsafeBytes { source in
-            out.withUnsafeMutableBytes { target in
+        return [UInt8](unsafeUninitializedCapacity: header.count + bound) { target, initialized in
+            let base = target.baseAddress!
+            header.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: header.count) }
+            let written = input.withUnsafeBytes { source in
                 LZ4_compress_default(
                     source.baseAddress?.assumingMemoryBound(to: CChar.self),
-                    (target.baseAddress! + start).assumingMemoryBound(to: CChar.self),
+                    UnsafeMutableRawPointer(base + header.count).assumingMemoryBound(to: CChar.self),
                     Int32(input.count), Int32(bound))
             }
+            // liblz4 fails only when the bound is too small, and `LZ4_compressBound` is its own bound.
+            precondition(written > 0 || input.isEmpty, "lz4 compression failed")
+            initialized = header.count + Int(written)
         }
-        // liblz4 fails only when the bound is too small, and `LZ4_compressBound` is its own bound.
-        precondition(written > 0 || input.isEmpty, "lz4 compression failed")
-        out.removeLast(bound - Int(written))
     }
 
     /// The `count` bytes `block` decompresses to; nil when it is not an lz4 block of exactly that

@@ -143,13 +143,11 @@ enum SequencedPack {
 
     /// The message for a finished body: header, then the body compressed.
     static func seal(_ body: [UInt8]) -> [UInt8] {
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(body.count / 2 + 64)
-        w.byte(formatVersion)
-        w.byte(0)
-        w.uint(UInt64(body.count))
-        LZ4Block.compress(body, appendingTo: &w.bytes)
-        return w.bytes
+        var header = BinaryWriter()
+        header.byte(formatVersion)
+        header.byte(0)
+        header.uint(UInt64(body.count))
+        return LZ4Block.compressed(body, after: header.bytes)
     }
 
     /// Marks an encoded pack as the end of its segment.
