@@ -15,7 +15,10 @@ struct BenchKafka: AsyncParsableCommand {
     @Option(help: "Payload bytes per message.") var size = 250
     @Option(help: "Partitions per topic (the embedded broker keeps only ~5 MiB per partition).") var partitions: Int32 =
         64
-    @Option(help: "Alternating C/Swift rounds; the median and best of each are reported.") var rounds = 3
+    @Option(
+        help: "Rounds; C and Swift each on a broker of their own, the first of the two alternating (use an even count)."
+    )
+    var rounds = 4
 
     /// Shared by the C and Swift runs. Fetch queues sized so the consumer never hits librdkafka
     /// 2.0.2's "local queue full → stop fetching for up to 1 s" (issue #2879).
@@ -45,47 +48,74 @@ struct BenchKafka: AsyncParsableCommand {
         print("  producer settings: \(describe(Self.producerTuning))")
         print("  consumer settings: \(describe(Self.consumerTuning))")
 
-        let broker = try EmbeddedBroker(brokers: 3, logger: logger)
+        var results: [(cProduce: Double, swiftProduce: Double, cConsume: Double, swiftConsume: Double)] = []
+        for round in 1...max(1, rounds) {
+            // Each series runs on a broker of its own, and which goes first alternates by round.
+            // With one broker per round the second producer met the first one's ~240 MB there and
+            // was the slower one every time (6 rounds, C first: Swift/C 0.69, 0.62, 0.74; Swift
+            // first: 0.95, 1.76, 1.43).
+            var c = SeriesRun(), swift = SeriesRun()
+            for runsSwift in round % 2 == 1 ? [false, true] : [true, false] {
+                let broker = try EmbeddedBroker(brokers: 3, logger: logger)
+                try broker.createTopic(Self.topic, partitions: partitions)
+                if runsSwift {
+                    swift = try await runSwift(broker: broker, logger: logger)
+                } else {
+                    c = try await runC(broker: broker)
+                }
+            }
+            report(
+                "round \(round) produce", c: c.produce, swift: swift.produce, cCount: c.produced,
+                swiftCount: swift.produced)
+            report(
+                "round \(round) consume", c: c.consume, swift: swift.consume, cCount: c.consumed,
+                swiftCount: swift.consumed)
+            if c.byteSum != swift.byteSum {
+                print("  WARNING: payload byte sums differ (C \(c.byteSum), Swift \(swift.byteSum))")
+            }
+            results.append((c.produce, swift.produce, c.consume, swift.consume))
+        }
+        summary("produce", c: results.map(\.cProduce), swift: results.map(\.swiftProduce))
+        summary("consume", c: results.map(\.cConsume), swift: results.map(\.swiftConsume))
+    }
+
+    static let topic = "bench"
+
+    /// One series' produce and consume on its broker: rates (msgs/s), counts and the consumed
+    /// payloads' byte sum.
+    struct SeriesRun {
+        var produce = 0.0, consume = 0.0
+        var produced = 0, consumed = 0
+        var byteSum: UInt64 = 0
+    }
+
+    private func runC(broker: EmbeddedBroker) async throws -> SeriesRun {
         var producerProps = Self.producerTuning
         producerProps["bootstrap.servers"] = broker.bootstrapServers
         var consumerProps = Self.consumerTuning
         consumerProps["bootstrap.servers"] = broker.bootstrapServers
         consumerProps["group.id"] = "bench"
-        var results: [(cProduce: Double, swiftProduce: Double, cConsume: Double, swiftConsume: Double)] = []
-        for round in 1...max(1, rounds) {
-            // Fresh topics each round: the embedded broker would otherwise drop the oldest data.
-            let cTopic = "bench-c-\(round)", swiftTopic = "bench-swift-\(round)"
-            try broker.createTopic(cTopic, partitions: partitions)
-            try broker.createTopic(swiftTopic, partitions: partitions)
+        var run = SeriesRun()
+        var clock = ContinuousClock.now
+        run.produced = try await KafkaCBaseline.produce(
+            properties: producerProps, topic: Self.topic, partitions: partitions, count: messages, size: size)
+        run.produce = rate(run.produced, since: clock)
+        clock = ContinuousClock.now
+        (run.consumed, run.byteSum) = try await KafkaCBaseline.consume(
+            properties: consumerProps, topic: Self.topic, partitions: partitions, count: messages)
+        run.consume = rate(run.consumed, since: clock)
+        return run
+    }
 
-            var clock = ContinuousClock.now
-            let cDelivered = try await KafkaCBaseline.produce(
-                properties: producerProps, topic: cTopic, partitions: partitions,
-                count: messages, size: size)
-            let cProduce = rate(cDelivered, since: clock)
-            clock = ContinuousClock.now
-            let swiftDelivered = try await swiftProduce(broker: broker, topic: swiftTopic, logger: logger)
-            let swiftProduceRate = rate(swiftDelivered, since: clock)
-            report(
-                "round \(round) produce", c: cProduce, swift: swiftProduceRate, cCount: cDelivered,
-                swiftCount: swiftDelivered)
-
-            clock = ContinuousClock.now
-            let (cConsumed, cSum) = try await KafkaCBaseline.consume(
-                properties: consumerProps, topic: cTopic,
-                partitions: partitions, count: messages)
-            let cConsume = rate(cConsumed, since: clock)
-            clock = ContinuousClock.now
-            let (swiftConsumed, swiftSum) = try await swiftConsume(broker: broker, topic: swiftTopic, logger: logger)
-            let swiftConsumeRate = rate(swiftConsumed, since: clock)
-            report(
-                "round \(round) consume", c: cConsume, swift: swiftConsumeRate, cCount: cConsumed,
-                swiftCount: swiftConsumed)
-            if cSum != swiftSum { print("  WARNING: payload byte sums differ (C \(cSum), Swift \(swiftSum))") }
-            results.append((cProduce, swiftProduceRate, cConsume, swiftConsumeRate))
-        }
-        summary("produce", c: results.map(\.cProduce), swift: results.map(\.swiftProduce))
-        summary("consume", c: results.map(\.cConsume), swift: results.map(\.swiftConsume))
+    private func runSwift(broker: EmbeddedBroker, logger: Logger) async throws -> SeriesRun {
+        var run = SeriesRun()
+        var clock = ContinuousClock.now
+        run.produced = try await swiftProduce(broker: broker, topic: Self.topic, logger: logger)
+        run.produce = rate(run.produced, since: clock)
+        clock = ContinuousClock.now
+        (run.consumed, run.byteSum) = try await swiftConsume(broker: broker, topic: Self.topic, logger: logger)
+        run.consume = rate(run.consumed, since: clock)
+        return run
     }
 
     private func swiftProduce(broker: EmbeddedBroker, topic: String, logger: Logger) async throws -> Int {
@@ -134,16 +164,22 @@ struct BenchKafka: AsyncParsableCommand {
         return Double(count) / seconds
     }
 
-    /// Median and best over the rounds (the machine is shared: single rounds are noisy).
+    /// Median and best over the rounds (the machine is shared: single rounds are noisy), and the
+    /// median of the rounds' own ratios, which pairs each Swift run with the C run beside it.
     private func summary(_ what: String, c: [Double], swift: [Double]) {
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        func median(_ xs: [Double]) -> Double {
+            let sorted = xs.sorted(), mid = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        }
         let (cMedian, swiftMedian) = (median(c), median(swift))
         let (cBest, swiftBest) = (c.max() ?? 0, swift.max() ?? 0)
+        let ratios = zip(swift, c).map { $0 / $1 }
         print(
             String(
                 format: "  %@ median: C %.0f msgs/s, Swift %.0f msgs/s, Swift/C = %.2fx; best: C %.0f, Swift "
-                    + "%.0f, Swift/C = %.2fx (target >= 0.8x)",
-                what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest))
+                    + "%.0f, Swift/C = %.2fx; per round %@, median %.2fx (target >= 0.8x)",
+                what, cMedian, swiftMedian, swiftMedian / cMedian, cBest, swiftBest, swiftBest / cBest,
+                ratios.map { String(format: "%.2f", $0) }.joined(separator: " "), median(ratios)))
     }
 
     private func report(_ what: String, c: Double, swift: Double, cCount: Int, swiftCount: Int) {
