@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,4 +23,15 @@ enum BenchFigures {
         let frac = String(n % Int(scale))
         return "\(n / Int(scale)).\(String(repeating: "0", count: places - frac.count))\(frac)"
     }
+}
+
+/// A bench's report line on stdout, written at once (children and pipes see it as it comes).
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Seconds since `start`, as a Double for rates.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }

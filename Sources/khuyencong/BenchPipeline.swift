@@ -440,15 +440,6 @@ private final class WorkerChild: Sendable {
     func wait() { process.waitUntilExit() }
 }
 
-private func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-private func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-}
-
 /// User + system CPU time of this process, all threads.
 private func processCPUSeconds() -> Double {
     var usage = rusage()
