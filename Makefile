@@ -1,13 +1,14 @@
-# Two entry points: `make run` and `make test`. Both install librdkafka-dev and liblz4-dev when missing.
+# Two entry points: `make run` and `make test`. Both install librdkafka-dev, liblz4-dev and libjemalloc-dev
+# when missing.
 SWIFT ?= swift
 
 .PHONY: deps test-deps build run test clean fuzz fuzz-build fuzz-merge format lint
 
 deps:
-	@pkg-config --exists rdkafka liblz4 || { \
-	  echo "librdkafka-dev or liblz4-dev is missing: installing them with apt"; \
+	@pkg-config --exists rdkafka liblz4 jemalloc || { \
+	  echo "librdkafka-dev, liblz4-dev or libjemalloc-dev is missing: installing them with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq librdkafka-dev liblz4-dev pkg-config; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq librdkafka-dev liblz4-dev libjemalloc-dev pkg-config; }
 
 build: deps
 	$(SWIFT) build

@@ -69,8 +69,8 @@ let package = Package(
         ),
         // Only what Swift cannot call: librdkafka's variadic functions.
         .target(name: "CKafkaShim", dependencies: ["CRdKafka"]),
-        // glibc's mallopt for the worker process (malloc.h is not in Swift's Glibc module).
-        .target(name: "CMallocTuning"),
+        // jemalloc as the process's allocator, and its options (`malloc_conf` must be a C symbol).
+        .target(name: "CJemalloc", linkerSettings: [.linkedLibrary("jemalloc")]),
         // Benchmark baseline: plain-C librdkafka produce/consume loops, and their Swift wrapper.
         .target(name: "CKafkaBaseline", dependencies: ["CRdKafka"]),
         .target(name: "KafkaBaseline", dependencies: ["CKafkaBaseline", "Kafka"]),
@@ -88,7 +88,7 @@ let package = Package(
             dependencies: [
                 "Domain",
                 "Kafka",
-                "CMallocTuning",
+                "CJemalloc",
                 "CLZ4",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -114,7 +114,9 @@ public struct ServiceRunner: Sendable {
                 logger.warning("could not ensure the topics, using them as they are: \(error)")
             }
         }
-        logger.info("starting", metadata: ["configuration": "\(configuration)"])
+        logger.info(
+            "starting",
+            metadata: ["configuration": "\(configuration)", "allocator": "\(Allocator.description ?? "not jemalloc")"])
 
         let worker = Worker(settings: settings, logger: logger)
         let readModel = ReadModel(alertSeries: AlertSeries(registry: metrics))

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Pipeline
 import Service
 
 @main
@@ -15,10 +14,4 @@ struct Khuyencong: AsyncParsableCommand {
             ManifestsCommand.self,
         ]
     )
-
-    /// malloc is tuned before any thread starts: glibc creates arenas as threads meet locked ones.
-    static func main() async {
-        MallocTuning.applyForWorker()
-        await main(nil)
-    }
 }
