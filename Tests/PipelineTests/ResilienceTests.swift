@@ -20,6 +20,18 @@ func waitForFixtureState(_ workers: [Worker], limit: Duration = .seconds(60)) as
     }
 }
 
+/// Waits until the summaries topic itself holds the fixture's final summaries. The workers'
+/// state is ahead of the topic by the batch being published, and a worker stopped while that
+/// publish still retries (a broker just back) aborts it: its summaries come again only after a
+/// restart, so a test that reads the topic after `stop()` waits for them here first.
+func waitForFixtureOutputs(_ d: Deployment, limit: Duration = .seconds(60)) async throws {
+    try await eventually("fixture summaries on the topic", within: limit, every: .milliseconds(250)) {
+        let summaries = try await d.latestSummaries()
+        return summaries.count == Fixture.expectedSummaries.count
+            && Fixture.expectedSummaries.allSatisfy { summaries[$0.key]?["revision"] as? Int == $0.value.revision }
+    }
+}
+
 /// A summary without `computed_at`, comparable.
 func content(_ json: [String: Any]) -> NSDictionary {
     var j = json
@@ -273,6 +285,7 @@ func expectRepeatsIdentical(_ d: Deployment, sourceLocation: SourceLocation = #_
         try d.broker.setBrokerUp(1)
         try await rest.value
         try await waitForFixtureState([running.worker], limit: .seconds(90))
+        try await waitForFixtureOutputs(d)
         #expect((try? await running.stop().get()) != nil)
         try await expectFixtureOutputs(d)
         try await expectRepeatsIdentical(d)
