@@ -149,7 +149,8 @@ public final class Aggregator {
         return .accepted
     }
 
-    private static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
+    /// The `conflicting_revision` rejection of `f`, naming its report when `reportID` is known.
+    public static func conflict(_ f: ReportFacts, reportID: String?) -> Rejection {
         Rejection(
             reason: .conflictingRevision, field: "/revision",
             detail: RejectionText.conflictingRevision(f, reportID: reportID))

@@ -2,6 +2,24 @@ import Domain
 import Logging
 import Synchronization
 
+/// A rejection stage 2 decided: ready to send, or a `conflicting_revision` whose sequenced record
+/// does not carry the input's bytes; the publish reads them back from the input topic
+/// (`OriginReader`) and builds the record then (`conflictRecord`).
+enum StageTwoRejection: Sendable {
+    case ready(key: [UInt8]?, value: [UInt8])
+    case conflict(ReportFacts, origin: InputOrigin)
+
+    /// The rejected record of a conflict, from the input's bytes as read back (nil: no longer in
+    /// the input topic, so the record says null, as for a tombstone); its detail names the report.
+    static func conflictRecord(
+        _ facts: ReportFacts, origin: InputOrigin, original: [UInt8]?, decoder: ExecutionUpdateDecoder
+    ) -> [UInt8] {
+        let update = original.flatMap { try? decoder.decode(payload: $0, key: origin.key).get() }
+        let rejection = Aggregator.conflict(facts, reportID: update?.reportID)
+        return RejectedRecord.encodeNow(rejection, origin: origin, payload: original)
+    }
+}
+
 /// Stage 2 "aggregate": the aggregator and everything that lives exactly as long as this worker
 /// owns the sequenced partition (the open segment, the order guard, the snapshot schedule). The
 /// batch loop feeds it sequenced messages; the demo's live table reads it under the same lock.
@@ -38,7 +56,7 @@ final class AggregateStage: Sendable {
     struct Output: Sendable {
         var summaries: [EncodedMessage] = []
         var alerts: [EncodedMessage] = []
-        var rejected: [(key: [UInt8]?, value: [UInt8])] = []
+        var rejected: [StageTwoRejection] = []
         var changelog: [ChangelogRecord] = []
         var segments = 0
         var records = 0
@@ -204,8 +222,12 @@ final class AggregateStage: Sendable {
             case .rejected(let rejection):
                 metrics.rejected(rejection.reason)
                 let origin = record.origin
-                let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: Array(record.payload))
-                out.rejected.append((origin.key, value))
+                if rejection.reason == .conflictingRevision && record.payload.isEmpty {
+                    out.rejected.append(.conflict(record.facts, origin: origin))
+                } else {
+                    let value = RejectedRecord.encodeNow(rejection, origin: origin, payload: Array(record.payload))
+                    out.rejected.append(.ready(key: origin.key, value: value))
+                }
             }
         }
         let applied = ContinuousClock.now
@@ -243,8 +265,10 @@ final class AggregateStage: Sendable {
         }
     }
 
-    /// A record's update as sent (a conflict's rejection names its report): its payload decoded again.
+    /// A record's update as sent (a conflict's rejection names its report): its payload decoded
+    /// again, when the record carries it (written before stage 1 stopped storing payloads).
     private func originalUpdate(_ record: SequencedRecord) -> ExecutionUpdate? {
+        guard !record.payload.isEmpty else { return nil }
         let key = Array(record.facts.province.utf8)
         guard case .success(let update) = decoder.decode(payload: Array(record.payload), key: key) else { return nil }
         return update

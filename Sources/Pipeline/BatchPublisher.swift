@@ -27,6 +27,8 @@ struct OutputWriter: Sendable {
     let producer: KafkaProducer
     let settings: WorkerSettings
     let logger: Logger
+    /// Where a conflict's rejection gets the input's bytes.
+    let origins: OriginReader
     /// Retries of a publish end when the worker stops or the session abandons the batch.
     let stopped: @Sendable () -> Bool
 
@@ -34,11 +36,12 @@ struct OutputWriter: Sendable {
     /// Returns when the outputs were acknowledged.
     func writeOutputsAndChangelog(_ batch: PublishableBatch) async throws -> ContinuousClock.Instant {
         let one = batch.validated, two = batch.aggregated
+        let stageTwoRejected = try await records(of: two.rejected)  // before the first send
         for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
         for r in one.sequenced { try await send(settings.sequencedTopic, nil, r, partition: 0) }
         for s in two.summaries { try await send(settings.summariesTopic, Array(s.key.utf8), s.value) }
         for a in two.alerts { try await send(settings.alertsTopic, Array(a.key.utf8), a.value) }
-        for r in two.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
+        for r in stageTwoRejected { try await send(settings.rejectedTopic, r.key, r.value) }
         try await flush()
         let outputsAcked = ContinuousClock.now
         if batch.crash == .afterOutputs { throw SimulatedCrash(point: .afterOutputs) }
@@ -49,6 +52,30 @@ struct OutputWriter: Sendable {
         }
         if batch.crash == .afterChangelog { throw SimulatedCrash(point: .afterChangelog) }
         return outputsAcked
+    }
+
+    /// Stage 2's rejections as records, each conflict completed with its input's bytes read back.
+    private func records(of rejected: [StageTwoRejection]) async throws -> [(key: [UInt8]?, value: [UInt8])] {
+        let conflicts = rejected.compactMap { r -> InputOrigin? in
+            if case .conflict(_, let origin) = r { origin } else { nil }
+        }
+        guard !conflicts.isEmpty else {
+            return rejected.compactMap { r in if case .ready(let key, let value) = r { (key, value) } else { nil } }
+        }
+        var originals = try await origins.read(conflicts)[...]
+        let decoder = ExecutionUpdateDecoder(registries: settings.registries)
+        return rejected.map { r in
+            switch r {
+            case .ready(let key, let value):
+                return (key, value)
+            case .conflict(let facts, let origin):
+                let original = originals.popFirst() ?? nil
+                return (
+                    origin.key,
+                    StageTwoRejection.conflictRecord(facts, origin: origin, original: original, decoder: decoder)
+                )
+            }
+        }
     }
 
     private func send(

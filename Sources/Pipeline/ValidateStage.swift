@@ -68,8 +68,7 @@ struct ValidateStage: Sendable {
         case .success(let facts):
             out.addSequenced(topic: topic) { w in
                 SequencedRecord.encode(
-                    facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp,
-                    payload: m.value ?? UnsafeRawBufferPointer(start: nil, count: 0), into: &w)
+                    facts, partition: m.partition, offset: m.offset, timestampMillis: timestamp, into: &w)
             }
         case .failure(let rejection):
             metrics.rejected(rejection.reason)

@@ -32,7 +32,10 @@ struct WorkerClients {
         c.properties = profile.properties(WorkerSettings.consumerTuning.merging(membership) { $1 }, settings)
         let consumer = try KafkaConsumer(configuration: c, logger: logger)
 
-        let writer = OutputWriter(producer: producer, settings: settings, logger: logger) { [context] in
+        let origins = OriginReader(
+            settings: settings, properties: profile.properties(WorkerSettings.clientTuning, settings), logger: logger)
+        let writer = OutputWriter(producer: producer, settings: settings, logger: logger, origins: origins) {
+            [context] in
             context.stopRequested() || Task.isCancelled
         }
         if transactional {

@@ -31,6 +31,8 @@ final class TopologyDriver {
     private(set) var stage: AggregateStage
     private let validate: ValidateStage
     private var nextInputOffset: Int64 = 0
+    /// Every input message's bytes by offset: where a conflict's rejection reads them back.
+    private var inputValues: [Int64: [UInt8]] = [:]
     /// The sequenced log: everything stage 1 appended, with its offsets.
     private var log: [Stored] = []
     /// How far stage 2 has read the log (the committed sequenced offset).
@@ -84,6 +86,7 @@ final class TopologyDriver {
             clock += 1
             let key = m.key.map { Array($0.utf8) }
             input.inputs.append(ref(offset: nextInputOffset, timestamp: clock, key: key, value: m.value))
+            inputValues[nextInputOffset] = m.value
             nextInputOffset += 1
         }
         for s in log where s.offset >= committed {
@@ -100,7 +103,16 @@ final class TopologyDriver {
         changelog += processed.aggregated.changelog
         outputs.summaries += processed.aggregated.summaries
         outputs.alerts += processed.aggregated.alerts
-        outputs.rejected += processed.validated.rejected.map(\.value) + processed.aggregated.rejected.map(\.value)
+        outputs.rejected += processed.validated.rejected.map(\.value)
+        outputs.rejected += processed.aggregated.rejected.map { r in
+            switch r {
+            case .ready(_, let value): value
+            case .conflict(let facts, let origin):
+                StageTwoRejection.conflictRecord(
+                    facts, origin: origin, original: inputValues[origin.offset],
+                    decoder: ExecutionUpdateDecoder(registries: settings.registries))
+            }
+        }
         return processed
     }
 
