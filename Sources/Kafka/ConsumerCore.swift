@@ -34,14 +34,28 @@ final class ConsumerCore: @unchecked Sendable {
     func restartFetchersIfStalled(queuedBefore: Int, batch: KafkaMessageBatch, queuedAfter: Int) {
         var bytes = 0
         for m in batch { bytes += (m.value?.count ?? 0) + (m.key?.count ?? 0) }
-        guard
-            fetchRestart.observe(
-                queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter)
-        else { return }
-        let skipped = separateQueues.separated.union(paused.withLock { $0 })
-        FetchRestart.restart(rk: client.rk) { !skipped.contains($0) }
+        func skipped() -> Set<TopicPartition> { separateQueues.separated.union(paused.withLock { $0 }) }
+        let reason: String
+        if fetchRestart.observe(
+            queuedBefore: queuedBefore, polled: batch.count, polledBytes: bytes, queuedAfter: queuedAfter)
+        {
+            reason = "consumer queue drained after reaching its limit: fetchers restarted"
+        } else if batch.isEmpty, queuedAfter == 0,
+            fetchRestart.observeEmpty(
+                at: .now,
+                hasDataToFetch: {
+                    let skip = skipped()
+                    return FetchRestart.hasDataToFetch(rk: client.rk) { !skip.contains($0) }
+                })
+        {
+            reason = "consumer queue empty while its partitions hold more: fetchers restarted"
+        } else {
+            return
+        }
+        let skip = skipped()
+        FetchRestart.restart(rk: client.rk) { !skip.contains($0) }
         fetchRestarts.add(1, ordering: .relaxed)
-        client.logger.trace("consumer queue drained after reaching its limit: fetchers restarted")
+        client.logger.trace("\(reason)")
     }
 
     /// The rebalance the callback recorded during the last consume call, if any.

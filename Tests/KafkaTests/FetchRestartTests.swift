@@ -22,6 +22,27 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         #expect(!observe(&r, queuedBefore: 0, polled: 0, polledBytes: 0, queuedAfter: 0))
     }
 
+    /// A queue left empty while a partition holds more restarts the fetchers after the idle wait,
+    /// which doubles while restarts bring nothing and starts again once messages come.
+    @Test func anEmptyQueueWithDataWaitingRestartsAfterTheIdleWait() {
+        var r = FetchRestart(minMessages: 1_000, maxBytes: 1 << 20)
+        let t0 = ContinuousClock.now
+        let idle = FetchRestart.idleRestart
+        func empty(_ at: Duration, data: Bool = true) -> Bool { r.observeEmpty(at: t0 + at, hasDataToFetch: { data }) }
+        #expect(!empty(.zero), "the first empty poll only starts the clock")
+        #expect(!empty(idle / 2))
+        #expect(!empty(idle, data: false), "nothing to fetch: nothing to restart")
+        #expect(empty(idle))
+        #expect(!empty(idle * 2), "the next wait is twice as long")
+        #expect(empty(idle * 3))
+        _ = r.observe(queuedBefore: 0, polled: 10, polledBytes: 1_000, queuedAfter: 0)
+        #expect(!empty(idle * 10))
+        #expect(empty(idle * 11), "messages came: back to the first wait")
+        for i in 0..<20 { _ = empty(idle * 12 + .seconds(i)) }
+        #expect(!empty(idle * 12 + .seconds(19) + .milliseconds(999)), "never longer than a second")
+        #expect(empty(idle * 12 + .seconds(20)))
+    }
+
     @Test func theByteLimitCountsTooFromTheMessagesSeen() {
         var r = FetchRestart(minMessages: 100_000, maxBytes: 1 << 20)
         // 10 KiB messages: 100 queued is ~1 MiB, near the byte limit though far from the count limit.
