@@ -63,6 +63,21 @@ void baseline_restart_fetchers(rd_kafka_t *rk) {
     rd_kafka_topic_partition_list_destroy(assigned);
 }
 
+int baseline_has_data_to_fetch(rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(rk, &assigned) || !assigned) return 0;
+    rd_kafka_position(rk, assigned);
+    int found = 0;
+    for (int i = 0; i < assigned->cnt && !found; i++) {
+        int64_t low = -1, high = -1;
+        const rd_kafka_topic_partition_t *p = &assigned->elems[i];
+        if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low, &high))
+            found = high > p->offset;
+    }
+    rd_kafka_topic_partition_list_destroy(assigned);
+    return found;
+}
+
 long long baseline_consume(rd_kafka_conf_t *conf, const char *topic, int partitions,
                            long long count, uint64_t *byte_sum,
                            char *errstr, size_t errstr_size) {

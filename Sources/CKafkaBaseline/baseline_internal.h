@@ -7,4 +7,7 @@
 /// for up to 1 s after the queue neared its limits (issue #2879); the worker's consumer does the same.
 void baseline_restart_fetchers(rd_kafka_t *rk);
 
+/* Whether an assigned partition's last known high watermark lies past its position (no request). */
+int baseline_has_data_to_fetch(rd_kafka_t *rk);
+
 #endif
