@@ -94,15 +94,15 @@ public struct WorkerSettings: Sendable {
     /// `{group-id}.state-changelog`: stage 2's state, compacted.
     public var changelogTopic: String { groupID + ".state-changelog" }
 
-    /// Consumer queue sizing, for memory: the prefetched queue holds at most ~4 MiB of messages
-    /// (about one full batch of typical updates; 12 MiB held ~30 MiB more at peak with no gain in
-    /// throughput) and each broker answers a fetch with at most 4 MiB. librdkafka 2.0.2
+    /// Consumer queue sizing, for memory: the prefetched queue holds at most ~8 MiB of messages
+    /// (about two full batches of typical updates: with one, batches waited for their input; 12 MiB
+    /// held ~30 MiB more at peak) and each broker answers a fetch with at most 4 MiB. librdkafka 2.0.2
     /// leaves its fetchers idle for up to 1 s once the queue passes `queued.min.messages` or
     /// `queued.max.messages.kbytes` (issue #2879); `KafkaConsumer` restarts them as soon as the
     /// queue is drained (`FetchRestart`), so reaching the limits costs one fetch round, not a second.
     public static let consumerTuning: [String: String] = clientTuning.merging([
         "queued.min.messages": "50000",
-        "queued.max.messages.kbytes": "4096",
+        "queued.max.messages.kbytes": "8192",
         "fetch.error.backoff.ms": "10",
         "fetch.wait.max.ms": "10",
         "fetch.max.bytes": "4194304",
