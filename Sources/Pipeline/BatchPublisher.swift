@@ -59,21 +59,16 @@ struct OutputWriter: Sendable {
         let conflicts = rejected.compactMap { r -> InputOrigin? in
             if case .conflict(_, let origin) = r { origin } else { nil }
         }
-        guard !conflicts.isEmpty else {
-            return rejected.compactMap { r in if case .ready(let key, let value) = r { (key, value) } else { nil } }
-        }
-        var originals = try await origins.read(conflicts)[...]
-        let decoder = ExecutionUpdateDecoder(registries: settings.registries)
+        var originals = try await origins.read(conflicts)[...]  // no request when there is none
         return rejected.map { r in
             switch r {
             case .ready(let key, let value):
                 return (key, value)
             case .conflict(let facts, let origin):
-                let original = originals.popFirst() ?? nil
-                return (
-                    origin.key,
-                    StageTwoRejection.conflictRecord(facts, origin: origin, original: original, decoder: decoder)
-                )
+                let decoder = ExecutionUpdateDecoder(registries: settings.registries)
+                let record = StageTwoRejection.conflictRecord(
+                    facts, origin: origin, original: originals.popFirst() ?? nil, decoder: decoder)
+                return (origin.key, record)
             }
         }
     }
