@@ -74,9 +74,7 @@ struct FetchRestart {
     /// Whether an assigned partition for which `include` holds has a known high watermark past its
     /// position (from the last fetch; no request is made).
     static func hasDataToFetch(rk: OpaquePointer, where include: (TopicPartition) -> Bool) -> Bool {
-        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return false }
-        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
-        for p in assigned.offsets where p.offset >= 0 && include(p.topicPartition) {
+        for p in positions(rk: rk, where: include) {
             var low: Int64 = -1, high: Int64 = -1
             guard rd_kafka_get_watermark_offsets(rk, p.topic, p.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
             else { continue }
@@ -89,11 +87,17 @@ struct FetchRestart {
     /// errors (a partition just revoked) are harmless and ignored. Callers leave paused partitions
     /// out: a seek there clears the position, and their resume would then have none to seek to.
     static func restart(rk: OpaquePointer, where include: (TopicPartition) -> Bool) {
-        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return }
-        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
-        let seek = TopicPartitionList(assigned.offsets.filter { $0.offset >= 0 && include($0.topicPartition) })
+        let seek = TopicPartitionList(positions(rk: rk, where: include))
         guard !seek.isEmpty else { return }
         seek.withListPointer { if let error = rd_kafka_seek_partitions(rk, $0, 0) { rd_kafka_error_destroy(error) } }
+    }
+
+    /// The assigned partitions for which `include` holds that have a position (local, no request).
+    private static func positions(rk: OpaquePointer, where include: (TopicPartition) -> Bool) -> [TopicPartitionOffset]
+    {
+        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return [] }
+        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
+        return assigned.offsets.filter { $0.offset >= 0 && include($0.topicPartition) }
     }
 
     private static func setting(_ rk: OpaquePointer, _ name: String) -> Int? {
