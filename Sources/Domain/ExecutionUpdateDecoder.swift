@@ -37,7 +37,13 @@ public struct ExecutionUpdateDecoder: Sendable {
         payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?,
         topicUnit: String? = nil
     ) -> Result<ReportFacts, Rejection> {
-        validate(payload: payload, key: key, topicUnit: topicUnit) { $0.facts() }
+        if let payload,
+            let facts = PlainUpdateDecoder.facts(
+                payload: payload, key: key, topicUnit: topicUnit, provinces: provinces)
+        {
+            return .success(facts)
+        }
+        return validate(payload: payload, key: key, topicUnit: topicUnit) { $0.facts() }
     }
 
     private func validate<T>(

@@ -45,6 +45,12 @@ struct NameTable: @unchecked Sendable {
         return nil
     }
 
+    /// `index(of:)`, trying `expected` first (senders mostly write members in the contract's order).
+    func index(of value: UnsafeRawBufferPointer, expected: Int) -> Int? {
+        if expected < names.count, JSONTape.bytesEqual(names[expected], value) { return expected }
+        return index(of: value)
+    }
+
     /// The index of a key node's name (its hash was computed by the parser). `expected` is
     /// tried first: senders mostly write members in the contract's order.
     func index(ofKey k: Int, in tape: JSONTape, expected: Int) -> Int? {

@@ -1,0 +1,295 @@
+/// The common message, decoded in one pass over its bytes without a tape: what almost every
+/// sender writes (compact or spaced JSON, the contract's members only, no escapes, ASCII,
+/// non-negative integers). It returns the facts only when the message is valid; anything else,
+/// valid or not, gives nil and the full decoder (`JSONTape` and `UpdateValidator`) decides and
+/// words the rejection. So it can only ever accept what the full decoder accepts, with the same
+/// facts: `DecoderInvariants` and `PlainUpdateDecoderTests` hold it to that.
+///
+/// Why: the tape, its checks and the validator's passes cost ~1.2 µs per update, a third of the
+/// worker's CPU; one pass over ~400 bytes needs a fraction of that.
+struct PlainUpdateDecoder {
+    /// Activity items kept inline; a message with more goes to the full decoder.
+    static let maxActivities = 8
+
+    private let p: UnsafeRawBufferPointer
+    private var i = 0
+    /// One bit per `UpdateField` seen (duplicates go to the full decoder).
+    private var seen: UInt16 = 0
+    private var reportID = 0..<0
+    private var province = 0..<0
+    private var reportedAt = 0..<0
+    private var fiscalYearValue: Int64 = 0
+    private var month = 0
+    private var periodYear = 0
+    private var sourceValue = FundingSource.kcqg
+    private var statusValue = ReportStatus.estimate
+    private var plan: Int64 = 0
+    private var executed: Int64 = 0
+    private var revisionValue: Int64 = 0
+    private var advanced: Int64?
+    private var items = InlineActivities()
+    private var hasActivities = false
+    private var consultingValue: Consulting?
+
+    private init(_ p: UnsafeRawBufferPointer) { self.p = p }
+
+    /// The facts of a valid plain message, or nil (see the type's comment).
+    static func facts(
+        payload: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?, topicUnit: String?, provinces: KnownProvinces
+    ) -> ReportFacts? {
+        guard payload.count <= ExecutionUpdateDecoder.maxPayloadBytes, payload.baseAddress != nil else { return nil }
+        var d = PlainUpdateDecoder(payload)
+        guard d.readTop(), d.checkMeaning(key: key, topicUnit: topicUnit, provinces: provinces) else { return nil }
+        return ReportFacts(d, code: Forms.number(d.bytes(d.province)))
+    }
+
+    private func bytes(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: p[r]) }
+
+    // MARK: - Syntax
+
+    private mutating func skipWhitespace() {
+        while i < p.count {
+            switch p[i] {
+            case 0x20, 0x0A, 0x0D, 0x09: i += 1
+            default: return
+            }
+        }
+    }
+
+    /// Skips whitespace, then consumes `byte` if it comes next.
+    private mutating func eat(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard i < p.count, p[i] == byte else { return false }
+        i += 1
+        return true
+    }
+
+    /// A string of printable ASCII without escapes; its contents' range.
+    private mutating func plainString() -> Range<Int>? {
+        guard eat(UInt8(ascii: "\"")) else { return nil }
+        let start = i
+        while i < p.count {
+            let b = p[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return start..<i - 1
+            }
+            guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A non-negative integer without fraction or exponent, at most 18 digits.
+    private mutating func integer() -> Int64? {
+        skipWhitespace()
+        let start = i
+        var value: Int64 = 0
+        while i < p.count, Forms.isDigit(p[i]) {
+            value = value &* 10 &+ Int64(p[i] &- 0x30)
+            i += 1
+        }
+        let n = i - start
+        guard n >= 1, n <= 18, n == 1 || p[start] != UInt8(ascii: "0") else { return nil }
+        // A fraction, an exponent or a stray byte after the digits: not plain.
+        guard i < p.count, p[i] != UInt8(ascii: "."), p[i] | 0x20 != UInt8(ascii: "e") else { return nil }
+        return value
+    }
+
+    private mutating func amount() -> Int64? {
+        guard let v = integer(), v <= Money.maxAmount else { return nil }
+        return v
+    }
+
+    /// Reads `{ "name": value, … }`, calling `member` after each name and colon; false when the
+    /// object is not plain or `member` refuses.
+    private mutating func object(_ member: (inout PlainUpdateDecoder, UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard eat(UInt8(ascii: "{")) else { return false }
+        if eat(UInt8(ascii: "}")) { return true }
+        while true {
+            guard let name = plainString(), eat(UInt8(ascii: ":")) else { return false }
+            let nameBytes = bytes(name)
+            guard member(&self, nameBytes) else { return false }
+            if eat(UInt8(ascii: ",")) { continue }
+            return eat(UInt8(ascii: "}"))
+        }
+    }
+
+    // MARK: - Members
+
+    private mutating func readTop() -> Bool {
+        var expected = 0
+        let read = object { d, name in
+            guard let f = MemberNames.top.index(of: name, expected: expected), d.first(UInt16(1) << f) else {
+                return false
+            }
+            expected = f + 1
+            return d.value(of: UpdateField(rawValue: f)!)
+        }
+        skipWhitespace()
+        return read && i == p.count
+    }
+
+    /// Records a member in `seen`; false when it was seen before.
+    private mutating func first(_ bit: UInt16) -> Bool {
+        guard seen & bit == 0 else { return false }
+        seen |= bit
+        return true
+    }
+
+    private mutating func value(of field: UpdateField) -> Bool {
+        switch field {
+        case .schema:
+            guard let s = plainString() else { return false }
+            return MemberNames.schema.withUnsafeBytes { JSONTape.bytesEqual(bytes(s), $0) }
+        case .reportID:
+            guard let s = plainString(), Forms.isReportID(bytes(s)) else { return false }
+            reportID = s
+        case .province:
+            guard let s = plainString(), Forms.isProvinceCode(bytes(s)) else { return false }
+            province = s
+        case .fiscalYear:
+            guard let v = integer() else { return false }
+            fiscalYearValue = v
+        case .periodEnd:
+            guard let s = plainString(), Forms.isYearMonthForm(bytes(s)) else { return false }
+            periodYear = Forms.number(bytes(s)[0..<4])
+            month = Forms.number(bytes(s)[5..<7])
+        case .source:
+            guard let s = plainString(), let k = MemberNames.sources.index(of: bytes(s)) else { return false }
+            sourceValue = FundingSource.allCases[k]
+        case .status:
+            guard let s = plainString(), let k = MemberNames.statuses.index(of: bytes(s)) else { return false }
+            statusValue = ReportStatus.allCases[k]
+        case .planVND:
+            guard let v = amount() else { return false }
+            plan = v
+        case .executedVND:
+            guard let v = amount() else { return false }
+            executed = v
+        case .revision:
+            guard let v = integer(), v >= 1, v <= (1 << 53) - 1 else { return false }
+            revisionValue = v
+        case .reportedAt:
+            guard let s = plainString(), Forms.isRFC3339DateTime(bytes(s)) else { return false }
+            reportedAt = s
+        case .advancedVND:
+            guard let v = amount() else { return false }
+            advanced = v
+        case .activities:
+            hasActivities = true
+            return readActivities()
+        case .consulting:
+            return readConsulting()
+        }
+        return true
+    }
+
+    private mutating func readActivities() -> Bool {
+        guard eat(UInt8(ascii: "[")) else { return false }
+        if eat(UInt8(ascii: "]")) { return true }
+        while true {
+            guard items.count < Self.maxActivities, let item = readActivity() else { return false }
+            items.append(item)
+            if eat(UInt8(ascii: ",")) { continue }
+            return eat(UInt8(ascii: "]"))
+        }
+    }
+
+    private mutating func readActivity() -> Activity? {
+        var mask: UInt8 = 0
+        var item = Activity(category: .training, executedVND: 0)
+        let read = object { d, name in
+            guard let slot = MemberNames.activity.index(of: name), mask & (1 << slot) == 0 else { return false }
+            mask |= 1 << slot
+            if slot == 0 {
+                guard let s = d.plainString(), let k = MemberNames.categories.index(of: d.bytes(s)) else {
+                    return false
+                }
+                item.category = ActivityCategory.allCases[k]
+                return true
+            }
+            guard let v = d.amount() else { return false }
+            switch slot {
+            case 1: item.executedVND = v
+            case 2: item.projects = v
+            default: item.beneficiaries = v
+            }
+            return true
+        }
+        return read && mask & 0b11 == 0b11 ? item : nil
+    }
+
+    private mutating func readConsulting() -> Bool {
+        var mask: UInt8 = 0
+        var c = Consulting(projects: 0, revenueVND: 0)
+        let read = object { d, name in
+            guard let slot = MemberNames.consulting.index(of: name), mask & (1 << slot) == 0,
+                let v = d.amount()
+            else { return false }
+            mask |= 1 << slot
+            if slot == 0 { c.projects = v } else { c.revenueVND = v }
+            return true
+        }
+        guard read, mask == 0b11 else { return false }
+        consultingValue = c
+        return true
+    }
+
+    // MARK: - Meaning (the contract's steps 4 and 7–10; forms and ranges were read above)
+
+    private func checkMeaning(key: UnsafeRawBufferPointer?, topicUnit: String?, provinces: KnownProvinces) -> Bool {
+        let required: UInt16 = (1 << UpdateField.requiredCount) - 1
+        guard seen & required == required,
+            FiscalYear.range.contains(Int(fiscalYearValue)), (1...12).contains(month),
+            periodYear == Int(fiscalYearValue)
+        else { return false }
+        let code = bytes(province)
+        guard let key, key.elementsEqual(code) else { return false }
+        if let topicUnit, !code.elementsEqual(topicUnit.utf8) { return false }
+        guard provinces.isKnown(Forms.number(code), at: periodEnd) else { return false }
+        guard hasActivities else { return true }
+        var sum: Int64 = 0
+        for k in 0..<items.count { sum += items[k].executedVND }  // ≤ 8 × 10^15: cannot overflow
+        return sum == executed
+    }
+}
+
+extension PlainUpdateDecoder: DigestSource {
+    var fiscalYear: Int { Int(fiscalYearValue) }
+    var periodEnd: YearMonth { YearMonth(year: periodYear, month: month) }
+    var source: FundingSource { sourceValue }
+    var status: ReportStatus { statusValue }
+    var planVND: Int64 { plan }
+    var executedVND: Int64 { executed }
+    var revision: Int64 { revisionValue }
+    var advancedVND: Int64? { advanced }
+    var consulting: Consulting? { consultingValue }
+    var activityCount: Int? { hasActivities ? items.count : nil }
+    func activity(_ k: Int) -> Activity { items[k] }
+
+    func withStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+        body(bytes(reportID), bytes(province), bytes(reportedAt))
+    }
+}
+
+/// Up to `PlainUpdateDecoder.maxActivities` items without an allocation.
+private struct InlineActivities {
+    private var storage: (Activity, Activity, Activity, Activity, Activity, Activity, Activity, Activity) =
+        (blank, blank, blank, blank, blank, blank, blank, blank)
+    private(set) var count = 0
+    private static let blank = Activity(category: .training, executedVND: 0)
+
+    mutating func append(_ a: Activity) {
+        withUnsafeMutableBytes(of: &storage) {
+            $0.storeBytes(of: a, toByteOffset: count * Self.stride, as: Activity.self)
+        }
+        count += 1
+    }
+
+    subscript(_ k: Int) -> Activity {
+        withUnsafeBytes(of: storage) { $0.load(fromByteOffset: k * Self.stride, as: Activity.self) }
+    }
+
+    private static let stride = MemoryLayout<Activity>.stride
+}
