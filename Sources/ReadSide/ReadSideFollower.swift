@@ -42,8 +42,7 @@ public struct ReadSideFollower: Service {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: settings.brokers,
             groupID: ReadSideSettings.groupID)
-        configuration.properties = ["socket.nagle.disable": "true", "fetch.wait.max.ms": "100"]
-            .merging(settings.kafkaProperties) { $1 }
+        configuration.properties = ReadSideFollower.consumerTuning.merging(settings.kafkaProperties) { $1 }
         configuration.properties["enable.partition.eof"] = "true"
         // A reader must not create the topics it looks up (a missing topic is a deployment error).
         configuration.properties["allow.auto.create.topics"] = "false"
@@ -110,6 +109,14 @@ public struct ReadSideFollower: Service {
             }
         }
     }
+
+    /// The follower's consumer. Its prefetch is capped at 4 MiB (~300 summaries) and each fetch
+    /// at 4 MiB: with librdkafka's defaults (64 MiB queued, 50 MB per fetch) catching up on a long
+    /// summaries topic held tens of MiB more at peak, inside the worker's process.
+    static let consumerTuning: [String: String] = [
+        "socket.nagle.disable": "true", "fetch.wait.max.ms": "100",
+        "queued.max.messages.kbytes": "4096", "fetch.max.bytes": "4194304",
+    ]
 
     /// librdkafka's `_PARTITION_EOF`.
     static let partitionEOF = KafkaErrorCode(rawValue: -191)
