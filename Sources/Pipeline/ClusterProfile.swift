@@ -51,17 +51,17 @@ struct ClusterProfile: Sendable, Equatable {
     }
 
     /// The embedded broker keeps only ~5 MiB of the sequenced partition, counted as it holds
-    /// them: stage 1's compressed packs (~110 B per record of the bench's updates). Stage 1 may
-    /// append one more batch before it pauses, so the backlog peaks near the limit plus a batch;
-    /// 2.5 MiB stays above the two batches outstanding between batches of 10,000 such updates
-    /// (~2.2 MB: one being published, one just appended), so steady load does not pause, and
-    /// leaves ~1.4 MiB of the window beyond a peak with one such batch. Counted in records, the
-    /// limit could not tell small updates from large ones: 8,000 records (under one batch)
-    /// paused the input after nearly every batch, and 24,000 ran without pauses but would not
-    /// have fit the window with larger updates (issue #20, docs/PERFORMANCE.md). A real cluster
-    /// keeps its log, so there the limit only stops stage 1 from running far ahead: three
-    /// batches, since two are outstanding between batches anyway. A limit under that would
-    /// pause the input every other batch.
+    /// them: stage 1's compressed packs (~37 B per record of the bench's updates). Stage 1 may
+    /// append one more batch before it pauses, so the backlog peaks near the limit plus a batch.
+    /// 2.5 MiB holds far more than the two batches outstanding between batches of 15,000 such
+    /// updates (~1.1 MB: one being published, one just appended), so steady load does not pause,
+    /// and leaves over 2 MiB of the window beyond a peak with one such batch (a record's size no
+    /// longer depends on the update's: larger updates need no more). Counted in records,
+    /// the limit could not tell small updates from large ones: 8,000 records (under one batch)
+    /// paused the input after nearly every batch (issue #20, docs/PERFORMANCE.md). A real
+    /// cluster keeps its log, so there the limit only stops stage 1 from running far ahead:
+    /// three batches, since two are outstanding between batches anyway. A limit under that
+    /// would pause the input every other batch.
     static let embeddedBacklogBytes = 5 << 19
 
     /// `base` under this profile's tuning under the worker's explicit properties.

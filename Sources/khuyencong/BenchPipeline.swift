@@ -23,7 +23,7 @@ struct BenchPipeline: AsyncParsableCommand {
     @Option(help: "Input partitions in the latency phase (its own topics; the contract's default).")
     var latencyPartitions: Int32 = TopicPlan.contractPartitions
     @Option(help: "exactly-once or at-least-once.") var guarantee = "exactly-once"
-    @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = 10_000
+    @Option(help: "The worker's --batch-max-messages.") var batchMaxMessages = WorkerSettings.defaultBatchMaxMessages
     @Option(help: "The worker's --batch-max-ms.") var batchMaxMs = 20
     @Option(help: "linger.ms of the producer that writes the throughput phase's input beforehand.")
     var preloadLingerMs = 5
