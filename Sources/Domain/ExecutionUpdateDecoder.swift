@@ -100,6 +100,8 @@ public struct ExecutionUpdateDecoder: Sendable {
 /// no hashing.
 final class KnownProvinces: Sendable {
     let registries: Registries
+    /// The member names, for `PlainUpdateDecoder`.
+    let names = MemberNameTables()
     let known2004: [Bool]
     let known2025: [Bool]
 

@@ -33,9 +33,16 @@ enum Forms {
     /// checker does.
     static func isRFC3339DateTime(_ s: UnsafeRawBufferPointer) -> Bool {
         guard s.count >= 20 else { return false }
+        // Index by index, not through slices: this runs for every update.
         func digits(_ at: Int, _ n: Int) -> Int? {
-            guard at + n <= s.count, s[at..<at + n].allSatisfy(isDigit) else { return nil }
-            return number(s[at..<at + n])
+            guard at + n <= s.count else { return nil }
+            var value = 0
+            for k in at..<at + n {
+                let d = s[k] &- 0x30
+                guard d < 10 else { return nil }
+                value = value &* 10 &+ Int(d)
+            }
+            return value
         }
         guard let year = digits(0, 4), s[4] == UInt8(ascii: "-"), let month = digits(5, 2), s[7] == UInt8(ascii: "-"),
             let day = digits(8, 2), s[10] | 0x20 == UInt8(ascii: "t"),

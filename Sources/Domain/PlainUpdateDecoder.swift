@@ -12,6 +12,7 @@ struct PlainUpdateDecoder {
     static let maxActivities = 8
 
     private let p: UnsafeRawBufferPointer
+    private let names: MemberNameTables
     private var i = 0
     /// One bit per `UpdateField` seen (duplicates go to the full decoder).
     private var seen: UInt16 = 0
@@ -31,14 +32,17 @@ struct PlainUpdateDecoder {
     private var hasActivities = false
     private var consultingValue: Consulting?
 
-    private init(_ p: UnsafeRawBufferPointer) { self.p = p }
+    private init(_ p: UnsafeRawBufferPointer, names: MemberNameTables) {
+        self.p = p
+        self.names = names
+    }
 
     /// The facts of a valid plain message, or nil (see the type's comment).
     static func facts(
         payload: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?, topicUnit: String?, provinces: KnownProvinces
     ) -> ReportFacts? {
         guard payload.count <= ExecutionUpdateDecoder.maxPayloadBytes, payload.baseAddress != nil else { return nil }
-        var d = PlainUpdateDecoder(payload)
+        var d = PlainUpdateDecoder(payload, names: provinces.names)
         guard d.readTop(), d.checkMeaning(key: key, topicUnit: topicUnit, provinces: provinces) else { return nil }
         return ReportFacts(d, code: Forms.number(d.bytes(d.province)))
     }
@@ -64,18 +68,30 @@ struct PlainUpdateDecoder {
         return true
     }
 
-    /// A string of printable ASCII without escapes; its contents' range.
+    /// A string of ASCII without escapes or control characters; its contents' range. Scans 8
+    /// bytes at a time (SWAR), like `JSONTape`'s parser.
     private mutating func plainString() -> Range<Int>? {
-        guard eat(UInt8(ascii: "\"")) else { return nil }
+        guard eat(UInt8(ascii: "\"")), let base = p.baseAddress else { return nil }
         let start = i
-        while i < p.count {
-            let b = p[i]
+        var j = i
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while j + 8 <= p.count {
+            let w = (base + j).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w) | w
+            if special & highs != 0 { break }
+            j += 8
+        }
+        while j < p.count {
+            let b = p[j]
             if b == UInt8(ascii: "\"") {
-                i += 1
-                return start..<i - 1
+                i = j + 1
+                return start..<j
             }
-            guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
-            i += 1
+            guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { return nil }
+            j += 1
         }
         return nil
     }
@@ -101,33 +117,41 @@ struct PlainUpdateDecoder {
         return v
     }
 
-    /// Reads `{ "name": value, … }`, calling `member` after each name and colon; false when the
-    /// object is not plain or `member` refuses.
-    private mutating func object(_ member: (inout PlainUpdateDecoder, UnsafeRawBufferPointer) -> Bool) -> Bool {
-        guard eat(UInt8(ascii: "{")) else { return false }
-        if eat(UInt8(ascii: "}")) { return true }
-        while true {
-            guard let name = plainString(), eat(UInt8(ascii: ":")) else { return false }
-            let nameBytes = bytes(name)
-            guard member(&self, nameBytes) else { return false }
-            if eat(UInt8(ascii: ",")) { continue }
-            return eat(UInt8(ascii: "}"))
-        }
+    /// Opens an object: nil when none comes next, true when it is `{}`.
+    private mutating func openObject() -> Bool? {
+        guard eat(UInt8(ascii: "{")) else { return nil }
+        return eat(UInt8(ascii: "}"))
+    }
+
+    /// A member's name and its colon.
+    private mutating func memberName() -> UnsafeRawBufferPointer? {
+        guard let name = plainString(), eat(UInt8(ascii: ":")) else { return nil }
+        return bytes(name)
+    }
+
+    /// After a member's value: true when another member follows, false when the object closed,
+    /// nil when neither comes next.
+    private mutating func nextMember() -> Bool? {
+        if eat(UInt8(ascii: ",")) { return true }
+        return eat(UInt8(ascii: "}")) ? false : nil
     }
 
     // MARK: - Members
 
     private mutating func readTop() -> Bool {
+        guard let empty = openObject() else { return false }
+        var more = !empty
         var expected = 0
-        let read = object { d, name in
-            guard let f = MemberNames.top.index(of: name, expected: expected), d.first(UInt16(1) << f) else {
-                return false
-            }
+        while more {
+            guard let name = memberName(), let f = names.top.index(of: name, expected: expected),
+                first(UInt16(1) << f), let field = UpdateField(rawValue: f), value(of: field),
+                let next = nextMember()
+            else { return false }
             expected = f + 1
-            return d.value(of: UpdateField(rawValue: f)!)
+            more = next
         }
         skipWhitespace()
-        return read && i == p.count
+        return i == p.count
     }
 
     /// Records a member in `seen`; false when it was seen before.
@@ -141,7 +165,7 @@ struct PlainUpdateDecoder {
         switch field {
         case .schema:
             guard let s = plainString() else { return false }
-            return MemberNames.schema.withUnsafeBytes { JSONTape.bytesEqual(bytes(s), $0) }
+            return names.schema.withUnsafeBytes { JSONTape.bytesEqual(bytes(s), $0) }
         case .reportID:
             guard let s = plainString(), Forms.isReportID(bytes(s)) else { return false }
             reportID = s
@@ -156,10 +180,10 @@ struct PlainUpdateDecoder {
             periodYear = Forms.number(bytes(s)[0..<4])
             month = Forms.number(bytes(s)[5..<7])
         case .source:
-            guard let s = plainString(), let k = MemberNames.sources.index(of: bytes(s)) else { return false }
+            guard let s = plainString(), let k = names.sources.index(of: bytes(s)) else { return false }
             sourceValue = FundingSource.allCases[k]
         case .status:
-            guard let s = plainString(), let k = MemberNames.statuses.index(of: bytes(s)) else { return false }
+            guard let s = plainString(), let k = names.statuses.index(of: bytes(s)) else { return false }
             statusValue = ReportStatus.allCases[k]
         case .planVND:
             guard let v = amount() else { return false }
@@ -197,41 +221,47 @@ struct PlainUpdateDecoder {
     }
 
     private mutating func readActivity() -> Activity? {
+        guard let empty = openObject() else { return nil }
+        var more = !empty
         var mask: UInt8 = 0
         var item = Activity(category: .training, executedVND: 0)
-        let read = object { d, name in
-            guard let slot = MemberNames.activity.index(of: name), mask & (1 << slot) == 0 else { return false }
+        while more {
+            guard let name = memberName(),
+                let slot = names.activity.index(of: name, expected: Int(mask.nonzeroBitCount)),
+                mask & (1 << slot) == 0
+            else { return nil }
             mask |= 1 << slot
             if slot == 0 {
-                guard let s = d.plainString(), let k = MemberNames.categories.index(of: d.bytes(s)) else {
-                    return false
-                }
+                guard let s = plainString(), let k = names.categories.index(of: bytes(s)) else { return nil }
                 item.category = ActivityCategory.allCases[k]
-                return true
+            } else {
+                guard let v = amount() else { return nil }
+                switch slot {
+                case 1: item.executedVND = v
+                case 2: item.projects = v
+                default: item.beneficiaries = v
+                }
             }
-            guard let v = d.amount() else { return false }
-            switch slot {
-            case 1: item.executedVND = v
-            case 2: item.projects = v
-            default: item.beneficiaries = v
-            }
-            return true
+            guard let next = nextMember() else { return nil }
+            more = next
         }
-        return read && mask & 0b11 == 0b11 ? item : nil
+        return mask & 0b11 == 0b11 ? item : nil
     }
 
     private mutating func readConsulting() -> Bool {
+        guard let empty = openObject() else { return false }
+        var more = !empty
         var mask: UInt8 = 0
         var c = Consulting(projects: 0, revenueVND: 0)
-        let read = object { d, name in
-            guard let slot = MemberNames.consulting.index(of: name), mask & (1 << slot) == 0,
-                let v = d.amount()
+        while more {
+            guard let name = memberName(), let slot = names.consulting.index(of: name), mask & (1 << slot) == 0,
+                let v = amount(), let next = nextMember()
             else { return false }
             mask |= 1 << slot
             if slot == 0 { c.projects = v } else { c.revenueVND = v }
-            return true
+            more = next
         }
-        guard read, mask == 0b11 else { return false }
+        guard mask == 0b11 else { return false }
         consultingValue = c
         return true
     }

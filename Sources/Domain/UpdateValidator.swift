@@ -25,6 +25,18 @@ enum MemberNames {
     static let schema: [UInt8] = Array(ExecutionUpdateDecoder.schemaName.utf8)
 }
 
+/// `MemberNames` in one object, so a hot path reaches them through one reference instead of a
+/// lazy global's once-check per access.
+final class MemberNameTables: Sendable {
+    let top = MemberNames.top
+    let activity = MemberNames.activity
+    let consulting = MemberNames.consulting
+    let categories = MemberNames.categories
+    let sources = MemberNames.sources
+    let statuses = MemberNames.statuses
+    let schema = MemberNames.schema
+}
+
 /// A fixed list of names as raw bytes for allocation-free matching. The bytes are allocated
 /// once for the process's lifetime (tables are static) and never written after init.
 struct NameTable: @unchecked Sendable {
