@@ -74,6 +74,8 @@ final class AggregateStage: Sendable {
     }
 
     private let state = Mutex<State>(.notOwner)
+    /// Records the last `process` call unpacked (a capacity hint).
+    private let recordsPerCall = Atomic<Int>(0)
     let configuration: AggregatorConfiguration
     let metrics: PipelineMetrics
     let logger: Logger
@@ -132,7 +134,8 @@ final class AggregateStage: Sendable {
         else { return out }
         var last = after
         var entries: [SegmentAssembler.Entry] = []
-        entries.reserveCapacity(messages.count)
+        // As many as the previous call's: growing the array by doubling copied it into new pages.
+        entries.reserveCapacity(max(messages.count, recordsPerCall.load(ordering: .relaxed)))
         for m in messages {
             guard m.offset > last else {
                 logger.error(
@@ -158,6 +161,7 @@ final class AggregateStage: Sendable {
                 out.read += 1
             }
         }
+        recordsPerCall.store(entries.count, ordering: .relaxed)
         aggregate(entries, into: &out)
         if last > after {
             state.withLock { state in
@@ -175,12 +179,9 @@ final class AggregateStage: Sendable {
 
     /// Feeds sequenced records (log order) and aggregates every segment they complete.
     private func aggregate(_ records: [SegmentAssembler.Entry], into out: inout Output) {
-        var segments: [SegmentAssembler.Segment] = []
-        state.withLock { state in
-            guard case .owner(let owner) = state else { return }
-            for r in records {
-                if let s = owner.assembler.append(r) { segments.append(s) }
-            }
+        let segments = state.withLock { state -> [SegmentAssembler.Segment] in
+            guard case .owner(let owner) = state else { return [] }
+            return owner.assembler.append(contentsOf: records)
         }
         // One segment per lock: queries are not held up by a whole batch.
         for segment in segments {
@@ -210,6 +211,8 @@ final class AggregateStage: Sendable {
             metrics.duplicate.increment(by: duplicate)
             metrics.stale.increment(by: stale)
         }
+        out.inputTimestamps.reserveCapacity(out.inputTimestamps.count + segment.entries.count)
+        out.sequencedTimestamps.reserveCapacity(out.sequencedTimestamps.count + segment.entries.count)
         for entry in segment.entries {
             guard let record = entry.record else { continue }
             out.records += 1

@@ -12,7 +12,8 @@ struct SegmentAssembler {
     }
 
     struct Segment {
-        var entries: [Entry]
+        /// A slice of the records as they were appended, when the segment lies in one append.
+        var entries: ArraySlice<Entry>
         /// The batch time: the Kafka timestamp of the marker, a value stored in the log.
         var timestampMillis: Int64
         /// The offset to commit once this segment is aggregated.
@@ -24,13 +25,25 @@ struct SegmentAssembler {
     /// The first offset not yet aggregated, or nil when nothing is pending.
     var firstPendingOffset: Int64? { pending.first?.offset }
 
-    /// Adds one record in log order; returns the segment it completes, if any.
-    mutating func append(_ entry: Entry) -> Segment? {
-        pending.append(entry)
-        guard entry.record?.endsSegment == true else { return nil }
-        let segment = Segment(entries: pending, timestampMillis: entry.timestampMillis, nextOffset: entry.offset + 1)
-        pending.removeAll(keepingCapacity: true)
-        return segment
+    /// Adds records in log order; returns the segments they complete. A segment that lies within
+    /// `entries` is a slice of it, not a copy: a batch's segment is ~15,000 records of ~170 bytes,
+    /// and copying it into `pending` and out again cost a few percent of the worker's CPU, mostly
+    /// in page faults on the new buffers.
+    mutating func append(contentsOf entries: [Entry]) -> [Segment] {
+        var segments: [Segment] = []
+        var start = entries.startIndex
+        for k in entries.indices where entries[k].record?.endsSegment == true {
+            var slice = entries[start...k]
+            if !pending.isEmpty {
+                slice = ArraySlice(pending + slice)
+                pending.removeAll()
+            }
+            segments.append(
+                Segment(entries: slice, timestampMillis: entries[k].timestampMillis, nextOffset: entries[k].offset + 1))
+            start = k + 1
+        }
+        pending += entries[start...]
+        return segments
     }
 
     /// Forgets the open segment (on revoke, or after a failed batch whose offsets were not committed).

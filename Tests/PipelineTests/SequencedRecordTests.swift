@@ -117,9 +117,9 @@ import Testing
         var assembler = SegmentAssembler()
         var segments: [[Int64]] = []
         for (offset, record) in [plain, plain, marker, plain, marker, plain].enumerated() {
-            if let s = assembler.append(
-                .init(offset: Int64(offset), timestampMillis: Int64(100 + offset), record: record))
-            {
+            let entry = SegmentAssembler.Entry(
+                offset: Int64(offset), timestampMillis: Int64(100 + offset), record: record)
+            for s in assembler.append(contentsOf: [entry]) {
                 segments.append(s.entries.map(\.offset))
                 #expect(s.nextOffset == Int64(offset) + 1)
                 #expect(s.timestampMillis == Int64(100 + offset))
