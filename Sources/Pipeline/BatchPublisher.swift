@@ -37,17 +37,24 @@ struct OutputWriter: Sendable {
     func writeOutputsAndChangelog(_ batch: PublishableBatch) async throws -> ContinuousClock.Instant {
         let one = batch.validated, two = batch.aggregated
         let stageTwoRejected = try await records(of: two.rejected)  // before the first send
-        for r in one.rejected { try await send(settings.rejectedTopic, r.key, r.value) }
-        for r in one.sequenced { try await send(settings.sequencedTopic, nil, r, partition: 0) }
-        for s in two.summaries { try await send(settings.summariesTopic, Array(s.key.utf8), s.value) }
-        for a in two.alerts { try await send(settings.alertsTopic, Array(a.key.utf8), a.value) }
-        for r in stageTwoRejected { try await send(settings.rejectedTopic, r.key, r.value) }
+        // Handles once per batch: a lookup by name per message (a lock and a string hash) cost
+        // ~0.7 % of the worker's CPU with ~5,000 changelog records per batch.
+        let rejectedTopic = try producer.topic(settings.rejectedTopic)
+        for r in one.rejected { try await send(rejectedTopic, r.key, r.value) }
+        let sequencedTopic = try producer.topic(settings.sequencedTopic)
+        for r in one.sequenced { try await send(sequencedTopic, nil, r, partition: 0) }
+        let summariesTopic = try producer.topic(settings.summariesTopic)
+        for s in two.summaries { try await send(summariesTopic, Array(s.key.utf8), s.value) }
+        let alertsTopic = try producer.topic(settings.alertsTopic)
+        for a in two.alerts { try await send(alertsTopic, Array(a.key.utf8), a.value) }
+        for r in stageTwoRejected { try await send(rejectedTopic, r.key, r.value) }
         try await flush()
         let outputsAcked = ContinuousClock.now
         if batch.crash == .afterOutputs { throw SimulatedCrash(point: .afterOutputs) }
 
         if !two.changelog.isEmpty {
-            for c in two.changelog { try await send(settings.changelogTopic, Array(c.key.utf8), c.value, partition: 0) }
+            let changelogTopic = try producer.topic(settings.changelogTopic)
+            for c in two.changelog { try await send(changelogTopic, Array(c.key.utf8), c.value, partition: 0) }
             try await flush()
         }
         if batch.crash == .afterChangelog { throw SimulatedCrash(point: .afterChangelog) }
@@ -74,13 +81,13 @@ struct OutputWriter: Sendable {
     }
 
     private func send(
-        _ topic: String, _ key: [UInt8]?, _ value: [UInt8]?,
+        _ topic: KafkaTopic, _ key: [UInt8]?, _ value: [UInt8]?,
         partition: Int32? = nil
     ) async throws(KafkaError) {
         do {
-            try producer.trySend(topic: topic, partition: partition, key: key, value: value)
+            try producer.trySend(to: topic, partition: partition, key: key, value: value)
         } catch  where error.code == .queueFull {
-            try await producer.send(topic: topic, partition: partition, key: key, value: value)
+            try await producer.send(to: topic, partition: partition, key: key, value: value)
         }
     }
 
