@@ -19,18 +19,19 @@ struct PlainUpdateDecoder {
     private var reportID = 0..<0
     private var province = 0..<0
     private var reportedAt = 0..<0
-    private var fiscalYearValue: Int64 = 0
+    // What `DigestSource` reads, under its names.
+    private(set) var fiscalYear = 0
     private var month = 0
     private var periodYear = 0
-    private var sourceValue = FundingSource.kcqg
-    private var statusValue = ReportStatus.estimate
-    private var plan: Int64 = 0
-    private var executed: Int64 = 0
-    private var revisionValue: Int64 = 0
-    private var advanced: Int64?
+    private(set) var source = FundingSource.kcqg
+    private(set) var status = ReportStatus.estimate
+    private(set) var planVND: Int64 = 0
+    private(set) var executedVND: Int64 = 0
+    private(set) var revision: Int64 = 0
+    private(set) var advancedVND: Int64?
+    private(set) var consulting: Consulting?
     private var items = InlineActivities()
     private var hasActivities = false
-    private var consultingValue: Consulting?
 
     private init(_ p: UnsafeRawBufferPointer, names: MemberNameTables) {
         self.p = p
@@ -174,32 +175,32 @@ struct PlainUpdateDecoder {
             province = s
         case .fiscalYear:
             guard let v = integer() else { return false }
-            fiscalYearValue = v
+            fiscalYear = Int(v)
         case .periodEnd:
             guard let s = plainString(), Forms.isYearMonthForm(bytes(s)) else { return false }
             periodYear = Forms.number(bytes(s)[0..<4])
             month = Forms.number(bytes(s)[5..<7])
         case .source:
             guard let s = plainString(), let k = names.sources.index(of: bytes(s)) else { return false }
-            sourceValue = FundingSource.allCases[k]
+            source = FundingSource.allCases[k]
         case .status:
             guard let s = plainString(), let k = names.statuses.index(of: bytes(s)) else { return false }
-            statusValue = ReportStatus.allCases[k]
+            status = ReportStatus.allCases[k]
         case .planVND:
             guard let v = amount() else { return false }
-            plan = v
+            planVND = v
         case .executedVND:
             guard let v = amount() else { return false }
-            executed = v
+            executedVND = v
         case .revision:
             guard let v = integer(), v >= 1, v <= (1 << 53) - 1 else { return false }
-            revisionValue = v
+            revision = v
         case .reportedAt:
             guard let s = plainString(), Forms.isRFC3339DateTime(bytes(s)) else { return false }
             reportedAt = s
         case .advancedVND:
             guard let v = amount() else { return false }
-            advanced = v
+            advancedVND = v
         case .activities:
             hasActivities = true
             return readActivities()
@@ -262,7 +263,7 @@ struct PlainUpdateDecoder {
             more = next
         }
         guard mask == 0b11 else { return false }
-        consultingValue = c
+        consulting = c
         return true
     }
 
@@ -271,8 +272,8 @@ struct PlainUpdateDecoder {
     private func checkMeaning(key: UnsafeRawBufferPointer?, topicUnit: String?, provinces: KnownProvinces) -> Bool {
         let required: UInt16 = (1 << UpdateField.requiredCount) - 1
         guard seen & required == required,
-            FiscalYear.range.contains(Int(fiscalYearValue)), (1...12).contains(month),
-            periodYear == Int(fiscalYearValue)
+            FiscalYear.range.contains(fiscalYear), (1...12).contains(month),
+            periodYear == fiscalYear
         else { return false }
         let code = bytes(province)
         guard let key, key.elementsEqual(code) else { return false }
@@ -281,20 +282,12 @@ struct PlainUpdateDecoder {
         guard hasActivities else { return true }
         var sum: Int64 = 0
         for k in 0..<items.count { sum += items[k].executedVND }  // ≤ 8 × 10^15: cannot overflow
-        return sum == executed
+        return sum == executedVND
     }
 }
 
 extension PlainUpdateDecoder: DigestSource {
-    var fiscalYear: Int { Int(fiscalYearValue) }
     var periodEnd: YearMonth { YearMonth(year: periodYear, month: month) }
-    var source: FundingSource { sourceValue }
-    var status: ReportStatus { statusValue }
-    var planVND: Int64 { plan }
-    var executedVND: Int64 { executed }
-    var revision: Int64 { revisionValue }
-    var advancedVND: Int64? { advanced }
-    var consulting: Consulting? { consultingValue }
     var activityCount: Int? { hasActivities ? items.count : nil }
     func activity(_ k: Int) -> Activity { items[k] }
 
