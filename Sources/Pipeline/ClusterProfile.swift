@@ -53,9 +53,9 @@ struct ClusterProfile: Sendable, Equatable {
     /// The embedded broker keeps only ~5 MiB of the sequenced partition, counted as it holds
     /// them: stage 1's compressed packs (~37 B per record of the bench's updates). Stage 1 may
     /// append one more batch before it pauses, so the backlog peaks near the limit plus a batch.
-    /// 2.5 MiB holds far more than the two batches outstanding between batches of 15,000 such
-    /// updates (~1.1 MB: one being published, one just appended), so steady load does not pause,
-    /// and leaves over 2 MiB of the window beyond a peak with one such batch (a record's size no
+    /// 2.5 MiB holds far more than the two batches outstanding between batches of 20,000 such
+    /// updates (~1.5 MB: one being published, one just appended), so steady load does not pause,
+    /// and leaves ~1.8 MiB of the window beyond a peak with one such batch (a record's size no
     /// longer depends on the update's: larger updates need no more). Counted in records,
     /// the limit could not tell small updates from large ones: 8,000 records (under one batch)
     /// paused the input after nearly every batch (issue #20, docs/PERFORMANCE.md). A real

@@ -55,10 +55,11 @@ public struct WorkerSettings: Sendable {
     public static let defaultAlertsTopic = "khuyencong.alerts.v1"
     public static let defaultRejectedTopic = "khuyencong.rejected.v1"
     /// A batch is one transaction per stage and one set of summaries, whatever its size: under a
-    /// backlog, 15,000 updates per batch measured ~12 % more throughput than 10,000 (fewer
-    /// summaries rebuilt, fewer commits); 20,000 passed 200 MiB peak RSS (issue #20). Idle, a
-    /// batch closes after `defaultBatchMaxMilliseconds` anyway.
-    public static let defaultBatchMaxMessages = 15_000
+    /// backlog, 15,000 updates per batch measured ~12 % more throughput than 10,000 and 20,000
+    /// another ~5–9 % (fewer summaries rebuilt, fewer commits), at peak RSS 135–171 MiB with two
+    /// jemalloc arenas; 40,000 stalled (issue #20). Idle, a batch closes after
+    /// `defaultBatchMaxMilliseconds` anyway.
+    public static let defaultBatchMaxMessages = 20_000
     public static let defaultBatchMaxMilliseconds = 20
     public static let defaultStallLimit = Duration.seconds(60)
 
@@ -99,7 +100,7 @@ public struct WorkerSettings: Sendable {
     public var changelogTopic: String { groupID + ".state-changelog" }
 
     /// Consumer queue sizing, for memory: the prefetched queue holds at most ~8 MiB of messages
-    /// (about 1.5 full batches of typical updates: with 4 MiB, batches waited for their input;
+    /// (about one full batch of typical updates: with 4 MiB, batches waited for their input;
     /// 12 MiB held ~30 MiB more at peak) and each broker answers a fetch with at most 4 MiB. librdkafka 2.0.2
     /// leaves its fetchers idle for up to 1 s once the queue passes `queued.min.messages` or
     /// `queued.max.messages.kbytes` (issue #2879); `KafkaConsumer` restarts them as soon as the

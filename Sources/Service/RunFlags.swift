@@ -61,7 +61,7 @@ public struct RunFlags: ParsableArguments, Sendable {
     @Option(name: .customLong("transactional-id"), help: "Kafka transactional id (default {group-id}-{instance-id}).")
     public var transactionalID: String?
 
-    @Option(name: .customLong("batch-max-messages"), help: "Most messages per batch (default 15000).")
+    @Option(name: .customLong("batch-max-messages"), help: "Most messages per batch (default 20000).")
     public var batchMaxMessages: String?
 
     @Option(name: .customLong("batch-max-ms"), help: "Longest wait to fill a batch, in ms (default 20).")

@@ -44,7 +44,7 @@ import Testing
         #expect(c.instanceID == "host1", "the host name, which a StatefulSet keeps stable")
         #expect(c.transactionalID == "khuyencong-aggregator-host1")
         #expect(c.logFormat == .text)
-        #expect(c.batchMaxMessages == 15_000 && c.batchMaxMs == 20)
+        #expect(c.batchMaxMessages == 20_000 && c.batchMaxMs == 20)
         #expect(c.logLevel == .info)
         #expect(c.kafka.values.isEmpty)
     }
