@@ -71,8 +71,10 @@ int baseline_has_data_to_fetch(rd_kafka_t *rk) {
     for (int i = 0; i < assigned->cnt && !found; i++) {
         int64_t low = -1, high = -1;
         const rd_kafka_topic_partition_t *p = &assigned->elems[i];
-        if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low, &high))
-            found = high > p->offset;
+        int known = !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low, &high);
+        // As FetchRestart.mayHoldMore: no position yet counts unless the partition is known empty.
+        if (p->offset >= 0) found = known && high > p->offset;
+        else found = !known || high < 0 || high > low;
     }
     rd_kafka_topic_partition_list_destroy(assigned);
     return found;
