@@ -67,15 +67,21 @@ int baseline_has_data_to_fetch(rd_kafka_t *rk) {
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(rk, &assigned) || !assigned) return 0;
     rd_kafka_position(rk, assigned);
-    int found = 0;
+    int found = 0, any_positioned = 0, unfetched_waits = 0;
     for (int i = 0; i < assigned->cnt && !found; i++) {
         int64_t low = -1, high = -1;
         const rd_kafka_topic_partition_t *p = &assigned->elems[i];
         int known = !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low, &high);
-        // As FetchRestart.mayHoldMore: no position yet counts unless the partition is known empty.
-        if (p->offset >= 0) found = known && high > p->offset;
-        else found = !known || high < 0 || high > low;
+        // As FetchRestart.mayHoldMore: no position yet counts, beside a partition that has one,
+        // unless the partition is known to be empty.
+        if (p->offset >= 0) {
+            any_positioned = 1;
+            found = known && high > p->offset;
+        } else if (!known || high < 0 || high > low) {
+            unfetched_waits = 1;
+        }
     }
+    found = found || (any_positioned && unfetched_waits);
     rd_kafka_topic_partition_list_destroy(assigned);
     return found;
 }

@@ -93,13 +93,21 @@ struct FetchRestart {
     /// showed it empty: its fetcher can have backed off before its first answer because the queue
     /// was full (seen in `bench worker` with 30,000-update batches: ~500 ms without input while
     /// only partitions without a position held the rest). A restart seeks the partitions that
-    /// have a position, which wakes their brokers' fetchers for every partition they lead.
-    /// Watermarks are -1 when unknown.
+    /// have a position, which wakes their brokers' fetchers for every partition they lead, so
+    /// partitions without one count only beside one that has it: a worker restarted at the end
+    /// of its input, none of whose partitions has a position, would otherwise restart for nothing
+    /// every second. Watermarks are -1 when unknown.
     static func mayHoldMore(_ partitions: [(position: Int64?, low: Int64, high: Int64)]) -> Bool {
-        partitions.contains { p in
-            guard let position = p.position else { return p.high < 0 || p.high > p.low }
-            return p.high > position
+        var anyPositioned = false, unfetchedWaits = false
+        for p in partitions {
+            if let position = p.position {
+                if p.high > position { return true }
+                anyPositioned = true
+            } else if p.high < 0 || p.high > p.low {
+                unfetchedWaits = true
+            }
         }
+        return anyPositioned && unfetchedWaits
     }
 
     /// Seeks every assigned partition for which `include` holds to its position. Asynchronous;

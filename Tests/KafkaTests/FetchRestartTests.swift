@@ -43,20 +43,22 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         #expect(empty(idle * 12 + .seconds(20)))
     }
 
-    /// What the idle restart counts as data waiting: a position behind the high watermark, or no
-    /// position yet on a partition not known to be empty (its fetcher may have backed off before
-    /// its first answer, the queue being full).
+    /// What the idle restart counts as data waiting: a position behind the high watermark, or,
+    /// beside a partition that has a position (whose seek wakes the fetchers), no position yet on
+    /// a partition not known to be empty (its fetcher may have backed off before its first
+    /// answer, the queue being full).
     @Test func dataMayWaitBehindAPositionOrOnAPartitionWithNoneYet() {
+        let caughtUp = (position: Int64?.some(23_808), low: Int64(0), high: Int64(23_808))
         #expect(!FetchRestart.mayHoldMore([]))
-        #expect(!FetchRestart.mayHoldMore([(position: 100, low: 0, high: 100)]), "caught up")
+        #expect(!FetchRestart.mayHoldMore([caughtUp]), "caught up")
         #expect(FetchRestart.mayHoldMore([(position: 99, low: 0, high: 100)]))
         #expect(!FetchRestart.mayHoldMore([(position: 100, low: -1, high: -1)]), "a position, watermarks unknown")
-        #expect(FetchRestart.mayHoldMore([(position: nil, low: -1, high: -1)]), "never answered yet")
-        #expect(FetchRestart.mayHoldMore([(position: nil, low: 0, high: 7_936)]), "nothing consumed of 7,936")
-        #expect(!FetchRestart.mayHoldMore([(position: nil, low: 5, high: 5)]), "known to be empty")
+        #expect(FetchRestart.mayHoldMore([caughtUp, (position: nil, low: -1, high: -1)]), "never answered yet")
+        #expect(FetchRestart.mayHoldMore([caughtUp, (position: nil, low: 0, high: 7_936)]), "nothing consumed")
+        #expect(!FetchRestart.mayHoldMore([caughtUp, (position: nil, low: 5, high: 5)]), "known to be empty")
         #expect(
-            FetchRestart.mayHoldMore([(position: 23_808, low: 0, high: 23_808), (position: nil, low: -1, high: -1)]),
-            "the stall seen in bench worker: every positioned partition caught up, the rest never fetched")
+            !FetchRestart.mayHoldMore([(position: nil, low: 0, high: 7_936), (position: nil, low: -1, high: -1)]),
+            "no partition has a position (a worker restarted at the end of its input): no seek could wake anything")
     }
 
     @Test func theByteLimitCountsTooFromTheMessagesSeen() {
