@@ -193,7 +193,7 @@ struct PlainUpdateDecoder {
             guard let v = amount() else { return false }
             executedVND = v
         case .revision:
-            guard let v = integer(), v >= 1, v <= (1 << 53) - 1 else { return false }
+            guard let v = integer(), (1...maxRevision).contains(v) else { return false }
             revision = v
         case .reportedAt:
             guard let s = plainString(), Forms.isRFC3339DateTime(bytes(s)) else { return false }

@@ -96,7 +96,8 @@ struct MemberSlots {
     subscript(_ f: UpdateField) -> Int? { self[f.rawValue] }
 }
 
-private let maxRevision: Int64 = (1 << 53) - 1
+/// The largest `revision` the contract allows (2^53 − 1).
+let maxRevision: Int64 = (1 << 53) - 1
 
 /// One validation run over a parsed message: the contract's steps 3–10, each over the whole
 /// message before the next. Pointers and sentences are only built on failure.
