@@ -67,14 +67,17 @@ struct OutputWriter: Sendable {
             if case .conflict(_, let origin) = r { origin } else { nil }
         }
         var originals = try await origins.read(conflicts)[...]  // no request when there is none
+        // One decoder for the batch's conflicts (it builds its tables), made at the first one.
+        var decoder: ExecutionUpdateDecoder?
         return rejected.map { r in
             switch r {
             case .ready(let key, let value):
                 return (key, value)
             case .conflict(let facts, let origin):
-                let decoder = ExecutionUpdateDecoder(registries: settings.registries)
+                let made = decoder ?? ExecutionUpdateDecoder(registries: settings.registries)
+                decoder = made
                 let record = StageTwoRejection.conflictRecord(
-                    facts, origin: origin, original: originals.popFirst() ?? nil, decoder: decoder)
+                    facts, origin: origin, original: originals.popFirst() ?? nil, decoder: made)
                 return (origin.key, record)
             }
         }
