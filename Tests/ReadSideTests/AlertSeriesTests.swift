@@ -45,6 +45,17 @@ import Testing
         #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 12.11)
         #expect(sample(text, "khuyencong_alert_threshold_pct") == 17.5)
         #expect(sample(text, "khuyencong_alert_period_month") == 7)
+
+        // An update with the same labels keeps its series and moves their values.
+        let before = series(registry).count
+        try model.apply(
+            alertKey: key,
+            value: Self.alert(state: "updated", severity: "critical", month: "09", rate: "14.02", threshold: "25.00"))
+        text = registry.emitToString()
+        #expect(series(registry).count == before, "\(text)")
+        #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 14.02)
+        #expect(sample(text, "khuyencong_alert_threshold_pct") == 25)
+        #expect(sample(text, "khuyencong_alert_period_month") == 9)
         let info = text.split(separator: "\n").first { $0.hasPrefix("khuyencong_scope_info{") }.map(String.init) ?? ""
         #expect(
             info.contains(#"level="region""#) && info.contains(#"code="mien-trung-tay-nguyen""#)
