@@ -157,16 +157,14 @@ enum ChangelogCodec {
     /// Writes `h` at the start of `buf` (at least `maxRevisionBytes`); returns the length.
     @inline(__always)
     static func encode(_ h: HeldRevision, into buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var at = 0
-        func int(_ v: Int64) { BinaryWriter.varint(BinaryWriter.zigzag(v), into: buf, at: &at) }
-        func uint(_ v: UInt64) { BinaryWriter.varint(v, into: buf, at: &at) }
-        buf[at] = format; at += 1
-        int(h.revision); int(h.accepted)
-        uint(UInt64(truncatingIfNeeded: h.digest >> 64)); uint(UInt64(truncatingIfNeeded: h.digest))
-        int(h.plan); int(h.executed)
-        buf[at] = (h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0); at += 1
-        if h.hasAdvanced { int(h.advanced) }
-        return at
+        var w = ScratchWriter(buf)
+        w.byte(format)
+        w.int(h.revision); w.int(h.accepted)
+        w.uint(UInt64(truncatingIfNeeded: h.digest >> 64)); w.uint(UInt64(truncatingIfNeeded: h.digest))
+        w.int(h.plan); w.int(h.executed)
+        w.byte((h.hasAdvanced ? 1 : 0) | (h.estimate ? 2 : 0))
+        if h.hasAdvanced { w.int(h.advanced) }
+        return w.count
     }
 
     static func decodeRevision(_ bytes: [UInt8]) throws(BinaryReader.Failure) -> HeldRevision {

@@ -81,6 +81,9 @@ struct SequencedRecord: Sendable, Equatable {
             && a.timestampMillis == b.timestampMillis && a.payload == b.payload && a.endsSegment == b.endsSegment
     }
 
+    /// A record's fields at most: nine varints of up to 10 bytes, three bytes, the digest.
+    static let maxFieldBytes = 9 * 10 + 3 + 16
+
     /// Stage 1's hot path: one record into an open pack.
     /// Layout: partition, offset, timestamp, code, fiscal year, period year, month, flags (source,
     /// status, advanced present), plan, executed, [advanced], revision (varints), the 16-byte
@@ -90,19 +93,21 @@ struct SequencedRecord: Sendable, Equatable {
         _ f: ReportFacts, partition: Int32, offset: Int64, timestampMillis: Int64,
         payload: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), into w: inout BinaryWriter
     ) {
-        w.int(Int64(partition))
-        w.int(offset)
-        w.int(timestampMillis)
-        w.byte(UInt8(truncatingIfNeeded: f.code))
-        w.int(Int64(f.fiscalYear))
-        w.int(Int64(f.periodEnd.year))
-        w.byte(UInt8(truncatingIfNeeded: f.periodEnd.month))
-        w.byte((f.source == .kcqg ? 0 : 1) | (f.status == .estimate ? 0 : 2) | (f.advancedVND == nil ? 0 : 4))
-        w.int(f.planVND)
-        w.int(f.executedVND)
-        if let advanced = f.advancedVND { w.int(advanced) }
-        w.int(f.revision)
-        w.u128(f.digest)
+        w.append(capacity: maxFieldBytes) { w in
+            w.int(Int64(partition))
+            w.int(offset)
+            w.int(timestampMillis)
+            w.byte(UInt8(truncatingIfNeeded: f.code))
+            w.int(Int64(f.fiscalYear))
+            w.int(Int64(f.periodEnd.year))
+            w.byte(UInt8(truncatingIfNeeded: f.periodEnd.month))
+            w.byte((f.source == .kcqg ? 0 : 1) | (f.status == .estimate ? 0 : 2) | (f.advancedVND == nil ? 0 : 4))
+            w.int(f.planVND)
+            w.int(f.executedVND)
+            if let advanced = f.advancedVND { w.int(advanced) }
+            w.int(f.revision)
+            w.u128(f.digest)
+        }
         w.bytes.append(contentsOf: payload)
     }
 
