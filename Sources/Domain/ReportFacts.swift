@@ -18,7 +18,9 @@ public struct ReportFacts: Sendable, Hashable {
         self.init(u, code: Aggregator.code(u.province) ?? -1)
     }
 
-    init<U: DigestSource>(_ u: U, code: Int) {
+    /// `borrowing`: an initializer otherwise takes its argument owned, and the one-pass decoder
+    /// (~300 bytes with its inline activities) was copied once per update.
+    init<U: DigestSource>(_ u: borrowing U, code: Int) {
         self.init(
             code: code, fiscalYear: u.fiscalYear, periodEnd: u.periodEnd, source: u.source,
             status: u.status, planVND: u.planVND, executedVND: u.executedVND, advancedVND: u.advancedVND,
