@@ -43,6 +43,8 @@ public final class AlertSeries: Sendable {
     private struct State: @unchecked Sendable {
         var held: [String: Held] = [:]
         var scopes: [ScopeKey: (gauge: Gauge, count: Int)] = [:]
+        /// The latest message of each alert changed since the last `flush`.
+        var pending: [String: AlertMessage] = [:]
     }
 
     private let registry: PrometheusCollectorRegistry
@@ -62,26 +64,39 @@ public final class AlertSeries: Sendable {
     /// Follows the read model's readiness.
     func setReady(_ isReady: Bool) { ready.set(to: isReady ? 1 : 0) }
 
-    /// Follows one alert key from `previous` (nil: first message) to `current`.
-    /// An update on the same scope, source and year keeps the series and sets their values; a new
-    /// severity replaces only the one series labelled with it. Registering a series copies the
-    /// registry's tables of its family, and alerts change far more often than they are raised: at
-    /// full input rate, re-registering every series took ~3 % of the worker's CPU.
+    /// Follows one alert key from `previous` (nil: first message) to `current`. The series change
+    /// at the next `flush`, when Prometheus (or the live table) reads them: registering a series
+    /// copies the registry's table of its family, so it costs time in proportion to the active
+    /// alerts, and at full input rate alerts are raised, moved and resolved many times between
+    /// two scrapes (applying each change at once took ~3 % of the worker's CPU).
     func update(previous: AlertMessage?, current: AlertMessage) {
+        state.withLock { $0.pending[current.alert_id] = current }
+    }
+
+    /// Brings the series up to date with the latest message of each alert. An alert that stays on
+    /// its scope, source and year keeps its series and their values move; a new severity replaces
+    /// only the one series labelled with it.
+    public func flush() {
         state.withLock { s in
-            if var held = s.held[current.alert_id], current.isActive, held.hasScopeLabels(of: current) {
-                if held.severity != current.severity {
-                    registry.unregisterGauge(held.active)
-                    held.active = makeActive(current)
-                    held.severity = current.severity
-                    s.held[current.alert_id] = held
-                }
-                set(held, current)
-                return
-            }
-            if let held = s.held.removeValue(forKey: current.alert_id) { remove(held, &s) }
-            if current.isActive { s.held[current.alert_id] = add(current, &s) }
+            let pending = s.pending
+            s.pending = [:]
+            for current in pending.values { apply(current, &s) }
         }
+    }
+
+    private func apply(_ current: AlertMessage, _ s: inout State) {
+        if var held = s.held[current.alert_id], current.isActive, held.hasScopeLabels(of: current) {
+            if held.severity != current.severity {
+                registry.unregisterGauge(held.active)
+                held.active = makeActive(current)
+                held.severity = current.severity
+                s.held[current.alert_id] = held
+            }
+            set(held, current)
+            return
+        }
+        if let held = s.held.removeValue(forKey: current.alert_id) { remove(held, &s) }
+        if current.isActive { s.held[current.alert_id] = add(current, &s) }
     }
 
     private func set(_ held: Held, _ alert: AlertMessage) {

@@ -121,6 +121,9 @@ public final class ReadModel: Sendable {
         alertSeries?.update(previous: previous?.message, current: message)
     }
 
+    /// Brings the alert series up to date; call before reading the metrics registry.
+    public func flushAlertSeries() { alertSeries?.flush() }
+
     private func change(_ body: (inout State) -> Bool) {
         let notify = state.withLock { s -> (UInt64, [AsyncStream<UInt64>.Continuation])? in
             guard body(&s) else { return nil }

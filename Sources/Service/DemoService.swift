@@ -39,6 +39,7 @@ public struct DemoService: Service {
                 table.summaries = decode(
                     LiveTable.Summary.self, await started.worker.summaries(region: nil, year: nil, period: nil) ?? [])
                 table.alerts = decode(LiveTable.Alert.self, await started.worker.alerts(activeOnly: true) ?? [])
+                started.readModel.flushAlertSeries()
                 table.metricsText = metrics.emitToString()
                 table.dashboardURL = started.dashboard.current
                 let screen = table.render()

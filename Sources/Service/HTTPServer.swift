@@ -71,6 +71,7 @@ public enum HTTPServer {
             return text(.ok, "ready\n")
         }
         router.get("/metrics") { _, _ in
+            model.flushAlertSeries()
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(

@@ -26,20 +26,27 @@ import Testing
 
     static let labels = #"code="mien-trung-tay-nguyen",fiscal_year="2022",level="region",source="KCQG""#
 
-    func series(_ registry: PrometheusCollectorRegistry) -> [String] {
-        registry.emitToString().split(separator: "\n").map(String.init).filter { $0.hasPrefix("khuyencong_") }
+    /// The exposition as a scrape sees it: the alert series are brought up to date first.
+    func emit(_ model: ReadModel, _ registry: PrometheusCollectorRegistry) -> String {
+        model.flushAlertSeries()
+        return registry.emitToString()
+    }
+
+    func series(_ model: ReadModel, _ registry: PrometheusCollectorRegistry) -> [String] {
+        emit(model, registry).split(separator: "\n").map(String.init).filter { $0.hasPrefix("khuyencong_") }
     }
 
     @Test func appearWithARaisedAlertAndDisappearWhenItResolves() throws {
         let registry = PrometheusCollectorRegistry()
         let model = ReadModel(alertSeries: AlertSeries(registry: registry))
         let key = "region:mien-trung-tay-nguyen/2022/KCQG"
-        #expect(series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 0"))
+        #expect(
+            series(model, registry).count == 1 && series(model, registry)[0].hasPrefix("khuyencong_read_side_ready 0"))
         model.setReadiness(.ready)
-        #expect(registry.emitToString().contains("khuyencong_read_side_ready 1"))
+        #expect(emit(model, registry).contains("khuyencong_read_side_ready 1"))
 
         try model.apply(alertKey: key, value: Self.alert(state: "raised", severity: "critical"))
-        var text = registry.emitToString()
+        var text = emit(model, registry)
         #expect(text.contains("# HELP khuyencong_alert_active "))
         #expect(sample(text, "khuyencong_alert_active", "severity") == 1)
         #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 12.11)
@@ -47,12 +54,12 @@ import Testing
         #expect(sample(text, "khuyencong_alert_period_month") == 7)
 
         // An update with the same labels keeps its series and moves their values.
-        let before = series(registry).count
+        let before = series(model, registry).count
         try model.apply(
             alertKey: key,
             value: Self.alert(state: "updated", severity: "critical", month: "09", rate: "14.02", threshold: "25.00"))
-        text = registry.emitToString()
-        #expect(series(registry).count == before, "\(text)")
+        text = emit(model, registry)
+        #expect(series(model, registry).count == before, "\(text)")
         #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 14.02)
         #expect(sample(text, "khuyencong_alert_threshold_pct") == 25)
         #expect(sample(text, "khuyencong_alert_period_month") == 9)
@@ -68,7 +75,7 @@ import Testing
             value: Self.alert(
                 state: "updated", severity: "warning", month: "08",
                 rate: "30.00", threshold: "40.00"))
-        text = registry.emitToString()
+        text = emit(model, registry)
         #expect(!text.contains(#"severity="critical""#), "\(text)")
         #expect(text.contains(#"severity="warning""#))
         #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 30)
@@ -78,13 +85,39 @@ import Testing
         let total = "region:mien-trung-tay-nguyen/2022/total"
         try model.apply(alertKey: total, value: Self.alert(state: "raised", severity: "warning", source: "total"))
         try model.apply(alertKey: key, value: Self.alert(state: "resolved", severity: "warning"))
-        text = registry.emitToString()
+        text = emit(model, registry)
         #expect(!text.contains(#"source="KCQG""#), "\(text)")
         #expect(text.contains("khuyencong_scope_info{"))
         try model.apply(alertKey: total, value: Self.alert(state: "resolved", severity: "warning", source: "total"))
         #expect(
-            series(registry).count == 1 && series(registry)[0].hasPrefix("khuyencong_read_side_ready 1"),
-            "\(series(registry))")
+            series(model, registry).count == 1 && series(model, registry)[0].hasPrefix("khuyencong_read_side_ready 1"),
+            "\(series(model, registry))")
+    }
+
+    @Test func changesBetweenTwoScrapesShowOnlyTheLatestMessage() throws {
+        let registry = PrometheusCollectorRegistry()
+        let model = ReadModel(alertSeries: AlertSeries(registry: registry))
+        let key = "region:mien-trung-tay-nguyen/2022/KCQG"
+        try model.apply(alertKey: key, value: Self.alert(state: "raised", severity: "critical"))
+        try model.apply(
+            alertKey: key, value: Self.alert(state: "updated", severity: "warning", month: "08", rate: "30.00"))
+        var text = emit(model, registry)
+        #expect(!text.contains(#"severity="critical""#), "\(text)")
+        #expect(sample(text, "khuyencong_alert_active", "severity") == 1)
+        #expect(sample(text, "khuyencong_alert_execution_rate_pct") == 30)
+        #expect(sample(text, "khuyencong_alert_period_month") == 8)
+
+        // Resolved and raised again between scrapes: one set of series, the last values.
+        try model.apply(alertKey: key, value: Self.alert(state: "resolved", severity: "warning"))
+        try model.apply(alertKey: key, value: Self.alert(state: "raised", severity: "critical", month: "09"))
+        text = emit(model, registry)
+        #expect(series(model, registry).filter { $0.hasPrefix("khuyencong_alert_active{") }.count == 1, "\(text)")
+        #expect(text.contains(#"severity="critical""#))
+        #expect(sample(text, "khuyencong_alert_period_month") == 9)
+
+        // Raised and resolved between scrapes: nothing left.
+        try model.apply(alertKey: key, value: Self.alert(state: "resolved", severity: "critical"))
+        #expect(series(model, registry).allSatisfy { $0.hasPrefix("khuyencong_read_side_ready") })
     }
 
     /// The value of the one sample of `name` (labels of the KCQG alert).
