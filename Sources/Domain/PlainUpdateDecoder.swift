@@ -82,7 +82,12 @@ struct PlainUpdateDecoder {
             // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
             let special =
                 ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w) | w
-            if special & highs != 0 { break }
+            if special & highs != 0 {
+                // The lowest marked byte is the first special one (a borrow only marks bytes
+                // above a real match): go straight to it.
+                j += (special & highs).trailingZeroBitCount >> 3
+                break
+            }
             j += 8
         }
         while j < p.count {
