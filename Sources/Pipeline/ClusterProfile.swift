@@ -51,7 +51,7 @@ struct ClusterProfile: Sendable, Equatable {
     }
 
     /// The embedded broker keeps only ~5 MiB of the sequenced partition, counted as it holds
-    /// them: stage 1's compressed packs (~37 B per record of the bench's updates). Stage 1 may
+    /// them: stage 1's compressed packs (~38 B per record of the bench's updates). Stage 1 may
     /// append one more batch before it pauses, so the backlog peaks near the limit plus a batch.
     /// 2.5 MiB holds far more than the two batches outstanding between batches of 20,000 such
     /// updates (~1.5 MB: one being published, one just appended), so steady load does not pause,
