@@ -109,6 +109,27 @@ struct JSONTape {
     }
 
     /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
+    /// Skips the whole 8-byte words of plain string bytes in `base[start..<count]` (SWAR):
+    /// returns the index of the first '"', '\\', byte < 0x20 or non-ASCII byte, or where fewer
+    /// than 8 bytes are left (the caller's byte loop goes on from there). Both string scans use it.
+    @inline(__always)
+    static func plainWords(_ base: UnsafeRawPointer, count: Int, from start: Int) -> Int {
+        var j = start
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while j + 8 <= count {
+            let w = (base + j).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w) | w
+            // The lowest marked byte is the first special one (a borrow only marks bytes above a
+            // real match): go straight to it.
+            if special & highs != 0 { return j + (special & highs).trailingZeroBitCount >> 3 }
+            j += 8
+        }
+        return j
+    }
+
     static func nameHash(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let k: UInt64 = 0x9E37_79B9_7F4A_7C15
         var h = UInt64(bytes.count) &* k

@@ -70,26 +70,11 @@ struct PlainUpdateDecoder {
     }
 
     /// A string of ASCII without escapes or control characters; its contents' range. Scans 8
-    /// bytes at a time (SWAR), like `JSONTape`'s parser.
+    /// bytes at a time (SWAR, `JSONTape.plainWords`), as the strict parser does.
     private mutating func plainString() -> Range<Int>? {
         guard eat(UInt8(ascii: "\"")), let base = p.baseAddress else { return nil }
         let start = i
-        var j = i
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        while j + 8 <= p.count {
-            let w = (base + j).loadUnaligned(as: UInt64.self)
-            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-            // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
-            let special =
-                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w) | w
-            if special & highs != 0 {
-                // The lowest marked byte is the first special one (a borrow only marks bytes
-                // above a real match): go straight to it.
-                j += (special & highs).trailingZeroBitCount >> 3
-                break
-            }
-            j += 8
-        }
+        var j = JSONTape.plainWords(base, count: p.count, from: i)
         while j < p.count {
             let b = p[j]
             if b == UInt8(ascii: "\"") {

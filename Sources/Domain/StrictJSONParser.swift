@@ -214,25 +214,7 @@ extension JSONTape {
             var escaped = false
             while true {
                 // Fast run over plain ASCII: 8 bytes at a time (SWAR), then byte by byte.
-                var j = i
-                if let base = p.baseAddress {
-                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-                    while j + 8 <= p.count {
-                        let w = (base + j).loadUnaligned(as: UInt64.self)
-                        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-                        // A high bit marks a '"', a '\\', a byte < 0x20 or a non-ASCII byte.
-                        let special =
-                            ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-                            | ((w &- ones &* 0x20) & ~w) | w
-                        if special & highs != 0 {
-                            // The lowest marked byte is the first special one (a borrow only
-                            // marks bytes above a real match): go straight to it.
-                            j += (special & highs).trailingZeroBitCount >> 3
-                            break
-                        }
-                        j += 8
-                    }
-                }
+                var j = p.baseAddress.map { JSONTape.plainWords($0, count: p.count, from: i) } ?? i
                 while j < p.count {
                     let b = p[j]
                     if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
