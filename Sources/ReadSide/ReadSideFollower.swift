@@ -1,4 +1,3 @@
-import Dispatch
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -82,24 +81,21 @@ public struct ReadSideFollower: Service {
         if progress.done { logger.info("read side: the output topics are empty; ready") }
         while !Task.isCancelled {
             let (batch, ends) = try await consumer.pollNoticingEnds(maxMessages: 2_000, timeout: .milliseconds(200))
-            var records: [ReadRecord] = []
-            records.reserveCapacity(batch.count)
             for m in batch {
                 let partition = TopicPartition(m.topic, m.partition)
                 progress.consumed(partition, offset: m.offset)
                 let key = m.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
                 guard let value = m.value.map({ Array($0) }) else { continue }  // a tombstone removes nothing here
-                records.append(
-                    ReadRecord(
-                        isSummary: m.topic == settings.summariesTopic, key: key, value: value, partition: partition,
-                        offset: m.offset))
-            }
-            let skipped = await withCheckedContinuation { continuation in
-                Self.applyQueue.async { [model, records] in
-                    continuation.resume(returning: records.compactMap { $0.apply(to: model) })
+                do {
+                    if m.topic == settings.summariesTopic {
+                        try model.apply(summaryKey: key, value: value)
+                    } else {
+                        try model.apply(alertKey: key, value: value)
+                    }
+                } catch {
+                    logger.warning("read side: skipped \(partition)@\(m.offset): \(error)")
                 }
             }
-            for problem in skipped { logger.warning("read side: skipped \(problem)") }
             for end in ends { progress.reachedEnd(end.topicPartition, offset: end.offset) }
             for error in batch.errors where error.code != ReadSideFollower.partitionEOF {
                 if error.code == .unknownTopicOrPartition || error.code.name == "TOPIC_AUTHORIZATION_FAILED" {
@@ -121,13 +117,6 @@ public struct ReadSideFollower: Service {
         "socket.nagle.disable": "true", "fetch.wait.max.ms": "100",
         "queued.max.messages.kbytes": "4096", "fetch.max.bytes": "4194304",
     ]
-
-    /// Where summaries and alerts are applied: at background QoS, which libdispatch runs at nice
-    /// 10 on Linux. Parsing summaries is most of the read side's CPU, ~5–10 % of a worker at full
-    /// input rate; when the worker keeps every core busy, the pipeline's stages now run first and
-    /// the read model catches up while they wait for the broker (`bench worker` EO/C median 0.79
-    /// → 0.84).
-    static let applyQueue = DispatchQueue(label: "khuyencong.read-side.apply", qos: .background)
 
     /// librdkafka's `_PARTITION_EOF`.
     static let partitionEOF = KafkaErrorCode(rawValue: -191)
@@ -159,27 +148,4 @@ struct CatchUp {
 struct ReadSideError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// One output record as the read side applies it.
-private struct ReadRecord: Sendable {
-    var isSummary: Bool
-    var key: String
-    var value: [UInt8]
-    var partition: TopicPartition
-    var offset: Int64
-
-    /// Applies the record; what was wrong with it, or nil.
-    func apply(to model: ReadModel) -> String? {
-        do {
-            if isSummary {
-                try model.apply(summaryKey: key, value: value)
-            } else {
-                try model.apply(alertKey: key, value: value)
-            }
-            return nil
-        } catch {
-            return "\(partition)@\(offset): \(error)"
-        }
-    }
 }
