@@ -113,12 +113,11 @@ public final class ReadModel: Sendable {
             throw Unreadable(description: "alert \(key): not a contract alert (\(error))")
         }
         let alert = Alert(key: key, bytes: value, message: message)
-        let previous = state.withLock { $0.alerts[key] }
         change { s in
             s.alerts[key] = alert
             return true
         }
-        alertSeries?.update(previous: previous?.message, current: message)
+        alertSeries?.update(message)
     }
 
     /// Brings the alert series up to date; call before reading the metrics registry.
