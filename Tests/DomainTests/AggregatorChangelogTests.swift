@@ -11,7 +11,7 @@ import Testing
         stride(from: 0, to: stream.count, by: batchSize).map { stream[$0..<min($0 + batchSize, stream.count)] }
     }
 
-    @Test func restoreMidStreamContinuesIdentically() throws {
+    @Test func restoreMidStreamContinuesIdentically() async throws {
         let a = Fixture.aggregator()
         let outputs = Streams.run(a, stream, batchSize: batchSize)
         #expect(outputs.contains { !$0.summaries.isEmpty } && outputs.contains { !$0.alerts.isEmpty })
@@ -28,7 +28,7 @@ import Testing
         }
         #expect(Streams.finalSummaries(a) == Streams.finalSummaries(b))
         #expect(a.activeAlerts() == b.activeAlerts())
-        try AggregateSchemaCheck.expectValid(outputs)
+        try await AggregateSchemaCheck.expectValid(outputs)
     }
 
     @Test(arguments: [1, 2, 3])

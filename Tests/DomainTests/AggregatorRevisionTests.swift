@@ -57,7 +57,7 @@ import Testing
         #expect(now.int("revision") == 3)
     }
 
-    @Test func lateEarlierMonthIsCarriedIntoLaterMonths() throws {
+    @Test func lateEarlierMonthIsCarriedIntoLaterMonths() async throws {
         let a = Fixture.aggregator()
         let first = Fixture.apply(
             a,
@@ -87,10 +87,10 @@ import Testing
         #expect(may2.string("provinces", "0", "report_month") == "2024-04")
         #expect(may2.int("totals", "executed_vnd") == 430)
         #expect(may2.int("revision") == 3)
-        try AggregateSchemaCheck.expectValid([first, late])
+        try await AggregateSchemaCheck.expectValid([first, late])
     }
 
-    @Test func fiscalYear2025MergerCarriesPredecessors() throws {
+    @Test func fiscalYear2025MergerCarriesPredecessors() async throws {
         let a = Fixture.aggregator()
         let h1 = Fixture.apply(
             a,
@@ -149,10 +149,10 @@ import Testing
         #expect(fix.summaries.map(\.key).contains("mien-trung-tay-nguyen/2025/2025-07"))
         // Lâm Đồng's own KCQG there
         #expect(!fix.summaries.map(\.key).contains("mien-trung-tay-nguyen/2025/2025-08"))
-        try AggregateSchemaCheck.expectValid([h1, july, august, fix])
+        try await AggregateSchemaCheck.expectValid([h1, july, august, fix])
     }
 
-    @Test func priorYearIsRestatedAcrossRegistries() throws {
+    @Test func priorYearIsRestatedAcrossRegistries() async throws {
         let a = Fixture.aggregator()
         _ = Fixture.apply(
             a,
@@ -191,7 +191,7 @@ import Testing
             Fixture.message(fix, "mien-trung-tay-nguyen/2026/2026-03")?.int(
                 "same_period_last_year", "totals", "executed_vnd") == 250)
         #expect(Fixture.message(fix, "mien-trung-tay-nguyen/2026/2026-03")?.int("revision") == 4)
-        try AggregateSchemaCheck.expectValid([y2026, fix])
+        try await AggregateSchemaCheck.expectValid([y2026, fix])
     }
 
     @Test func percentRoundsHalfAwayFromZero() {

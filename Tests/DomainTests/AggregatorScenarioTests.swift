@@ -13,7 +13,7 @@ import Testing
             + Fixture.regionUpdates(mttn, 2021, month, .kcdp, plan: kcdp.0 * m, executed: kcdp.1 * m)
     }
 
-    @Test func mienTrungTayNguyen2021() throws {
+    @Test func mienTrungTayNguyen2021() async throws {
         let a = Fixture.aggregator()
         let out = Fixture.apply(a, mttn2021(month: 12, kcqg: (11_140, 11_070), kcdp: (40_090, 37_730)))
         let raw = try #require(out.summaries.first { $0.key == "mien-trung-tay-nguyen/2021/2021-12" })
@@ -49,10 +49,10 @@ import Testing
         #expect(n.double("regions", "1", "by_source", "KCQG", "share_of_national_executed_pct") == 100)
         #expect(n.double("regions", "0", "totals", "share_of_national_executed_pct") == 0)
         #expect(out.summaries.map(\.key) == ["mien-trung-tay-nguyen/2021/2021-12", "ca-nuoc/2021/2021-12"])
-        try AggregateSchemaCheck.expectValid([out])
+        try await AggregateSchemaCheck.expectValid([out])
     }
 
-    @Test func mienTrungTayNguyenFirstSevenMonths2022() throws {
+    @Test func mienTrungTayNguyenFirstSevenMonths2022() async throws {
         let a = Fixture.aggregator()
         let prior = Fixture.apply(
             a, mttn2021(month: 7, kcqg: (11_140, 1_500), kcdp: (40_090, 7_487)), at: "2022-08-01T00:00:00Z")
@@ -100,10 +100,10 @@ import Testing
         // Prior-year months are not alerted before month 3 … but July 2021 is: 13.46 < 17.50.
         let priorAlert = Fixture.message(prior, "region:mien-trung-tay-nguyen/2021/KCQG")
         #expect(priorAlert?.string("severity") == "critical")
-        try AggregateSchemaCheck.expectValid([prior, out])
+        try await AggregateSchemaCheck.expectValid([prior, out])
     }
 
-    @Test func northernProvincesFirstHalf2024Estimates() throws {
+    @Test func northernProvincesFirstHalf2024Estimates() async throws {
         let north = Fixture.codes(.bac)
         #expect(north.count == 28)
         let a = Fixture.aggregator()
@@ -125,7 +125,7 @@ import Testing
         // Plan shares 41.9 % / 58.1 % of 170.8 billion.
         let share = Double(s.int("by_source", "KCQG", "plan_vnd") ?? 0) / Double(s.int("totals", "plan_vnd") ?? 1)
         #expect(abs(share - 0.419) < 1e-12)
-        try AggregateSchemaCheck.expectValid([out])
+        try await AggregateSchemaCheck.expectValid([out])
     }
 }
 
@@ -141,13 +141,13 @@ import Testing
         return Array(try JSONSerialization.data(withJSONObject: object))
     }
 
-    @Test func examplesAreValidAndSchemasAreStrict() throws {
+    @Test func examplesAreValidAndSchemasAreStrict() async throws {
         let summary = try example("regional-summary.valid.json")
         let national = try example("regional-summary.national.valid.json")
         let alert = try example("alert.valid.json")
         let resolved = try example("alert.resolved.valid.json")
         let s = "regional-summary.v1.schema.json", a = "alert.v1.schema.json"
-        let results = try SchemaValidation.violations([
+        let results = try await SchemaValidation.violations([
             (summary, s), (national, s), (alert, a), (resolved, a),
             (try mutated(summary) { $0["revision"] = nil }, s),
             (try mutated(summary) { $0["same_period_last_year"] = "none" }, s),

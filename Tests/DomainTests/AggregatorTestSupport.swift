@@ -41,16 +41,18 @@ extension Dictionary where Key == String, Value == Any {
 /// Validates emitted summaries and alerts against Schemas/ (via SchemaTestSupport).
 enum AggregateSchemaCheck {
     /// Returns one line per violation; empty when all messages are valid.
-    static func errors(_ messages: [[UInt8]], schema: String) throws -> [String] {
-        let violations = try SchemaValidation.violations(messages.map { ($0, "\(schema).schema.json") })
+    static func errors(_ messages: [[UInt8]], schema: String) async throws -> [String] {
+        let violations = try await SchemaValidation.violations(messages.map { ($0, "\(schema).schema.json") })
         return violations.enumerated().flatMap { i, v in v.map { "message \(i): \($0)" } }
     }
 
     /// Expects every summary and alert of the outputs to be valid.
-    static func expectValid(_ outputs: [BatchOutput], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectValid(_ outputs: [BatchOutput], sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let summaries = outputs.flatMap { $0.summaries.map(\.value) }
         let alerts = outputs.flatMap { $0.alerts.map(\.value) }
-        #expect(try errors(summaries, schema: "regional-summary.v1") == [], sourceLocation: sourceLocation)
-        #expect(try errors(alerts, schema: "alert.v1") == [], sourceLocation: sourceLocation)
+        let summaryErrors = try await errors(summaries, schema: "regional-summary.v1")
+        let alertErrors = try await errors(alerts, schema: "alert.v1")
+        #expect(summaryErrors == [], sourceLocation: sourceLocation)
+        #expect(alertErrors == [], sourceLocation: sourceLocation)
     }
 }

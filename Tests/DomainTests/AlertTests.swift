@@ -87,7 +87,7 @@ import Testing
         #expect(Fixture.message(out2, key)?.string("severity") == "warning")
     }
 
-    @Test func earlyMonthsAreNotEvaluatedAndYearEndUsesThePlan() throws {
+    @Test func earlyMonthsAreNotEvaluatedAndYearEndUsesThePlan() async throws {
         let a = Fixture.aggregator()
         let feb = Fixture.apply(a, [Fixture.update("70", 2024, 2, .kcqg, plan: 1000, executed: 0)])
         #expect(feb.alerts.isEmpty)
@@ -110,7 +110,7 @@ import Testing
         #expect(
             region.string("message") == "Kinh phí KCQG khu vực phía Nam cả năm 2024 đạt 40,00% kế "
                 + "hoạch năm, thấp hơn ngưỡng 70,00%")
-        try AggregateSchemaCheck.expectValid([feb, dec, c])
+        try await AggregateSchemaCheck.expectValid([feb, dec, c])
     }
 
     @Test func rulesFileReplacesTheDefaults() throws {

@@ -10,10 +10,10 @@ import Testing
 /// restore the aggregator from its changelog.
 @Suite struct OracleDifferentialTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
-    func aggregatorMatchesReferenceModel(seed: UInt64) throws {
+    func aggregatorMatchesReferenceModel(seed: UInt64) async throws {
         var gen = StreamGenerator(seed: seed)
         let batches = gen.stream(batches: 14)
-        let expected = try ReferenceModel.run(batches)
+        let expected = try await ReferenceModel.run(batches)
         #expect(expected.count == batches.count)
 
         // Restarts from the changelog alone on the way must not change a single output.
@@ -49,7 +49,7 @@ import Testing
     /// Rules that leave months unevaluated (here 7–11): the state is kept there, but a plan
     /// that becomes 0 still resolves the active alert (contract: "A scope whose plan becomes 0
     /// resolves its active alert"), with the levels of the band it was last evaluated in.
-    @Test func planZeroResolvesInAMonthNoBandEvaluates() throws {
+    @Test func planZeroResolvesInAMonthNoBandEvaluates() async throws {
         let rulesText = #"""
             {"schema": "khuyencong.alert-rules.v1", "recovery_margin_points": 2, "bands": [
               {"months": [3, 6], "basis": "pace", "critical": {"rule": "h1-critical", "below_pct": 30},
@@ -70,7 +70,7 @@ import Testing
             OracleBatch(timestamp: "2024-08-01T00:00:00Z", updates: [update(8, plan: 1000, executed: 20)]),
             OracleBatch(timestamp: "2024-10-01T00:00:00Z", updates: [update(9, plan: 0, executed: 0)]),
         ]
-        let expected = try ReferenceModel.run(batches, rules: rulesText)
+        let expected = try await ReferenceModel.run(batches, rules: rulesText)
         var mismatches: [String] = [], states: [String] = []
         for (i, batch) in batches.enumerated() where i < expected.count {
             batch.updates.forEach { _ = aggregator.apply($0) }
@@ -88,7 +88,7 @@ import Testing
     /// The recovery margins step by step (narrow windows a random stream rarely hits): raised
     /// critical, kept critical above its threshold as M moves, critical → warning inside the
     /// warning margin, resolved. Messages never claim "below" a threshold the rate is above.
-    @Test func hysteresisWalkMatchesReferenceModel() throws {
+    @Test func hysteresisWalkMatchesReferenceModel() async throws {
         func update(_ month: Int, _ executed: Int64, _ revision: Int64) -> ExecutionUpdate {
             ExecutionUpdate(
                 reportID: "BP-\(month)-r\(revision)", province: "70", fiscalYear: 2024,
@@ -102,7 +102,7 @@ import Testing
         let batches = steps.enumerated().map {
             OracleBatch(timestamp: "2024-09-0\($0.offset + 1)T00:00:00Z", updates: [$0.element])
         }
-        let expected = try ReferenceModel.run(batches)
+        let expected = try await ReferenceModel.run(batches)
         let aggregator = Aggregator(configuration: try .bundled())
         var mismatches: [String] = [], messages: [String] = []
         for (i, batch) in batches.enumerated() where i < expected.count {
@@ -255,14 +255,14 @@ enum ReferenceModel {
 
     /// `rules`: the text of a rules file replacing the defaults (the same file the caller
     /// gives the aggregator).
-    static func run(_ batches: [OracleBatch], rules: String? = nil) throws -> [Batch] {
+    static func run(_ batches: [OracleBatch], rules: String? = nil) async throws -> [Batch] {
         let request: [String: Any] = [
             "batches": batches.map { b in
                 ["timestamp": b.timestamp, "updates": b.updates.map(OracleJSON.object)] as [String: Any]
             }
         ]
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
-        let result = try Python.withScratchDirectory { dir -> [[String: Any]] in
+        let result = try await Python.withScratchDirectory { dir -> [[String: Any]] in
             let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
             try JSONSerialization.data(withJSONObject: request).write(to: inURL)
             var arguments = [script, inURL.path, outURL.path]
@@ -271,7 +271,7 @@ enum ReferenceModel {
                 try Data(rules.utf8).write(to: rulesURL)
                 arguments.append(rulesURL.path)
             }
-            let run = try Python.run(arguments, scratch: dir)
+            let run = try await Python.run(arguments, scratch: dir)
             guard run.status == 0,
                 let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
             else { throw Failure(description: "reference model failed (\(run.status)): \(run.errors)") }

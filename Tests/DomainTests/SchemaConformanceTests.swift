@@ -51,7 +51,7 @@ import Testing
         Array(try Data(contentsOf: examples.appendingPathComponent(file)))
     }
 
-    @Test func validExamplesDecodeAndConform() throws {
+    @Test func validExamplesDecodeAndConform() async throws {
         let index = try Self.loadIndex()
         #expect(index.valid.count >= 4)
         var documents: [(json: [UInt8], schemaFile: String)] = []
@@ -65,13 +65,13 @@ import Testing
         for m in SyntheticUpdates.generate(count: 300, registries: Fixtures.registries, seed: 11) {
             documents.append((m.payload, "execution-update.v1.schema.json"))
         }
-        let violations = try SchemaValidation.violations(documents)
+        let violations = try await SchemaValidation.violations(documents)
         for (doc, v) in zip(documents, violations) {
             #expect(v.isEmpty, "\(String(decoding: doc.json.prefix(200), as: UTF8.self)): \(v)")
         }
     }
 
-    @Test func invalidExamplesAreRejectedForTheirReason() throws {
+    @Test func invalidExamplesAreRejectedForTheirReason() async throws {
         let index = try Self.loadIndex()
         let reasons = Set(index.invalid.map(\.reason))
         #expect(reasons == Set(RejectionReason.allCases.map(\.rawValue)), "one example per rejection reason")
@@ -99,13 +99,13 @@ import Testing
             #expect(r?.field == e.field, "\(e.file)")
             documents.append((payload, "execution-update.v1.schema.json"))
         }
-        let violations = try SchemaValidation.violations(documents)
+        let violations = try await SchemaValidation.violations(documents)
         for (e, v) in zip(index.invalid, violations) {
             #expect(v.isEmpty == !e.schemaDetects, "\(e.file): schema_detects=\(e.schemaDetects), violations \(v)")
         }
     }
 
-    @Test func tooLargeIsRecordedTruncated() throws {
+    @Test func tooLargeIsRecordedTruncated() async throws {
         let payload = try Self.bytes("invalid/too_large.json")
         #expect(payload.count > ExecutionUpdateDecoder.maxPayloadBytes)
         let r = try #require(Fixtures.decoder.decode(payload: payload, key: Array("49".utf8)).failure)
@@ -117,10 +117,10 @@ import Testing
         #expect(
             Data(base64Encoded: json["payload_base64"] as? String ?? "")?.count
                 == ExecutionUpdateDecoder.maxPayloadBytes)
-        try validate(record.json(), against: "rejected.v1.schema.json")
+        try await validate(record.json(), against: "rejected.v1.schema.json")
     }
 
-    @Test func rejectedExamplesMatchTheCodeAndConform() throws {
+    @Test func rejectedExamplesMatchTheCodeAndConform() async throws {
         let index = try Self.loadIndex()
         let write = ProcessInfo.processInfo.environment["KHUYENCONG_WRITE_EXAMPLES"] == "1"
         var documents: [(json: [UInt8], schemaFile: String)] = []
@@ -139,10 +139,10 @@ import Testing
             #expect(try Self.bytes(e.file) == json, "\(e.file) differs from the code's output")
             documents.append((json, "rejected.v1.schema.json"))
         }
-        for v in try SchemaValidation.violations(documents) { #expect(v.isEmpty, "\(v)") }
+        for v in try await SchemaValidation.violations(documents) { #expect(v.isEmpty, "\(v)") }
     }
 
-    @Test func everyRejectionTheDecoderEmitsConforms() throws {
+    @Test func everyRejectionTheDecoderEmitsConforms() async throws {
         let records = rejectCases.compactMap { c -> [UInt8]? in
             let payload = Array(c.json.utf8)
             guard let r = Fixtures.decoder.decode(payload: payload, key: c.key.map { Array($0.utf8) }).failure else {
@@ -170,12 +170,12 @@ import Testing
             payload: nil, rejectedAt: "2026-11-21T09:30:00Z"
         ).json()
         let documents = (records + [conflicting]).map { (json: $0, schemaFile: "rejected.v1.schema.json") }
-        for (doc, v) in zip(documents, try SchemaValidation.violations(documents)) {
+        for (doc, v) in zip(documents, try await SchemaValidation.violations(documents)) {
             #expect(v.isEmpty, "\(String(decoding: doc.json, as: UTF8.self)): \(v)")
         }
     }
 
-    @Test func theValidatorCatchesViolations() throws {
+    @Test func theValidatorCatchesViolations() async throws {
         let bad: [(json: [UInt8], schemaFile: String)] = [
             (Array(#"{"schema":"khuyencong.rejected.v1"}"#.utf8), "rejected.v1.schema.json"),
             (Array("{\"a\":".utf8), "rejected.v1.schema.json"),
@@ -186,9 +186,11 @@ import Testing
                 "execution-update.v1.schema.json"
             ),  // "…09:30:00 07:00" is no date-time
         ]
-        let v = try SchemaValidation.violations(bad)
+        let v = try await SchemaValidation.violations(bad)
         #expect(v.allSatisfy { !$0.isEmpty })
         #expect(v[1].first?.hasPrefix("not JSON") == true)
-        #expect(throws: SchemaValidation.Failure.self) { try validate(bad[0].json, against: "rejected.v1.schema.json") }
+        await #expect(throws: SchemaValidation.Failure.self) {
+            try await validate(bad[0].json, against: "rejected.v1.schema.json")
+        }
     }
 }

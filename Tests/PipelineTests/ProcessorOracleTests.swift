@@ -26,7 +26,7 @@ import Testing
             start += count
             time += 3_600_000
         }
-        let expected = try referenceModel(batches)
+        let expected = try await referenceModel(batches)
         #expect(expected.count == batches.count)
 
         let driver = try TopologyDriver(
@@ -61,7 +61,7 @@ import Testing
     }
 
     /// Per batch, the model's summaries and alerts (key, JSON value), in its order.
-    func referenceModel(_ batches: [(timestamp: Int64, messages: [WireMessageBytes])]) throws
+    func referenceModel(_ batches: [(timestamp: Int64, messages: [WireMessageBytes])]) async throws
         -> [(summaries: [(String, Any)], alerts: [(String, Any)])]
     {
         let request: [String: Any] = [
@@ -73,10 +73,10 @@ import Testing
             }
         ]
         let script = SchemaValidation.repoRoot.appendingPathComponent("Tests/Oracle/reference_model.py").path
-        let result = try Python.withScratchDirectory { dir -> [[String: Any]] in
+        let result = try await Python.withScratchDirectory { dir -> [[String: Any]] in
             let inURL = dir.appendingPathComponent("in.json"), outURL = dir.appendingPathComponent("out.json")
             try JSONSerialization.data(withJSONObject: request).write(to: inURL)
-            let run = try Python.run([script, inURL.path, outURL.path], scratch: dir)
+            let run = try await Python.run([script, inURL.path, outURL.path], scratch: dir)
             guard run.status == 0,
                 let result = try JSONSerialization.jsonObject(with: Data(contentsOf: outURL)) as? [[String: Any]]
             else { throw ReferenceModelFailed(status: run.status, errors: run.errors) }

@@ -1,8 +1,8 @@
 import Dashboard
 import Domain
-import Dispatch
 import Foundation
 @testable import ReadSide
+import SchemaTestSupport
 import Testing
 import TestSupport
 
@@ -47,7 +47,7 @@ import TestSupport
         let signal = out.appendingPathComponent("ready-for-update")
         let script = Self.packageRoot.appendingPathComponent("Tests/Browser/dashboard_check.py").path
         let browser = Task {
-            try await ChildPython.runAsync([
+            try await Python.run([
                 script, "--url", "http://127.0.0.1:\(port)/", "--row", "mien-trung-tay-nguyen",
                 "--expect", "12,11 %", "--expect", "39,38 %", "--expect", "28,44 %", "--expect", "20,7",
                 "--after", newRate, "--signal", signal.path, "--out", out.path,
@@ -65,48 +65,11 @@ import TestSupport
         }
         let result = try await browser.value
         #expect(result.status == 0, "\(result.errors)")
-        #expect(result.output.contains("update_seen_after_seconds"), "\(result.output)")
-        print("browser: \(result.output)")
+        #expect(result.text.contains("update_seen_after_seconds"), "\(result.text)")
+        print("browser: \(result.text)")
         for name in ["dashboard.png", "dashboard-phone.png", "region.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
         }
         try await service.stop()
-    }
-}
-
-/// python3 in a child process, its output through files (see SchemaTestSupport's `Python`).
-enum ChildPython {
-    struct Run: Sendable {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
-
-    /// On a Dispatch thread: the worker under test needs the small cooperative pool.
-    static func runAsync(_ arguments: [String]) async throws -> Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try run(arguments) }) }
-        }
-    }
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("browser-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
-        return Run(
-            status: process.terminationStatus, output: output,
-            errors: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import Pipeline
 import Prometheus
 import ReadSide
+import SchemaTestSupport
 import Service
 import ServiceLifecycle
 import Testing
@@ -171,12 +172,12 @@ import TestSupport
         try Data(spec.utf8).write(to: dir.appendingPathComponent("openapi.yaml"))
         try JSONSerialization.data(withJSONObject: samples).write(to: dir.appendingPathComponent("samples.json"))
         let script = DashboardBrowserTests.packageRoot.appendingPathComponent("Tests/OpenAPI/check_responses.py").path
-        let result = try await ChildPython.runAsync([
+        let result = try await Python.run([
             script, dir.appendingPathComponent("openapi.yaml").path,
             dir.appendingPathComponent("samples.json").path,
         ])
-        #expect(result.status == 0, "\(result.output)\(result.errors)")
-        #expect(result.output.contains("\(paths.count) responses checked, 0 problems"), "\(result.output)")
+        #expect(result.status == 0, "\(result.text)\(result.errors)")
+        #expect(result.text.contains("\(paths.count) responses checked, 0 problems"), "\(result.text)")
     }
 
     @Test func aMissingTopicLeavesTheReadSideNotReadyWithTheReason() async throws {

@@ -24,13 +24,13 @@ public enum SchemaValidation {
 
     /// For each (document, schema file) the list of violations; empty when valid. A document
     /// that is not JSON gets one violation starting with "not JSON".
-    public static func violations(_ documents: [(json: [UInt8], schemaFile: String)]) throws -> [[String]] {
+    public static func violations(_ documents: [(json: [UInt8], schemaFile: String)]) async throws -> [[String]] {
         guard !documents.isEmpty else { return [] }
         let request = documents.map {
             ["schema": schemaPath($0.schemaFile), "document": Data($0.json).base64EncodedString()]
         }
         let input = try JSONSerialization.data(withJSONObject: request)
-        let run = try Python.withScratchDirectory { try Python.run(["-c", script], input: input, scratch: $0) }
+        let run = try await Python.run(["-c", script], input: input)
         guard run.status == 0,
             let result = try JSONSerialization.jsonObject(with: run.output) as? [[String]],
             result.count == documents.count
@@ -43,8 +43,8 @@ public enum SchemaValidation {
     }
 
     /// Throws when `json` does not conform to `schemaFile` (a name in `Schemas/` or a path).
-    public static func validate(_ json: [UInt8], against schemaFile: String) throws {
-        let v = try violations([(json, schemaFile)])
+    public static func validate(_ json: [UInt8], against schemaFile: String) async throws {
+        let v = try await violations([(json, schemaFile)])
         if let first = v.first, !first.isEmpty {
             throw Failure(description: "\(schemaFile): " + first.joined(separator: "; "))
         }
@@ -76,6 +76,6 @@ public enum SchemaValidation {
 }
 
 /// Throws when `json` does not conform to `schemaFile` in `Schemas/`.
-public func validate(_ json: [UInt8], against schemaFile: String) throws {
-    try SchemaValidation.validate(json, against: schemaFile)
+public func validate(_ json: [UInt8], against schemaFile: String) async throws {
+    try await SchemaValidation.validate(json, against: schemaFile)
 }
