@@ -115,9 +115,7 @@ final class RunningService: Sendable {
     /// The bound HTTP port, once listening (bounded wait).
     func port() async throws -> Int {
         var url: String?
-        // 90 s: in a clean clone's parallel suite on a slow 2-core machine, the first two services
-        // started together listened only after 56-57 s (later ones in 0.35 s); the cause is open.
-        try await eventually("HTTP listening", within: .seconds(90)) {
+        try await eventually("HTTP listening", within: .seconds(30)) {
             url = started?.dashboard.current
             return url != nil
         }
