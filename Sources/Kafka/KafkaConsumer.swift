@@ -13,8 +13,10 @@ public final class KafkaConsumer: Sendable {
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer"))
         throws(KafkaError)
     {
-        let conf = try makeConf(configuration.librdkafkaProperties)
-        let rebalanceCallback = RebalanceCallback()
+        let properties = configuration.librdkafkaProperties
+        let conf = try makeConf(properties)
+        let rebalanceCallback = RebalanceCallback(
+            autoOffsetReset: properties.last { $0.0 == "auto.offset.reset" }?.1)
         client = try KafkaClient(
             RD_KAFKA_CONSUMER, conf: conf, rebalanceCallback: rebalanceCallback, logger: logger,
             label: "consumer")

@@ -1,7 +1,8 @@
 import CKafkaShim
 
 /// A rebalance the callback recorded, for the polling task to apply after the application's
-/// hooks. Immutable; librdkafka only reads its list, from one thread at a time.
+/// hooks. Used from one thread at a time: an assignment's start offsets are written into its
+/// list just before it is applied (`RebalanceCallback.apply`).
 final class PendingRebalance: @unchecked Sendable {
     let err: rd_kafka_resp_err_t
     let list: TopicPartitionList

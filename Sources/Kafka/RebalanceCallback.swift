@@ -23,6 +23,23 @@ final class RebalanceCallback: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Where a partition without a committed offset starts (`auto.offset.reset` as a logical
+    /// offset); nil leaves that to librdkafka (`error`).
+    private let resetOffset: Int64?
+
+    /// `autoOffsetReset`: the consumer's `auto.offset.reset` (librdkafka's default when nil).
+    init(autoOffsetReset: String?) {
+        resetOffset = Self.logicalOffset(autoOffsetReset: autoOffsetReset ?? "largest")
+    }
+
+    /// librdkafka's names of `auto.offset.reset`, as the logical offset each starts at.
+    static func logicalOffset(autoOffsetReset: String) -> Int64? {
+        switch autoOffsetReset {
+        case "smallest", "earliest", "beginning": Int64(RD_KAFKA_OFFSET_BEGINNING)
+        case "largest", "latest", "end": Int64(RD_KAFKA_OFFSET_END)
+        default: nil
+        }
+    }
 
     /// Installs the callback on `conf`. `self` must outlive the handle made from `conf`
     /// (`KafkaClient` keeps it until `rd_kafka_destroy` has returned).
@@ -41,12 +58,44 @@ final class RebalanceCallback: Sendable {
         state.withLock { $0.closing = true }
     }
 
-    /// Applies librdkafka's default for `event`.
+    /// Applies librdkafka's default for `event`; an assignment starts from the committed offsets
+    /// looked up first (`startAtCommittedOffsets`).
     func apply(_ event: PendingRebalance, rk: OpaquePointer) throws(KafkaError) {
         try event.list.withListPointer { list throws(KafkaError) in
+            if !event.isRevoke { startAtCommittedOffsets(list, rk: rk) }
             try applyDefault(rk: rk, err: event.err, partitions: list)
         }
     }
+
+    /// Gives each assigned partition the offset it starts at: its committed offset, or the
+    /// `auto.offset.reset` position when it has none.
+    ///
+    /// librdkafka 2.0.2 waits 100 ms before it looks up the reset position of a partition with no
+    /// committed offset (`rd_kafka_offset_reset` backs off when called for a missing offset), so a
+    /// new group fetched its first message ~100 ms after its assignment. The lookup here is the
+    /// request librdkafka would make (`rd_kafka_committed`: OffsetFetch, stable offsets only under
+    /// read_committed); a partition it cannot answer for is assigned without an offset, and
+    /// librdkafka looks it up itself as before.
+    private func startAtCommittedOffsets(
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, rk: OpaquePointer
+    ) {
+        guard let reset = resetOffset, list.pointee.cnt > 0, let elems = list.pointee.elems,
+            let committed = rd_kafka_topic_partition_list_copy(list)
+        else { return }
+        defer { rd_kafka_topic_partition_list_destroy(committed) }
+        guard rd_kafka_committed(rk, committed, Self.committedLookupMs) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        // INVALID (what a group assignment carries) and STORED both mean "the committed offset".
+        let unset = [Int64(RD_KAFKA_OFFSET_INVALID), Int64(RD_KAFKA_OFFSET_STORED)]
+        for i in 0..<Int(list.pointee.cnt) where unset.contains(elems[i].offset) {
+            guard let found = rd_kafka_topic_partition_list_find(committed, elems[i].topic, elems[i].partition),
+                found.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR
+            else { continue }
+            elems[i].offset = found.pointee.offset >= 0 ? found.pointee.offset : reset
+        }
+    }
+
+    /// How long an assignment waits for its committed offsets before leaving them to librdkafka.
+    static let committedLookupMs: Int32 = 10_000
 
     /// Assigns or unassigns, incrementally under the cooperative protocol.
     private func applyDefault(
