@@ -68,14 +68,18 @@ final class RebalanceCallback: Sendable {
     }
 
     /// Gives each assigned partition the offset it starts at: its committed offset, or the
-    /// `auto.offset.reset` position when it has none.
+    /// `auto.offset.reset` position when it has none, as absolute offsets.
     ///
     /// librdkafka 2.0.2 waits 100 ms before it looks up the reset position of a partition with no
     /// committed offset (`rd_kafka_offset_reset` backs off when called for a missing offset), so a
-    /// new group fetched its first message ~100 ms after its assignment. The lookup here is the
-    /// request librdkafka would make (`rd_kafka_committed`: OffsetFetch, stable offsets only under
-    /// read_committed); a partition it cannot answer for is assigned without an offset, and
-    /// librdkafka looks it up itself as before.
+    /// new group fetched its first message ~100 ms after its assignment. The lookups here are the
+    /// requests librdkafka would make: `rd_kafka_committed` (OffsetFetch, stable offsets only under
+    /// read_committed), then for the partitions without a committed offset one ListOffsets for the
+    /// earliest (-2) or latest (-1) offset (`rd_kafka_offsets_for_times` takes those as special
+    /// timestamps). Absolute offsets matter: a logical one makes librdkafka query it at once, and
+    /// when the partition has not joined its leader's thread yet it retries only after 500 ms.
+    /// A partition the lookups cannot answer for is assigned without an offset, and librdkafka
+    /// looks it up itself as before.
     private func startAtCommittedOffsets(
         _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, rk: OpaquePointer
     ) {
@@ -83,19 +87,33 @@ final class RebalanceCallback: Sendable {
             let committed = rd_kafka_topic_partition_list_copy(list)
         else { return }
         defer { rd_kafka_topic_partition_list_destroy(committed) }
-        guard rd_kafka_committed(rk, committed, Self.committedLookupMs) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        guard rd_kafka_committed(rk, committed, Self.lookupMs) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
         // INVALID (what a group assignment carries) and STORED both mean "the committed offset".
         let unset = [Int64(RD_KAFKA_OFFSET_INVALID), Int64(RD_KAFKA_OFFSET_STORED)]
+        var resetIndices: [Int] = []
         for i in 0..<Int(list.pointee.cnt) where unset.contains(elems[i].offset) {
             guard let found = rd_kafka_topic_partition_list_find(committed, elems[i].topic, elems[i].partition),
                 found.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR
             else { continue }
-            elems[i].offset = found.pointee.offset >= 0 ? found.pointee.offset : reset
+            if found.pointee.offset >= 0 { elems[i].offset = found.pointee.offset } else { resetIndices.append(i) }
+        }
+        guard !resetIndices.isEmpty, let positions = rd_kafka_topic_partition_list_new(Int32(resetIndices.count))
+        else { return }
+        defer { rd_kafka_topic_partition_list_destroy(positions) }
+        for i in resetIndices {
+            rd_kafka_topic_partition_list_add(positions, elems[i].topic, elems[i].partition).pointee.offset = reset
+        }
+        guard rd_kafka_offsets_for_times(rk, positions, Self.lookupMs) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        for i in resetIndices {
+            guard let found = rd_kafka_topic_partition_list_find(positions, elems[i].topic, elems[i].partition),
+                found.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR, found.pointee.offset >= 0
+            else { continue }
+            elems[i].offset = found.pointee.offset
         }
     }
 
-    /// How long an assignment waits for its committed offsets before leaving them to librdkafka.
-    static let committedLookupMs: Int32 = 10_000
+    /// How long an assignment waits for each lookup before leaving the offsets to librdkafka.
+    static let lookupMs: Int32 = 10_000
 
     /// Assigns or unassigns, incrementally under the cooperative protocol.
     private func applyDefault(
