@@ -15,6 +15,8 @@ final class ConsumerCore: @unchecked Sendable {
     /// Blocking queue only.
     private var fetchRestart: FetchRestart
     let fetchRestarts = Atomic<Int>(0)
+    /// Each partition's last seek (`FetchRestart.restart`), until it is assigned or revoked again.
+    let sought = Mutex<[TopicPartition: Int64]>([:])
 
     init(client: KafkaClient, rebalanceCallback: RebalanceCallback, wakeup: QueueWakeup) {
         self.client = client
@@ -53,7 +55,7 @@ final class ConsumerCore: @unchecked Sendable {
             return
         }
         let skip = skipped()
-        FetchRestart.restart(rk: client.rk) { !skip.contains($0) }
+        FetchRestart.restart(rk: client.rk, sought: sought) { !skip.contains($0) }
         fetchRestarts.add(1, ordering: .relaxed)
         client.logger.trace("\(reason)")
     }

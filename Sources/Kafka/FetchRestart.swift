@@ -1,4 +1,5 @@
 import CKafkaShim
+import Synchronization
 
 /// Works around librdkafka 2.0.2's fetch stall (issue #2879, fixed in 2.4 by
 /// `fetch.queue.backoff.ms`): once the consumer queue passes `queued.min.messages` or
@@ -110,21 +111,47 @@ struct FetchRestart {
         return anyPositioned && unfetchedWaits
     }
 
-    /// Seeks every assigned partition for which `include` holds to its position. Asynchronous;
-    /// errors (a partition just revoked) are harmless and ignored. Callers leave paused partitions
-    /// out: a seek there clears the position, and their resume would then have none to seek to.
-    static func restart(rk: OpaquePointer, where include: (TopicPartition) -> Bool) {
-        let seek = TopicPartitionList(positions(rk: rk, where: include))
+    /// Seeks every assigned partition for which `include` holds to where its reading goes on.
+    /// Asynchronous; errors (a partition just revoked) are harmless and ignored. Callers leave
+    /// paused partitions out: a seek there clears the position. `sought` holds the offset of
+    /// each partition's last seek (this is the consumer's only seek); `restartOffsets` says why.
+    static func restart(
+        rk: OpaquePointer, sought: borrowing Mutex<[TopicPartition: Int64]>, where include: (TopicPartition) -> Bool
+    ) {
+        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return }
+        let assignedAt = assigned.offsets
+        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
+        let positions = assigned.offsets
+        let seek = TopicPartitionList(
+            sought.withLock {
+                restartOffsets(assignedAt: assignedAt, positions: positions, sought: &$0, where: include)
+            })
         guard !seek.isEmpty else { return }
         seek.withListPointer { if let error = rd_kafka_seek_partitions(rk, $0, 0) { rd_kafka_error_destroy(error) } }
     }
 
-    /// The assigned partitions for which `include` holds that have a position (local, no request).
-    private static func positions(rk: OpaquePointer, where include: (TopicPartition) -> Bool) -> [TopicPartitionOffset]
-    {
-        guard let assigned = try? TopicPartitionList.assignment(of: rk) else { return [] }
-        _ = assigned.withListPointer { rd_kafka_position(rk, $0) }
-        return assigned.offsets.filter { $0.offset >= 0 && include($0.topicPartition) }
+    /// Where each partition's reading goes on: its position; without one, the offset of its last
+    /// seek, else the offset it was assigned at. librdkafka 2.0.2 clears a partition's position
+    /// on a seek (#3567) until a message of the new fetch is consumed, so no position means
+    /// nothing was consumed since that seek (or since the assignment). Seeking only partitions
+    /// with a position missed a broker whose partitions had all lost theirs to one restart and
+    /// then stopped on the queue limit before delivering anything (the queue was full of the
+    /// fetches the seek made outdated): it idled until librdkafka's 1 s timer (`bench worker`
+    /// with librdkafka's fetch debug log: 14 partitions, 47 → 1048 ms). Records each seek in
+    /// `sought`. Partitions with no offset known at all are left alone.
+    static func restartOffsets(
+        assignedAt: [TopicPartitionOffset], positions: [TopicPartitionOffset],
+        sought: inout [TopicPartition: Int64], where include: (TopicPartition) -> Bool
+    ) -> [TopicPartitionOffset] {
+        var seek: [TopicPartitionOffset] = []
+        for (start, now) in zip(assignedAt, positions) where include(now.topicPartition) {
+            let partition = now.topicPartition
+            let offset = now.offset >= 0 ? now.offset : (sought[partition] ?? start.offset)
+            guard offset >= 0 else { continue }
+            sought[partition] = offset
+            seek.append(TopicPartitionOffset(partition.topic, partition.partition, offset: offset))
+        }
+        return seek
     }
 
     private static func setting(_ rk: OpaquePointer, _ name: String) -> Int? {

@@ -47,6 +47,7 @@ public final class KafkaConsumer: Sendable {
         try client.checkOpen()
         let list = TopicPartitionList(partitions)
         try KafkaError.check(list.withListPointer { rd_kafka_assign(client.rk, $0) })
+        core.sought.withLock { $0.removeAll() }
     }
 
     /// Up to `maxMessages` messages, waiting at most `timeout` for the first. Runs pending
@@ -99,6 +100,7 @@ public final class KafkaConsumer: Sendable {
         try await client.run { [client, core] () throws(KafkaError) in
             if !rebalance.isRevoke { core.separateQueues.split(rebalance.partitions, client: client) }
             try core.rebalanceCallback.apply(rebalance, rk: client.rk)
+            core.sought.withLock { for p in rebalance.partitions { $0[p] = nil } }
             if rebalance.isRevoke {
                 core.separateQueues.drop(rebalance.partitions)
                 core.paused.withLock { $0.subtract(rebalance.partitions) }
@@ -192,7 +194,7 @@ public final class KafkaConsumer: Sendable {
         try apply(rd_kafka_resume_partitions, to: partitions)
         let resumed = Set(partitions)
         core.paused.withLock { $0.subtract(resumed) }
-        FetchRestart.restart(rk: client.rk) { resumed.contains($0) }
+        FetchRestart.restart(rk: client.rk, sought: core.sought) { resumed.contains($0) }
     }
 
     private func apply(

@@ -1,3 +1,4 @@
+import CKafkaShim
 @testable import Kafka
 import Testing
 import TestSupport
@@ -59,6 +60,24 @@ private func observe(_ r: inout FetchRestart, queuedBefore: Int, polled: Int, po
         #expect(
             !FetchRestart.mayHoldMore([(position: nil, low: 0, high: 7_936), (position: nil, low: -1, high: -1)]),
             "no partition has a position (a worker restarted at the end of its input): no seek could wake anything")
+    }
+
+    @Test func aRestartSeeksPartitionsWithoutAPositionToTheirLastSeekOrTheirStart() {
+        func at(_ p: Int32, _ offset: Int64) -> TopicPartitionOffset { TopicPartitionOffset("t", p, offset: offset) }
+        let none = Int64(RD_KAFKA_OFFSET_INVALID)
+        // Assigned at 10, 20, 30, 40 and (lookup failed) nothing; 0 and 1 read since, 2 sought to 25
+        // by an earlier restart and nothing read since, 3 never read, 4 unknown, 5 excluded (paused).
+        let assigned = [at(0, 10), at(1, 20), at(2, 30), at(3, 40), at(4, Int64(RD_KAFKA_OFFSET_STORED)), at(5, 50)]
+        let positions = [at(0, 15), at(1, 27), at(2, none), at(3, none), at(4, none), at(5, 55)]
+        var sought = [TopicPartition("t", 2): Int64(25), TopicPartition("t", 1): 21]
+        let seek = FetchRestart.restartOffsets(
+            assignedAt: assigned, positions: positions, sought: &sought, where: { $0.partition != 5 })
+        #expect(seek == [at(0, 15), at(1, 27), at(2, 25), at(3, 40)])
+        #expect(
+            sought == [
+                TopicPartition("t", 0): 15, TopicPartition("t", 1): 27, TopicPartition("t", 2): 25,
+                TopicPartition("t", 3): 40,
+            ])
     }
 
     @Test func theByteLimitCountsTooFromTheMessagesSeen() {
