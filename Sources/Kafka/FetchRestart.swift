@@ -9,7 +9,8 @@ import Synchronization
 /// up to a second after every fill-up.
 ///
 /// When a poll saw the queue near a limit and leaves it empty, the consumer seeks its
-/// partitions to their current positions: a seek wakes the partition's broker thread. The queue
+/// partitions to where their reading goes on (`restartOffsets`): a seek wakes the partition's
+/// broker thread. The queue
 /// is empty, so nothing is discarded but fetches already in flight, which are fetched again.
 ///
 /// A fetch response can also carry the queue past a limit between two polls, and the polls then
@@ -93,11 +94,10 @@ struct FetchRestart {
     /// position yet (nothing consumed since it was assigned) may hold more unless its last fetch
     /// showed it empty: its fetcher can have backed off before its first answer because the queue
     /// was full (seen in `bench worker` with 30,000-update batches: ~500 ms without input while
-    /// only partitions without a position held the rest). A restart seeks the partitions that
-    /// have a position, which wakes their brokers' fetchers for every partition they lead, so
-    /// partitions without one count only beside one that has it: a worker restarted at the end
-    /// of its input, none of whose partitions has a position, would otherwise restart for nothing
-    /// every second. Watermarks are -1 when unknown.
+    /// only partitions without a position held the rest). Partitions without one count only
+    /// beside one that has it: a worker restarted at the end of its input, none of whose
+    /// partitions has a position, would otherwise restart for nothing every second. Watermarks
+    /// are -1 when unknown.
     static func mayHoldMore(_ partitions: [(position: Int64?, low: Int64, high: Int64)]) -> Bool {
         var anyPositioned = false, unfetchedWaits = false
         for p in partitions {
