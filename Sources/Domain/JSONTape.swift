@@ -108,7 +108,6 @@ struct JSONTape {
         return value
     }
 
-    /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
     /// Skips the whole 8-byte words of plain string bytes in `base[start..<count]` (SWAR):
     /// returns the index of the first '"', '\\', byte < 0x20 or non-ASCII byte, or where fewer
     /// than 8 bytes are left (the caller's byte loop goes on from there). Both string scans use it.
@@ -130,6 +129,7 @@ struct JSONTape {
         return j
     }
 
+    /// A cheap hash of a name: its length and first and last 8 bytes (bytewise when shorter).
     static func nameHash(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let k: UInt64 = 0x9E37_79B9_7F4A_7C15
         var h = UInt64(bytes.count) &* k

@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// When a poll saw the queue near a limit and leaves it empty, the consumer seeks its
 /// partitions to where their reading goes on (`restartOffsets`): a seek wakes the partition's
-/// broker thread. The queue
-/// is empty, so nothing is discarded but fetches already in flight, which are fetched again.
+/// broker thread. The queue is empty, so nothing is discarded but fetches already in flight,
+/// which are fetched again.
 ///
 /// A fetch response can also carry the queue past a limit between two polls, and the polls then
 /// never see it near one. So the queue staying empty for `idleRestart` while a partition is known

@@ -64,11 +64,11 @@ public final class AlertSeries: Sendable {
     /// Follows the read model's readiness.
     func setReady(_ isReady: Bool) { ready.set(to: isReady ? 1 : 0) }
 
-    /// Notes the latest message of one alert key. The series change
-    /// at the next `flush`, when Prometheus (or the live table) reads them: registering a series
-    /// copies the registry's table of its family, so it costs time in proportion to the active
-    /// alerts, and at full input rate alerts are raised, moved and resolved many times between
-    /// two scrapes (applying each change at once took ~3 % of the worker's CPU).
+    /// Notes the latest message of one alert key. The series change at the next `flush`, when
+    /// Prometheus (or the live table) reads them: registering a series copies the registry's
+    /// table of its family, so it costs time in proportion to the active alerts, and at full input
+    /// rate alerts are raised, moved and resolved many times between two scrapes (applying each
+    /// change at once took ~3 % of the worker's CPU).
     func update(_ current: AlertMessage) {
         state.withLock { $0.pending[current.alert_id] = current }
     }
