@@ -48,18 +48,43 @@ static double conf_number(rd_kafka_conf_t *conf, const char *name, double fallba
 /* The Swift consumer's fetch restart (FetchRestart.swift in the Kafka module), so the baseline does not stall
  * on librdkafka 2.0.2 issue #2879 either: seek to the positions once the queue that had
  * neared its limits is empty. */
-void baseline_restart_fetchers(rd_kafka_t *rk) {
+void baseline_sought_clear(baseline_sought *sought) {
+    for (int i = 0; i < sought->count; i++) sought->offsets[i] = -1;
+}
+
+/* The slot of `partition`, grown on demand; NULL when memory runs out. */
+static int64_t *sought_slot(baseline_sought *sought, int32_t partition) {
+    if (partition < 0) return NULL;
+    if (partition >= sought->count) {
+        int count = partition + 1;
+        int64_t *grown = realloc(sought->offsets, sizeof(*grown) * (size_t)count);
+        if (!grown) return NULL;
+        for (int i = sought->count; i < count; i++) grown[i] = -1;
+        sought->offsets = grown;
+        sought->count = count;
+    }
+    return &sought->offsets[partition];
+}
+
+void baseline_restart_fetchers(rd_kafka_t *rk, baseline_sought *sought) {
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(rk, &assigned) || !assigned) return;
-    rd_kafka_position(rk, assigned);
+    rd_kafka_topic_partition_list_t *positions = rd_kafka_topic_partition_list_copy(assigned);
+    rd_kafka_position(rk, positions);
     rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(assigned->cnt);
-    for (int i = 0; i < assigned->cnt; i++)
-        if (assigned->elems[i].offset >= 0)
-            rd_kafka_topic_partition_list_add(seek, assigned->elems[i].topic, assigned->elems[i].partition)->offset =
-                assigned->elems[i].offset;
+    for (int i = 0; i < assigned->cnt; i++) {
+        int64_t *last = sought_slot(sought, positions->elems[i].partition);
+        int64_t offset = positions->elems[i].offset;
+        if (offset < 0) offset = last && *last >= 0 ? *last : assigned->elems[i].offset;
+        if (offset < 0) continue;
+        if (last) *last = offset;
+        rd_kafka_topic_partition_list_add(seek, positions->elems[i].topic, positions->elems[i].partition)->offset =
+            offset;
+    }
     rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(rk, seek, 0) : NULL;
     if (error) rd_kafka_error_destroy(error);
     rd_kafka_topic_partition_list_destroy(seek);
+    rd_kafka_topic_partition_list_destroy(positions);
     rd_kafka_topic_partition_list_destroy(assigned);
 }
 
@@ -106,6 +131,7 @@ long long baseline_consume(rd_kafka_conf_t *conf, const char *topic, int partiti
     long long consumed = 0;
     uint64_t sum = 0;
     int idle = 0;
+    baseline_sought sought = {NULL, 0};
     while (consumed < count && idle < 30) {
         double queued = (double)rd_kafka_queue_length(q);
         /* What is there, else wait for one message: a batch call waits for a FULL batch. */
@@ -128,9 +154,10 @@ long long baseline_consume(rd_kafka_conf_t *conf, const char *topic, int partiti
         if (queued >= 0.75 * min_messages || queued * bytes_per_message >= 0.75 * max_bytes) near_limit = 1;
         if (near_limit && rd_kafka_queue_length(q) == 0) {
             near_limit = 0;
-            baseline_restart_fetchers(rk);
+            baseline_restart_fetchers(rk, &sought);
         }
     }
+    free(sought.offsets);
     free(msgs);
     *byte_sum = sum;
     rd_kafka_queue_destroy(q);

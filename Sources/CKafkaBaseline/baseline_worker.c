@@ -1,7 +1,8 @@
 // A minimal C worker over librdkafka: the baseline `khuyencong bench worker` measures the real
 // worker against. Consume in a consumer group, parse each update, keep the latest figures per
 // province/year/source, keep regional totals, produce one summary per input, and every second
-// (or whenever the input runs dry) flush the producer and then commit the offsets.
+// (or whenever the input runs dry) flush the producer and then commit the offsets. It starts and restarts
+// its fetchers as the worker's consumer does, so that the two differ in what they do, not in librdkafka stalls.
 // Benchmark code only: no transactions, no validation beyond what the totals need.
 #include <librdkafka/rdkafka.h>
 #include "CKafkaBaseline.h"
@@ -28,6 +29,7 @@ struct baseline_worker {
     _Atomic int64_t assigned_ns;
     atomic_int stop;
     atomic_llong consumed, summaries, delivered, failed, rejected, commits;
+    baseline_sought sought;  // touched only on the polling thread (the rebalance callback runs there too)
     int region_of[PROVINCE_CODES];  // region index + 1; 0: not a province
     char region_names[MAX_REGIONS][32];
     figures latest[PROVINCE_CODES][YEARS][SOURCES];
@@ -45,14 +47,20 @@ baseline_worker *baseline_worker_new(const int *province_codes, const int *regio
     if (region_count > MAX_REGIONS) return NULL;
     baseline_worker *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
-    for (int i = 0; i < count; i++)
-        if (province_codes[i] >= 0 && province_codes[i] < PROVINCE_CODES && regions[i] >= 0 && regions[i] < region_count)
-            w->region_of[province_codes[i]] = regions[i] + 1;
-    for (int r = 0; r < region_count; r++) snprintf(w->region_names[r], sizeof(w->region_names[r]), "%s", region_names[r]);
+    for (int i = 0; i < count; i++) {
+        int code = province_codes[i];
+        if (code >= 0 && code < PROVINCE_CODES && regions[i] >= 0 && regions[i] < region_count)
+            w->region_of[code] = regions[i] + 1;
+    }
+    for (int r = 0; r < region_count; r++)
+        snprintf(w->region_names[r], sizeof(w->region_names[r]), "%s", region_names[r]);
     return w;
 }
 
-void baseline_worker_free(baseline_worker *w) { free(w); }
+void baseline_worker_free(baseline_worker *w) {
+    if (w) free(w->sought.offsets);
+    free(w);
+}
 int64_t baseline_worker_assigned_ns(const baseline_worker *w) { return atomic_load(&w->assigned_ns); }
 void baseline_worker_stop(baseline_worker *w) { atomic_store(&w->stop, 1); }
 
@@ -215,13 +223,55 @@ static totals *apply(baseline_worker *w, const update *u) {
 
 // MARK: Kafka
 
+/// The worker's start (RebalanceCallback.startAtCommittedOffsets): each assigned partition gets its committed
+/// offset, or the earliest or latest one when it has none, as an absolute offset. Left to librdkafka, a
+/// partition without a committed offset waits 100 ms before its first fetch (librdkafka 2.0.2).
+static void start_at_committed_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions) {
+    char reset[32];
+    size_t size = sizeof(reset);
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "auto.offset.reset", reset, &size) != RD_KAFKA_CONF_OK) return;
+    int64_t reset_offset = strcmp(reset, "smallest") == 0 || strcmp(reset, "earliest") == 0 ||
+                                   strcmp(reset, "beginning") == 0
+                               ? RD_KAFKA_OFFSET_BEGINNING
+                           : strcmp(reset, "largest") == 0 || strcmp(reset, "latest") == 0 || strcmp(reset, "end") == 0
+                               ? RD_KAFKA_OFFSET_END
+                               : 0;
+    if (!reset_offset || partitions->cnt == 0) return;
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(partitions);
+    rd_kafka_topic_partition_list_t *positions = rd_kafka_topic_partition_list_new(partitions->cnt);
+    if (rd_kafka_committed(rk, committed, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < partitions->cnt; i++) {
+            rd_kafka_topic_partition_t *p = &partitions->elems[i];
+            if (p->offset != RD_KAFKA_OFFSET_INVALID && p->offset != RD_KAFKA_OFFSET_STORED) continue;
+            rd_kafka_topic_partition_t *found = rd_kafka_topic_partition_list_find(committed, p->topic, p->partition);
+            if (!found || found->err) continue;
+            if (found->offset >= 0)
+                p->offset = found->offset;
+            else
+                rd_kafka_topic_partition_list_add(positions, p->topic, p->partition)->offset = reset_offset;
+        }
+    }
+    if (positions->cnt && rd_kafka_offsets_for_times(rk, positions, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < positions->cnt; i++) {
+            rd_kafka_topic_partition_t *found = &positions->elems[i];
+            if (found->err || found->offset < 0) continue;
+            rd_kafka_topic_partition_list_find(partitions, found->topic, found->partition)->offset = found->offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(positions);
+    rd_kafka_topic_partition_list_destroy(committed);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *partitions,
                          void *opaque) {
     baseline_worker *w = opaque;
+    baseline_sought_clear(&w->sought);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        start_at_committed_offsets(rk, partitions);
+        rd_kafka_assign(rk, partitions);
+        // After the assignment is applied, as the worker's window starts (its "rebalance: assigned" line).
         int64_t none = 0;
         atomic_compare_exchange_strong(&w->assigned_ns, &none, baseline_monotonic_ns());
-        rd_kafka_assign(rk, partitions);
     } else {
         rd_kafka_assign(rk, NULL);
     }
@@ -341,7 +391,7 @@ long long baseline_worker_run(baseline_worker *w, rd_kafka_conf_t *consumer_conf
         if (queued >= 0.75 * min_messages || queued * bytes_per_message >= 0.75 * max_bytes) near_limit = 1;
         if (near_limit && rd_kafka_queue_length(queue) == 0) {
             near_limit = 0;
-            baseline_restart_fetchers(consumer);
+            baseline_restart_fetchers(consumer, &w->sought);
         }
         int64_t now = baseline_monotonic_ns();
         if (n > 0 || rd_kafka_queue_length(queue) > 0) {
@@ -350,7 +400,7 @@ long long baseline_worker_run(baseline_worker *w, rd_kafka_conf_t *consumer_conf
         } else if (!empty_since) {
             empty_since = now;
         } else if (now - empty_since >= idle_wait && baseline_has_data_to_fetch(consumer)) {
-            baseline_restart_fetchers(consumer);
+            baseline_restart_fetchers(consumer, &w->sought);
             empty_since = now;
             idle_wait = idle_wait * 2 < 1000000000 ? idle_wait * 2 : 1000000000;
         }

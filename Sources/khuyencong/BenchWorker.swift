@@ -17,7 +17,8 @@ struct BenchWorker: AsyncParsableCommand {
         abstract: "Throughput of `khuyencong run` (exactly-once and at-least-once) against a minimal C worker.",
         discussion: """
             Each run has its own consumer group (and transactional id) and reads the same preloaded input from \
-            the beginning. Its window runs from the first partition assignment (the C worker's rebalance \
+            the beginning. Both start as the worker does (committed offsets looked up before the assignment, the \
+            same fetch restart). Its window runs from the first applied assignment (in the C worker's rebalance \
             callback; the worker's "rebalance: assigned" line, so it runs with --log-level debug) until \
             the group's committed offsets, queried \
             from this process without joining the group, reach every input partition's end, and for the \
