@@ -3,8 +3,8 @@
 /// It produces a flat tape of nodes (no per-value allocation) and rejects everything a lenient
 /// parser lets through: invalid UTF-8 (overlong forms, surrogates, > U+10FFFF), unpaired
 /// `\u` surrogate escapes, leading zeros, a byte-order mark, trailing data and duplicate member
-/// names at any depth (compared after unescaping). It is iterative, so nesting depth cannot
-/// overflow the stack.
+/// names at any depth (compared after unescaping; at the top level only in `membersOnly` mode).
+/// It is iterative, so nesting depth cannot overflow the stack.
 extension JSONTape {
     struct SyntaxError: Error, Equatable {
         enum Problem: Equatable {
@@ -17,8 +17,11 @@ extension JSONTape {
         var offset: Int
     }
 
-    static func parse(_ p: UnsafeRawBufferPointer) -> Result<JSONTape, SyntaxError> {
-        var parser = Parser(p: p)
+    /// `membersOnly`: the tape holds the top-level value's members only. A container inside it
+    /// is validated as strictly (duplicate names excepted) but becomes one node without children:
+    /// a reader that needs a few top-level members of a large document is spared the rest's tape.
+    static func parse(_ p: UnsafeRawBufferPointer, membersOnly: Bool = false) -> Result<JSONTape, SyntaxError> {
+        var parser = Parser(p: p, membersOnly: membersOnly)
         do {
             try parser.run()
         } catch {
@@ -29,16 +32,18 @@ extension JSONTape {
 
     fileprivate struct Parser {
         let p: UnsafeRawBufferPointer
+        let membersOnly: Bool
         var i = 0
         var nodes: [Node] = []
         /// The innermost open container (-1: none). An open container's `next` links to its
         /// parent until it closes: the stack costs no allocation.
         var top = -1
 
-        init(p: UnsafeRawBufferPointer) {
+        init(p: UnsafeRawBufferPointer, membersOnly: Bool = false) {
             self.p = p
+            self.membersOnly = membersOnly
             // About one node per 6 bytes of compact JSON: one allocation for a typical message.
-            nodes.reserveCapacity(min(max(64, p.count / 4), 4096))
+            nodes.reserveCapacity(membersOnly ? 64 : min(max(64, p.count / 4), 4096))
         }
 
         func fail(_ problem: SyntaxError.Problem, at offset: Int? = nil) -> SyntaxError {
@@ -78,7 +83,7 @@ extension JSONTape {
                             close()
                             expectValue = false
                         } else if nodes[top].kind == .object {
-                            try parseKey()
+                            try key(recorded: true)
                         }
                         continue
                     }
@@ -94,7 +99,7 @@ extension JSONTape {
                 let c = try peek()
                 if c == UInt8(ascii: ",") {
                     i += 1
-                    if isObject { try parseKey() }
+                    if isObject { try key(recorded: true) }
                     expectValue = true
                 } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
@@ -113,6 +118,14 @@ extension JSONTape {
             let start = i
             switch c {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if membersOnly && top >= 0 {
+                    try skipContainer()
+                    nodes.append(
+                        Node(
+                            kind: c == UInt8(ascii: "{") ? .object : .array, flag: false,
+                            start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0))
+                    return
+                }
                 i += 1
                 nodes.append(
                     Node(
@@ -139,29 +152,60 @@ extension JSONTape {
             top = parent
         }
 
-        mutating func parseKey() throws(SyntaxError) {
+        /// A member name and its colon; `recorded`: as a key node counted in its object.
+        mutating func key(recorded: Bool) throws(SyntaxError) {
             let c = try peek()
             guard c == UInt8(ascii: "\"") else { throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c)) }
-            if top >= 0 { nodes[top].count += 1 }
-            try parseString(kind: .key)
+            if recorded {
+                if top >= 0 { nodes[top].count += 1 }
+                try parseString(kind: .key)
+            } else {
+                _ = try scanString()
+            }
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw fail(colon >= 0x80 ? .invalidUTF8 : .unexpectedByte(colon)) }
             i += 1
         }
 
         mutating func literal(_ word: StaticString, _ kind: Kind) throws(SyntaxError) {
+            let start = i
+            try scanLiteral(word)
+            nodes.append(
+                Node(
+                    kind: kind, flag: false, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
+            )
+        }
+
+        mutating func scanLiteral(_ word: StaticString) throws(SyntaxError) {
             let n = word.utf8CodeUnitCount
             guard i + n <= p.count else { throw fail(.unexpectedEnd) }
             let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
             for k in 0..<n where p[i + k] != w[k] { throw fail(.unexpectedByte(p[i + k]), at: i + k) }
-            nodes.append(
-                Node(
-                    kind: kind, flag: false, start: Int32(i), end: Int32(i + n), next: Int32(nodes.count + 1), count: 0)
-            )
             i += n
         }
 
         mutating func parseNumber() throws(SyntaxError) {
+            let start = i
+            let integer = try scanNumber()
+            var value: Int64 = 0
+            if integer {
+                let negative = p[start] == UInt8(ascii: "-")
+                let first = negative ? start + 1 : start
+                if i - first <= 18 {  // cannot overflow: add the digits directly
+                    for k in first..<i { value = value &* 10 &+ Int64(p[k] &- 0x30) }
+                    if negative { value = 0 &- value }
+                } else {
+                    value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<i]))
+                }
+            }
+            nodes.append(
+                Node(
+                    kind: .number, flag: integer, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1),
+                    count: 0, value: value))
+        }
+
+        /// Moves past a number; whether it is an integer (no fraction, no exponent).
+        mutating func scanNumber() throws(SyntaxError) -> Bool {
             let start = i
             var j = i
             var integer = true
@@ -188,29 +232,29 @@ extension JSONTape {
                 try digits()
             }
             i = j
-            var value: Int64 = 0
-            if integer {
-                let negative = p[start] == UInt8(ascii: "-")
-                let first = negative ? start + 1 : start
-                if j - first <= 18 {  // cannot overflow: add the digits directly
-                    for k in first..<j { value = value &* 10 &+ Int64(p[k] &- 0x30) }
-                    if negative { value = 0 &- value }
-                } else {
-                    value = JSONTape.saturatingInteger(UnsafeRawBufferPointer(rebasing: p[start..<j]))
-                }
-            }
-            nodes.append(
-                Node(
-                    kind: .number, flag: integer, start: Int32(start), end: Int32(j), next: Int32(nodes.count + 1),
-                    count: 0, value: value))
+            return integer
         }
 
         func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
 
         /// Scans a string from its opening quote; validates escapes and UTF-8.
         mutating func parseString(kind: Kind) throws(SyntaxError) {
+            let start = i + 1
+            let escaped = try scanString()
+            var node = Node(
+                kind: kind, flag: escaped, start: Int32(start), end: Int32(i - 1), next: Int32(nodes.count + 1),
+                count: 0)
+            if kind == .key {
+                let raw = UnsafeRawBufferPointer(rebasing: p[start..<(i - 1)])
+                node.count =
+                    escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
+            }
+            nodes.append(node)
+        }
+
+        /// Moves from a string's opening quote past its closing one; whether it holds an escape.
+        mutating func scanString() throws(SyntaxError) -> Bool {
             i += 1
-            let start = i
             var escaped = false
             while true {
                 // Fast run over plain ASCII: 8 bytes at a time (SWAR), then byte by byte.
@@ -236,15 +280,64 @@ extension JSONTape {
                     i += n
                 }
             }
-            var node = Node(
-                kind: kind, flag: escaped, start: Int32(start), end: Int32(i), next: Int32(nodes.count + 1), count: 0)
-            if kind == .key {
-                let raw = UnsafeRawBufferPointer(rebasing: p[start..<i])
-                node.count =
-                    escaped ? JSONTape.unescape(raw).withUnsafeBytes(JSONTape.nameHash) : JSONTape.nameHash(raw)
-            }
-            nodes.append(node)
             i += 1
+            return escaped
+        }
+
+        /// Moves past the container that opens at `i`, validating it as `run` does but for
+        /// duplicate member names, and recording no node. Iterative: the open containers are a
+        /// stack of bits (1: object).
+        mutating func skipContainer() throws(SyntaxError) {
+            var open: [UInt64] = [0]
+            var depth = 0
+            func push(_ isObject: Bool) {
+                if depth >> 6 == open.count { open.append(0) }
+                let bit: UInt64 = 1 << UInt64(depth & 63)
+                if isObject { open[depth >> 6] |= bit } else { open[depth >> 6] &= ~bit }
+                depth += 1
+            }
+            func innermostIsObject() -> Bool { open[(depth - 1) >> 6] & (1 << UInt64((depth - 1) & 63)) != 0 }
+            var expectValue = true
+            while true {
+                let c = try peek()
+                if expectValue {
+                    switch c {
+                    case UInt8(ascii: "{"), UInt8(ascii: "["):
+                        i += 1
+                        push(c == UInt8(ascii: "{"))
+                        let closer: UInt8 = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                        if try peek() == closer {
+                            i += 1
+                            depth -= 1
+                            expectValue = false
+                        } else if c == UInt8(ascii: "{") {
+                            try key(recorded: false)
+                        }
+                        if depth == 0 { return }
+                        continue
+                    case UInt8(ascii: "\""): _ = try scanString()
+                    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+                    case UInt8(ascii: "t"): try scanLiteral("true")
+                    case UInt8(ascii: "f"): try scanLiteral("false")
+                    case UInt8(ascii: "n"): try scanLiteral("null")
+                    default: throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+                    }
+                    expectValue = false
+                    continue
+                }
+                let isObject = innermostIsObject()
+                if c == UInt8(ascii: ",") {
+                    i += 1
+                    if isObject { try key(recorded: false) }
+                    expectValue = true
+                } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    depth -= 1
+                    if depth == 0 { return }
+                } else {
+                    throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+                }
+            }
         }
 
         mutating func parseEscape() throws(SyntaxError) {

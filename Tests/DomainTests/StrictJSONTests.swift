@@ -86,4 +86,80 @@ import Testing
         }
         #expect(accepted > 100)
     }
+
+    /// What a parse says: the error, or the top-level value's members (name, kind, byte range).
+    func outcome(_ bytes: [UInt8], membersOnly: Bool) -> String {
+        bytes.withUnsafeBytes { p in
+            switch JSONTape.parse(p, membersOnly: membersOnly) {
+            case .failure(let error): return "\(error)"
+            case .success(let tape) where tape.nodes[0].kind != .object: return "\(tape.nodes[0].kind)"
+            case .success(let tape):
+                var members: [String] = []
+                tape.forEachChild(0) { k, v in
+                    let n = tape.nodes[v]
+                    members.append("\(tape.string(k)) \(n.kind) \(n.start)..<\(n.end) \(n.flag) \(n.value)")
+                }
+                return members.joined(separator: "; ")
+            }
+        }
+    }
+
+    func isNestedDuplicate(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { p in
+            guard case .failure(let e) = JSONTape.parse(p), case .duplicateMember(let pointer, _, _) = e.problem
+            else { return false }
+            return pointer.dropFirst().contains("/")
+        }
+    }
+
+    /// The summary header's mode: the same verdict, error and top-level members as a whole parse,
+    /// on mutated summaries (nested objects and arrays), except that a duplicate name below the
+    /// top level is accepted.
+    @Test func membersOnlyJudgesAsTheWholeParseButForNestedDuplicates() throws {
+        let aggregator = Aggregator(
+            configuration: AggregatorConfiguration(registries: Fixtures.registries, rules: try AlertRules.bundled()))
+        for u in SyntheticUpdates.updates(count: 100, registries: Fixtures.registries, seed: 11) {
+            _ = aggregator.apply(u)
+        }
+        let summaries = aggregator.endBatch(at: "2026-01-01T00:00:00Z").summaries.map(\.value)
+        try #require(!summaries.isEmpty)
+        var rng = SplitMix64(seed: 2027)
+        let specials = Array("{}[]\",:\\-0123456789.eEtfnu ".utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
+        var accepted = 0
+        for n in 0..<1_500 {
+            var bytes = summaries[n % summaries.count]
+            for _ in 0..<Int(rng.next(in: 0...2)) {
+                let at = Int(rng.next(in: 0...UInt64(bytes.count - 1)))
+                let b = specials[Int(rng.next(in: 0...UInt64(specials.count - 1)))]
+                switch rng.next(in: 0...2) {
+                case 0: bytes[at] = b
+                case 1: bytes.insert(b, at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            let whole = outcome(bytes, membersOnly: false), members = outcome(bytes, membersOnly: true)
+            if isNestedDuplicate(bytes) {
+                #expect(!members.contains("SyntaxError"), "\(String(decoding: bytes, as: UTF8.self))")
+                continue
+            }
+            if !whole.contains("SyntaxError") { accepted += 1 }
+            #expect(whole == members, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(accepted > 100)
+        // Built ones too, so that the exception is exercised.
+        let nested = Array(#"{"a":{"x":1,"x":2},"b":[{"y":[],"y":{}}]}"#.utf8)
+        #expect(isNestedDuplicate(nested))
+        #expect(outcome(nested, membersOnly: true) == "a object 5..<18 false 0; b array 23..<40 false 0")
+        #expect(outcome(Array(#"{"a":1,"a":{}}"#.utf8), membersOnly: true).contains("duplicateMember"))
+    }
+
+    @Test(arguments: [
+        "01", "-", "1.", ".5", "+1", "1e", "--1", "0x10", "Infinity", "NaN", "tru", "nul", "'a'", "{a:1}", "[1,]",
+        "{\"a\"1}", "\"\\x\"", "\"\\u12\"", "[1 2]", "{\"a\":1,}", "{\"a\":1]", "[1}", "[", "{\"a\":[", "[[]",
+    ])
+    func membersOnlyRejectsNestedSyntaxErrorsAtTheSameByte(_ text: String) {
+        let nested = Array("{\"k\":[true,{\"v\":\(text)}]}".utf8)
+        #expect(outcome(nested, membersOnly: true) == outcome(nested, membersOnly: false))
+        #expect(outcome(nested, membersOnly: true).contains("SyntaxError"))
+    }
 }
