@@ -53,25 +53,31 @@ import Testing
         }
     }
 
+    /// `bytes` with a few bytes replaced, inserted or removed, from the bytes JSON syntax turns on.
+    static func mutated(_ bytes: [UInt8], edits: ClosedRange<UInt64>, _ rng: inout SplitMix64) -> [UInt8] {
+        let specials = Array("{}[]\",:\\-0123456789.eEtfnu ".utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
+        var bytes = bytes
+        for _ in 0..<Int(rng.next(in: edits)) {
+            let at = Int(rng.next(in: 0...UInt64(bytes.count - 1)))
+            let b = specials[Int(rng.next(in: 0...UInt64(specials.count - 1)))]
+            switch rng.next(in: 0...2) {
+            case 0: bytes[at] = b
+            case 1: bytes.insert(b, at: at)
+            default: bytes.remove(at: at)
+            }
+        }
+        return bytes
+    }
+
     /// Random mutations of valid messages never crash the decoder, and whatever the strict
     /// parser accepts, Foundation's parser accepts too (except huge exponents such as
     /// `1e979000`: valid JSON that Foundation refuses because it overflows a Double).
     @Test func mutationsNeverCrashAndStayStricterThanFoundation() throws {
         var rng = SplitMix64(seed: 2026)
         let messages = SyntheticUpdates.generate(count: 50, registries: Fixtures.registries, seed: 3)
-        let specials = Array("{}[]\",:\\-0123456789.eEtfnu ".utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
         var accepted = 0
         for n in 0..<4_000 {
-            var bytes = messages[n % messages.count].payload
-            for _ in 0..<Int(rng.next(in: 1...3)) {
-                let at = Int(rng.next(in: 0...UInt64(bytes.count - 1)))
-                let b = specials[Int(rng.next(in: 0...UInt64(specials.count - 1)))]
-                switch rng.next(in: 0...2) {
-                case 0: bytes[at] = b
-                case 1: bytes.insert(b, at: at)
-                default: bytes.remove(at: at)
-                }
-            }
+            let bytes = Self.mutated(messages[n % messages.count].payload, edits: 1...3, &rng)
             let strict = bytes.withUnsafeBytes { p in if case .success = JSONTape.parse(p) { true } else { false } }
             _ = Fixtures.decoder.decode(payload: bytes, key: messages[n % messages.count].key)
             let hasExponent = zip(bytes, bytes.dropFirst()).contains {
@@ -124,19 +130,9 @@ import Testing
         let summaries = aggregator.endBatch(at: "2026-01-01T00:00:00Z").summaries.map(\.value)
         try #require(!summaries.isEmpty)
         var rng = SplitMix64(seed: 2027)
-        let specials = Array("{}[]\",:\\-0123456789.eEtfnu ".utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
         var accepted = 0
         for n in 0..<1_500 {
-            var bytes = summaries[n % summaries.count]
-            for _ in 0..<Int(rng.next(in: 0...2)) {
-                let at = Int(rng.next(in: 0...UInt64(bytes.count - 1)))
-                let b = specials[Int(rng.next(in: 0...UInt64(specials.count - 1)))]
-                switch rng.next(in: 0...2) {
-                case 0: bytes[at] = b
-                case 1: bytes.insert(b, at: at)
-                default: bytes.remove(at: at)
-                }
-            }
+            let bytes = Self.mutated(summaries[n % summaries.count], edits: 0...2, &rng)
             let whole = outcome(bytes, membersOnly: false), members = outcome(bytes, membersOnly: true)
             if isNestedDuplicate(bytes) {
                 #expect(!members.contains("SyntaxError"), "\(String(decoding: bytes, as: UTF8.self))")
