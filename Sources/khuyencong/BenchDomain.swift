@@ -37,6 +37,12 @@ struct BenchDomain: ParsableCommand {
     @Flag(help: "Print a digest of every output (to check that an optimisation changed no byte; not timed).")
     var outputDigest = false
 
+    func validate() throws {
+        guard updates > 0, batchSize > 0, hostileRounds > 0 else {
+            throw ValidationError("--updates, --batch-size and --hostile-rounds must be positive")
+        }
+    }
+
     func run() throws {
         let registries = try Registries.load()
         if hostileOnly || !skipDecode { benchHostile(registries) }

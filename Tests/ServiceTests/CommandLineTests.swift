@@ -172,6 +172,18 @@ import TestSupport
         #expect(worker.stdout.isEmpty, "nothing started: \(worker.stdout)")
     }
 
+    /// A benchmark option out of range is a usage error (ArgumentParser's exit 64), not a trap
+    /// partway through the run (`--hostile-rounds 0` took the minimum of no rounds).
+    @Test(arguments: [
+        ["bench", "domain", "--hostile-rounds", "0"], ["bench", "domain", "--skip-decode", "--batch-size", "0"],
+        ["bench", "domain", "--updates", "0"],
+    ])
+    func benchOptionsOutOfRangeAreUsageErrors(arguments: [String]) async throws {
+        let bench = try ChildProcess(arguments)
+        #expect(try await bench.exitStatus(within: .seconds(30)) == 64, "\(bench.stderr)")
+        #expect(bench.stderr.contains("must be positive"), "\(bench.stderr)")
+    }
+
     @Test func versionNamesTheReleaseAndLibrdkafka() async throws {
         let version = try ChildProcess(["--version"])
         #expect(try await version.exitStatus(within: .seconds(30)) == 0)
