@@ -96,17 +96,11 @@ extension JSONTape {
                     return
                 }
                 let isObject = nodes[top].kind == .object
-                let c = try peek()
-                if c == UInt8(ascii: ",") {
-                    i += 1
-                    if isObject { try key(recorded: true) }
-                    expectValue = true
-                } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    i += 1
+                if try closesAfterElement(isObject: isObject, recorded: true) {
                     if isObject { try checkDuplicates(top) }
                     close()
                 } else {
-                    throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+                    expectValue = true
                 }
             }
         }
@@ -150,6 +144,22 @@ extension JSONTape {
             nodes[top].end = Int32(i)
             nodes[top].next = Int32(nodes.count)
             top = parent
+        }
+
+        /// After a container's element: a comma (and, in an object, the next member's name), then
+        /// false; or the container's closing bracket, then true.
+        mutating func closesAfterElement(isObject: Bool, recorded: Bool) throws(SyntaxError) -> Bool {
+            let c = try peek()
+            if c == UInt8(ascii: ",") {
+                i += 1
+                if isObject { try key(recorded: recorded) }
+                return false
+            }
+            guard c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+            }
+            i += 1
+            return true
         }
 
         /// A member name and its colon; `recorded`: as a key node counted in its object.
@@ -299,8 +309,8 @@ extension JSONTape {
             func innermostIsObject() -> Bool { open[(depth - 1) >> 6] & (1 << UInt64((depth - 1) & 63)) != 0 }
             var expectValue = true
             while true {
-                let c = try peek()
                 if expectValue {
+                    let c = try peek()
                     switch c {
                     case UInt8(ascii: "{"), UInt8(ascii: "["):
                         i += 1
@@ -325,17 +335,11 @@ extension JSONTape {
                     expectValue = false
                     continue
                 }
-                let isObject = innermostIsObject()
-                if c == UInt8(ascii: ",") {
-                    i += 1
-                    if isObject { try key(recorded: false) }
-                    expectValue = true
-                } else if c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    i += 1
+                if try closesAfterElement(isObject: innermostIsObject(), recorded: false) {
                     depth -= 1
                     if depth == 0 { return }
                 } else {
-                    throw fail(c >= 0x80 ? .invalidUTF8 : .unexpectedByte(c))
+                    expectValue = true
                 }
             }
         }
