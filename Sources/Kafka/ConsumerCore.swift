@@ -63,14 +63,16 @@ final class ConsumerCore: @unchecked Sendable {
     /// The rebalance the callback recorded during the last consume call, if any.
     func takePendingRebalance() -> PendingRebalance? { rebalanceCallback.takePending() }
 
-    func deferRevoke(_ r: PendingRebalance) { deferred.withLock { $0 = r } }
-    func takeDeferredRevoke() -> PendingRebalance? { deferred.withLock { $0.take() } }
+    /// A rebalance left for the next `poll`, which handles it before it consumes.
+    func deferRebalance(_ r: PendingRebalance) { deferred.withLock { $0 = r } }
+    func takeDeferredRebalance() -> PendingRebalance? { deferred.withLock { $0.take() } }
+    var hasDeferredRebalance: Bool { deferred.withLock { $0 != nil } }
 
     /// Blocking queue, at shutdown: librdkafka's default rebalance handling from now on, then
     /// leave the group.
     func closeHandle() {
         rebalanceCallback.beginClosing()
-        if let pending = takePendingRebalance() ?? takeDeferredRevoke() {
+        if let pending = takePendingRebalance() ?? takeDeferredRebalance() {
             try? rebalanceCallback.apply(pending, rk: client.rk)
         }
         separateQueues.dropAll()

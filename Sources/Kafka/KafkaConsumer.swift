@@ -56,29 +56,51 @@ public final class KafkaConsumer: Sendable {
         -> KafkaMessageBatch
     {
         try client.checkOpen()
-        if let deferred = core.takeDeferredRevoke() { try await handle(deferred) }
+        if let deferred = core.takeDeferredRebalance() { try await handle(deferred) }
         if let fatal = client.fatalError { throw fatal }
-        let ms = timeout.milliseconds
+        let (batch, rebalance) = await consume(maxMessages: maxMessages, timeoutMs: timeout.milliseconds)
+        if let rebalance {
+            if rebalance.isRevoke && !batch.isEmpty {
+                core.deferRebalance(rebalance)  // let the application process this batch first
+            } else {
+                try await handle(rebalance)
+            }
+        }
+        return batch
+    }
+
+    /// Takes what is already fetched, without waiting and without running the rebalance hooks:
+    /// a rebalance it meets is left for the next `poll`, which handles it first. For reading ahead
+    /// while the application still processes the previous batch, when its hooks must not run.
+    /// Empty while such a rebalance waits.
+    public func pollAhead(maxMessages: Int = 10_000) async throws(KafkaError) -> KafkaMessageBatch {
+        try client.checkOpen()
+        if let fatal = client.fatalError { throw fatal }
+        let (batch, rebalance) = await consume(
+            maxMessages: core.hasDeferredRebalance ? 0 : maxMessages, timeoutMs: 0)
+        if let rebalance { core.deferRebalance(rebalance) }
+        return batch
+    }
+
+    /// Whether a rebalance `pollAhead` met waits for the next `poll`.
+    public var hasWaitingRebalance: Bool { core.hasDeferredRebalance }
+
+    /// One consume call on the blocking queue; the rebalance the callback recorded during it.
+    private func consume(maxMessages: Int, timeoutMs: Int32) async -> (KafkaMessageBatch, PendingRebalance?) {
         let capacity = max(1, maxMessages)
         let (batch, rebalance) = await client.perform { [core] () -> (KafkaMessageBatch, PendingRebalance?) in
             let queue = core.client.consumerQueue
-            let queuedBefore = rd_kafka_queue_length(queue)
             let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
-            let n = rd_kafka_consume_batch_queue(queue, ms, buffer, capacity)
+            guard maxMessages > 0 else { return (KafkaMessageBatch(buffer: buffer, capacity: capacity, n: 0), nil) }
+            let queuedBefore = rd_kafka_queue_length(queue)
+            let n = rd_kafka_consume_batch_queue(queue, timeoutMs, buffer, capacity)
             let batch = KafkaMessageBatch(buffer: buffer, capacity: capacity, n: max(0, n))
             core.restartFetchersIfStalled(
                 queuedBefore: queuedBefore, batch: batch, queuedAfter: rd_kafka_queue_length(queue))
             return (batch, core.takePendingRebalance())
         }
         for error in batch.errors { client.logger.warning("consumer: \(error)") }
-        if let rebalance {
-            if rebalance.isRevoke && !batch.isEmpty {
-                core.deferRevoke(rebalance)  // let the application process this batch first
-            } else {
-                try await handle(rebalance)
-            }
-        }
-        return batch
+        return (batch, rebalance)
     }
 
     /// Waits up to `timeout` until the consumer queue or a queue of `readSeparately` has

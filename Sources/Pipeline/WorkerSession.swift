@@ -83,8 +83,11 @@ actor WorkerSession {
         context.liveness.inputArrived()
         let started = ContinuousClock.now
         try collector.checkNothingSkipped(batch, expected: context.stage.expectedNextOffset)
+        // The next batch's input is read on this actor while the stages run off it.
+        let readAhead = Task { try await self.readAhead() }
         let processed = await processor.process(batch.input)
         withExtendedLifetime(batch) {}  // the processor read the polled messages in place
+        try await readAhead.value
         let offsets = batch.inputOffsets + collector.sequencedOffsets(commit: processed.aggregated.commitOffset)
         try await settlePublish()  // one transaction at a time
         backlog.record(
@@ -96,6 +99,8 @@ actor WorkerSession {
         collector.reportGauges()
         context.liveness.progressed(inputWaiting: true)
     }
+
+    private func readAhead() async throws { try await collector.readAhead() }
 
     /// Nothing was collected: the publish in flight ends, and back-pressure may lift.
     private func idle() async throws {

@@ -85,6 +85,53 @@ private final class HookLog: Sendable {
         #expect(entries.first?.consumer == "A" && entries.first?.kind == "assign")
     }
 
+    /// Reading ahead never runs a hook: a rebalance it meets waits, reading ahead returns nothing
+    /// meanwhile, and the next poll runs the hook before it consumes.
+    @Test(arguments: [KafkaConsumerConfiguration.RebalanceProtocol.cooperative, .eager])
+    func aRebalanceMetWhileReadingAheadWaitsForTheNextPoll(
+        _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
+    ) async throws {
+        let broker = try sharedBroker()
+        let topic = unique("read-ahead")
+        let group = unique("read-ahead-group")
+        try broker.createTopic(topic, partitions: 4)
+        let log = HookLog()
+        func member(_ name: String) throws -> KafkaConsumer {
+            let c = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = rebalanceProtocol }
+            c.setRebalanceHooks(log.hooks(for: name))
+            log.consumers.withLock { $0[name] = c }
+            return c
+        }
+        let a = try member("A")
+        try await eventually("A with all partitions", within: groupWaitLimit, every: .zero) {
+            _ = try await a.poll(timeout: .milliseconds(50))
+            return try a.assignment().count == 4
+        }
+        let hooksOfA = { log.entries.withLock { $0.filter { $0.consumer == "A" }.count } }
+        let assignedOnly = hooksOfA()
+        let b = try member("B")
+        try await eventually("A meets the rebalance while reading ahead", within: groupWaitLimit, every: .zero) {
+            _ = try await a.pollAhead()
+            _ = try await b.poll(timeout: .milliseconds(50))
+            return a.hasWaitingRebalance
+        }
+        #expect(hooksOfA() == assignedOnly, "a hook ran while reading ahead")
+        let producer = try producer(broker)
+        for p in 0..<4 { try await producer.send(topic: topic, partition: Int32(p), key: nil, value: [1]) }
+        try await producer.flush()
+        await producer.shutdown()
+        #expect(try await a.pollAhead().isEmpty, "read ahead while a rebalance waits")
+        _ = try await a.poll(timeout: .zero)
+        #expect(!a.hasWaitingRebalance)
+        // The waiting event first: B's arrival takes partitions from A (the same poll may go on to
+        // A's next event).
+        let newOfA = log.entries.withLock { $0.filter { $0.consumer == "A" }.dropFirst(assignedOnly) }
+        #expect(newOfA.first?.kind == "revoke", "\(log.entries.withLock { $0 })")
+        await a.close()
+        await b.close()
+        log.consumers.withLock { $0.removeAll() }
+    }
+
     @Test func pauseStopsAPartitionAndResumeRestartsIt() async throws {
         let broker = try sharedBroker()
         let topic = unique("pause")
