@@ -31,20 +31,21 @@ private final class HookLog: Sendable {
     }
 }
 
-@Suite struct RebalanceTests {
-    @Test(arguments: [KafkaConsumerConfiguration.RebalanceProtocol.cooperative, .eager])
-    func revokeHookRunsBeforePartitionsMoveAndAssignHookAfter(
-        _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
-    ) async throws {
+extension HookLog {
+    /// A group over a new 4-partition topic whose members record their hooks here, and its
+    /// first member "A", polled until it owns every partition; `member` adds the next ones.
+    static func groupWithFirstMember(
+        _ name: String, _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
+    ) async throws -> (HookLog, member: (String) throws -> KafkaConsumer, first: KafkaConsumer, topic: String) {
         let broker = try sharedBroker()
-        let topic = unique("rebalance")
-        let group = unique("rebalance-group")
+        let topic = unique(name)
+        let group = unique("\(name)-group")
         try broker.createTopic(topic, partitions: 4)
         let log = HookLog()
-        func member(_ name: String) throws -> KafkaConsumer {
+        let member = { (memberName: String) throws -> KafkaConsumer in
             let c = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = rebalanceProtocol }
-            c.setRebalanceHooks(log.hooks(for: name))
-            log.consumers.withLock { $0[name] = c }
+            c.setRebalanceHooks(log.hooks(for: memberName))
+            log.consumers.withLock { $0[memberName] = c }
             return c
         }
         let a = try member("A")
@@ -52,6 +53,16 @@ private final class HookLog: Sendable {
             _ = try await a.poll(timeout: .milliseconds(50))
             return try a.assignment().count == 4
         }
+        return (log, member, a, topic)
+    }
+}
+
+@Suite struct RebalanceTests {
+    @Test(arguments: [KafkaConsumerConfiguration.RebalanceProtocol.cooperative, .eager])
+    func revokeHookRunsBeforePartitionsMoveAndAssignHookAfter(
+        _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
+    ) async throws {
+        let (log, member, a, _) = try await HookLog.groupWithFirstMember("rebalance", rebalanceProtocol)
         let b = try member("B")
         try await eventually("B with partitions", within: groupWaitLimit, every: .zero) {
             _ = try await a.poll(timeout: .milliseconds(50))
@@ -91,22 +102,7 @@ private final class HookLog: Sendable {
     func aRebalanceMetWhileReadingAheadWaitsForTheNextPoll(
         _ rebalanceProtocol: KafkaConsumerConfiguration.RebalanceProtocol
     ) async throws {
-        let broker = try sharedBroker()
-        let topic = unique("read-ahead")
-        let group = unique("read-ahead-group")
-        try broker.createTopic(topic, partitions: 4)
-        let log = HookLog()
-        func member(_ name: String) throws -> KafkaConsumer {
-            let c = try consumer(broker, group: group, topics: [topic]) { $0.rebalanceProtocol = rebalanceProtocol }
-            c.setRebalanceHooks(log.hooks(for: name))
-            log.consumers.withLock { $0[name] = c }
-            return c
-        }
-        let a = try member("A")
-        try await eventually("A with all partitions", within: groupWaitLimit, every: .zero) {
-            _ = try await a.poll(timeout: .milliseconds(50))
-            return try a.assignment().count == 4
-        }
+        let (log, member, a, topic) = try await HookLog.groupWithFirstMember("read-ahead", rebalanceProtocol)
         let hooksOfA = { log.entries.withLock { $0.filter { $0.consumer == "A" }.count } }
         let assignedOnly = hooksOfA()
         let b = try member("B")
@@ -116,7 +112,7 @@ private final class HookLog: Sendable {
             return a.hasWaitingRebalance
         }
         #expect(hooksOfA() == assignedOnly, "a hook ran while reading ahead")
-        let producer = try producer(broker)
+        let producer = try producer(try sharedBroker())
         for p in 0..<4 { try await producer.send(topic: topic, partition: Int32(p), key: nil, value: [1]) }
         try await producer.flush()
         await producer.shutdown()
