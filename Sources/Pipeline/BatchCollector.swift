@@ -71,11 +71,11 @@ final class BatchCollector {
 
     // MARK: Collecting
 
-    /// Takes what is already fetched; when nothing is, waits (up to 100 ms) for the first message
-    /// of either queue or for the publish in flight to end. Then drains: big batches under load,
-    /// no waiting at low rates, except while the previous batch is still being published: this
-    /// one could not be published sooner, so what arrives until then joins it instead of the next.
-    /// nil: nothing arrived.
+    /// Starts from what `readAhead` took, then takes what is already fetched; when nothing is,
+    /// waits (up to 100 ms) for the first message of either queue or for the publish in flight to
+    /// end. Then drains: big batches under load, no waiting at low rates, except while the previous
+    /// batch is still being published: this one could not be published sooner, so what arrives
+    /// until then joins it instead of the next. nil: nothing arrived.
     nonisolated(nonsending) func collect(while publishing: Publishing) async throws -> CollectedBatch? {
         let limit = max(1, settings.batchMaxMessages)
         let readAhead = polled.reduce(0) { $0 + $1.count }
