@@ -123,6 +123,13 @@ extension HookLog {
         // A's next event).
         let newOfA = log.entries.withLock { $0.filter { $0.consumer == "A" }.dropFirst(assignedOnly) }
         #expect(newOfA.first?.kind == "revoke", "\(log.entries.withLock { $0 })")
+        // B must own partitions before it closes: librdkafka < 2.3 aborts when a cooperative
+        // consumer closes before its first assignment (#4312).
+        try await eventually("B with partitions", within: groupWaitLimit, every: .zero) {
+            _ = try await a.poll(timeout: .milliseconds(50))
+            _ = try await b.poll(timeout: .milliseconds(50))
+            return !(try b.assignment()).isEmpty
+        }
         await a.close()
         await b.close()
         log.consumers.withLock { $0.removeAll() }
