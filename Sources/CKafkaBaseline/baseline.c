@@ -45,9 +45,6 @@ static double conf_number(rd_kafka_conf_t *conf, const char *name, double fallba
     return rd_kafka_conf_get(conf, name, value, &size) == RD_KAFKA_CONF_OK ? atof(value) : fallback;
 }
 
-/* The Swift consumer's fetch restart (FetchRestart.swift in the Kafka module), so the baseline does not stall
- * on librdkafka 2.0.2 issue #2879 either: seek to the positions once the queue that had
- * neared its limits is empty. */
 void baseline_sought_clear(baseline_sought *sought) {
     for (int i = 0; i < sought->count; i++) sought->offsets[i] = -1;
 }
@@ -66,6 +63,8 @@ static int64_t *sought_slot(baseline_sought *sought, int32_t partition) {
     return &sought->offsets[partition];
 }
 
+/* The Swift consumer's fetch restart (FetchRestart.swift in the Kafka module), so the baseline does not stall
+ * on librdkafka 2.0.2 issue #2879 either. */
 void baseline_restart_fetchers(rd_kafka_t *rk, baseline_sought *sought) {
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(rk, &assigned) || !assigned) return;

@@ -226,17 +226,20 @@ static totals *apply(baseline_worker *w, const update *u) {
 /// The worker's start (RebalanceCallback.startAtCommittedOffsets): each assigned partition gets its committed
 /// offset, or the earliest or latest one when it has none, as an absolute offset. Left to librdkafka, a
 /// partition without a committed offset waits 100 ms before its first fetch (librdkafka 2.0.2).
+/// The consumer's `auto.offset.reset` as a logical offset (RebalanceCallback.logicalOffset); 0 when none applies.
+static int64_t reset_offset(rd_kafka_t *rk) {
+    char name[32];
+    size_t size = sizeof(name);
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "auto.offset.reset", name, &size) != RD_KAFKA_CONF_OK) return 0;
+    if (!strcmp(name, "smallest") || !strcmp(name, "earliest") || !strcmp(name, "beginning"))
+        return RD_KAFKA_OFFSET_BEGINNING;
+    if (!strcmp(name, "largest") || !strcmp(name, "latest") || !strcmp(name, "end")) return RD_KAFKA_OFFSET_END;
+    return 0;
+}
+
 static void start_at_committed_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions) {
-    char reset[32];
-    size_t size = sizeof(reset);
-    if (rd_kafka_conf_get(rd_kafka_conf(rk), "auto.offset.reset", reset, &size) != RD_KAFKA_CONF_OK) return;
-    int64_t reset_offset = strcmp(reset, "smallest") == 0 || strcmp(reset, "earliest") == 0 ||
-                                   strcmp(reset, "beginning") == 0
-                               ? RD_KAFKA_OFFSET_BEGINNING
-                           : strcmp(reset, "largest") == 0 || strcmp(reset, "latest") == 0 || strcmp(reset, "end") == 0
-                               ? RD_KAFKA_OFFSET_END
-                               : 0;
-    if (!reset_offset || partitions->cnt == 0) return;
+    int64_t reset = reset_offset(rk);
+    if (!reset || partitions->cnt == 0) return;
     rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(partitions);
     rd_kafka_topic_partition_list_t *positions = rd_kafka_topic_partition_list_new(partitions->cnt);
     if (rd_kafka_committed(rk, committed, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -248,7 +251,7 @@ static void start_at_committed_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_
             if (found->offset >= 0)
                 p->offset = found->offset;
             else
-                rd_kafka_topic_partition_list_add(positions, p->topic, p->partition)->offset = reset_offset;
+                rd_kafka_topic_partition_list_add(positions, p->topic, p->partition)->offset = reset;
         }
     }
     if (positions->cnt && rd_kafka_offsets_for_times(rk, positions, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {

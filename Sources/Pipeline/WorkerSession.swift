@@ -84,7 +84,7 @@ actor WorkerSession {
         let started = ContinuousClock.now
         try collector.checkNothingSkipped(batch, expected: context.stage.expectedNextOffset)
         // The next batch's input is read on this actor while the stages run off it.
-        let readAhead = Task { try await self.readAhead() }
+        let readAhead = Task { try await collector.readAhead() }
         let processed = await processor.process(batch.input)
         withExtendedLifetime(batch) {}  // the processor read the polled messages in place
         try await readAhead.value
@@ -99,8 +99,6 @@ actor WorkerSession {
         collector.reportGauges()
         context.liveness.progressed(inputWaiting: true)
     }
-
-    private func readAhead() async throws { try await collector.readAhead() }
 
     /// Nothing was collected: the publish in flight ends, and back-pressure may lift.
     private func idle() async throws {
