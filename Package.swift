@@ -165,7 +165,8 @@ let package = Package(
         .target(name: "SchemaTestSupport", path: "Tests/SchemaTestSupport"),
         // Test helper: the aggregator's inputs (bundled registries, region updates) of DomainTests and ReadSideTests.
         .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport"),
-        // Test helpers every test target uses: the one bounded wait (`eventually`), the loopback HTTP client.
+        // Test helpers every test target uses: the one bounded wait (`eventually`), the loopback HTTP client,
+        // the `.offThePool` trait for long synchronous tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "DomainTests",

@@ -1,9 +1,10 @@
 import Testing
 @testable import Domain
+import TestSupport
 
 /// Restoring from the changelog yields exactly the same future outputs, even after a crash
 /// that wrote only part of a batch's records.
-@Suite struct AggregatorChangelogTests {
+@Suite(.offThePool) struct AggregatorChangelogTests {
     let stream = Streams.updates(count: 600, seed: 7)
     let batchSize = 60
 

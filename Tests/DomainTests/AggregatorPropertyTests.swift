@@ -1,9 +1,10 @@
 import PropertyBased
 import Testing
 @testable import Domain
+import TestSupport
 
 /// Properties of the aggregation over random streams.
-@Suite struct AggregatorPropertyTests {
+@Suite(.offThePool) struct AggregatorPropertyTests {
     /// Interleaves per-province sequences at random, keeping each province's own order.
     static func interleave(_ updates: [ExecutionUpdate], seed: UInt64) -> [ExecutionUpdate] {
         var queues: [String: ArraySlice<ExecutionUpdate>] = [:]

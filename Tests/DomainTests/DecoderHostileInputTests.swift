@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import Domain
+import TestSupport
 
 /// Hostile inputs (issue 21): none costs much more per byte than a normal update, and none
 /// puts more than a few hundred bytes of itself into the rejected record's `detail` and `field`.
-@Suite struct DecoderHostileInputTests {
+@Suite(.offThePool) struct DecoderHostileInputTests {
     /// A hostile input may cost this many times a normal update's CPU time per byte. The worst
     /// measured is ×3.5 optimised (`bench domain`) and ×1.7 in the test build; before the fix,
     /// one decode of the deepest duplicate cost ×18,538 here (×6,780 optimised).

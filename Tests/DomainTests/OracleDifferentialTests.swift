@@ -2,13 +2,14 @@ import Domain
 import Foundation
 import SchemaTestSupport
 import Testing
+import TestSupport
 
 /// Differential test against an independent reference model (Tests/Oracle/reference_model.py,
 /// brute force, written from the contract alone): random but meaningful streams go through the
 /// `Aggregator` batch by batch and through the model; every outcome, emitted summary and alert
 /// (JSON-parsed, `computed_at` removed) and their order must agree, across restarts that
 /// restore the aggregator from its changelog.
-@Suite struct OracleDifferentialTests {
+@Suite(.offThePool) struct OracleDifferentialTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func aggregatorMatchesReferenceModel(seed: UInt64) async throws {
         var gen = StreamGenerator(seed: seed)

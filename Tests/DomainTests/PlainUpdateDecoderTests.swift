@@ -3,11 +3,12 @@ import SchemaTestSupport
 import Testing
 
 @testable import Domain
+import TestSupport
 
 /// The one-pass decoder of plain messages (`PlainUpdateDecoder`) may only accept what the full
 /// decoder accepts, with the same facts; and it must take the messages senders really write,
 /// or it is dead weight.
-@Suite struct PlainUpdateDecoderTests {
+@Suite(.offThePool) struct PlainUpdateDecoderTests {
     static let provinces = KnownProvinces(Fixtures.registries)
 
     /// The fast path's facts, or nil when it leaves the message to the full decoder.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import Domain
+import TestSupport
 
-@Suite struct StrictJSONTests {
+@Suite(.offThePool) struct StrictJSONTests {
     func integer(_ text: String) -> Int64? {
         Array(text.utf8).withUnsafeBytes { p -> Int64? in
             guard case .success(let tape) = JSONTape.parse(p), tape.nodes[0].kind == .number, tape.nodes[0].flag else {
