@@ -7,7 +7,7 @@ import Testing
     @Test func jemallocServesTheProcessWithItsOptions() throws {
         let description = try #require(Allocator.description)
         #expect(description.hasPrefix("jemalloc 5."))
-        #expect(Allocator.option("opt.narenas") == 2)
+        #expect(Allocator.option("opt.narenas") == 1)
         #expect(Allocator.option("opt.dirty_decay_ms") == 500)
         #expect(Allocator.option("opt.muzzy_decay_ms") == 0)
     }
