@@ -111,14 +111,11 @@ final class BatchCollector {
             taken = try take(await consumer.poll(maxMessages: limit - count, timeout: .zero))
             count += taken
         }
-        guard !polled.isEmpty else {
-            revokedAt.removeAll()
-            return nil
-        }
+        defer { revokedAt.removeAll() }  // after `route` has dropped the revoked partitions' messages
+        guard !polled.isEmpty else { return nil }
         let (input, offsets) = route()
         let batch = CollectedBatch(input: input, inputOffsets: offsets, polled: polled)
         polled = []
-        revokedAt.removeAll()
         return batch
     }
 
